@@ -1,0 +1,47 @@
+"""The one capacity primitive: only this module changes a slot's state.
+
+Taking a slot is a single conditional UPDATE inside the caller's transaction, so two racing
+requests can never both succeed; the partial unique index on appointments (and on PostgreSQL
+an exclusion constraint on practitioner + time) is the last line of defence."""
+
+import datetime as dt
+
+from django.db.models import Case, Q, Value, When
+
+from terminarz.scheduling.models import Slot, SlotState
+from terminarz.scheduling.search import open_q
+
+
+def take_slot(slot_id: int, *, now: dt.datetime, hold_until: dt.datetime | None = None) -> bool:
+    """Mark an open slot booked (or held until a time). False when someone else has it."""
+    new_state = SlotState.HELD if hold_until else SlotState.BOOKED
+    updated = Slot.objects.filter(Q(pk=slot_id) & open_q(now)).update(
+        state=new_state, hold_until=hold_until
+    )
+    return updated == 1
+
+
+def confirm_slot(slot_id: int) -> bool:
+    return (
+        Slot.objects.filter(pk=slot_id, state=SlotState.HELD)
+        .update(state=SlotState.BOOKED, hold_until=None)
+        == 1
+    )
+
+
+def lock_slot(slot_id: int) -> None:
+    """Row-lock a slot (PostgreSQL); SQLite's IMMEDIATE transactions already serialize writers."""
+    list(Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk", flat=True))
+
+
+def release_slot(slot_id: int, *, held_only: bool = False) -> bool:
+    """Free a booked or held slot again (cancellation, expiry); a slot that no longer fits
+    its schedule is blocked instead."""
+    state = Case(
+        When(out_of_schedule=True, then=Value(SlotState.BLOCKED)), default=Value(SlotState.FREE)
+    )
+    states = [SlotState.HELD] if held_only else [SlotState.BOOKED, SlotState.HELD]
+    updated = Slot.objects.filter(pk=slot_id, state__in=states).update(
+        state=state, hold_until=None
+    )
+    return updated == 1

@@ -1,0 +1,256 @@
+"""Booking capability: book a slot, cancel a visit (D3, D7 basic)."""
+
+import datetime as dt
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from terminarz.core import clock
+from terminarz.notifications.services import queue_email
+from terminarz.patients.services import match_or_create_patient
+from terminarz.scheduling.models import Slot
+from terminarz.scheduling.search import open_slots
+
+from . import capacity, transitions
+from .errors import AppointmentNotFound, InvalidBooking, SlotTaken
+from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Source
+from .validation import PatientDataForm
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ALTERNATIVES = 5
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def alternatives_for(slot: Slot, *, now: dt.datetime, portal: bool, limit: int = ALTERNATIVES):
+    """The next open slots of the same practitioner, earliest first."""
+    return list(
+        open_slots(now, portal=portal)
+        .filter(practitioner_id=slot.practitioner_id)
+        .exclude(pk=slot.pk)
+        .select_related("practitioner", "unit__location", "block")
+        .prefetch_related("practitioner__specializations")
+        .order_by("start", "pk")[:limit]
+    )
+
+
+def bookable_slot(slot_id, *, now: dt.datetime, portal: bool) -> Slot:
+    """The slot a patient asks for, or InvalidBooking with a field error on "slot"."""
+    try:
+        slot_pk = int(slot_id)
+    except (TypeError, ValueError):
+        slot_pk = None
+    slot = (
+        Slot.objects.select_related("practitioner", "unit__location", "block", "provider")
+        .filter(pk=slot_pk)
+        .first()
+        if slot_pk is not None and 0 < slot_pk < 2**63
+        else None
+    )
+    if slot is None:
+        raise InvalidBooking(errors={"slot": [_("Nie ma takiego terminu.")]})
+    if slot.start <= now:
+        raise InvalidBooking(errors={"slot": [_("Ten termin już minął. Wybierz inny termin.")]})
+    return slot
+
+
+def book_appointment(
+    slot_id,
+    data: dict,
+    *,
+    source: str = Source.PORTAL,
+    actor=None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book a slot for a patient in one transaction; SlotTaken when someone was faster."""
+    now = now or clock.now()
+    portal = source in (Source.PORTAL, Source.API)
+    slot = bookable_slot(slot_id, now=now, portal=portal)
+    if portal and not slot_is_offered_online(slot, now=now):
+        raise InvalidBooking(errors={"slot": [_("Ten termin nie jest dostępny w rejestracji online.")]})
+    requirement = slot.block.requirement_text if slot.block else ""
+    form = PatientDataForm(data, requirement_text=requirement)
+    if not form.is_valid():
+        raise InvalidBooking(errors={k: [str(m) for m in v] for k, v in form.errors.items()})
+    cleaned = form.cleaned_data
+    try:
+        with transaction.atomic():
+            appointment = _book_in_transaction(slot, cleaned, source=source, actor=actor, now=now)
+    except (SlotTaken, IntegrityError):
+        raise SlotTaken(alternatives=alternatives_for(slot, now=now, portal=portal)) from None
+    return appointment
+
+
+def slot_is_offered_online(slot: Slot, *, now: dt.datetime) -> bool:
+    """Portal rules: published, visible, not call-center-only, first-free-slot-only honoured.
+    A slot that is merely taken counts as offered, so the patient hears "zajęty"."""
+    if not slot.portal or slot.callcenter_only:
+        return False
+    if not (slot.practitioner.is_visible_online and slot.unit.is_visible and slot.unit.location.is_visible):
+        return False
+    if slot.first_free_only:
+        earlier_open = open_slots(now, portal=False).filter(
+            block_id=slot.block_id, day=slot.day, start__lt=slot.start
+        )
+        if earlier_open.exists():
+            return False
+    return True
+
+
+def _book_in_transaction(slot: Slot, cleaned: dict, *, source, actor, now) -> Appointment:
+    if not capacity.take_slot(slot.pk, now=now):
+        raise SlotTaken()
+    _expire_stale_holds(slot, now=now)
+    overlapping = Appointment.objects.filter(
+        practitioner_id=slot.practitioner_id,
+        status__in=ACTIVE_STATUSES,
+        start__lt=slot.end,
+        end__gt=slot.start,
+    )
+    if overlapping.exists():
+        raise SlotTaken()
+    patient = match_or_create_patient(
+        slot.provider,
+        first_name=cleaned["first_name"],
+        last_name=cleaned["last_name"],
+        email=cleaned["email"],
+        phone=cleaned["phone"],
+        pesel=cleaned["pesel"],
+    )
+    appointment = Appointment.objects.create(
+        provider_id=slot.provider_id,
+        slot=slot,
+        practitioner_id=slot.practitioner_id,
+        unit_id=slot.unit_id,
+        patient=patient,
+        start=slot.start,
+        end=slot.end,
+        status=AppointmentStatus.CONFIRMED,
+        source=source,
+        reference=new_reference(),
+        cancel_token=secrets.token_urlsafe(32),
+        first_name=cleaned["first_name"],
+        last_name=cleaned["last_name"],
+        email=cleaned["email"],
+        phone=cleaned["phone"],
+        pesel=cleaned["pesel"],
+        note=cleaned["note"],
+        accepted_requirements=bool(cleaned.get("accept_requirements")),
+        booked_by=actor,
+    )
+    transitions.record_created(appointment, now=now, actor=actor, actor_label=_actor_label(source, actor))
+    queue_email(
+        provider=slot.provider,
+        kind="booking_confirmation",
+        recipient=appointment.email,
+        template="booking/email/confirmation",
+        context={"appointment": appointment, "slot": slot},
+        idempotency_key=f"booking_confirmation:{appointment.pk}",
+    )
+    return appointment
+
+
+def _expire_stale_holds(slot: Slot, *, now: dt.datetime) -> None:
+    """A hold past its time no longer counts; finalize it before taking its place."""
+    stale = Appointment.objects.filter(
+        slot=slot, status=AppointmentStatus.HELD, hold_until__lt=now
+    ).select_for_update()
+    for appointment in stale:
+        transitions.transition(
+            appointment, AppointmentStatus.EXPIRED, now=now, actor_label="system",
+            reason="hold expired",
+        )
+
+
+def _actor_label(source: str, actor) -> str:
+    if actor is not None:
+        return f"user:{actor.pk}"
+    return "patient" if source == Source.PORTAL else source
+
+
+def get_appointment_by_token(appointment_id, token: str) -> Appointment:
+    """The same "not found" for a wrong id and a wrong token."""
+    try:
+        pk = int(appointment_id)
+    except (TypeError, ValueError):
+        raise AppointmentNotFound(_("Nie znaleziono wizyty.")) from None
+    appointment = (
+        Appointment.objects.select_related("practitioner", "unit__location", "provider")
+        .filter(pk=pk)
+        .first()
+        if 0 < pk < 2**63
+        else None
+    )
+    if appointment is None or not token or not secrets.compare_digest(
+        appointment.cancel_token, str(token)
+    ):
+        raise AppointmentNotFound(_("Nie znaleziono wizyty."))
+    return appointment
+
+
+def cancel_appointment_by_patient(
+    appointment_id, token: str, *, reason: str = "", now: dt.datetime | None = None
+) -> Appointment:
+    """Cancel with the secret link from the confirmation e-mail; the slot is free at once."""
+    now = now or clock.now()
+    appointment = get_appointment_by_token(appointment_id, token)
+    if appointment.status not in ACTIVE_STATUSES:
+        raise InvalidBooking(
+            _("Ta wizyta została już odwołana."), errors={"token": [_("Ta wizyta została już odwołana.")]}
+        )
+    if appointment.start <= now:
+        raise InvalidBooking(
+            _("Nie można odwołać wizyty, której termin już minął."),
+            errors={"token": [_("Nie można odwołać wizyty, której termin już minął.")]},
+        )
+    with transaction.atomic():
+        capacity.lock_slot(appointment.slot_id)
+        transitions.transition(
+            appointment,
+            AppointmentStatus.CANCELLED,
+            now=now,
+            actor_label="patient",
+            reason=reason[:300],
+            cancelled_at=now,
+            cancel_reason=reason[:300],
+        )
+        capacity.release_slot(appointment.slot_id)
+        queue_email(
+            provider=appointment.provider,
+            kind="booking_cancelled",
+            recipient=appointment.email,
+            template="booking/email/cancelled",
+            context={"appointment": appointment},
+            idempotency_key=f"booking_cancelled:{appointment.pk}",
+        )
+    return appointment
+
+
+def expire_hold(appointment_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Expire one held booking past its hold time and free its slot.
+    Locks the slot before the appointment, the same order as booking, so they never deadlock."""
+    now = now or clock.now()
+    with transaction.atomic():
+        slot_id = (
+            Appointment.objects.filter(pk=appointment_id, status=AppointmentStatus.HELD)
+            .values_list("slot_id", flat=True)
+            .first()
+        )
+        if slot_id is None:
+            return False
+        capacity.lock_slot(slot_id)
+        appointment = (
+            Appointment.objects.select_for_update()
+            .filter(pk=appointment_id, status=AppointmentStatus.HELD, hold_until__lt=now)
+            .first()
+        )
+        if appointment is None:
+            return False
+        transitions.transition(
+            appointment, AppointmentStatus.EXPIRED, now=now, actor_label="system", reason="hold expired"
+        )
+        capacity.release_slot(slot_id, held_only=True)
+    return True

@@ -1,0 +1,64 @@
+"""Appointment state machine: allowed transitions, compare-and-set, recorded with actor."""
+
+import datetime as dt
+
+from .errors import TransitionNotAllowed
+from .models import Appointment, AppointmentStatus, AppointmentTransition
+
+S = AppointmentStatus
+ALLOWED: dict[str, set[str]] = {
+    "": {S.HELD, S.CONFIRMED},
+    S.HELD: {S.CONFIRMED, S.CANCELLED, S.EXPIRED},
+    S.CONFIRMED: {S.CANCELLED, S.COMPLETED, S.NO_SHOW},
+    S.CANCELLED: set(),
+    S.EXPIRED: set(),
+    S.COMPLETED: set(),
+    S.NO_SHOW: set(),
+}
+
+
+def record_created(appointment: Appointment, *, now: dt.datetime, actor=None, actor_label: str) -> None:
+    AppointmentTransition.objects.create(
+        appointment=appointment,
+        from_status="",
+        to_status=appointment.status,
+        at=now,
+        actor=actor,
+        actor_label=actor_label,
+    )
+
+
+def transition(
+    appointment: Appointment,
+    to_status: str,
+    *,
+    now: dt.datetime,
+    actor=None,
+    actor_label: str,
+    reason: str = "",
+    **fields,
+) -> Appointment:
+    """Move an appointment to a new status if allowed from its current one (CAS update)."""
+    from_status = appointment.status
+    if to_status not in ALLOWED.get(from_status, set()):
+        raise TransitionNotAllowed(
+            f"Nie można zmienić statusu wizyty z „{S(from_status).label}” na „{S(to_status).label}”."
+        )
+    updated = Appointment.objects.filter(pk=appointment.pk, status=from_status).update(
+        status=to_status, **fields
+    )
+    if updated != 1:
+        raise TransitionNotAllowed("Status wizyty zmienił się w międzyczasie. Odśwież stronę.")
+    appointment.status = to_status
+    for name, value in fields.items():
+        setattr(appointment, name, value)
+    AppointmentTransition.objects.create(
+        appointment=appointment,
+        from_status=from_status,
+        to_status=to_status,
+        at=now,
+        actor=actor,
+        actor_label=actor_label,
+        reason=reason,
+    )
+    return appointment

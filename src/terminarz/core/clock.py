@@ -1,0 +1,27 @@
+"""One place to read the current time, so rules can take the clock as a parameter."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def now() -> dt.datetime:
+    return timezone.now()
+
+
+def local_today(tz: ZoneInfo = WARSAW, at: dt.datetime | None = None) -> dt.date:
+    return (at or now()).astimezone(tz).date()
+
+
+def local_datetime(day: dt.date, wall: dt.time, tz: ZoneInfo = WARSAW) -> dt.datetime | None:
+    """Aware datetime for a wall-clock time on a day, or None when that time does not exist
+    (spring-forward gap). Ambiguous times (autumn fall-back) take the first occurrence."""
+    naive = dt.datetime.combine(day, wall)
+    aware = naive.replace(tzinfo=tz, fold=0)
+    roundtrip = aware.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
+    if roundtrip != naive:
+        return None
+    return aware

@@ -1,0 +1,31 @@
+"""Periodic jobs: the scheduler enqueues each one when its interval has passed.
+A run is claimed with a conditional update, so two schedulers never double-enqueue."""
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils.module_loading import import_string
+
+from . import clock
+from .models import PeriodicRun
+
+JOBS: list[tuple[str, int, str]] = [
+    ("extend_slot_horizon", 24 * 3600, "terminarz.scheduling.tasks.extend_slot_horizon_task"),
+    ("deliver_due_messages", 60, "terminarz.notifications.tasks.deliver_due_messages_task"),
+    ("expire_holds", 60, "terminarz.booking.tasks.expire_holds_task"),
+]
+
+
+def enqueue_due_jobs(*, now: dt.datetime | None = None) -> list[str]:
+    now = now or clock.now()
+    started = []
+    for name, interval, task_path in JOBS:
+        PeriodicRun.objects.get_or_create(name=name)
+        claimed = PeriodicRun.objects.filter(
+            Q(last_run_at__isnull=True) | Q(last_run_at__lte=now - dt.timedelta(seconds=interval)),
+            name=name,
+        ).update(last_run_at=now)
+        if claimed:
+            import_string(task_path).enqueue()
+            started.append(name)
+    return started

@@ -1,0 +1,210 @@
+"""Demo data: two providers, locations, units, practitioners and 90 days of slots.
+Idempotent: running it again changes nothing but extends the slot horizon."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from terminarz.booking.errors import BookingError
+from terminarz.booking.models import Appointment, Source
+from terminarz.booking.services import book_appointment
+from terminarz.catalog.services import ensure_specializations
+from terminarz.core import clock
+from terminarz.providers.models import Location, Membership, Provider, Unit
+from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock
+from terminarz.scheduling.services import extend_horizon
+from terminarz.staff.models import Practitioner
+from terminarz.staff.pwz import make_pwz
+
+MON, TUE, WED, THU, FRI, SAT = range(6)
+NFZ, PRIV = Financing.NFZ, Financing.PRIVATE
+T = dt.time
+
+DEMO_LOGINS = [
+    ("admin", "demo-admin", "administrator platformy (panel /admin/)", True),
+    ("rejestracja", "demo-rejestracja", "rejestratorka, Przychodnia Demo (/gabinet/dzis/)", False),
+]
+
+PROVIDERS = [
+    {
+        "slug": "przychodnia-demo",
+        "name": "Przychodnia Demo",
+        "phone": "+48 12 345 67 00",
+        "email": "rejestracja@przychodnia-demo.pl",
+        "description": "Przychodnia specjalistyczna i POZ w Krakowie i Wieliczce.",
+        "locations": [
+            (1, "Przychodnia Demo – Kraków", "ul. Długa 12", "31-146", "Kraków"),
+            (2, "Przychodnia Demo – Wieliczka", "ul. Dembowskiego 5", "32-020", "Wieliczka"),
+        ],
+        "units": [
+            ("KARD", "1100", "Poradnia kardiologiczna", 1),
+            ("DERM", "1200", "Poradnia dermatologiczna", 1),
+            ("POZ", "0010", "Poradnia lekarza POZ", 2),
+            ("REH", "1300", "Poradnia rehabilitacyjna", 2),
+        ],
+        "practitioners": [
+            # title, first, last, type, specializations, unit, blocks
+            ("lek.", "Anna", "Nowak", "doctor", ["kardiologia", "choroby-wewnetrzne"], "KARD", [
+                (MON, T(8), T(14), 20, NFZ, {}),
+                (WED, T(8), T(14), 20, NFZ, {"first_visit_only": True}),
+                (FRI, T(15), T(19), 30, PRIV, {"requirement_text": "Na wizytę należy zabrać aktualne wyniki EKG i listę przyjmowanych leków."}),
+            ]),
+            ("dr n. med.", "Piotr", "Wiśniewski", "doctor", ["kardiologia"], "KARD", [
+                (TUE, T(9), T(13), 30, PRIV, {}),
+                (THU, T(12), T(18), 20, NFZ, {"followup_only": True}),
+            ]),
+            ("lek.", "Katarzyna", "Wójcik", "doctor", ["dermatologia"], "DERM", [
+                (MON, T(12), T(18), 15, PRIV, {}),
+                (THU, T(8), T(12), 15, NFZ, {"callcenter_only": True}),
+                (SAT, T(9), T(13), 15, PRIV, {}),
+            ]),
+            ("lek.", "Tomasz", "Kowalczyk", "doctor", ["dermatologia"], "DERM", [
+                (TUE, T(14), T(19), 20, PRIV, {"first_free_only": True}),
+                (FRI, T(8), T(12), 20, NFZ, {}),
+            ]),
+            ("lek.", "Magdalena", "Kamińska", "doctor", ["medycyna-rodzinna", "pediatria"], "POZ", [
+                (d, T(8), T(12), 15, NFZ, {}) for d in (MON, TUE, WED, THU, FRI)
+            ]),
+            ("lek.", "Marek", "Lewandowski", "doctor", ["medycyna-rodzinna", "choroby-wewnetrzne"], "POZ", [
+                (d, T(12), T(18), 15, NFZ, {}) for d in (MON, TUE, WED, THU, FRI)
+            ]),
+            ("mgr", "Ewa", "Zielińska", "physio", ["fizjoterapia"], "REH", [
+                (d, T(7), T(15), 45, NFZ, {}) for d in (MON, WED, FRI)
+            ] + [(TUE, T(15), T(19), 60, PRIV, {})]),
+            ("lek.", "Jan", "Szymański", "doctor", ["rehabilitacja", "ortopedia"], "REH", [
+                (TUE, T(8), T(12), 20, NFZ, {}),
+                (THU, T(14), T(18), 20, PRIV, {}),
+            ]),
+        ],
+    },
+    {
+        "slug": "centrum-medyczne-vita",
+        "name": "Centrum Medyczne Vita",
+        "phone": "+48 14 600 10 20",
+        "email": "kontakt@cm-vita.pl",
+        "description": "Niepubliczny zakład opieki zdrowotnej w Tarnowie.",
+        "locations": [(1, "CM Vita", "ul. Krakowska 40", "33-100", "Tarnów")],
+        "units": [
+            ("NEURO", "1220", "Poradnia neurologiczna", 1),
+            ("OKUL", "1600", "Poradnia okulistyczna", 1),
+        ],
+        "practitioners": [
+            ("dr n. med.", "Agnieszka", "Dąbrowska", "doctor", ["neurologia"], "NEURO", [
+                (MON, T(10), T(16), 30, PRIV, {}),
+                (WED, T(10), T(16), 20, NFZ, {}),
+            ]),
+            ("lek.", "Paweł", "Mazur", "doctor", ["okulistyka"], "OKUL", [
+                (TUE, T(8), T(14), 15, NFZ, {}),
+                (THU, T(8), T(14), 15, PRIV, {}),
+            ]),
+        ],
+    },
+]
+
+DEMO_PATIENTS = [
+    ("Jan", "Kowalski", "jan.kowalski@example.com", "600100200", "44051401359", "Proszę o wydruk wyników."),
+    ("Maria", "Lis", "maria.lis@example.com", "", "", ""),
+    ("Zofia", "Kurek", "zofia.kurek@example.com", "601 222 333", "", "Kontrola po zabiegu."),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent) and generate slots for the next 90 days."
+
+    def handle(self, *args, **options):
+        today = clock.local_today()
+        with transaction.atomic():
+            specs = ensure_specializations()
+            seq = 0
+            for p in PROVIDERS:
+                provider, _ = Provider.objects.get_or_create(
+                    slug=p["slug"],
+                    defaults={k: p[k] for k in ("name", "phone", "email", "description")},
+                )
+                locations = {}
+                for number, name, street, postal, city in p["locations"]:
+                    locations[number], _ = Location.objects.get_or_create(
+                        provider=provider,
+                        number=number,
+                        defaults={"name": name, "street": street, "postal_code": postal, "city": city},
+                    )
+                units = {}
+                for code, dep, name, loc in p["units"]:
+                    units[code], _ = Unit.objects.get_or_create(
+                        provider=provider,
+                        code=code,
+                        defaults={"department_code": dep, "name": name, "location": locations[loc]},
+                    )
+                for title, first, last, kind, spec_codes, unit_code, blocks in p["practitioners"]:
+                    seq += 1
+                    practitioner, created = Practitioner.objects.get_or_create(
+                        provider=provider,
+                        first_name=first,
+                        last_name=last,
+                        defaults={
+                            "title": title,
+                            "staff_type": kind,
+                            "pwz": make_pwz(345_000 + seq * 7919) if kind == "doctor" else "",
+                            "description": f"{title} {first} {last} – przyjmuje w: {units[unit_code].name}.",
+                        },
+                    )
+                    if created:
+                        practitioner.specializations.set([specs[c] for c in spec_codes])
+                        practitioner.units.set([units[unit_code]])
+                    schedule, created = Schedule.objects.get_or_create(
+                        provider=provider,
+                        practitioner=practitioner,
+                        unit=units[unit_code],
+                        description="Harmonogram podstawowy",
+                        defaults={"valid_from": today},
+                    )
+                    if created:
+                        ScheduleBlock.objects.bulk_create(
+                            ScheduleBlock(
+                                schedule=schedule,
+                                weekday=wd,
+                                start_time=start,
+                                end_time=end,
+                                slot_minutes=minutes,
+                                financing=fin,
+                                **opts,
+                            )
+                            for wd, start, end, minutes, fin, opts in blocks
+                        )
+            self._users()
+        created = extend_horizon(today=today)
+        self._demo_bookings()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready; {created} new slots generated."))
+
+    def _users(self):
+        User = get_user_model()
+        demo = Provider.objects.get(slug="przychodnia-demo")
+        for username, password, _desc, superuser in DEMO_LOGINS:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                if superuser:
+                    user = User.objects.create_superuser(username, f"{username}@terminarz.local", password)
+                else:
+                    user = User.objects.create_user(username, f"{username}@terminarz.local", password)
+            Membership.objects.get_or_create(
+                user=user,
+                provider=demo,
+                defaults={"role": Membership.Role.ADMIN if superuser else Membership.Role.REGISTRAR},
+            )
+
+    def _demo_bookings(self):
+        demo = Provider.objects.get(slug="przychodnia-demo")
+        if Appointment.objects.filter(provider=demo).exists():
+            return
+        from terminarz.scheduling.search import SlotQuery, search_slots
+
+        slots, _ = search_slots(SlotQuery(provider=demo.pk), limit=len(DEMO_PATIENTS) * 4)
+        for (first, last, email, phone, pesel, note), slot in zip(DEMO_PATIENTS, slots[::4]):
+            data = {"first_name": first, "last_name": last, "email": email, "phone": phone,
+                    "pesel": pesel, "note": note, "accept_requirements": "on"}
+            try:
+                book_appointment(slot.pk, data, source=Source.DESK)
+            except BookingError:
+                continue

@@ -1,0 +1,44 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from terminarz.providers.models import Provider
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("oczekuje")
+    SENDING = "sending", _("wysyłanie")
+    SENT = "sent", _("wysłana")
+    FAILED = "failed", _("nieudana")
+
+
+class Message(models.Model):
+    """Outbox row: written in the transaction of the change that causes it."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    kind = models.CharField(max_length=50)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("wiadomość")
+        verbose_name_plural = _("wiadomości")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="message_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient}"

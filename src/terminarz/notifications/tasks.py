@@ -1,0 +1,13 @@
+from django_tasks import task
+
+from . import services
+
+
+@task()
+def deliver_message_task(message_id: int) -> str:
+    return services.deliver_message(message_id)
+
+
+@task()
+def deliver_due_messages_task() -> int:
+    return services.deliver_due_messages()

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("lekarz/<int:pk>/", views.practitioner_card, name="practitioner"),
+    path("placowka/<int:pk>/", views.provider_card, name="provider"),
+    path("rezerwacja/<int:slot_id>/", views.book, name="book"),
+    path("wizyta/<int:appointment_id>/", views.confirmation, name="confirmation"),
+    path("wizyta/<int:appointment_id>/odwolaj/", views.cancel, name="cancel"),
+]

@@ -1,0 +1,187 @@
+"""Public portal (D1, D2, D3, D7 basic). Thin views: validate, call a service, render."""
+
+import datetime as dt
+from collections import OrderedDict
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from terminarz.booking import services as booking
+from terminarz.booking.errors import AppointmentNotFound, InvalidBooking, SlotTaken
+from terminarz.booking.validation import PatientDataForm
+from terminarz.catalog.models import Specialization
+from terminarz.core import clock
+from terminarz.providers.models import Location, Provider
+from terminarz.scheduling.forms import SlotSearchForm
+from terminarz.scheduling.search import SlotQuery, open_slots, search_slots
+from terminarz.staff.models import Practitioner
+
+PAGE_SIZE = 20
+CARD_DAYS = 7
+
+
+def _rate(setting):
+    return lambda group, request: getattr(settings, setting)
+
+
+def search(request):
+    form = SlotSearchForm(request.GET or None)
+    slots, next_cursor, searched = [], None, False
+    if form.is_bound and form.is_valid():
+        searched = True
+        slots, next_cursor = search_slots(
+            form.to_query(), limit=PAGE_SIZE, cursor=form.cleaned_data.get("cursor") or None
+        )
+    elif not form.is_bound:
+        slots, next_cursor = search_slots(SlotQuery(), limit=PAGE_SIZE)
+    next_url = None
+    if next_cursor:
+        params = request.GET.copy()
+        params["cursor"] = next_cursor
+        next_url = f"{reverse('portal:search')}?{params.urlencode()}"
+    context = {
+        "form": form,
+        "slots": slots,
+        "days": _group_by_day(slots),
+        "next_url": next_url,
+        "searched": searched,
+        "specializations": Specialization.objects.filter(practitioners__is_visible_online=True).distinct(),
+        "cities": Location.objects.filter(is_visible=True, provider__is_active=True)
+        .order_by("city")
+        .values_list("city", flat=True)
+        .distinct(),
+        "providers": Provider.objects.filter(is_active=True),
+    }
+    return render(request, "portal/search.html", context)
+
+
+def _group_by_day(slots):
+    days: OrderedDict[dt.date, list] = OrderedDict()
+    for slot in slots:
+        days.setdefault(slot.day, []).append(slot)
+    return days
+
+
+def practitioner_card(request, pk: int):
+    practitioner = get_object_or_404(
+        Practitioner.objects.select_related("provider").prefetch_related("specializations", "units__location"),
+        pk=pk,
+        is_visible_online=True,
+        provider__is_active=True,
+    )
+    today = clock.local_today()
+    try:
+        start = dt.date.fromisoformat(request.GET.get("od", "")) if request.GET.get("od") else today
+    except ValueError:
+        start = today
+    start = max(start, today)
+    days = [start + dt.timedelta(days=i) for i in range(CARD_DAYS)]
+    slots = list(
+        open_slots(clock.now())
+        .filter(practitioner=practitioner, day__gte=days[0], day__lte=days[-1])
+        .select_related("unit__location")
+        .order_by("start")
+    )
+    columns = OrderedDict((d, []) for d in days)
+    for slot in slots:
+        columns[slot.day].append(slot)
+    next_slot = (
+        open_slots(clock.now()).filter(practitioner=practitioner, day__gt=days[-1]).order_by("start").first()
+        if not slots
+        else None
+    )
+    context = {
+        "practitioner": practitioner,
+        "columns": columns,
+        "prev_day": days[0] - dt.timedelta(days=CARD_DAYS) if days[0] > today else None,
+        "next_day": days[-1] + dt.timedelta(days=1),
+        "next_slot": next_slot,
+        "first_slot": slots[0] if slots else None,
+    }
+    return render(request, "portal/practitioner.html", context)
+
+
+def provider_card(request, pk: int):
+    provider = get_object_or_404(Provider, pk=pk, is_active=True)
+    locations = provider.locations.filter(is_visible=True).prefetch_related("units")
+    practitioners = provider.practitioners.filter(is_visible_online=True).prefetch_related("specializations")
+    return render(
+        request,
+        "portal/provider.html",
+        {"provider": provider, "locations": locations, "practitioners": practitioners},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=_rate("RATELIMIT_BOOKING"), method="POST", block=True)
+def book(request, slot_id: int):
+    now = clock.now()
+    try:
+        slot = booking.bookable_slot(slot_id, now=now, portal=True)
+    except InvalidBooking as exc:
+        return render(request, "portal/slot_unavailable.html", {"message": exc.errors["slot"][0]}, status=404)
+    if not booking.slot_is_offered_online(slot, now=now):
+        raise Http404
+    requirement = slot.block.requirement_text if slot.block else ""
+    form = PatientDataForm(request.POST or None, requirement_text=requirement)
+    if request.method == "POST":
+        try:
+            appointment = booking.book_appointment(slot.pk, request.POST, source="portal", now=now)
+        except SlotTaken as exc:
+            return render(
+                request,
+                "portal/slot_taken.html",
+                {"slot": slot, "alternatives": exc.alternatives, "message": exc.message},
+                status=409,
+            )
+        except InvalidBooking as exc:
+            form.is_valid()  # show field errors next to the fields
+            for field, messages in exc.errors.items():
+                if field not in form.errors and field in form.fields:
+                    for message in messages:
+                        form.add_error(field, message)
+            non_field = exc.errors.get("slot")
+            return render(
+                request,
+                "portal/book.html",
+                {"slot": slot, "form": form, "requirement": requirement, "slot_error": non_field},
+                status=422,
+            )
+        confirmation = reverse("portal:confirmation", args=[appointment.pk])
+        return redirect(f"{confirmation}?t={appointment.cancel_token}")
+    return render(request, "portal/book.html", {"slot": slot, "form": form, "requirement": requirement})
+
+
+def confirmation(request, appointment_id: int):
+    try:
+        appointment = booking.get_appointment_by_token(appointment_id, request.GET.get("t", ""))
+    except AppointmentNotFound:
+        raise Http404 from None
+    return render(request, "portal/confirmation.html", {"appointment": appointment})
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=_rate("RATELIMIT_BOOKING"), method="POST", block=True)
+def cancel(request, appointment_id: int):
+    token = request.POST.get("t") or request.GET.get("t", "")
+    try:
+        appointment = booking.get_appointment_by_token(appointment_id, token)
+    except AppointmentNotFound:
+        return render(request, "portal/cancel_not_found.html", status=404)
+    error = None
+    if request.method == "POST":
+        try:
+            booking.cancel_appointment_by_patient(appointment.pk, token, reason=request.POST.get("reason", ""))
+            appointment.refresh_from_db()
+            return render(request, "portal/cancelled.html", {"appointment": appointment})
+        except InvalidBooking as exc:
+            error = exc.message
+    return render(
+        request,
+        "portal/cancel.html",
+        {"appointment": appointment, "token": token, "error": error, "now": clock.now()},
+    )

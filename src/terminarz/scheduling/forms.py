@@ -1,0 +1,67 @@
+"""Validation of search parameters (shared by the portal and the API)."""
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Financing
+from .search import InvalidCursor, SlotQuery, decode_cursor
+
+MAX_RANGE_DAYS = 92
+MAX_LIMIT = 100
+
+
+class SlotSearchForm(forms.Form):
+    specialization = forms.CharField(label=_("Specjalizacja"), max_length=200, required=False)
+    city = forms.CharField(label=_("Miejscowość"), max_length=100, required=False)
+    provider = forms.IntegerField(label=_("Placówka"), required=False, min_value=1, max_value=2**62)
+    unit = forms.IntegerField(label=_("Poradnia"), required=False, min_value=1, max_value=2**62)
+    practitioner = forms.IntegerField(label=_("Lekarz"), required=False, min_value=1, max_value=2**62)
+    financing = forms.ChoiceField(
+        label=_("Finansowanie"),
+        choices=[("", _("dowolne")), *Financing.choices],
+        required=False,
+    )
+    visit_kind = forms.ChoiceField(
+        label=_("Rodzaj wizyty"),
+        choices=[("", _("dowolna")), ("first", _("pierwsza wizyta")), ("followup", _("wizyta kolejna"))],
+        required=False,
+    )
+    date_from = forms.DateField(label=_("Od dnia"), required=False)
+    date_to = forms.DateField(label=_("Do dnia"), required=False)
+    limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
+    cursor = forms.CharField(required=False, max_length=200)
+
+    def clean_cursor(self):
+        cursor = self.cleaned_data.get("cursor") or ""
+        if cursor:
+            try:
+                decode_cursor(cursor)
+            except InvalidCursor:
+                raise forms.ValidationError(_("Nieprawidłowy znacznik strony wyników.")) from None
+        return cursor
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end:
+            if end < start:
+                self.add_error("date_to", _("Data końcowa nie może być wcześniejsza niż początkowa."))
+            elif (end - start) > dt.timedelta(days=MAX_RANGE_DAYS):
+                self.add_error("date_to", _("Zakres dat może obejmować najwyżej 92 dni."))
+        return cleaned
+
+    def to_query(self) -> SlotQuery:
+        c = self.cleaned_data
+        return SlotQuery(
+            specialization=c.get("specialization") or None,
+            city=c.get("city") or None,
+            provider=c.get("provider"),
+            unit=c.get("unit"),
+            practitioner=c.get("practitioner"),
+            financing=c.get("financing") or None,
+            visit_kind=c.get("visit_kind") or None,
+            date_from=c.get("date_from"),
+            date_to=c.get("date_to"),
+        )

@@ -1,0 +1,132 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from terminarz.providers.models import Provider, Unit
+from terminarz.staff.models import Practitioner
+
+
+class Financing(models.TextChoices):
+    NFZ = "nfz", _("NFZ")
+    PRIVATE = "private", _("prywatnie")
+
+
+class Schedule(models.Model):
+    """Harmonogram: a practitioner's weekly pattern in a unit, valid for a date range."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="schedules")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="schedules"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="schedules")
+    valid_from = models.DateField(_("obowiązuje od"))
+    valid_to = models.DateField(_("obowiązuje do"), null=True, blank=True)
+    description = models.CharField(_("opis"), max_length=300, blank=True)
+    is_published_online = models.BooleanField(_("publikowany online"), default=True)
+    generated_until = models.DateField(_("terminy wygenerowane do"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("harmonogram")
+        verbose_name_plural = _("harmonogramy")
+        ordering = ["provider", "practitioner", "valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} – {self.unit} (od {self.valid_from})"
+
+
+class ScheduleBlock(models.Model):
+    """A weekly time block of a schedule, in the location's wall-clock time."""
+
+    class Weekday(models.IntegerChoices):
+        MON = 0, _("poniedziałek")
+        TUE = 1, _("wtorek")
+        WED = 2, _("środa")
+        THU = 3, _("czwartek")
+        FRI = 4, _("piątek")
+        SAT = 5, _("sobota")
+        SUN = 6, _("niedziela")
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="blocks")
+    weekday = models.PositiveSmallIntegerField(_("dzień tygodnia"), choices=Weekday.choices)
+    start_time = models.TimeField(_("od"))
+    end_time = models.TimeField(_("do"))
+    slot_minutes = models.PositiveSmallIntegerField(_("długość wizyty (min)"), default=15)
+    financing = models.CharField(
+        _("finansowanie"), max_length=10, choices=Financing.choices, default=Financing.PRIVATE
+    )
+    first_visit_only = models.BooleanField(_("tylko wizyty pierwszorazowe"), default=False)
+    followup_only = models.BooleanField(_("tylko wizyty kolejne"), default=False)
+    callcenter_only = models.BooleanField(_("widoczne tylko w CallCenter"), default=False)
+    first_free_only = models.BooleanField(_("wybieraj pierwszy wolny termin"), default=False)
+    requirement_text = models.TextField(_("wymagania dla pacjenta"), blank=True)
+
+    class Meta:
+        verbose_name = _("blok harmonogramu")
+        verbose_name_plural = _("bloki harmonogramu")
+        ordering = ["schedule", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="block_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="block_slot_min_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class SlotState(models.TextChoices):
+    FREE = "free", _("wolny")
+    HELD = "held", _("wstępnie zarezerwowany")
+    BOOKED = "booked", _("zajęty")
+    BLOCKED = "blocked", _("zablokowany")
+
+
+class Slot(models.Model):
+    """A bookable time (kostka). Only booking.capacity changes its state."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="slots")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="slots")
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="slots")
+    block = models.ForeignKey(
+        ScheduleBlock, null=True, blank=True, on_delete=models.SET_NULL, related_name="slots"
+    )
+    start = models.DateTimeField(_("początek"))
+    end = models.DateTimeField(_("koniec"))
+    day = models.DateField(_("dzień (czas lokalny)"))
+    financing = models.CharField(max_length=10, choices=Financing.choices)
+    first_visit_only = models.BooleanField(default=False)
+    followup_only = models.BooleanField(default=False)
+    callcenter_only = models.BooleanField(default=False)
+    first_free_only = models.BooleanField(default=False)
+    # Visible on the public portal: schedule published online and not call-center-only.
+    portal = models.BooleanField(default=True)
+    state = models.CharField(max_length=10, choices=SlotState.choices, default=SlotState.FREE)
+    hold_until = models.DateTimeField(null=True, blank=True)
+    # A booked slot that no longer fits its schedule after a change (C3 conflict).
+    out_of_schedule = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("termin")
+        verbose_name_plural = _("terminy")
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "start"], name="slot_unique_start"),
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="slot_end_after_start"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["practitioner", "start"],
+                name="slot_open_by_practitioner",
+                condition=Q(state__in=["free", "held"]),
+            ),
+            models.Index(
+                fields=["start", "id"],
+                name="slot_open_portal_by_start",
+                condition=Q(state__in=["free", "held"], portal=True),
+            ),
+            models.Index(fields=["schedule", "day"], name="slot_schedule_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} {self.start:%Y-%m-%d %H:%M}"

@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from terminarz.catalog.models import Specialization
+from terminarz.providers.models import Provider, Unit
+
+
+class Practitioner(models.Model):
+    class StaffType(models.TextChoices):
+        DOCTOR = "doctor", _("lekarz")
+        NURSE = "nurse", _("pielęgniarka")
+        PHYSIO = "physio", _("fizjoterapeuta")
+        OTHER = "other", _("inny personel")
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="practitioners")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    title = models.CharField(_("tytuł"), max_length=50, blank=True)
+    first_name = models.CharField(_("imię"), max_length=100)
+    last_name = models.CharField(_("nazwisko"), max_length=100)
+    staff_type = models.CharField(
+        _("rodzaj personelu"), max_length=20, choices=StaffType.choices, default=StaffType.DOCTOR
+    )
+    pwz = models.CharField(_("numer PWZ"), max_length=10, blank=True)
+    specializations = models.ManyToManyField(
+        Specialization, related_name="practitioners", verbose_name=_("specjalizacje")
+    )
+    units = models.ManyToManyField(Unit, related_name="practitioners", blank=True)
+    description = models.TextField(_("opis dla pacjentów"), blank=True)
+    is_visible_online = models.BooleanField(_("publikowany online"), default=True)
+
+    class Meta:
+        verbose_name = _("personel medyczny")
+        verbose_name_plural = _("personel medyczny")
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.title, self.first_name, self.last_name) if p)

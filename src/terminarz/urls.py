@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from terminarz.api.v1 import api
+from terminarz.clinic import views as clinic_views
+from terminarz.portal import dev_views
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("gabinet/dzis/", clinic_views.today, name="clinic-today"),
+    path("admin/", admin.site.urls),
+    path("", include("terminarz.portal.urls")),
+]
+
+if settings.DEMO_MODE:
+    urlpatterns += [
+        path("dev/poczta/", dev_views.mailbox, name="dev-mailbox"),
+        path("dev/poczta/<int:pk>/", dev_views.mailbox_message, name="dev-mailbox-message"),
+    ]

@@ -1,0 +1,120 @@
+"""No double booking under real parallel connections (PostgreSQL in CI; SQLite serialized)."""
+
+import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from terminarz.booking import capacity
+from terminarz.booking.errors import SlotTaken
+from terminarz.booking.models import Appointment
+from terminarz.booking.services import book_appointment
+from terminarz.core import clock
+from terminarz.scheduling.models import Slot, SlotState
+from tests.conftest import require_postgres
+from tests.factories import PATIENT, clinic, every_day
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_parallel(n_threads: int, jobs: list, fn):
+    barrier = threading.Barrier(min(n_threads, len(jobs)))
+
+    def worker(job):
+        try:
+            barrier.wait(timeout=60)
+        except threading.BrokenBarrierError:
+            pass
+        try:
+            return fn(job)
+        except SlotTaken:
+            return "taken"
+        except Exception as exc:  # anything else is a failure the test reports
+            return f"error: {type(exc).__name__}: {exc}"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        return list(pool.map(worker, jobs))
+
+
+def tomorrow_slots(schedule):
+    tomorrow = clock.local_today() + dt.timedelta(days=1)
+    return list(Slot.objects.filter(schedule=schedule, day__gte=tomorrow).order_by("start"))
+
+
+def test_fifty_parallel_requests_for_one_slot_exactly_one_wins():
+    _, _, _, schedule = clinic(today=clock.local_today(), days=3)
+    slot = tomorrow_slots(schedule)[0]
+    results = run_parallel(
+        50, list(range(50)),
+        lambda i: book_appointment(slot.pk, {**PATIENT, "email": f"p{i}@example.com"}) and "ok",
+    )
+    assert results.count("ok") == 1, results
+    assert results.count("taken") == 49, results
+    assert Appointment.objects.filter(slot=slot, status="confirmed").count() == 1
+    slot.refresh_from_db()
+    assert slot.state == SlotState.BOOKED
+
+
+def test_database_constraint_stops_double_booking_even_if_the_conditional_update_is_bypassed(monkeypatch):
+    _, _, _, schedule = clinic(today=clock.local_today(), days=3)
+    slot = tomorrow_slots(schedule)[0]
+    monkeypatch.setattr(capacity, "take_slot", lambda *a, **kw: True)  # a broken primitive
+    # and a broken overlap check: only the unique index / exclusion constraint is left
+    monkeypatch.setattr("terminarz.booking.services.ACTIVE_STATUSES", [])
+    results = run_parallel(
+        20, list(range(20)),
+        lambda i: book_appointment(slot.pk, {**PATIENT, "email": f"p{i}@example.com"}) and "ok",
+    )
+    assert results.count("ok") == 1, results
+    assert results.count("taken") == 19, results
+
+
+def test_thousand_distinct_slots_from_eight_threads_without_errors():
+    _, _, _, schedule = clinic(today=clock.local_today(), days=70,
+                               blocks=every_day(dt.time(8), dt.time(12)))
+    slots = tomorrow_slots(schedule)[:1000]
+    assert len(slots) == 1000
+    results = run_parallel(
+        8, [s.pk for s in slots],
+        lambda pk: book_appointment(pk, {**PATIENT, "email": f"p{pk}@example.com"}) and "ok",
+    )
+    assert results.count("ok") == 1000, [r for r in results if r != "ok"][:5]
+    assert Appointment.objects.filter(status="confirmed").count() == 1000
+
+
+@pytest.mark.postgres
+def test_exclusion_constraint_refuses_overlapping_visits_of_one_practitioner():
+    require_postgres(connection)
+    provider, unit, practitioner, schedule = clinic(today=clock.local_today(), days=3)
+    a, b = tomorrow_slots(schedule)[:2]
+    first = book_appointment(a.pk, PATIENT)
+    with pytest.raises(IntegrityError, match="appointment_no_practitioner_overlap"):
+        with transaction.atomic():
+            Appointment.objects.create(
+                provider=provider, slot=b, practitioner=practitioner, unit=unit, patient=first.patient,
+                start=a.start + dt.timedelta(minutes=5), end=a.end + dt.timedelta(minutes=5),
+                status="confirmed", source="api", reference="OVERLAP1", cancel_token="t-overlap",
+                first_name="X", last_name="Y", email="x@example.com",
+            )
+
+
+def test_parallel_bookings_of_overlapping_slots_of_two_schedules_one_wins():
+    _, unit, practitioner, schedule = clinic(today=clock.local_today(), days=3)
+    from tests.factories import make_schedule
+    from terminarz.scheduling.services import generate_slots
+
+    other = make_schedule(practitioner, unit, valid_from=clock.local_today(),
+                          blocks=every_day(dt.time(8, 5), dt.time(12), slot_minutes=15))
+    generate_slots(other, start_day=clock.local_today(), end_day=clock.local_today() + dt.timedelta(days=2))
+    a = tomorrow_slots(schedule)[0]      # 08:00-08:15
+    b = tomorrow_slots(other)[0]         # 08:05-08:20
+    jobs = [a.pk, b.pk] * 10
+    results = run_parallel(
+        20, jobs, lambda pk: book_appointment(pk, {**PATIENT, "email": f"x{pk}@example.com"}) and "ok"
+    )
+    assert results.count("ok") == 1, results
+    assert results.count("taken") == 19, results

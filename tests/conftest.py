@@ -1,0 +1,31 @@
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.conf import settings
+
+Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+
+ON_CI = os.environ.get("CI", "").lower() == "true"
+# A fixed "now" for tests that need one: Friday 20 Nov 2026, 10:00 in Warsaw.
+FROZEN_NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(FROZEN_NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def today(frozen) -> dt.date:
+    return dt.date(2026, 11, 20)
+
+
+def require_postgres(connection) -> None:
+    if connection.vendor != "postgresql":
+        if ON_CI:
+            pytest.fail("PostgreSQL is required on CI for this test (set DATABASE_URL)")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
