@@ -29,3 +29,12 @@ def require_postgres(connection) -> None:
         if ON_CI:
             pytest.fail("PostgreSQL is required on CI for this test (set DATABASE_URL)")
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Search caches facet lookups briefly; every test starts from an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

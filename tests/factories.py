@@ -77,14 +77,19 @@ def every_day(start: dt.time, end: dt.time, **opts) -> list[dict]:
     return [{"weekday": d, "start_time": start, "end_time": end, **opts} for d in range(7)]
 
 
-def clinic(*, today: dt.date, days: int = 14, blocks: list[dict] | None = None, spec: str = "kardiologia",
-           city: str = "Kraków", provider: Provider | None = None):
+def clinic(
+    *,
+    today: dt.date,
+    days: int = 14,
+    blocks: list[dict] | None = None,
+    spec: str = "kardiologia",
+    city: str = "Kraków",
+    provider: Provider | None = None,
+):
     """A provider with one practitioner whose slots are generated for `days` days."""
     provider = provider or make_provider(city=city)
     unit = make_unit(provider)
     practitioner = make_practitioner(provider, unit, spec=spec)
-    schedule = make_schedule(
-        practitioner, unit, valid_from=today, blocks=blocks or every_day(dt.time(8), dt.time(12))
-    )
+    schedule = make_schedule(practitioner, unit, valid_from=today, blocks=blocks or every_day(dt.time(8), dt.time(12)))
     generate_slots(schedule, start_day=today, end_day=today + dt.timedelta(days=days - 1))
     return provider, unit, practitioner, schedule

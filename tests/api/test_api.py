@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def post(client, url, body):
-    return client.post(url, data=json.dumps(body) if not isinstance(body, str) else body,
-                       content_type="application/json")
+    return client.post(
+        url, data=json.dumps(body) if not isinstance(body, str) else body, content_type="application/json"
+    )
 
 
 def free_slot(schedule):
@@ -27,31 +28,45 @@ def booking_body(slot, **patient):
 
 def test_slots_contract(client, today):
     _, unit, practitioner, _ = clinic(today=today, days=3)
-    response = client.get("/api/v1/slots", {"specialization": "kardiologia", "city": "Kraków",
-                                            "date_from": "2026-11-20", "date_to": "2026-11-22", "limit": 5})
+    response = client.get(
+        "/api/v1/slots",
+        {
+            "specialization": "kardiologia",
+            "city": "Kraków",
+            "date_from": "2026-11-20",
+            "date_to": "2026-11-22",
+            "limit": 5,
+        },
+    )
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"items", "next"} and len(body["items"]) == 5 and body["next"]
     item = body["items"][0]
     assert item["start"] == "2026-11-20T10:15:00+01:00" and item["end"] == "2026-11-20T10:30:00+01:00"
-    assert item["practitioner"] == {"id": practitioner.pk, "name": practitioner.full_name,
-                                    "specializations": ["Kardiologia"]}
+    assert item["practitioner"] == {
+        "id": practitioner.pk,
+        "name": practitioner.full_name,
+        "specializations": ["Kardiologia"],
+    }
     assert item["unit"] == {"id": unit.pk, "name": unit.name, "city": "Kraków"}
     assert item["financing"] == "nfz"
     page2 = client.get("/api/v1/slots", {"specialization": "kardiologia", "limit": 5, "cursor": body["next"]}).json()
     assert page2["items"][0]["start"] > body["items"][-1]["start"]
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"date_from": "jutro"}, "date_from"),
-    ({"date_from": "2026-11-25", "date_to": "2026-11-20"}, "date_to"),
-    ({"limit": "0"}, "limit"),
-    ({"limit": "100000"}, "limit"),
-    ({"financing": "gratis"}, "financing"),
-    ({"cursor": "%%%"}, "cursor"),
-    ({"provider": "x"}, "provider"),
-    ({"practitioner": "99999999999999999999999"}, "practitioner"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"date_from": "jutro"}, "date_from"),
+        ({"date_from": "2026-11-25", "date_to": "2026-11-20"}, "date_to"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "100000"}, "limit"),
+        ({"financing": "gratis"}, "financing"),
+        ({"cursor": "%%%"}, "cursor"),
+        ({"provider": "x"}, "provider"),
+        ({"practitioner": "99999999999999999999999"}, "practitioner"),
+    ],
+)
 def test_slots_bad_params_are_422_with_field_errors(client, params, field):
     response = client.get("/api/v1/slots", params)
     assert response.status_code == 422
@@ -79,16 +94,25 @@ def test_book_and_cancel_through_api(client, today, django_capture_on_commit_cal
     assert again.status_code == 201  # the slot was free again at once
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"slot": 1, "patient": {"first_name": "A", "last_name": "B", "email": "a@example.com", "pesel": "12345678901"}}, "pesel"),
-    ({"slot": 1, "patient": {"first_name": "A", "last_name": "B"}}, "email"),
-    ({"slot": 999999, "patient": {"first_name": "A", "last_name": "B", "email": "a@example.com"}}, "slot"),
-    ({"slot": "abc", "patient": {"first_name": "A", "last_name": "B", "email": "a@example.com"}}, "slot"),
-    ({"patient": {"first_name": "A", "last_name": "B", "email": "a@example.com"}}, "slot"),
-    ({"slot": 1, "patient": {"first_name": "A" * 5000, "last_name": "B", "email": "a@example.com"}}, "first_name"),
-    ({"slot": 1, "patient": "nie-obiekt"}, "first_name"),
-    ({"slot": 1, "patient": {"first_name": 5, "last_name": ["x"], "email": {}}}, "patient.last_name"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (
+            {
+                "slot": 1,
+                "patient": {"first_name": "A", "last_name": "B", "email": "a@example.com", "pesel": "12345678901"},
+            },
+            "pesel",
+        ),
+        ({"slot": 1, "patient": {"first_name": "A", "last_name": "B"}}, "email"),
+        ({"slot": 999999, "patient": {"first_name": "A", "last_name": "B", "email": "a@example.com"}}, "slot"),
+        ({"slot": "abc", "patient": {"first_name": "A", "last_name": "B", "email": "a@example.com"}}, "slot"),
+        ({"patient": {"first_name": "A", "last_name": "B", "email": "a@example.com"}}, "slot"),
+        ({"slot": 1, "patient": {"first_name": "A" * 5000, "last_name": "B", "email": "a@example.com"}}, "first_name"),
+        ({"slot": 1, "patient": "nie-obiekt"}, "first_name"),
+        ({"slot": 1, "patient": {"first_name": 5, "last_name": ["x"], "email": {}}}, "patient.last_name"),
+    ],
+)
 def test_bad_booking_input_is_422_never_500(client, today, body, field):
     _, _, _, schedule = clinic(today=today, days=1)
     if body.get("slot") == 1:
@@ -100,7 +124,7 @@ def test_bad_booking_input_is_422_never_500(client, today, body, field):
     assert not Appointment.objects.exists()
 
 
-@pytest.mark.parametrize("raw", ["", "{", "[]", "null", '"x"', "{\"slot\": {}}"])
+@pytest.mark.parametrize("raw", ["", "{", "[]", "null", '"x"', '{"slot": {}}'])
 def test_malformed_json_is_422(client, raw):
     response = post(client, "/api/v1/appointments", raw)
     assert response.status_code in (400, 422)

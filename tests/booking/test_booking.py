@@ -10,13 +10,12 @@ from terminarz.booking.services import (
     cancel_appointment_by_patient,
     expire_hold,
 )
-from terminarz.booking import capacity
 from terminarz.notifications.models import Message
 from terminarz.patients.models import Patient
 from terminarz.scheduling.models import Slot, SlotState
+from terminarz.scheduling.services import generate_slots
 from tests.conftest import FROZEN_NOW
 from tests.factories import PATIENT, VALID_PESEL, clinic, every_day, make_schedule
-from terminarz.scheduling.services import generate_slots
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +132,9 @@ def test_requirement_text_must_be_accepted(today):
 def test_practitioner_is_never_booked_twice_at_overlapping_times_across_schedules(today):
     provider, unit, practitioner, schedule = clinic(today=today, days=1)
     # A second schedule (another unit would do too) with 20-minute slots overlapping the first.
-    other = make_schedule(practitioner, unit, valid_from=today, blocks=every_day(dt.time(10), dt.time(12), slot_minutes=20))
+    other = make_schedule(
+        practitioner, unit, valid_from=today, blocks=every_day(dt.time(10), dt.time(12), slot_minutes=20)
+    )
     generate_slots(other, start_day=today, end_day=today)
     a = Slot.objects.get(schedule=schedule, start=FROZEN_NOW + dt.timedelta(minutes=30))  # 10:30-10:45
     b = Slot.objects.get(schedule=other, start=FROZEN_NOW + dt.timedelta(minutes=20))  # 10:20-10:40

@@ -13,9 +13,15 @@ pytestmark = pytest.mark.django_db
 
 def make_message(key="k1"):
     return queue_email(
-        provider=None, kind="test", recipient="a@example.com", template="booking/email/cancelled",
-        context={"appointment": mock.Mock(first_name="Ala", reference="ABC", start=FROZEN_NOW,
-                                          practitioner=mock.Mock(full_name="dr X"))},
+        provider=None,
+        kind="test",
+        recipient="a@example.com",
+        template="booking/email/cancelled",
+        context={
+            "appointment": mock.Mock(
+                first_name="Ala", reference="ABC", start=FROZEN_NOW, practitioner=mock.Mock(full_name="dr X")
+            )
+        },
         idempotency_key=key,
     )
 

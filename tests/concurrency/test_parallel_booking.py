@@ -49,7 +49,8 @@ def test_fifty_parallel_requests_for_one_slot_exactly_one_wins():
     _, _, _, schedule = clinic(today=clock.local_today(), days=3)
     slot = tomorrow_slots(schedule)[0]
     results = run_parallel(
-        50, list(range(50)),
+        50,
+        list(range(50)),
         lambda i: book_appointment(slot.pk, {**PATIENT, "email": f"p{i}@example.com"}) and "ok",
     )
     assert results.count("ok") == 1, results
@@ -66,7 +67,8 @@ def test_database_constraint_stops_double_booking_even_if_the_conditional_update
     # and a broken overlap check: only the unique index / exclusion constraint is left
     monkeypatch.setattr("terminarz.booking.services.ACTIVE_STATUSES", [])
     results = run_parallel(
-        20, list(range(20)),
+        20,
+        list(range(20)),
         lambda i: book_appointment(slot.pk, {**PATIENT, "email": f"p{i}@example.com"}) and "ok",
     )
     assert results.count("ok") == 1, results
@@ -74,12 +76,12 @@ def test_database_constraint_stops_double_booking_even_if_the_conditional_update
 
 
 def test_thousand_distinct_slots_from_eight_threads_without_errors():
-    _, _, _, schedule = clinic(today=clock.local_today(), days=70,
-                               blocks=every_day(dt.time(8), dt.time(12)))
+    _, _, _, schedule = clinic(today=clock.local_today(), days=70, blocks=every_day(dt.time(8), dt.time(12)))
     slots = tomorrow_slots(schedule)[:1000]
     assert len(slots) == 1000
     results = run_parallel(
-        8, [s.pk for s in slots],
+        8,
+        [s.pk for s in slots],
         lambda pk: book_appointment(pk, {**PATIENT, "email": f"p{pk}@example.com"}) and "ok",
     )
     assert results.count("ok") == 1000, [r for r in results if r != "ok"][:5]
@@ -95,23 +97,37 @@ def test_exclusion_constraint_refuses_overlapping_visits_of_one_practitioner():
     with pytest.raises(IntegrityError, match="appointment_no_practitioner_overlap"):
         with transaction.atomic():
             Appointment.objects.create(
-                provider=provider, slot=b, practitioner=practitioner, unit=unit, patient=first.patient,
-                start=a.start + dt.timedelta(minutes=5), end=a.end + dt.timedelta(minutes=5),
-                status="confirmed", source="api", reference="OVERLAP1", cancel_token="t-overlap",
-                first_name="X", last_name="Y", email="x@example.com",
+                provider=provider,
+                slot=b,
+                practitioner=practitioner,
+                unit=unit,
+                patient=first.patient,
+                start=a.start + dt.timedelta(minutes=5),
+                end=a.end + dt.timedelta(minutes=5),
+                status="confirmed",
+                source="api",
+                reference="OVERLAP1",
+                cancel_token="t-overlap",
+                first_name="X",
+                last_name="Y",
+                email="x@example.com",
             )
 
 
 def test_parallel_bookings_of_overlapping_slots_of_two_schedules_one_wins():
     _, unit, practitioner, schedule = clinic(today=clock.local_today(), days=3)
-    from tests.factories import make_schedule
     from terminarz.scheduling.services import generate_slots
+    from tests.factories import make_schedule
 
-    other = make_schedule(practitioner, unit, valid_from=clock.local_today(),
-                          blocks=every_day(dt.time(8, 5), dt.time(12), slot_minutes=15))
+    other = make_schedule(
+        practitioner,
+        unit,
+        valid_from=clock.local_today(),
+        blocks=every_day(dt.time(8, 5), dt.time(12), slot_minutes=15),
+    )
     generate_slots(other, start_day=clock.local_today(), end_day=clock.local_today() + dt.timedelta(days=2))
-    a = tomorrow_slots(schedule)[0]      # 08:00-08:15
-    b = tomorrow_slots(other)[0]         # 08:05-08:20
+    a = tomorrow_slots(schedule)[0]  # 08:00-08:15
+    b = tomorrow_slots(other)[0]  # 08:05-08:20
     jobs = [a.pk, b.pk] * 10
     results = run_parallel(
         20, jobs, lambda pk: book_appointment(pk, {**PATIENT, "email": f"x{pk}@example.com"}) and "ok"

@@ -83,7 +83,11 @@ def test_lost_race_shows_taken_message_and_alternatives(client, today):
 
 
 def test_unknown_past_and_call_center_slots(client, today):
-    _, _, _, schedule = clinic(today=today, days=1, blocks=every_day(dt.time(8), dt.time(12)) + every_day(dt.time(13), dt.time(14), callcenter_only=True))
+    _, _, _, schedule = clinic(
+        today=today,
+        days=1,
+        blocks=every_day(dt.time(8), dt.time(12)) + every_day(dt.time(13), dt.time(14), callcenter_only=True),
+    )
     assert client.get(reverse("portal:book", args=[999999])).status_code == 404
     past = Slot.objects.filter(schedule=schedule, start__lt=FROZEN_NOW).first()
     assert "już minął" in client.get(reverse("portal:book", args=[past.pk])).content.decode()
@@ -113,9 +117,13 @@ def test_demo_mailbox_shows_sent_messages(client, today, django_capture_on_commi
     assert appointment.reference in box.content.decode()
     message_url = reverse("dev-mailbox-message", args=[1])
     from terminarz.notifications.models import Message
+
     message = Message.objects.get()
     page = client.get(reverse("dev-mailbox-message", args=[message.pk]))
-    assert f'href="http://127.0.0.1:8000/wizyta/{appointment.pk}/odwolaj/?t={appointment.cancel_token}"' in page.content.decode()
+    assert (
+        f'href="http://127.0.0.1:8000/wizyta/{appointment.pk}/odwolaj/?t={appointment.cancel_token}"'
+        in page.content.decode()
+    )
     assert message_url
 
 

@@ -12,15 +12,20 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 def block(weekday, start, end, minutes=30, pk=1):
-    return ScheduleBlock(pk=pk, weekday=weekday, start_time=start, end_time=end, slot_minutes=minutes,
-                         financing="nfz")
+    return ScheduleBlock(pk=pk, weekday=weekday, start_time=start, end_time=end, slot_minutes=minutes, financing="nfz")
 
 
 def test_block_expands_into_slots_of_its_length():
     day = dt.date(2026, 11, 23)  # Monday
     planned = plan_slots([block(0, dt.time(8), dt.time(10), 20)], day, day, WARSAW)
     assert [p.start.astimezone(WARSAW).strftime("%H:%M") for p in planned] == [
-        "08:00", "08:20", "08:40", "09:00", "09:20", "09:40"]
+        "08:00",
+        "08:20",
+        "08:40",
+        "09:00",
+        "09:20",
+        "09:40",
+    ]
     assert all(p.end - p.start == dt.timedelta(minutes=20) for p in planned)
 
 

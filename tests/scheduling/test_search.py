@@ -5,8 +5,8 @@ import pytest
 from terminarz.booking.services import book_appointment
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import SlotQuery, search_slots
-from tests.factories import PATIENT, clinic, every_day, make_practitioner, make_schedule
 from tests.conftest import FROZEN_NOW
+from tests.factories import PATIENT, clinic, every_day
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +20,13 @@ def test_earliest_first_and_only_future(today, frozen):
 
 def test_filters_specialization_city_financing_and_dates(today):
     clinic(today=today, days=3, spec="kardiologia", city="Kraków")
-    _, _, derm, _ = clinic(today=today, days=3, spec="dermatologia", city="Wieliczka",
-                           blocks=every_day(dt.time(8), dt.time(12), financing="private"))
+    _, _, derm, _ = clinic(
+        today=today,
+        days=3,
+        spec="dermatologia",
+        city="Wieliczka",
+        blocks=every_day(dt.time(8), dt.time(12), financing="private"),
+    )
     found, _ = search_slots(SlotQuery(specialization="Dermatologia i wenerologia"), limit=50)
     assert {s.practitioner_id for s in found} == {derm.pk}
     found, _ = search_slots(SlotQuery(specialization="dermatologia", city="kraków"), limit=50)
@@ -47,12 +52,8 @@ def test_unpublished_schedule_and_hidden_practitioner_not_on_portal(today):
 
 def test_visit_kind_answer_filters_first_and_followup_blocks(today):
     blocks = [
-        {"weekday": d, "start_time": dt.time(10), "end_time": dt.time(11), "first_visit_only": True}
-        for d in range(7)
-    ] + [
-        {"weekday": d, "start_time": dt.time(11), "end_time": dt.time(12), "followup_only": True}
-        for d in range(7)
-    ]
+        {"weekday": d, "start_time": dt.time(10), "end_time": dt.time(11), "first_visit_only": True} for d in range(7)
+    ] + [{"weekday": d, "start_time": dt.time(11), "end_time": dt.time(12), "followup_only": True} for d in range(7)]
     clinic(today=today, days=2, blocks=blocks)
     first, _ = search_slots(SlotQuery(visit_kind="first"), limit=100)
     follow, _ = search_slots(SlotQuery(visit_kind="followup"), limit=100)

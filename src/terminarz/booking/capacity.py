@@ -15,18 +15,12 @@ from terminarz.scheduling.search import open_q
 def take_slot(slot_id: int, *, now: dt.datetime, hold_until: dt.datetime | None = None) -> bool:
     """Mark an open slot booked (or held until a time). False when someone else has it."""
     new_state = SlotState.HELD if hold_until else SlotState.BOOKED
-    updated = Slot.objects.filter(Q(pk=slot_id) & open_q(now)).update(
-        state=new_state, hold_until=hold_until
-    )
+    updated = Slot.objects.filter(Q(pk=slot_id) & open_q(now)).update(state=new_state, hold_until=hold_until)
     return updated == 1
 
 
 def confirm_slot(slot_id: int) -> bool:
-    return (
-        Slot.objects.filter(pk=slot_id, state=SlotState.HELD)
-        .update(state=SlotState.BOOKED, hold_until=None)
-        == 1
-    )
+    return Slot.objects.filter(pk=slot_id, state=SlotState.HELD).update(state=SlotState.BOOKED, hold_until=None) == 1
 
 
 def lock_slot(slot_id: int) -> None:
@@ -37,11 +31,7 @@ def lock_slot(slot_id: int) -> None:
 def release_slot(slot_id: int, *, held_only: bool = False) -> bool:
     """Free a booked or held slot again (cancellation, expiry); a slot that no longer fits
     its schedule is blocked instead."""
-    state = Case(
-        When(out_of_schedule=True, then=Value(SlotState.BLOCKED)), default=Value(SlotState.FREE)
-    )
+    state = Case(When(out_of_schedule=True, then=Value(SlotState.BLOCKED)), default=Value(SlotState.FREE))
     states = [SlotState.HELD] if held_only else [SlotState.BOOKED, SlotState.HELD]
-    updated = Slot.objects.filter(pk=slot_id, state__in=states).update(
-        state=state, hold_until=None
-    )
+    updated = Slot.objects.filter(pk=slot_id, state__in=states).update(state=state, hold_until=None)
     return updated == 1

@@ -32,9 +32,7 @@ class Appointment(models.Model):
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="appointments")
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
-    practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.PROTECT, related_name="appointments"
-    )
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="appointments")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
     start = models.DateTimeField(_("początek"))
@@ -87,9 +85,7 @@ class Appointment(models.Model):
 class AppointmentTransition(models.Model):
     """Who moved an appointment from one status to another, when and why."""
 
-    appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, related_name="transitions"
-    )
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
     at = models.DateTimeField()

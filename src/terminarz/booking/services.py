@@ -44,9 +44,7 @@ def bookable_slot(slot_id, *, now: dt.datetime, portal: bool) -> Slot:
     except (TypeError, ValueError):
         slot_pk = None
     slot = (
-        Slot.objects.select_related("practitioner", "unit__location", "block", "provider")
-        .filter(pk=slot_pk)
-        .first()
+        Slot.objects.select_related("practitioner", "unit__location", "block", "provider").filter(pk=slot_pk).first()
         if slot_pk is not None and 0 < slot_pk < 2**63
         else None
     )
@@ -93,7 +91,7 @@ def slot_is_offered_online(slot: Slot, *, now: dt.datetime) -> bool:
         return False
     if slot.first_free_only:
         earlier_open = open_slots(now, portal=False).filter(
-            block_id=slot.block_id, day=slot.day, start__lt=slot.start
+            first_free_only=True, block_id=slot.block_id, day=slot.day, start__lt=slot.start
         )
         if earlier_open.exists():
             return False
@@ -155,12 +153,13 @@ def _book_in_transaction(slot: Slot, cleaned: dict, *, source, actor, now) -> Ap
 
 def _expire_stale_holds(slot: Slot, *, now: dt.datetime) -> None:
     """A hold past its time no longer counts; finalize it before taking its place."""
-    stale = Appointment.objects.filter(
-        slot=slot, status=AppointmentStatus.HELD, hold_until__lt=now
-    ).select_for_update()
+    stale = Appointment.objects.filter(slot=slot, status=AppointmentStatus.HELD, hold_until__lt=now).select_for_update()
     for appointment in stale:
         transitions.transition(
-            appointment, AppointmentStatus.EXPIRED, now=now, actor_label="system",
+            appointment,
+            AppointmentStatus.EXPIRED,
+            now=now,
+            actor_label="system",
             reason="hold expired",
         )
 
@@ -178,15 +177,11 @@ def get_appointment_by_token(appointment_id, token: str) -> Appointment:
     except (TypeError, ValueError):
         raise AppointmentNotFound(_("Nie znaleziono wizyty.")) from None
     appointment = (
-        Appointment.objects.select_related("practitioner", "unit__location", "provider")
-        .filter(pk=pk)
-        .first()
+        Appointment.objects.select_related("practitioner", "unit__location", "provider").filter(pk=pk).first()
         if 0 < pk < 2**63
         else None
     )
-    if appointment is None or not token or not secrets.compare_digest(
-        appointment.cancel_token, str(token)
-    ):
+    if appointment is None or not token or not secrets.compare_digest(appointment.cancel_token, str(token)):
         raise AppointmentNotFound(_("Nie znaleziono wizyty."))
     return appointment
 

@@ -10,7 +10,7 @@ def expire_holds_task() -> int:
     """Finalize held bookings whose time ran out (search already treats them as free)."""
     from .services import expire_hold
 
-    ids = Appointment.objects.filter(
-        status=AppointmentStatus.HELD, hold_until__lt=clock.now()
-    ).values_list("pk", flat=True)[:1000]
+    ids = Appointment.objects.filter(status=AppointmentStatus.HELD, hold_until__lt=clock.now()).values_list(
+        "pk", flat=True
+    )[:1000]
     return sum(1 for pk in list(ids) if expire_hold(pk))

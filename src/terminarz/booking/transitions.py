@@ -44,9 +44,7 @@ def transition(
         raise TransitionNotAllowed(
             f"Nie można zmienić statusu wizyty z „{S(from_status).label}” na „{S(to_status).label}”."
         )
-    updated = Appointment.objects.filter(pk=appointment.pk, status=from_status).update(
-        status=to_status, **fields
-    )
+    updated = Appointment.objects.filter(pk=appointment.pk, status=from_status).update(status=to_status, **fields)
     if updated != 1:
         raise TransitionNotAllowed("Status wizyty zmienił się w międzyczasie. Odśwież stronę.")
     appointment.status = to_status

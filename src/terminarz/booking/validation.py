@@ -24,9 +24,7 @@ class PatientDataForm(forms.Form):
     first_name = forms.CharField(label=_("Imię"), max_length=100)
     last_name = forms.CharField(label=_("Nazwisko"), max_length=100)
     email = forms.EmailField(label=_("Adres e-mail"), max_length=254)
-    phone = forms.CharField(
-        label=_("Telefon"), max_length=20, required=False, validators=[validate_phone]
-    )
+    phone = forms.CharField(label=_("Telefon"), max_length=20, required=False, validators=[validate_phone])
     pesel = PLPESELField(
         label=_("PESEL"),
         required=False,
@@ -42,9 +40,7 @@ class PatientDataForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    accept_requirements = forms.BooleanField(
-        label=_("Zgadzam się na powyższe warunki wizyt"), required=False
-    )
+    accept_requirements = forms.BooleanField(label=_("Zgadzam się na powyższe warunki wizyt"), required=False)
 
     def __init__(self, *args, requirement_text: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,9 +57,7 @@ class PatientDataForm(forms.Form):
         self.fields["email"].error_messages["required"] = _(
             "Podaj adres e-mail – wyślemy na niego potwierdzenie wizyty."
         )
-        self.fields["email"].error_messages["invalid"] = _(
-            "Podaj poprawny adres e-mail, np. jan.kowalski@example.com."
-        )
+        self.fields["email"].error_messages["invalid"] = _("Podaj poprawny adres e-mail, np. jan.kowalski@example.com.")
 
     def clean_pesel(self):
         return self.cleaned_data.get("pesel") or ""

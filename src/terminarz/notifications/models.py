@@ -17,9 +17,7 @@ class Message(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
 
-    provider = models.ForeignKey(
-        Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
-    )
+    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=50)
     recipient = models.CharField(max_length=254)

@@ -15,9 +15,7 @@ class Schedule(models.Model):
     """Harmonogram: a practitioner's weekly pattern in a unit, valid for a date range."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="schedules")
-    practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.CASCADE, related_name="schedules"
-    )
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="schedules")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="schedules")
     valid_from = models.DateField(_("obowiązuje od"))
     valid_to = models.DateField(_("obowiązuje do"), null=True, blank=True)
@@ -51,9 +49,7 @@ class ScheduleBlock(models.Model):
     start_time = models.TimeField(_("od"))
     end_time = models.TimeField(_("do"))
     slot_minutes = models.PositiveSmallIntegerField(_("długość wizyty (min)"), default=15)
-    financing = models.CharField(
-        _("finansowanie"), max_length=10, choices=Financing.choices, default=Financing.PRIVATE
-    )
+    financing = models.CharField(_("finansowanie"), max_length=10, choices=Financing.choices, default=Financing.PRIVATE)
     first_visit_only = models.BooleanField(_("tylko wizyty pierwszorazowe"), default=False)
     followup_only = models.BooleanField(_("tylko wizyty kolejne"), default=False)
     callcenter_only = models.BooleanField(_("widoczne tylko w CallCenter"), default=False)
@@ -65,9 +61,7 @@ class ScheduleBlock(models.Model):
         verbose_name_plural = _("bloki harmonogramu")
         ordering = ["schedule", "weekday", "start_time"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(end_time__gt=models.F("start_time")), name="block_ends_after_start"
-            ),
+            models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")), name="block_ends_after_start"),
             models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="block_slot_min_5"),
         ]
 
@@ -83,14 +77,31 @@ class SlotState(models.TextChoices):
 
 
 class Slot(models.Model):
-    """A bookable time (kostka). Only booking.capacity changes its state."""
+    """A bookable time (kostka). Only booking.capacity changes its state.
 
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="slots")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="slots")
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="slots")
+    provider, practitioner and unit are copies of the schedule's (for search); the schedule FK
+    carries the integrity, so the copies skip their own constraints and indexes: slot rows are
+    written in bulk and every extra index or FK trigger costs on each of millions of rows."""
+
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="slots", db_constraint=False, db_index=False
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="slots", db_constraint=False, db_index=False)
+    # Indexed by the (schedule, start) unique constraint; deletes cascade through the ORM.
+    schedule = models.ForeignKey(
+        Schedule, on_delete=models.CASCADE, related_name="slots", db_index=False, db_constraint=False
+    )
     block = models.ForeignKey(
-        ScheduleBlock, null=True, blank=True, on_delete=models.SET_NULL, related_name="slots"
+        ScheduleBlock,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="slots",
+        db_constraint=False,
+        db_index=False,
     )
     start = models.DateTimeField(_("początek"))
     end = models.DateTimeField(_("koniec"))
@@ -125,7 +136,12 @@ class Slot(models.Model):
                 name="slot_open_portal_by_start",
                 condition=Q(state__in=["free", "held"], portal=True),
             ),
-            models.Index(fields=["schedule", "day"], name="slot_schedule_day"),
+            # first-free-slot-only: "is there an earlier open slot in this block's day?"
+            models.Index(
+                fields=["block", "day", "start"],
+                name="slot_first_free_block_day",
+                condition=Q(first_free_only=True),
+            ),
         ]
 
     def __str__(self) -> str:

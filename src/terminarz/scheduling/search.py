@@ -1,13 +1,17 @@
 """Availability search: an indexed query over open slots (D1)."""
 
 import base64
+import hashlib
 import datetime as dt
 import json
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from terminarz.catalog.models import Specialization
 from terminarz.core import clock
+from terminarz.providers.models import Unit
 from terminarz.staff.models import Practitioner
 
 from .models import Slot, SlotState
@@ -52,20 +56,23 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
         raise InvalidCursor("invalid cursor") from exc
 
 
-def open_slots(now: dt.datetime, *, portal: bool = True) -> QuerySet[Slot]:
+def open_slots(
+    now: dt.datetime, *, portal: bool = True, check_practitioner: bool = True, check_unit: bool = True
+) -> QuerySet[Slot]:
     """Open future slots; on the portal only published, visible ones, honouring
-    first-free-slot-only (only the earliest open slot of the block's day is offered)."""
+    first-free-slot-only (only the earliest open slot of the block's day is offered).
+    A caller that already limited the query to visible practitioners or units skips that join."""
     qs = Slot.objects.filter(open_q(now), start__gt=now)
     if portal:
-        visible = Practitioner.objects.filter(is_visible_online=True, provider__is_active=True)
-        qs = qs.filter(
-            portal=True,
-            practitioner__in=visible,
-            unit__is_visible=True,
-            unit__location__is_visible=True,
-        )
+        qs = qs.filter(portal=True)
+        if check_practitioner:
+            visible = Practitioner.objects.filter(is_visible_online=True, provider__is_active=True)
+            qs = qs.filter(practitioner__in=visible)
+        if check_unit:
+            qs = qs.filter(unit__is_visible=True, unit__location__is_visible=True)
         earlier = Slot.objects.filter(
             open_q(now),
+            first_free_only=True,
             block_id=OuterRef("block_id"),
             day=OuterRef("day"),
             start__lt=OuterRef("start"),
@@ -73,6 +80,50 @@ def open_slots(now: dt.datetime, *, portal: bool = True) -> QuerySet[Slot]:
         )
         qs = qs.filter(Q(first_free_only=False) | ~Exists(earlier))
     return qs
+
+
+FACET_CACHE_SECONDS = 30
+
+
+def _matching_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]:
+    """Resolve specialization and city to explicit practitioner and unit ids first: the lists
+    are short, so the slot query only walks the open-slot index over the date window.
+    Cached briefly: visibility changes reach search within FACET_CACHE_SECONDS."""
+    raw = "|".join(str(v).strip().lower() for v in (query.specialization, query.city, query.unit, query.practitioner))
+    key = "slotsearch:ids:" + hashlib.sha1(raw.encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    result = _resolve_ids(query)
+    cache.set(key, result, FACET_CACHE_SECONDS)
+    return result
+
+
+def _resolve_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]:
+    unit_ids = None
+    if query.city or query.unit:
+        units = Unit.objects.filter(is_visible=True, location__is_visible=True)
+        if query.city:
+            units = units.filter(location__city__iexact=query.city.strip())
+        if query.unit:
+            units = units.filter(pk=query.unit)
+        unit_ids = list(units.values_list("pk", flat=True))
+    practitioner_ids = None
+    if query.specialization or query.practitioner:
+        practitioners = Practitioner.objects.filter(is_visible_online=True, provider__is_active=True)
+        if query.specialization:
+            spec = query.specialization.strip()
+            spec_ids = list(
+                Specialization.objects.filter(Q(code__iexact=spec) | Q(name__iexact=spec)).values_list("pk", flat=True)
+            )
+            practitioners = practitioners.filter(specializations__in=spec_ids)
+        if query.practitioner:
+            practitioners = practitioners.filter(pk=query.practitioner)
+        if unit_ids is not None:
+            # Only practitioners with a schedule in one of the matching units.
+            practitioners = practitioners.filter(schedules__unit_id__in=unit_ids)
+        practitioner_ids = sorted(set(practitioners.values_list("pk", flat=True)))
+    return practitioner_ids, unit_ids
 
 
 def search_slots(
@@ -85,40 +136,38 @@ def search_slots(
 ) -> tuple[list[Slot], str | None]:
     """Earliest open slots first, keyset-paginated; returns (page, next cursor)."""
     now = now or clock.now()
-    qs = open_slots(now, portal=portal)
-    practitioners = None
-    if query.specialization:
-        spec = query.specialization.strip()
-        practitioners = Practitioner.objects.filter(
-            Q(specializations__code__iexact=spec) | Q(specializations__name__iexact=spec)
-        )
-    if query.practitioner:
-        qs = qs.filter(practitioner_id=query.practitioner)
-    if practitioners is not None:
-        qs = qs.filter(practitioner__in=practitioners.values("pk"))
-    if query.city:
-        qs = qs.filter(unit__location__city__iexact=query.city.strip())
+    practitioner_ids, unit_ids = _matching_ids(query)
+    qs = open_slots(now, portal=portal, check_practitioner=practitioner_ids is None, check_unit=unit_ids is None)
+    if practitioner_ids == [] or unit_ids == []:
+        return [], None
+    if practitioner_ids is not None:
+        qs = qs.filter(practitioner_id__in=practitioner_ids)
+    if unit_ids is not None:
+        qs = qs.filter(unit_id__in=unit_ids)
     if query.provider:
         qs = qs.filter(provider_id=query.provider)
-    if query.unit:
-        qs = qs.filter(unit_id=query.unit)
     if query.financing:
         qs = qs.filter(financing=query.financing)
     if query.visit_kind == "first":
         qs = qs.filter(followup_only=False)
     elif query.visit_kind == "followup":
         qs = qs.filter(first_visit_only=False)
+    # Local days as UTC bounds on start, so the index range starts at the window.
     if query.date_from:
-        qs = qs.filter(day__gte=query.date_from)
+        qs = qs.filter(start__gte=dt.datetime.combine(query.date_from, dt.time(0), clock.WARSAW))
     if query.date_to:
-        qs = qs.filter(day__lte=query.date_to)
+        qs = qs.filter(start__lt=dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time(0), clock.WARSAW))
     if cursor:
         after_start, after_pk = decode_cursor(cursor)
         qs = qs.filter(Q(start__gt=after_start) | Q(start=after_start, pk__gt=after_pk))
-    page = list(
-        qs.select_related("practitioner", "unit__location", "provider", "block")
-        .prefetch_related("practitioner__specializations")
-        .order_by("start", "pk")[: limit + 1]
+    # Find the page on the slot index alone, then load its related rows: joining before the
+    # LIMIT would join every candidate slot.
+    page_ids = list(qs.order_by("start", "pk").values_list("pk", flat=True)[: limit + 1])
+    page = sorted(
+        Slot.objects.filter(pk__in=page_ids)
+        .select_related("practitioner", "unit__location")
+        .prefetch_related("practitioner__specializations"),
+        key=lambda slot: (slot.start, slot.pk),
     )
     next_cursor = encode_cursor(page[limit - 1]) if len(page) > limit else None
     return page[:limit], next_cursor

@@ -3,10 +3,11 @@
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from terminarz.core import clock
 
@@ -15,8 +16,7 @@ from .models import Schedule, ScheduleBlock, Slot, SlotState
 SLOT_OPTION_FIELDS = ("financing", "first_visit_only", "followup_only", "callcenter_only", "first_free_only")
 
 
-@dataclass(frozen=True)
-class PlannedSlot:
+class PlannedSlot(NamedTuple):
     start: dt.datetime
     end: dt.datetime
     day: dt.date
@@ -58,29 +58,34 @@ def plan_slots(
     for block in blocks:
         by_weekday.setdefault(block.weekday, []).append(block)
     planned: list[PlannedSlot] = []
+    append = planned.append
     for day in _days(start_day, end_day):
         for block in by_weekday.get(day.weekday(), ()):
             length = dt.timedelta(minutes=block.slot_minutes)
-            wall = dt.datetime.combine(day, block.start_time)
-            wall_end = dt.datetime.combine(day, block.end_time)
-            while wall + length <= wall_end:
-                start = clock.local_datetime(day, wall.time(), tz)
-                if start is not None:
-                    start_utc = start.astimezone(dt.UTC)
-                    planned.append(
-                        PlannedSlot(
-                            start=start_utc,
-                            end=start_utc + length,
-                            day=day,
-                            block_id=block.pk,
-                            financing=block.financing,
-                            first_visit_only=block.first_visit_only,
-                            followup_only=block.followup_only,
-                            callcenter_only=block.callcenter_only,
-                            first_free_only=block.first_free_only,
-                        )
-                    )
-                wall += length
+            options = (
+                block.pk,
+                block.financing,
+                block.first_visit_only,
+                block.followup_only,
+                block.callcenter_only,
+                block.first_free_only,
+            )
+            wall_start = dt.datetime.combine(day, block.start_time)
+            count = int((dt.datetime.combine(day, block.end_time) - wall_start) / length)
+            first = clock.local_datetime(day, block.start_time, tz)
+            last = clock.local_datetime(day, (wall_start + (count - 1) * length).time(), tz) if count else None
+            if first is not None and last is not None and first.utcoffset() == last.utcoffset():
+                # No DST change inside the block: slots are plain arithmetic in UTC.
+                base = first.astimezone(dt.UTC)
+                for k in range(count):
+                    slot_start = base + k * length
+                    append(PlannedSlot(slot_start, slot_start + length, day, *options))
+                continue
+            for k in range(count):
+                local = clock.local_datetime(day, (wall_start + k * length).time(), tz)
+                if local is not None:
+                    slot_start = local.astimezone(dt.UTC)
+                    append(PlannedSlot(slot_start, slot_start + length, day, *options))
     return planned
 
 
@@ -95,7 +100,7 @@ def generate_slots(
     *,
     start_day: dt.date,
     end_day: dt.date,
-    batch_size: int = 2000,
+    batch_size: int = 500,
 ) -> GenerationResult:
     """Make the schedule's slots between two local days match its blocks.
 
@@ -108,35 +113,20 @@ def generate_slots(
     portal = schedule.is_published_online
 
     with transaction.atomic():
+        # Local midnights bound the window (no DST change happens at midnight in Europe).
+        window_start = dt.datetime.combine(start_day, dt.time(0), tz)
+        window_end = dt.datetime.combine(end_day + dt.timedelta(days=1), dt.time(0), tz)
         existing = {
-            s.start: s
-            for s in Slot.objects.filter(schedule=schedule, day__gte=start_day, day__lte=end_day)
+            s.start: s for s in Slot.objects.filter(schedule=schedule, start__gte=window_start, start__lt=window_end)
         }
-        to_create: list[Slot] = []
+        to_create: list[PlannedSlot] = []
         to_update: list[Slot] = []
         wanted_starts = set()
         for p in planned:
             wanted_starts.add(p.start)
             slot = existing.get(p.start)
             if slot is None:
-                to_create.append(
-                    Slot(
-                        provider_id=schedule.provider_id,
-                        practitioner_id=schedule.practitioner_id,
-                        unit_id=schedule.unit_id,
-                        schedule_id=schedule.pk,
-                        block_id=p.block_id,
-                        start=p.start,
-                        end=p.end,
-                        day=p.day,
-                        financing=p.financing,
-                        first_visit_only=p.first_visit_only,
-                        followup_only=p.followup_only,
-                        callcenter_only=p.callcenter_only,
-                        first_free_only=p.first_free_only,
-                        portal=portal and not p.callcenter_only,
-                    )
-                )
+                to_create.append(p)
                 continue
             changed = False
             new_values = {
@@ -188,12 +178,79 @@ def generate_slots(
             )
             result.updated = len(to_update)
         if to_create:
-            Slot.objects.bulk_create(to_create, batch_size=batch_size)
-            result.created = len(to_create)
+            result.created = _insert_slots(schedule, to_create, portal=portal, batch_size=batch_size)
         if schedule.generated_until is None or schedule.generated_until < end_day:
             Schedule.objects.filter(pk=schedule.pk).update(generated_until=end_day)
             schedule.generated_until = end_day
     return result
+
+
+SLOT_COLUMNS = (
+    "provider_id",
+    "practitioner_id",
+    "unit_id",
+    "schedule_id",
+    "block_id",
+    "start",
+    "end",
+    "day",
+    "financing",
+    "first_visit_only",
+    "followup_only",
+    "callcenter_only",
+    "first_free_only",
+    "portal",
+    "state",
+    "out_of_schedule",
+)
+
+
+def _insert_slots(schedule: Schedule, planned: list[PlannedSlot], *, portal: bool, batch_size: int) -> int:
+    """Insert new slots. On PostgreSQL through COPY (no model instances: slot generation is
+    the bulkiest write we do); elsewhere through bulk_create."""
+    fixed = (schedule.provider_id, schedule.practitioner_id, schedule.unit_id, schedule.pk)
+    if connection.vendor == "postgresql":
+        columns = ", ".join(f'"{c}"' for c in SLOT_COLUMNS)
+        prefix = "\t".join(str(v) for v in fixed)
+        flag = {True: "t", False: "f"}
+
+        def line(p: PlannedSlot) -> str:
+            return (
+                f"{prefix}\t{p.block_id}\t{p.start.isoformat()}\t{p.end.isoformat()}\t{p.day.isoformat()}\t"
+                f"{p.financing}\t{flag[p.first_visit_only]}\t{flag[p.followup_only]}\t"
+                f"{flag[p.callcenter_only]}\t{flag[p.first_free_only]}\t"
+                f"{flag[portal and not p.callcenter_only]}\tfree\tf\n"
+            )
+
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {Slot._meta.db_table} ({columns}) FROM STDIN") as copy:
+                # Chunks stream while the server indexes the previous ones.
+                for i in range(0, len(planned), batch_size):
+                    copy.write("".join(map(line, planned[i : i + batch_size])))
+        return len(planned)
+    Slot.objects.bulk_create(
+        (
+            Slot(
+                provider_id=fixed[0],
+                practitioner_id=fixed[1],
+                unit_id=fixed[2],
+                schedule_id=fixed[3],
+                block_id=p.block_id,
+                start=p.start,
+                end=p.end,
+                day=p.day,
+                financing=p.financing,
+                first_visit_only=p.first_visit_only,
+                followup_only=p.followup_only,
+                callcenter_only=p.callcenter_only,
+                first_free_only=p.first_free_only,
+                portal=portal and not p.callcenter_only,
+            )
+            for p in planned
+        ),
+        batch_size=batch_size,
+    )
+    return len(planned)
 
 
 def horizon_end(today: dt.date) -> dt.date:
@@ -212,9 +269,9 @@ def extend_horizon(*, today: dt.date | None = None) -> int:
     today = today or clock.local_today()
     end = horizon_end(today)
     created = 0
-    schedules = Schedule.objects.select_related("unit__location").filter(
-        valid_from__lte=end
-    ).exclude(valid_to__lt=today)
+    schedules = (
+        Schedule.objects.select_related("unit__location").filter(valid_from__lte=end).exclude(valid_to__lt=today)
+    )
     for schedule in schedules.iterator(chunk_size=200):
         if schedule.generated_until and schedule.generated_until >= end:
             continue

@@ -14,9 +14,7 @@ class Practitioner(models.Model):
         OTHER = "other", _("inny personel")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="practitioners")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     title = models.CharField(_("tytuł"), max_length=50, blank=True)
     first_name = models.CharField(_("imię"), max_length=100)
     last_name = models.CharField(_("nazwisko"), max_length=100)

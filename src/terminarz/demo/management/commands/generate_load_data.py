@@ -2,12 +2,13 @@
 Bulk inserts in batches; memory stays bounded (one schedule's slots at a time)."""
 
 import datetime as dt
+import multiprocessing
 import random
 import resource
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connections, transaction
 
 from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
@@ -17,8 +18,24 @@ from terminarz.scheduling.services import generate_slots
 from terminarz.staff.models import Practitioner
 from terminarz.staff.pwz import make_pwz
 
-CITIES = ["Kraków", "Warszawa", "Wrocław", "Poznań", "Gdańsk", "Łódź", "Katowice", "Lublin",
-          "Białystok", "Rzeszów", "Szczecin", "Bydgoszcz", "Toruń", "Kielce", "Opole", "Olsztyn"]
+CITIES = [
+    "Kraków",
+    "Warszawa",
+    "Wrocław",
+    "Poznań",
+    "Gdańsk",
+    "Łódź",
+    "Katowice",
+    "Lublin",
+    "Białystok",
+    "Rzeszów",
+    "Szczecin",
+    "Bydgoszcz",
+    "Toruń",
+    "Kielce",
+    "Opole",
+    "Olsztyn",
+]
 FIRST = ["Anna", "Piotr", "Katarzyna", "Tomasz", "Magdalena", "Marek", "Ewa", "Jan", "Agnieszka", "Paweł"]
 LAST = ["Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński"]
 BATCH = 1000
@@ -26,6 +43,17 @@ BATCH = 1000
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _generate_for(schedule_ids: list[int], today: dt.date, end_day: dt.date) -> tuple[int, float]:
+    created = 0
+    qs = Schedule.objects.select_related("unit__location").prefetch_related("blocks")
+    for i in range(0, len(schedule_ids), 200):
+        with transaction.atomic():
+            for schedule in qs.filter(pk__in=schedule_ids[i : i + 200]):
+                created += generate_slots(schedule, start_day=today, end_day=end_day).created
+    connections.close_all()
+    return created, peak_rss_mb()
 
 
 class Command(BaseCommand):
@@ -36,8 +64,9 @@ class Command(BaseCommand):
         parser.add_argument("--practitioners", type=int, default=100)
         parser.add_argument("--days", type=int, default=90)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--jobs", type=int, default=1, help="processes generating slots in parallel")
 
-    def handle(self, *args, providers: int, practitioners: int, days: int, seed: int, **options):
+    def handle(self, *args, providers: int, practitioners: int, days: int, seed: int, jobs: int, **options):
         rng = random.Random(seed)
         today = clock.local_today()
         specs = list(ensure_specializations().values())
@@ -48,14 +77,26 @@ class Command(BaseCommand):
                 Provider(name=f"Placówka testowa {i + 1}", slug=f"{tag}-{i}") for i in range(providers)
             )
             locs = Location.objects.bulk_create(
-                Location(provider=p, number=1, name=p.name, street=f"ul. Testowa {i + 1}",
-                         postal_code="00-001", city=CITIES[i % len(CITIES)])
+                Location(
+                    provider=p,
+                    number=1,
+                    name=p.name,
+                    street=f"ul. Testowa {i + 1}",
+                    postal_code="00-001",
+                    city=CITIES[i % len(CITIES)],
+                )
                 for i, p in enumerate(provs)
             )
             units = Unit.objects.bulk_create(
-                Unit(provider=p, location=loc, code=f"U{k}", department_code="1100",
-                     name=f"Poradnia {specs[(i + k) % len(specs)].name.lower()}")
-                for i, (p, loc) in enumerate(zip(provs, locs)) for k in range(4)
+                Unit(
+                    provider=p,
+                    location=loc,
+                    code=f"U{k}",
+                    department_code="1100",
+                    name=f"Poradnia {specs[(i + k) % len(specs)].name.lower()}",
+                )
+                for i, (p, loc) in enumerate(zip(provs, locs, strict=True))
+                for k in range(4)
             )
         units_by_provider: dict[int, list[Unit]] = {}
         for unit in units:
@@ -68,7 +109,9 @@ class Command(BaseCommand):
                 batch = [
                     Practitioner(
                         provider=provs[(start + j) % providers],
-                        title="lek.", first_name=rng.choice(FIRST), last_name=rng.choice(LAST),
+                        title="lek.",
+                        first_name=rng.choice(FIRST),
+                        last_name=rng.choice(LAST),
                         pwz=make_pwz(100_000 + start + j),
                     )
                     for j in range(count)
@@ -83,8 +126,15 @@ class Command(BaseCommand):
                     unit = rng.choice(units_by_provider[p.provider_id])
                     chosen_units.append(unit)
                     unit_rows.append(through_unit(practitioner_id=p.pk, unit_id=unit.pk))
-                    schedules.append(Schedule(provider_id=p.provider_id, practitioner=p, unit=unit,
-                                              valid_from=today, description="obciążenie"))
+                    schedules.append(
+                        Schedule(
+                            provider_id=p.provider_id,
+                            practitioner=p,
+                            unit=unit,
+                            valid_from=today,
+                            description="obciążenie",
+                        )
+                    )
                 through_spec.objects.bulk_create(spec_rows)
                 through_unit.objects.bulk_create(unit_rows)
                 Schedule.objects.bulk_create(schedules)
@@ -92,28 +142,36 @@ class Command(BaseCommand):
                 for schedule in schedules:
                     for weekday in rng.sample(range(6), rng.randint(3, 5)):
                         begin = rng.choice([7, 8, 9, 12, 14])
-                        blocks.append(ScheduleBlock(
-                            schedule=schedule, weekday=weekday, start_time=dt.time(begin),
-                            end_time=dt.time(begin + rng.choice([4, 5, 6])),
-                            slot_minutes=rng.choice([15, 15, 20, 30]),
-                            financing=rng.choice([Financing.NFZ, Financing.PRIVATE]),
-                            first_visit_only=rng.random() < 0.05,
-                            callcenter_only=rng.random() < 0.03,
-                        ))
+                        blocks.append(
+                            ScheduleBlock(
+                                schedule=schedule,
+                                weekday=weekday,
+                                start_time=dt.time(begin),
+                                end_time=dt.time(begin + rng.choice([4, 5, 6])),
+                                slot_minutes=rng.choice([15, 15, 20, 30]),
+                                financing=rng.choice([Financing.NFZ, Financing.PRIVATE]),
+                                first_visit_only=rng.random() < 0.05,
+                                callcenter_only=rng.random() < 0.03,
+                            )
+                        )
                 ScheduleBlock.objects.bulk_create(blocks)
                 schedule_ids += [s.pk for s in schedules]
         setup_s = time.perf_counter() - t0
 
         end_day = today + dt.timedelta(days=days - 1)
         t1 = time.perf_counter()
-        created = 0
-        qs = Schedule.objects.filter(pk__in=schedule_ids).select_related("unit__location").prefetch_related("blocks")
-        for i in range(0, len(schedule_ids), 200):
-            for schedule in qs.filter(pk__in=schedule_ids[i:i + 200]):
-                created += generate_slots(schedule, start_day=today, end_day=end_day).created
+        if jobs > 1:
+            connections.close_all()  # each forked process opens its own connection
+            chunks = [schedule_ids[i::jobs] for i in range(jobs)]
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                results = pool.starmap(_generate_for, [(c, today, end_day) for c in chunks])
+            created = sum(r[0] for r in results)
+            peak = max(r[1] for r in results)
+        else:
+            created, peak = _generate_for(schedule_ids, today, end_day)
         gen_s = time.perf_counter() - t1
         self.stdout.write(
             f"providers={providers} practitioners={practitioners} days={days} setup={setup_s:.1f}s\n"
             f"slots={created} generation={gen_s:.1f}s rate={created / gen_s:,.0f} slots/s "
-            f"peak_rss={peak_rss_mb():.0f} MB"
+            f"peak_rss={max(peak, peak_rss_mb()):.0f} MB (per process)"
         )

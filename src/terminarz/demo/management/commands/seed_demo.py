@@ -22,6 +22,8 @@ MON, TUE, WED, THU, FRI, SAT = range(6)
 NFZ, PRIV = Financing.NFZ, Financing.PRIVATE
 T = dt.time
 
+EKG_REQUIREMENT = "Na wizytę należy zabrać aktualne wyniki EKG i listę przyjmowanych leków."
+
 DEMO_LOGINS = [
     ("admin", "demo-admin", "administrator platformy (panel /admin/)", True),
     ("rejestracja", "demo-rejestracja", "rejestratorka, Przychodnia Demo (/gabinet/dzis/)", False),
@@ -46,37 +48,102 @@ PROVIDERS = [
         ],
         "practitioners": [
             # title, first, last, type, specializations, unit, blocks
-            ("lek.", "Anna", "Nowak", "doctor", ["kardiologia", "choroby-wewnetrzne"], "KARD", [
-                (MON, T(8), T(14), 20, NFZ, {}),
-                (WED, T(8), T(14), 20, NFZ, {"first_visit_only": True}),
-                (FRI, T(15), T(19), 30, PRIV, {"requirement_text": "Na wizytę należy zabrać aktualne wyniki EKG i listę przyjmowanych leków."}),
-            ]),
-            ("dr n. med.", "Piotr", "Wiśniewski", "doctor", ["kardiologia"], "KARD", [
-                (TUE, T(9), T(13), 30, PRIV, {}),
-                (THU, T(12), T(18), 20, NFZ, {"followup_only": True}),
-            ]),
-            ("lek.", "Katarzyna", "Wójcik", "doctor", ["dermatologia"], "DERM", [
-                (MON, T(12), T(18), 15, PRIV, {}),
-                (THU, T(8), T(12), 15, NFZ, {"callcenter_only": True}),
-                (SAT, T(9), T(13), 15, PRIV, {}),
-            ]),
-            ("lek.", "Tomasz", "Kowalczyk", "doctor", ["dermatologia"], "DERM", [
-                (TUE, T(14), T(19), 20, PRIV, {"first_free_only": True}),
-                (FRI, T(8), T(12), 20, NFZ, {}),
-            ]),
-            ("lek.", "Magdalena", "Kamińska", "doctor", ["medycyna-rodzinna", "pediatria"], "POZ", [
-                (d, T(8), T(12), 15, NFZ, {}) for d in (MON, TUE, WED, THU, FRI)
-            ]),
-            ("lek.", "Marek", "Lewandowski", "doctor", ["medycyna-rodzinna", "choroby-wewnetrzne"], "POZ", [
-                (d, T(12), T(18), 15, NFZ, {}) for d in (MON, TUE, WED, THU, FRI)
-            ]),
-            ("mgr", "Ewa", "Zielińska", "physio", ["fizjoterapia"], "REH", [
-                (d, T(7), T(15), 45, NFZ, {}) for d in (MON, WED, FRI)
-            ] + [(TUE, T(15), T(19), 60, PRIV, {})]),
-            ("lek.", "Jan", "Szymański", "doctor", ["rehabilitacja", "ortopedia"], "REH", [
-                (TUE, T(8), T(12), 20, NFZ, {}),
-                (THU, T(14), T(18), 20, PRIV, {}),
-            ]),
+            (
+                "lek.",
+                "Anna",
+                "Nowak",
+                "doctor",
+                ["kardiologia", "choroby-wewnetrzne"],
+                "KARD",
+                [
+                    (MON, T(8), T(14), 20, NFZ, {}),
+                    (WED, T(8), T(14), 20, NFZ, {"first_visit_only": True}),
+                    (
+                        FRI,
+                        T(15),
+                        T(19),
+                        30,
+                        PRIV,
+                        {"requirement_text": EKG_REQUIREMENT},
+                    ),
+                ],
+            ),
+            (
+                "dr n. med.",
+                "Piotr",
+                "Wiśniewski",
+                "doctor",
+                ["kardiologia"],
+                "KARD",
+                [
+                    (TUE, T(9), T(13), 30, PRIV, {}),
+                    (THU, T(12), T(18), 20, NFZ, {"followup_only": True}),
+                ],
+            ),
+            (
+                "lek.",
+                "Katarzyna",
+                "Wójcik",
+                "doctor",
+                ["dermatologia"],
+                "DERM",
+                [
+                    (MON, T(12), T(18), 15, PRIV, {}),
+                    (THU, T(8), T(12), 15, NFZ, {"callcenter_only": True}),
+                    (SAT, T(9), T(13), 15, PRIV, {}),
+                ],
+            ),
+            (
+                "lek.",
+                "Tomasz",
+                "Kowalczyk",
+                "doctor",
+                ["dermatologia"],
+                "DERM",
+                [
+                    (TUE, T(14), T(19), 20, PRIV, {"first_free_only": True}),
+                    (FRI, T(8), T(12), 20, NFZ, {}),
+                ],
+            ),
+            (
+                "lek.",
+                "Magdalena",
+                "Kamińska",
+                "doctor",
+                ["medycyna-rodzinna", "pediatria"],
+                "POZ",
+                [(d, T(8), T(12), 15, NFZ, {}) for d in (MON, TUE, WED, THU, FRI)],
+            ),
+            (
+                "lek.",
+                "Marek",
+                "Lewandowski",
+                "doctor",
+                ["medycyna-rodzinna", "choroby-wewnetrzne"],
+                "POZ",
+                [(d, T(12), T(18), 15, NFZ, {}) for d in (MON, TUE, WED, THU, FRI)],
+            ),
+            (
+                "mgr",
+                "Ewa",
+                "Zielińska",
+                "physio",
+                ["fizjoterapia"],
+                "REH",
+                [(d, T(7), T(15), 45, NFZ, {}) for d in (MON, WED, FRI)] + [(TUE, T(15), T(19), 60, PRIV, {})],
+            ),
+            (
+                "lek.",
+                "Jan",
+                "Szymański",
+                "doctor",
+                ["rehabilitacja", "ortopedia"],
+                "REH",
+                [
+                    (TUE, T(8), T(12), 20, NFZ, {}),
+                    (THU, T(14), T(18), 20, PRIV, {}),
+                ],
+            ),
         ],
     },
     {
@@ -91,14 +158,30 @@ PROVIDERS = [
             ("OKUL", "1600", "Poradnia okulistyczna", 1),
         ],
         "practitioners": [
-            ("dr n. med.", "Agnieszka", "Dąbrowska", "doctor", ["neurologia"], "NEURO", [
-                (MON, T(10), T(16), 30, PRIV, {}),
-                (WED, T(10), T(16), 20, NFZ, {}),
-            ]),
-            ("lek.", "Paweł", "Mazur", "doctor", ["okulistyka"], "OKUL", [
-                (TUE, T(8), T(14), 15, NFZ, {}),
-                (THU, T(8), T(14), 15, PRIV, {}),
-            ]),
+            (
+                "dr n. med.",
+                "Agnieszka",
+                "Dąbrowska",
+                "doctor",
+                ["neurologia"],
+                "NEURO",
+                [
+                    (MON, T(10), T(16), 30, PRIV, {}),
+                    (WED, T(10), T(16), 20, NFZ, {}),
+                ],
+            ),
+            (
+                "lek.",
+                "Paweł",
+                "Mazur",
+                "doctor",
+                ["okulistyka"],
+                "OKUL",
+                [
+                    (TUE, T(8), T(14), 15, NFZ, {}),
+                    (THU, T(8), T(14), 15, PRIV, {}),
+                ],
+            ),
         ],
     },
 ]
@@ -201,9 +284,16 @@ class Command(BaseCommand):
         from terminarz.scheduling.search import SlotQuery, search_slots
 
         slots, _ = search_slots(SlotQuery(provider=demo.pk), limit=len(DEMO_PATIENTS) * 4)
-        for (first, last, email, phone, pesel, note), slot in zip(DEMO_PATIENTS, slots[::4]):
-            data = {"first_name": first, "last_name": last, "email": email, "phone": phone,
-                    "pesel": pesel, "note": note, "accept_requirements": "on"}
+        for (first, last, email, phone, pesel, note), slot in zip(DEMO_PATIENTS, slots[::4], strict=False):
+            data = {
+                "first_name": first,
+                "last_name": last,
+                "email": email,
+                "phone": phone,
+                "pesel": pesel,
+                "note": note,
+                "accept_requirements": "on",
+            }
             try:
                 book_appointment(slot.pk, data, source=Source.DESK)
             except BookingError:

@@ -1,0 +1,75 @@
+"""Start the real server (gunicorn, production settings) for a benchmark and stop it after."""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_env(database_url: str) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "terminarz.settings.prod",
+        "SECRET_KEY": "benchmark-only-secret-key",
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "TERMINARZ_RATELIMIT": "off",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+
+
+@contextlib.contextmanager
+def running_server(database_url: str, *, port: int = 8765, workers: int = 2, threads: int = 1):
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "terminarz.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+        "--access-logfile",
+        "-" if False else "/dev/null",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(database_url))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(base + "/api/v1/openapi.json", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def setup_django(database_url: str) -> None:
+    os.environ.update(bench_env(database_url))
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
