@@ -5,23 +5,27 @@ import pytest
 from django.core import mail
 
 from terminarz.notifications.models import Message
+from terminarz.notifications.registry import register_context
 from terminarz.notifications.services import deliver_due_messages, deliver_message, queue_email
 from tests.conftest import FROZEN_NOW
 
 pytestmark = pytest.mark.django_db
 
 
+@register_context("test_message")
+def _test_context(stored):
+    appointment = mock.Mock(first_name=stored["name"], reference="ABC", start=FROZEN_NOW, pk=1)
+    appointment.practitioner.full_name = "dr X"
+    return {"appointment": appointment}
+
+
 def make_message(key="k1"):
     return queue_email(
         provider=None,
-        kind="test",
+        kind="test_message",
         recipient="a@example.com",
         template="booking/email/cancelled",
-        context={
-            "appointment": mock.Mock(
-                first_name="Ala", reference="ABC", start=FROZEN_NOW, practitioner=mock.Mock(full_name="dr X")
-            )
-        },
+        context={"name": "Ala"},
         idempotency_key=key,
     )
 
@@ -43,6 +47,7 @@ def test_failed_send_is_retried_with_backoff_then_sent(frozen):
     message.refresh_from_db()
     assert message.status == "sent" and message.attempts == 2
     assert len(mail.outbox) == 1
+    assert "Dzień dobry Ala" in mail.outbox[0].body and message.subject == mail.outbox[0].subject
     assert deliver_message(message.pk) == "skipped"  # never sent twice
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from terminarz.core import clock
 from terminarz.notifications.services import queue_email
 from terminarz.patients.services import match_or_create_patient
-from terminarz.scheduling.models import Slot
+from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import open_slots
 
 from . import capacity, transitions
@@ -101,7 +101,8 @@ def slot_is_offered_online(slot: Slot, *, now: dt.datetime) -> bool:
 def _book_in_transaction(slot: Slot, cleaned: dict, *, source, actor, now) -> Appointment:
     if not capacity.take_slot(slot.pk, now=now):
         raise SlotTaken()
-    _expire_stale_holds(slot, now=now)
+    if slot.state == SlotState.HELD:  # we took over a hold that ran out
+        _expire_stale_holds(slot, now=now)
     overlapping = Appointment.objects.filter(
         practitioner_id=slot.practitioner_id,
         status__in=ACTIVE_STATUSES,
@@ -145,7 +146,7 @@ def _book_in_transaction(slot: Slot, cleaned: dict, *, source, actor, now) -> Ap
         kind="booking_confirmation",
         recipient=appointment.email,
         template="booking/email/confirmation",
-        context={"appointment": appointment, "slot": slot},
+        context={"appointment": appointment.pk},
         idempotency_key=f"booking_confirmation:{appointment.pk}",
     )
     return appointment
@@ -218,7 +219,7 @@ def cancel_appointment_by_patient(
             kind="booking_cancelled",
             recipient=appointment.email,
             template="booking/email/cancelled",
-            context={"appointment": appointment},
+            context={"appointment": appointment.pk},
             idempotency_key=f"booking_cancelled:{appointment.pk}",
         )
     return appointment

@@ -21,8 +21,11 @@ class Message(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=50)
     recipient = models.CharField(max_length=254)
-    subject = models.CharField(max_length=250)
-    body = models.TextField()
+    # Rendered by the worker at delivery from `template` and the ids in `context`.
+    template = models.CharField(max_length=200, blank=True)
+    context = models.JSONField(default=dict)
+    subject = models.CharField(max_length=250, blank=True)
+    body = models.TextField(blank=True)
     html_body = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=120, unique=True)
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)

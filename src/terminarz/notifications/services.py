@@ -12,33 +12,37 @@ from django.template.loader import render_to_string
 from terminarz.core import clock
 
 from .models import Message, MessageStatus
+from .registry import build_context
 
 log = logging.getLogger(__name__)
 STUCK_AFTER = dt.timedelta(minutes=10)
 
 
 def queue_email(*, provider, kind: str, recipient: str, template: str, context: dict, idempotency_key: str) -> Message:
-    """Render and store an e-mail; delivery is triggered when the transaction commits.
-    The same idempotency key never produces a second message."""
-    existing = Message.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-    context = {**context, "SITE_URL": settings.SITE_URL.rstrip("/")}
-    subject = render_to_string(f"{template}_subject.txt", context).strip()
-    body = render_to_string(f"{template}.txt", context)
-    html_body = render_to_string(f"{template}.html", context)
-    message = Message.objects.create(
-        provider=provider,
-        kind=kind,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        html_body=html_body,
+    """Store an e-mail to send (context holds ids, rendered by the worker); delivery is
+    triggered when the transaction commits. The same idempotency key never makes a second one."""
+    message, created = Message.objects.get_or_create(
         idempotency_key=idempotency_key,
-        next_attempt_at=clock.now(),
+        defaults={
+            "provider": provider,
+            "kind": kind,
+            "recipient": recipient,
+            "template": template,
+            "context": context,
+            "next_attempt_at": clock.now(),
+        },
     )
-    transaction.on_commit(lambda: _enqueue_delivery(message.pk))
+    if created:
+        transaction.on_commit(lambda: _enqueue_delivery(message.pk))
     return message
+
+
+def render_message(message: Message) -> tuple[str, str, str]:
+    context = {**build_context(message.kind, message.context), "SITE_URL": settings.SITE_URL.rstrip("/")}
+    subject = " ".join(render_to_string(f"{message.template}_subject.txt", context).split())
+    body = render_to_string(f"{message.template}.txt", context)
+    html_body = render_to_string(f"{message.template}.html", context)
+    return subject[:250], body, html_body
 
 
 def _enqueue_delivery(message_id: int, run_after: dt.datetime | None = None) -> None:
@@ -69,6 +73,11 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
     message = Message.objects.get(pk=message_id)
     attempts = message.attempts + 1
     try:
+        if not message.subject:
+            message.subject, message.body, message.html_body = render_message(message)
+            Message.objects.filter(pk=message_id).update(
+                subject=message.subject, body=message.body, html_body=message.html_body
+            )
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body,

@@ -1,8 +1,8 @@
 """Availability search: an indexed query over open slots (D1)."""
 
 import base64
-import hashlib
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 

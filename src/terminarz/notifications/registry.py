@@ -1,0 +1,22 @@
+"""Context builders per message kind: a queued message stores ids; the worker renders it."""
+
+from collections.abc import Callable
+
+ContextBuilder = Callable[[dict], dict]
+_BUILDERS: dict[str, ContextBuilder] = {}
+
+
+def register_context(kind: str) -> Callable[[ContextBuilder], ContextBuilder]:
+    def decorator(builder: ContextBuilder) -> ContextBuilder:
+        _BUILDERS[kind] = builder
+        return builder
+
+    return decorator
+
+
+def build_context(kind: str, stored: dict) -> dict:
+    try:
+        builder = _BUILDERS[kind]
+    except KeyError:
+        raise LookupError(f"no context builder registered for message kind {kind!r}") from None
+    return builder(stored)
