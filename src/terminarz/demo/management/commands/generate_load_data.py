@@ -45,14 +45,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _generate_for(schedule_ids: list[int], today: dt.date, end_day: dt.date) -> tuple[int, float]:
+def _generate_for(
+    schedule_ids: list[int], today: dt.date, end_day: dt.date, in_child: bool = False
+) -> tuple[int, float]:
     created = 0
     qs = Schedule.objects.select_related("unit__location").prefetch_related("blocks")
     for i in range(0, len(schedule_ids), 200):
         with transaction.atomic():
             for schedule in qs.filter(pk__in=schedule_ids[i : i + 200]):
                 created += generate_slots(schedule, start_day=today, end_day=end_day).created
-    connections.close_all()
+    if in_child:
+        connections.close_all()
     return created, peak_rss_mb()
 
 
@@ -164,7 +167,7 @@ class Command(BaseCommand):
             connections.close_all()  # each forked process opens its own connection
             chunks = [schedule_ids[i::jobs] for i in range(jobs)]
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                results = pool.starmap(_generate_for, [(c, today, end_day) for c in chunks])
+                results = pool.starmap(_generate_for, [(c, today, end_day, True) for c in chunks])
             created = sum(r[0] for r in results)
             peak = max(r[1] for r in results)
         else:

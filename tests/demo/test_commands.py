@@ -1,0 +1,59 @@
+import pytest
+from django.core.management import call_command
+
+from terminarz.booking.models import Appointment
+from terminarz.core.models import PeriodicRun
+from terminarz.core.periodic import JOBS, enqueue_due_jobs
+from terminarz.providers.models import Provider
+from terminarz.scheduling.models import Schedule, ScheduleBlock, Slot
+from terminarz.staff.models import Practitioner
+from terminarz.staff.pwz import is_valid_pwz, make_pwz
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_idempotent_and_covers_the_block_options(frozen):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    counts = (Provider.objects.count(), Practitioner.objects.count(), Slot.objects.count(), Appointment.objects.count())
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert counts == (
+        Provider.objects.count(),
+        Practitioner.objects.count(),
+        Slot.objects.count(),
+        Appointment.objects.count(),
+    )
+    assert Provider.objects.count() == 2
+    demo = Provider.objects.get(slug="przychodnia-demo")
+    assert demo.locations.count() == 2 and demo.units.count() == 4 and demo.practitioners.count() == 8
+    blocks = ScheduleBlock.objects.filter(schedule__provider=demo)
+    assert blocks.filter(first_visit_only=True).exists()
+    assert blocks.filter(callcenter_only=True).exists()
+    assert blocks.filter(first_free_only=True).exists()
+    assert blocks.filter(financing="nfz").exists() and blocks.filter(financing="private").exists()
+    assert all(is_valid_pwz(p.pwz) for p in Practitioner.objects.filter(staff_type="doctor"))
+    assert Slot.objects.filter(provider=demo).count() > 3000
+
+
+def test_generate_load_data_makes_the_asked_volume(frozen):
+    call_command("generate_load_data", providers=2, practitioners=10, days=7, stdout=open("/dev/null", "w"))
+    assert Practitioner.objects.count() == 10
+    assert Schedule.objects.count() == 10
+    assert Slot.objects.count() > 10 * 7 * 3  # at least some slots per practitioner-day with blocks
+
+
+def test_pwz_check_digit():
+    assert is_valid_pwz("5425740")  # a published example number
+    assert not is_valid_pwz("5425741")
+    assert not is_valid_pwz("0425740")
+    assert all(is_valid_pwz(make_pwz(n)) for n in range(1000, 1100))
+
+
+def test_periodic_jobs_are_enqueued_once_per_interval(frozen):
+    started = enqueue_due_jobs()
+    assert sorted(started) == sorted(name for name, _, _ in JOBS)
+    assert enqueue_due_jobs() == []
+    import datetime as dt
+
+    frozen.shift(dt.timedelta(seconds=61))
+    assert sorted(enqueue_due_jobs()) == ["deliver_due_messages", "expire_holds"]
+    assert PeriodicRun.objects.count() == len(JOBS)
