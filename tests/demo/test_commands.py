@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 
@@ -13,9 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_is_idempotent_and_covers_the_block_options(frozen):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=StringIO())
     counts = (Provider.objects.count(), Practitioner.objects.count(), Slot.objects.count(), Appointment.objects.count())
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=StringIO())
     assert counts == (
         Provider.objects.count(),
         Practitioner.objects.count(),
@@ -35,7 +37,7 @@ def test_seed_demo_is_idempotent_and_covers_the_block_options(frozen):
 
 
 def test_generate_load_data_makes_the_asked_volume(frozen):
-    call_command("generate_load_data", providers=2, practitioners=10, days=7, stdout=open("/dev/null", "w"))
+    call_command("generate_load_data", providers=2, practitioners=10, days=7, stdout=StringIO())
     assert Practitioner.objects.count() == 10
     assert Schedule.objects.count() == 10
     assert Slot.objects.count() > 10 * 7 * 3  # at least some slots per practitioner-day with blocks
