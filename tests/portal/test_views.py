@@ -80,6 +80,8 @@ def test_lost_race_shows_taken_message_and_alternatives(client, today):
     assert response.status_code == 409
     assert "Ten termin jest już zajęty" in html
     assert reverse("portal:book", args=[free_slot(schedule, 1).pk]) in html
+    opened_later = client.get(reverse("portal:book", args=[slot.pk]))  # e.g. from an old link
+    assert opened_later.status_code == 409 and "Ten termin jest już zajęty" in opened_later.content.decode()
 
 
 def test_unknown_past_and_call_center_slots(client, today):

@@ -126,18 +126,15 @@ def book(request, slot_id: int):
         return render(request, "portal/slot_unavailable.html", {"message": exc.errors["slot"][0]}, status=404)
     if not booking.slot_is_offered_online(slot, now=now):
         raise Http404
+    if request.method == "GET" and not open_slots(now, portal=False).filter(pk=slot.pk).exists():
+        return _slot_taken(request, slot, booking.alternatives_for(slot, now=now, portal=True))
     requirement = slot.block.requirement_text if slot.block else ""
     form = PatientDataForm(request.POST or None, requirement_text=requirement)
     if request.method == "POST":
         try:
             appointment = booking.book_appointment(slot.pk, request.POST, source="portal", now=now)
         except SlotTaken as exc:
-            return render(
-                request,
-                "portal/slot_taken.html",
-                {"slot": slot, "alternatives": exc.alternatives, "message": exc.message},
-                status=409,
-            )
+            return _slot_taken(request, slot, exc.alternatives)
         except InvalidBooking as exc:
             form.is_valid()  # show field errors next to the fields
             for field, messages in exc.errors.items():
@@ -154,6 +151,11 @@ def book(request, slot_id: int):
         confirmation = reverse("portal:confirmation", args=[appointment.pk])
         return redirect(f"{confirmation}?t={appointment.cancel_token}")
     return render(request, "portal/book.html", {"slot": slot, "form": form, "requirement": requirement})
+
+
+def _slot_taken(request, slot, alternatives):
+    context = {"slot": slot, "alternatives": alternatives, "message": SlotTaken().message}
+    return render(request, "portal/slot_taken.html", context, status=409)
 
 
 def confirmation(request, appointment_id: int):
