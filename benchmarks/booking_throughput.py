@@ -20,6 +20,12 @@ def main():
     parser.add_argument("--bookings", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--wrk-seconds",
+        type=int,
+        default=0,
+        help="drive the load with wrk (C, light on CPU) for N seconds instead of Python clients",
+    )
     args = parser.parse_args()
 
     setup_django(args.database_url)
@@ -34,6 +40,10 @@ def main():
         .values_list("pk", flat=True)[: args.bookings]
     )
     assert len(slot_ids) == args.bookings, "not enough free slots: run generate_load_data first"
+
+    if args.wrk_seconds:
+        with running_server(args.database_url, workers=args.workers) as base:
+            return run_wrk(base, slot_ids, args.clients, args.wrk_seconds)
 
     with running_server(args.database_url, workers=args.workers) as base:
 
@@ -65,6 +75,60 @@ def main():
         f"throughput={len(results) / elapsed:.0f} bookings/s  latency p50={percentile(latencies, 50):.1f} ms "
         f"p95={percentile(latencies, 95):.1f} ms"
     )
+
+
+WRK_SCRIPT = """
+local ids = {}
+for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("offset", counter)
+  thread:set("step", %(threads)d)
+end
+function init(args)
+  n = offset
+end
+function request()
+  local id = ids[n] or ids[#ids]
+  n = n + step
+  local body = '{"slot": ' .. id .. ', "patient": {"first_name": "Jan", "last_name": "Wrk", '
+    .. '"email": "wrk' .. id .. '@example.com"}}'
+  return wrk.format("POST", "/api/v1/appointments", {["Content-Type"] = "application/json"}, body)
+end
+statuses = {}
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+function done(summary, latency, requests)
+  io.write(string.format("wrk: requests=%%d non2xx/3xx=%%d p50=%%.1f ms p95=%%.1f ms\\n",
+    summary.requests, summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000))
+end
+"""
+
+
+def run_wrk(base: str, slot_ids: list[int], clients: int, seconds: int) -> None:
+    """wrk posts each slot id once (threads interleave the list); stop before the ids run out."""
+    import subprocess
+    import tempfile
+
+    threads = 2
+    with tempfile.TemporaryDirectory() as tmp:
+        ids_file = f"{tmp}/ids.txt"
+        with open(ids_file, "w") as fh:
+            fh.write("\n".join(map(str, slot_ids)))
+        script = f"{tmp}/book.lua"
+        with open(script, "w") as fh:
+            fh.write(WRK_SCRIPT % {"ids": ids_file, "threads": threads})
+        out = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "-s", script, "--latency", base],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    for line in out.splitlines():
+        if line.startswith("wrk:") or "Requests/sec" in line:
+            print(line.strip())
 
 
 if __name__ == "__main__":
