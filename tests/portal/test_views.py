@@ -148,3 +148,15 @@ def test_today_page_for_staff_is_scoped_to_their_provider(client, today):
     assert "Alfa" in html and "Beta" not in html
     assert "&lt;b&gt;pilne&lt;/b&gt;" in html and "<b>pilne</b>" not in html
     assert "Beta" not in client.get("/gabinet/dzis/", {"placowka": provider_b.pk}).content.decode()
+
+
+def test_portal_is_rate_limited_per_ip(client, settings):
+    from django.core.cache import cache
+
+    settings.RATELIMIT_ENABLE = True
+    settings.RATELIMIT_SEARCH = "2/m"
+    cache.clear()
+    codes = [client.get("/").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert "Zbyt wiele zapytań" in client.get("/").content.decode()
+    assert client.get("/", REMOTE_ADDR="10.1.1.1").status_code == 200

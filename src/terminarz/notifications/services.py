@@ -38,7 +38,7 @@ def queue_email(*, provider, kind: str, recipient: str, template: str, context: 
 
 
 def render_message(message: Message) -> tuple[str, str, str]:
-    context = {**build_context(message.kind, message.context), "SITE_URL": settings.SITE_URL.rstrip("/")}
+    context = {**build_context(message.kind, message.context), "SITE_URL": str(settings.SITE_URL).rstrip("/")}
     subject = " ".join(render_to_string(f"{message.template}_subject.txt", context).split())
     body = render_to_string(f"{message.template}.txt", context)
     html_body = render_to_string(f"{message.template}.html", context)

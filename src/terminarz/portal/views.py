@@ -17,6 +17,7 @@ from terminarz.catalog.models import Specialization
 from terminarz.core import clock
 from terminarz.providers.models import Location, Provider
 from terminarz.scheduling.forms import SlotSearchForm
+from terminarz.scheduling.models import Slot
 from terminarz.scheduling.search import SlotQuery, open_slots, search_slots
 from terminarz.staff.models import Practitioner
 
@@ -28,9 +29,12 @@ def _rate(setting):
     return lambda group, request: getattr(settings, setting)
 
 
+@ratelimit(key="ip", rate=_rate("RATELIMIT_SEARCH"), method="GET", block=True)
 def search(request):
     form = SlotSearchForm(request.GET or None)
-    slots, next_cursor, searched = [], None, False
+    slots: list[Slot] = []
+    next_cursor: str | None = None
+    searched = False
     if form.is_bound and form.is_valid():
         searched = True
         slots, next_cursor = search_slots(
@@ -86,7 +90,7 @@ def practitioner_card(request, pk: int):
         .select_related("unit__location")
         .order_by("start")
     )
-    columns = OrderedDict((d, []) for d in days)
+    columns: OrderedDict[dt.date, list[Slot]] = OrderedDict((d, []) for d in days)
     for slot in slots:
         columns[slot.day].append(slot)
     next_slot = (

@@ -43,7 +43,7 @@ class SlotSearchForm(forms.Form):
         return cursor
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end:
             if end < start:

@@ -2,6 +2,7 @@
 Idempotent: running it again changes nothing but extends the slot horizon."""
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -29,7 +30,7 @@ DEMO_LOGINS = [
     ("rejestracja", "demo-rejestracja", "rejestratorka, Przychodnia Demo (/gabinet/dzis/)", False),
 ]
 
-PROVIDERS = [
+PROVIDERS: list[dict[str, Any]] = [
     {
         "slug": "przychodnia-demo",
         "name": "Przychodnia Demo",
@@ -257,9 +258,9 @@ class Command(BaseCommand):
                             for wd, start, end, minutes, fin, opts in blocks
                         )
             self._users()
-        created = extend_horizon(today=today)
+        slots_created = extend_horizon(today=today)
         self._demo_bookings()
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready; {created} new slots generated."))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready; {slots_created} new slots generated."))
 
     def _users(self):
         User = get_user_model()
