@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from terminarz.core.crypto import EncryptedTextField
 from terminarz.patients.models import Patient
 from terminarz.providers.models import Provider, Unit
 from terminarz.scheduling.models import Slot
@@ -45,9 +46,9 @@ class Appointment(models.Model):
     # What the patient submitted, kept as given.
     first_name = models.CharField(_("imię"), max_length=100)
     last_name = models.CharField(_("nazwisko"), max_length=100)
-    email = models.EmailField(_("e-mail"))
-    phone = models.CharField(_("telefon"), max_length=20, blank=True)
-    pesel = models.CharField("PESEL", max_length=11, blank=True)
+    email = EncryptedTextField(_("e-mail"))
+    phone = EncryptedTextField(_("telefon"), blank=True)
+    pesel = EncryptedTextField("PESEL", blank=True)
     note = models.TextField(_("informacja dla lekarza"), blank=True)
     accepted_requirements = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from terminarz.core.crypto import EncryptedTextField, lookup_hash
 from terminarz.providers.models import Provider
 
 
@@ -10,16 +11,38 @@ class Patient(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="patients")
     first_name = models.CharField(_("imię"), max_length=100)
     last_name = models.CharField(_("nazwisko"), max_length=100)
-    pesel = models.CharField("PESEL", max_length=11, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
-    phone = models.CharField(_("telefon"), max_length=20, blank=True)
+    # Personal data encrypted at rest (L2); found by exact match through the keyed hashes.
+    pesel = EncryptedTextField("PESEL", blank=True)
+    email = EncryptedTextField(_("e-mail"), blank=True)
+    phone = EncryptedTextField(_("telefon"), blank=True)
+    pesel_hash = models.CharField(max_length=64, blank=True, editable=False)
+    email_hash = models.CharField(max_length=64, blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("pacjent")
         verbose_name_plural = _("pacjenci")
         ordering = ["last_name", "first_name"]
-        indexes = [models.Index(fields=["provider", "pesel"], name="patient_provider_pesel")]
+        indexes = [
+            models.Index(fields=["provider", "pesel_hash"], name="patient_provider_pesel"),
+            models.Index(fields=["provider", "email_hash"], name="patient_provider_email"),
+            models.Index(fields=["provider", "phone_hash"], name="patient_provider_phone"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def save(self, *args, **kwargs):
+        self.pesel_hash = lookup_hash(self.pesel or "")
+        self.email_hash = lookup_hash(self.email or "")
+        self.phone_hash = lookup_hash(phone_digits(self.phone or ""))
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "pesel_hash", "email_hash", "phone_hash"}
+        super().save(*args, **kwargs)
+
+
+def phone_digits(phone: str) -> str:
+    """Phone numbers compare by their last nine digits (+48 600 100 200 == 600100200)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return digits[-9:]

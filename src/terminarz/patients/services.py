@@ -1,3 +1,4 @@
+from terminarz.core.crypto import lookup_hash
 from terminarz.providers.models import Provider
 
 from .models import Patient
@@ -8,7 +9,7 @@ def match_or_create_patient(
 ) -> Patient:
     """Match an online booking to the provider's record by PESEL, or create a new record (F3)."""
     if pesel:
-        patient = Patient.objects.filter(provider=provider, pesel=pesel).order_by("pk").first()
+        patient = Patient.objects.filter(provider=provider, pesel_hash=lookup_hash(pesel)).order_by("pk").first()
         if patient is not None:
             return patient
     return Patient.objects.create(

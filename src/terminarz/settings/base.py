@@ -146,6 +146,9 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Terminarz <no-reply@terminarz.local>")
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 
+# Master key(s) for personal data at rest (L2); comma-separated for rotation, first encrypts.
+TERMINARZ_DATA_KEYS = env_str("TERMINARZ_DATA_KEY")
+
 # Public base URL used in links sent by e-mail.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 

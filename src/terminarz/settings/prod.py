@@ -1,9 +1,11 @@
 from .base import *  # noqa: F401,F403
-from .base import SECRET_KEY, env_bool
+from .base import SECRET_KEY, TERMINARZ_DATA_KEYS, env_bool
 
 DEBUG = False
 if SECRET_KEY.startswith("dev-only"):
     raise RuntimeError("SECRET_KEY must be set in production")
+if not TERMINARZ_DATA_KEYS:
+    raise RuntimeError("TERMINARZ_DATA_KEY (or TERMINARZ_DATA_KEY_FILE) must be set in production")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
