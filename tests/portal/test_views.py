@@ -1,12 +1,10 @@
 import datetime as dt
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from terminarz.booking.models import Appointment
 from terminarz.booking.services import book_appointment
-from terminarz.providers.models import Membership
 from terminarz.scheduling.models import Slot
 from tests.conftest import FROZEN_NOW
 from tests.factories import PATIENT, clinic, every_day
@@ -133,21 +131,6 @@ def test_mailbox_does_not_exist_outside_demo(client, settings):
     settings.DEMO_MODE = False
     response = client.get("/dev/poczta/")
     assert response.status_code == 404
-
-
-def test_today_page_for_staff_is_scoped_to_their_provider(client, today):
-    provider_a, _, _, schedule_a = clinic(today=today, days=1)
-    provider_b, _, _, schedule_b = clinic(today=today, days=1)
-    book_appointment(free_slot(schedule_a).pk, {**PATIENT, "last_name": "Alfa", "note": "<b>pilne</b>"})
-    book_appointment(free_slot(schedule_b).pk, {**PATIENT, "last_name": "Beta"})
-    user = get_user_model().objects.create_user("rej", password="x")
-    Membership.objects.create(user=user, provider=provider_a, role="registrar")
-    assert client.get("/gabinet/dzis/").status_code == 302  # sign-in first
-    client.force_login(user)
-    html = client.get("/gabinet/dzis/").content.decode()
-    assert "Alfa" in html and "Beta" not in html
-    assert "&lt;b&gt;pilne&lt;/b&gt;" in html and "<b>pilne</b>" not in html
-    assert "Beta" not in client.get("/gabinet/dzis/", {"placowka": provider_b.pk}).content.decode()
 
 
 def test_portal_is_rate_limited_per_ip(client, settings):

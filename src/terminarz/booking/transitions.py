@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+from terminarz.core.audit import record_audit
+
 from .errors import TransitionNotAllowed
 from .models import Appointment, AppointmentStatus, AppointmentTransition
 
@@ -17,6 +19,23 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 
+def _audit(appointment: Appointment, from_status: str, *, now, actor, actor_label: str, reason: str = "") -> None:
+    to_label = S(appointment.status).label
+    summary = f"Wizyta {appointment.reference} ({appointment.start:%Y-%m-%d %H:%M} UTC): {to_label}"
+    if not from_status:
+        summary += f" – źródło: {appointment.get_source_display()}"
+    record_audit(
+        provider_id=appointment.provider_id,
+        action="appointment." + appointment.status,
+        target=appointment,
+        summary=summary,
+        actor=actor,
+        actor_label=actor_label,
+        changes={"status": [from_status, appointment.status], **({"reason": reason} if reason else {})},
+        at=now,
+    )
+
+
 def record_created(appointment: Appointment, *, now: dt.datetime, actor=None, actor_label: str) -> None:
     AppointmentTransition.objects.create(
         appointment=appointment,
@@ -26,6 +45,7 @@ def record_created(appointment: Appointment, *, now: dt.datetime, actor=None, ac
         actor=actor,
         actor_label=actor_label,
     )
+    _audit(appointment, "", now=now, actor=actor, actor_label=actor_label)
 
 
 def transition(
@@ -59,4 +79,5 @@ def transition(
         actor_label=actor_label,
         reason=reason,
     )
+    _audit(appointment, from_status, now=now, actor=actor, actor_label=actor_label, reason=reason)
     return appointment

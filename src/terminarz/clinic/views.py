@@ -1,40 +1,57 @@
-"""Minimal back-office page: today's appointments per practitioner, scoped to the provider."""
+"""Back-office (clinic) views: thin, every one behind clinic_view(permission)."""
 
 import datetime as dt
 from collections import OrderedDict
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import render
+from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment
 from terminarz.core import clock
-from terminarz.providers.models import Provider
+from terminarz.core.models import AuditEntry
+from terminarz.providers.models import Membership
+
+from .access import SESSION_KEY, clinic_view
+from .forms import AuditFilterForm
 
 
-def provider_for(request) -> Provider:
-    """The provider whose back-office the user works in; 404 when the user has none."""
-    memberships = request.user.memberships.select_related("provider")
-    wanted = request.GET.get("placowka")
-    if wanted and wanted.isdigit():
-        memberships = memberships.filter(provider_id=int(wanted))
-    membership = memberships.order_by("provider__name").first()
-    if membership is None:
-        raise Http404
-    return membership.provider
+class LoginView(auth_views.LoginView):
+    template_name = "clinic/login.html"
+    redirect_authenticated_user = True
+    next_page = "clinic:today"
 
 
-@login_required(login_url="/admin/login/")
+class LogoutView(auth_views.LogoutView):
+    next_page = "clinic:login"
+
+
+def no_access(request):
+    return render(request, "clinic/no_access.html", status=403)
+
+
+@require_POST
+@clinic_view("calendar.view")
+def switch_provider(request):
+    wanted = request.POST.get("provider", "")
+    if wanted.isdigit() and Membership.objects.filter(user=request.user, provider_id=int(wanted)).exists():
+        request.session[SESSION_KEY] = int(wanted)
+    return redirect("clinic:today")
+
+
+def _day(request) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.GET.get("dzien", ""))
+    except ValueError:
+        return clock.local_today()
+
+
+@clinic_view("calendar.view")
 def today(request):
-    provider = provider_for(request)
-    day = clock.local_today()
-    if request.GET.get("dzien"):
-        try:
-            day = dt.date.fromisoformat(request.GET["dzien"])
-        except ValueError:
-            pass
+    day = _day(request)
     appointments = (
-        Appointment.objects.filter(provider=provider, start__date=day, status__in=ACTIVE_STATUSES)
+        Appointment.objects.filter(provider=request.provider, start__date=day, status__in=ACTIVE_STATUSES)
         .select_related("practitioner", "unit")
         .order_by("practitioner__last_name", "practitioner_id", "start")
     )
@@ -45,11 +62,38 @@ def today(request):
         request,
         "clinic/today.html",
         {
-            "provider": provider,
             "day": day,
             "by_practitioner": by_practitioner,
-            "providers": [m.provider for m in request.user.memberships.select_related("provider")],
             "prev_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
         },
     )
+
+
+@clinic_view("audit.view")
+def audit_log(request):
+    form = AuditFilterForm(request.GET or None, provider=request.provider)
+    entries = AuditEntry.objects.filter(provider=request.provider).select_related("actor")
+    if form.is_valid():
+        entries = form.apply(entries)
+    page = Paginator(entries, 50).get_page(request.GET.get("strona"))
+    params = request.GET.copy()
+    params.pop("strona", None)
+    return render(request, "clinic/audit.html", {"form": form, "page": page, "params": params.urlencode()})
+
+
+def clinic_context(request) -> dict:
+    """Template context for clinic pages: the provider switcher and what the user may open."""
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return {}
+    memberships = Membership.objects.filter(user=request.user, provider__is_active=True).select_related("provider")
+    return {
+        "clinic_provider": request.provider,
+        "clinic_providers": [m.provider for m in memberships],
+        "clinic_perms": membership.permissions,
+    }
+
+
+def forbidden(request, exception=None):
+    return render(request, "clinic/forbidden.html", status=403)

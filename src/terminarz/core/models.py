@@ -9,3 +9,26 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AuditEntry(models.Model):
+    """A8: who did what to which object of a provider, when, with before/after values."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="audit_entries")
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    actor_label = models.CharField(max_length=100)
+    action = models.CharField(max_length=50)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=50, blank=True)
+    summary = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["provider", "-at"], name="audit_provider_at")]
+
+    def __str__(self) -> str:
+        return self.summary

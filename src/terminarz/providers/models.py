@@ -84,6 +84,9 @@ class Membership(models.Model):
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="memberships")
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("rola"), max_length=20, choices=Role.choices)
+    # Per-person exceptions to the role's permissions (names from providers.permissions).
+    granted = models.JSONField(_("dodatkowe uprawnienia"), default=list, blank=True)
+    revoked = models.JSONField(_("odebrane uprawnienia"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("uprawnienie w placówce")
@@ -94,3 +97,13 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.provider} ({self.get_role_display()})"
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        from .permissions import PERMISSIONS, ROLE_PERMISSIONS
+
+        granted = {p for p in self.granted if p in PERMISSIONS}
+        return (ROLE_PERMISSIONS.get(self.role, frozenset()) | granted) - set(self.revoked)
+
+    def has_permission(self, permission: str) -> bool:
+        return permission in self.permissions

@@ -25,9 +25,11 @@ T = dt.time
 
 EKG_REQUIREMENT = "Na wizytę należy zabrać aktualne wyniki EKG i listę przyjmowanych leków."
 
+# username, password, role at Przychodnia Demo, superuser
 DEMO_LOGINS = [
-    ("admin", "demo-admin", "administrator platformy (panel /admin/)", True),
-    ("rejestracja", "demo-rejestracja", "rejestratorka, Przychodnia Demo (/gabinet/dzis/)", False),
+    ("admin", "demo-admin", "admin", True),
+    ("rejestracja", "demo-rejestracja", "registrar", False),
+    ("lekarz", "demo-lekarz", "practitioner", False),
 ]
 
 PROVIDERS: list[dict[str, Any]] = [
@@ -265,18 +267,16 @@ class Command(BaseCommand):
     def _users(self):
         User = get_user_model()
         demo = Provider.objects.get(slug="przychodnia-demo")
-        for username, password, _desc, superuser in DEMO_LOGINS:
+        for username, password, role, superuser in DEMO_LOGINS:
             user = User.objects.filter(username=username).first()
             if user is None:
                 if superuser:
                     user = User.objects.create_superuser(username, f"{username}@terminarz.local", password)
                 else:
                     user = User.objects.create_user(username, f"{username}@terminarz.local", password)
-            Membership.objects.get_or_create(
-                user=user,
-                provider=demo,
-                defaults={"role": Membership.Role.ADMIN if superuser else Membership.Role.REGISTRAR},
-            )
+            Membership.objects.get_or_create(user=user, provider=demo, defaults={"role": role})
+            if role == "practitioner":
+                Practitioner.objects.filter(provider=demo, last_name="Nowak", user__isnull=True).update(user=user)
 
     def _demo_bookings(self):
         demo = Provider.objects.get(slug="przychodnia-demo")

@@ -1,0 +1,58 @@
+"""The one place where back-office access is decided (B1, L3).
+
+Every clinic view is wrapped in `clinic_view(permission)`: the signed-in user must have a
+membership at the provider chosen for this session, and that membership the named
+permission. The view gets `request.provider` and `request.membership`; every query it makes
+starts from `request.provider`, and `get_for_provider` returns the same 404 for "missing"
+and "another provider's"."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404
+from django.shortcuts import redirect
+
+from terminarz.providers.models import Membership
+
+SESSION_KEY = "clinic_provider_id"
+M = TypeVar("M", bound=Model)
+
+
+def current_membership(request) -> Membership | None:
+    memberships = Membership.objects.filter(user=request.user, provider__is_active=True).select_related("provider")
+    chosen = request.session.get(SESSION_KEY)
+    membership = memberships.filter(provider_id=chosen).first() if chosen else None
+    return membership or memberships.order_by("provider__name").first()
+
+
+def clinic_view(permission: str) -> Callable:
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), "clinic:login")
+            membership = current_membership(request)
+            if membership is None:
+                return redirect("clinic:no-access")
+            if not membership.has_permission(permission):
+                raise PermissionDenied(permission)
+            request.membership = membership
+            request.provider = membership.provider
+            return view(request, *args, **kwargs)
+
+        wrapper.clinic_permission = permission  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def get_for_provider(queryset: QuerySet[M], provider, pk) -> M:
+    """Look an object up inside the provider; the same 404 whether missing or not yours."""
+    try:
+        return queryset.get(provider=provider, pk=int(pk))
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None

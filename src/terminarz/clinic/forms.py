@@ -1,0 +1,32 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from terminarz.accounts.models import User
+
+
+class AuditFilterForm(forms.Form):
+    date_from = forms.DateField(label=_("Od dnia"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("Do dnia"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    action = forms.CharField(label=_("Czynność zawiera"), required=False, max_length=50)
+    actor = forms.ModelChoiceField(label=_("Użytkownik"), required=False, queryset=User.objects.none())
+    text = forms.CharField(label=_("Opis zawiera"), required=False, max_length=100)
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        actor = self.fields["actor"]
+        assert isinstance(actor, forms.ModelChoiceField)
+        actor.queryset = User.objects.filter(memberships__provider=provider).order_by("username")
+
+    def apply(self, entries):
+        c = self.cleaned_data
+        if c.get("date_from"):
+            entries = entries.filter(at__date__gte=c["date_from"])
+        if c.get("date_to"):
+            entries = entries.filter(at__date__lte=c["date_to"])
+        if c.get("action"):
+            entries = entries.filter(action__icontains=c["action"])
+        if c.get("actor"):
+            entries = entries.filter(actor=c["actor"])
+        if c.get("text"):
+            entries = entries.filter(summary__icontains=c["text"])
+        return entries

@@ -1,0 +1,42 @@
+"""Named back-office permissions (B1) and what each role gets by default.
+
+A provider admin may grant or revoke single permissions per staff member (Membership)."""
+
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+PERMISSIONS: dict[str, StrOrPromise] = {
+    "org.view": _("Struktura organizacyjna – podgląd"),
+    "org.change": _("Struktura organizacyjna – zmiany"),
+    "staff.change": _("Personel i uprawnienia – zmiany"),
+    "schedules.view": _("Harmonogramy – podgląd"),
+    "schedules.change": _("Harmonogramy – zmiany"),
+    "calendar.view": _("Terminarz – podgląd"),
+    "calendar.book": _("Terminarz – umawianie, przenoszenie i odwoływanie wizyt"),
+    "patients.view": _("Kartoteka pacjentów – podgląd"),
+    "patients.change": _("Kartoteka pacjentów – zmiany"),
+    "bookings.export": _("Lista rezerwacji – eksport"),
+    "payers.change": _("Płatnicy – zmiany"),
+    "payments.view": _("Płatności – podgląd"),
+    "payments.change_single": _("Zmiana zasad płatności pojedynczej wizyty"),
+    "settings.change": _("Ustawienia rejestracji – zmiany"),
+    "audit.view": _("Audyty – podgląd"),
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(PERMISSIONS),
+    "registrar": frozenset(
+        {
+            "org.view",
+            "schedules.view",
+            "calendar.view",
+            "calendar.book",
+            "patients.view",
+            "patients.change",
+            "bookings.export",
+            "payments.view",
+        }
+    ),
+    "practitioner": frozenset({"calendar.view", "patients.view", "schedules.view"}),
+    "finance": frozenset({"payments.view", "payments.change_single", "payers.change", "bookings.export"}),
+}
