@@ -46,7 +46,7 @@ class Appointment(models.Model):
     # What the patient submitted, kept as given.
     first_name = models.CharField(_("imię"), max_length=100)
     last_name = models.CharField(_("nazwisko"), max_length=100)
-    email = EncryptedTextField(_("e-mail"))
+    email = EncryptedTextField(_("e-mail"), blank=True)
     phone = EncryptedTextField(_("telefon"), blank=True)
     pesel = EncryptedTextField("PESEL", blank=True)
     note = models.TextField(_("informacja dla lekarza"), blank=True)

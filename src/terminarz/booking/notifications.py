@@ -1,5 +1,7 @@
 """What booking messages need when the worker renders them."""
 
+import datetime as dt
+
 from terminarz.notifications.registry import register_context
 
 from .models import Appointment
@@ -20,3 +22,14 @@ def confirmation_context(stored: dict) -> dict:
 @register_context("booking_cancelled")
 def cancelled_context(stored: dict) -> dict:
     return {"appointment": _appointment(stored)}
+
+
+@register_context("booking_cancelled_by_clinic")
+def cancelled_by_clinic_context(stored: dict) -> dict:
+    return {"appointment": _appointment(stored)}
+
+
+@register_context("booking_moved")
+def moved_context(stored: dict) -> dict:
+    appointment = _appointment(stored)
+    return {"appointment": appointment, "old_start": dt.datetime.fromisoformat(stored["old_start"])}

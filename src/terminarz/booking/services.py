@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from terminarz.core import clock
 from terminarz.notifications.services import queue_email
+from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import open_slots
@@ -15,7 +16,7 @@ from terminarz.scheduling.search import open_slots
 from . import capacity, transitions
 from .errors import AppointmentNotFound, InvalidBooking, SlotTaken
 from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Source
-from .validation import PatientDataForm
+from .validation import NOTE_MAX, PatientDataForm
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ALTERNATIVES = 5
@@ -98,7 +99,36 @@ def slot_is_offered_online(slot: Slot, *, now: dt.datetime) -> bool:
     return True
 
 
-def _book_in_transaction(slot: Slot, cleaned: dict, *, source, actor, now) -> Appointment:
+def book_for_patient(
+    slot_id, patient: Patient, *, actor, note: str = "", now: dt.datetime | None = None
+) -> Appointment:
+    """Desk booking (F2): a registrar books any slot of the provider, call-center-only ones
+    included, for a patient record of the same provider."""
+    now = now or clock.now()
+    slot = bookable_slot(slot_id, now=now, portal=False)
+    if slot.provider_id != patient.provider_id:
+        raise InvalidBooking(errors={"slot": [_("Nie ma takiego terminu.")]})
+    if len(note) > NOTE_MAX:
+        raise InvalidBooking(errors={"note": [_("Notatka może mieć najwyżej %(n)d znaków.") % {"n": NOTE_MAX}]})
+    cleaned = {
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "email": patient.email or "",
+        "phone": patient.phone or "",
+        "pesel": patient.pesel or "",
+        "note": note,
+        "accept_requirements": True,
+    }
+    try:
+        with transaction.atomic():
+            return _book_in_transaction(slot, cleaned, source=Source.DESK, actor=actor, now=now, patient=patient)
+    except (SlotTaken, IntegrityError):
+        raise SlotTaken(alternatives=alternatives_for(slot, now=now, portal=False)) from None
+
+
+def _book_in_transaction(
+    slot: Slot, cleaned: dict, *, source, actor, now, patient: Patient | None = None
+) -> Appointment:
     if not capacity.take_slot(slot.pk, now=now):
         raise SlotTaken()
     if slot.state == SlotState.HELD:  # we took over a hold that ran out
@@ -111,7 +141,7 @@ def _book_in_transaction(slot: Slot, cleaned: dict, *, source, actor, now) -> Ap
     )
     if overlapping.exists():
         raise SlotTaken()
-    patient = match_or_create_patient(
+    patient = patient or match_or_create_patient(
         slot.provider,
         first_name=cleaned["first_name"],
         last_name=cleaned["last_name"],
@@ -141,14 +171,15 @@ def _book_in_transaction(slot: Slot, cleaned: dict, *, source, actor, now) -> Ap
         booked_by=actor,
     )
     transitions.record_created(appointment, now=now, actor=actor, actor_label=_actor_label(source, actor))
-    queue_email(
-        provider=slot.provider,
-        kind="booking_confirmation",
-        recipient=appointment.email,
-        template="booking/email/confirmation",
-        context={"appointment": appointment.pk},
-        idempotency_key=f"booking_confirmation:{appointment.pk}",
-    )
+    if appointment.email:
+        queue_email(
+            provider=slot.provider,
+            kind="booking_confirmation",
+            recipient=appointment.email,
+            template="booking/email/confirmation",
+            context={"appointment": appointment.pk},
+            idempotency_key=f"booking_confirmation:{appointment.pk}",
+        )
     return appointment
 
 
@@ -250,3 +281,93 @@ def expire_hold(appointment_id: int, *, now: dt.datetime | None = None) -> bool:
         )
         capacity.release_slot(slot_id, held_only=True)
     return True
+
+
+def cancel_appointment_by_clinic(
+    appointment: Appointment, *, actor, reason: str, now: dt.datetime | None = None
+) -> Appointment:
+    """F4: the clinic cancels a visit with a reason; the slot is free at once; the patient is told."""
+    now = now or clock.now()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidBooking(errors={"reason": [_("Podaj powód odwołania – przekażemy go pacjentowi.")]})
+    if appointment.status not in ACTIVE_STATUSES:
+        raise InvalidBooking(errors={"reason": [_("Ta wizyta została już odwołana.")]})
+    with transaction.atomic():
+        capacity.lock_slot(appointment.slot_id)
+        transitions.transition(
+            appointment,
+            AppointmentStatus.CANCELLED,
+            now=now,
+            actor=actor,
+            actor_label=f"user:{actor.pk}",
+            reason=reason[:300],
+            cancelled_at=now,
+            cancel_reason=reason[:300],
+        )
+        capacity.release_slot(appointment.slot_id)
+        if appointment.email:
+            queue_email(
+                provider=appointment.provider,
+                kind="booking_cancelled_by_clinic",
+                recipient=appointment.email,
+                template="booking/email/cancelled_by_clinic",
+                context={"appointment": appointment.pk},
+                idempotency_key=f"booking_cancelled:{appointment.pk}",
+            )
+    return appointment
+
+
+def move_appointment(
+    appointment: Appointment, new_slot_id, *, actor, reason: str = "", now: dt.datetime | None = None
+) -> Appointment:
+    """F4: move a visit to another free slot of the same provider in one transaction: the new
+    slot is taken first (so a lost race changes nothing), then the old one is freed."""
+    now = now or clock.now()
+    if appointment.status not in ACTIVE_STATUSES:
+        raise InvalidBooking(errors={"slot": [_("Odwołanej wizyty nie można przenieść.")]})
+    new_slot = bookable_slot(new_slot_id, now=now, portal=False)
+    if new_slot.provider_id != appointment.provider_id or new_slot.pk == appointment.slot_id:
+        raise InvalidBooking(errors={"slot": [_("Wybierz inny wolny termin.")]})
+    old_slot_id, old_start = appointment.slot_id, appointment.start
+    try:
+        with transaction.atomic():
+            if not capacity.take_slot(new_slot.pk, now=now):
+                raise SlotTaken()
+            capacity.lock_slot(old_slot_id)
+            overlapping = Appointment.objects.filter(
+                practitioner_id=new_slot.practitioner_id,
+                status__in=ACTIVE_STATUSES,
+                start__lt=new_slot.end,
+                end__gt=new_slot.start,
+            ).exclude(pk=appointment.pk)
+            if overlapping.exists():
+                raise SlotTaken()
+            updated = Appointment.objects.filter(pk=appointment.pk, status=appointment.status).update(
+                slot=new_slot,
+                practitioner_id=new_slot.practitioner_id,
+                unit_id=new_slot.unit_id,
+                start=new_slot.start,
+                end=new_slot.end,
+            )
+            if updated != 1:
+                raise InvalidBooking(errors={"slot": [_("Wizyta zmieniła się w międzyczasie. Odśwież stronę.")]})
+            capacity.release_slot(old_slot_id)
+            appointment.refresh_from_db()
+            entry = transitions.record_move(
+                appointment, old_start, now=now, actor=actor, actor_label=f"user:{actor.pk}", reason=reason
+            )
+            if appointment.email:
+                queue_email(
+                    provider=appointment.provider,
+                    kind="booking_moved",
+                    recipient=appointment.email,
+                    template="booking/email/moved",
+                    context={"appointment": appointment.pk, "old_start": old_start.isoformat()},
+                    idempotency_key=f"booking_moved:{entry.pk}",
+                )
+    except IntegrityError:
+        raise SlotTaken(alternatives=alternatives_for(new_slot, now=now, portal=False)) from None
+    except SlotTaken:
+        raise SlotTaken(alternatives=alternatives_for(new_slot, now=now, portal=False)) from None
+    return appointment

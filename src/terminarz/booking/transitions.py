@@ -81,3 +81,39 @@ def transition(
     )
     _audit(appointment, from_status, now=now, actor=actor, actor_label=actor_label, reason=reason)
     return appointment
+
+
+def record_move(
+    appointment: Appointment,
+    old_start: dt.datetime,
+    *,
+    now: dt.datetime,
+    actor=None,
+    actor_label: str,
+    reason: str = "",
+) -> AppointmentTransition:
+    """A move keeps the status; it is recorded as a transition to the same status with the times."""
+    entry = AppointmentTransition.objects.create(
+        appointment=appointment,
+        from_status=appointment.status,
+        to_status=appointment.status,
+        at=now,
+        actor=actor,
+        actor_label=actor_label,
+        reason=(reason or f"przeniesiona z {old_start:%Y-%m-%d %H:%M} UTC")[:300],
+    )
+    record_audit(
+        provider_id=appointment.provider_id,
+        action="appointment.moved",
+        target=appointment,
+        summary=f"Wizyta {appointment.reference} przeniesiona: {old_start:%Y-%m-%d %H:%M} → "
+        f"{appointment.start:%Y-%m-%d %H:%M} UTC",
+        actor=actor,
+        actor_label=actor_label,
+        changes={
+            "start": [old_start.isoformat(), appointment.start.isoformat()],
+            **({"reason": reason} if reason else {}),
+        },
+        at=now,
+    )
+    return entry

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import calendar_views, views
 
 app_name = "clinic"
 urlpatterns = [
@@ -11,4 +11,8 @@ urlpatterns = [
     path("brak-dostepu/", views.no_access, name="no-access"),
     path("placowka/", views.switch_provider, name="switch-provider"),
     path("audyty/", views.audit_log, name="audit"),
+    path("terminarz/", calendar_views.calendar_day, name="calendar"),
+    path("terminy/<int:slot_id>/umow/", calendar_views.desk_booking, name="desk-booking"),
+    path("wizyty/<int:appointment_id>/odwolaj/", calendar_views.cancel_visit, name="cancel-visit"),
+    path("wizyty/<int:appointment_id>/przenies/", calendar_views.move_visit, name="move-visit"),
 ]

@@ -1,0 +1,172 @@
+"""Registrar's day: a practitioner's slots with their visits (F1), desk booking (F2),
+cancelling and moving visits (F4). Every lookup goes through the request's provider."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from terminarz.booking import services as booking
+from terminarz.booking.errors import InvalidBooking, SlotTaken
+from terminarz.booking.models import ACTIVE_STATUSES, Appointment
+from terminarz.core import clock
+from terminarz.patients.forms import PatientRecordForm
+from terminarz.patients.models import Patient
+from terminarz.patients.services import create_patient, search_patients
+from terminarz.scheduling.models import Slot
+from terminarz.scheduling.search import open_slots
+from terminarz.staff.models import Practitioner
+
+from .access import clinic_view, get_for_provider
+
+
+def _day(value: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        return clock.local_today()
+
+
+def day_url(slot_or_appointment) -> str:
+    day = clock.local_today(at=slot_or_appointment.start)
+    return f"{reverse('clinic:calendar')}?lekarz={slot_or_appointment.practitioner_id}&dzien={day:%Y-%m-%d}"
+
+
+@clinic_view("calendar.view")
+def calendar_day(request):
+    practitioners = list(Practitioner.objects.filter(provider=request.provider).order_by("last_name", "first_name"))
+    wanted = request.GET.get("lekarz", "")
+    practitioner = next((p for p in practitioners if str(p.pk) == wanted), practitioners[0] if practitioners else None)
+    day = _day(request.GET.get("dzien"))
+    rows = []
+    if practitioner is not None:
+        slots = list(
+            Slot.objects.filter(provider=request.provider, practitioner=practitioner, day=day)
+            .select_related("unit")
+            .order_by("start")
+        )
+        visits = {
+            a.slot_id: a
+            for a in Appointment.objects.filter(
+                provider=request.provider, slot__in=slots, status__in=ACTIVE_STATUSES
+            ).select_related("patient")
+        }
+        now = clock.now()
+        rows = [{"slot": s, "visit": visits.get(s.pk), "past": s.start <= now} for s in slots]
+    return render(
+        request,
+        "clinic/calendar_day.html",
+        {
+            "practitioners": practitioners,
+            "practitioner": practitioner,
+            "day": day,
+            "rows": rows,
+            "prev_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("calendar.book")
+def desk_booking(request, slot_id: int):
+    slot = get_for_provider(Slot.objects.select_related("practitioner", "unit__location"), request.provider, slot_id)
+    query = request.GET.get("q", "")
+    found = search_patients(request.provider, query) if query else []
+    new_form = PatientRecordForm(prefix="nowy")
+    error = None
+    if request.method == "POST":
+        note = request.POST.get("note", "")
+        patient: Patient | None = None
+        if request.POST.get("patient"):
+            patient = get_for_provider(Patient.objects.all(), request.provider, request.POST["patient"])
+        else:
+            new_form = PatientRecordForm(request.POST, prefix="nowy")
+            if new_form.is_valid():
+                patient = create_patient(request.provider, new_form.cleaned_data, actor=request.user)
+        if patient is not None:
+            try:
+                appointment = booking.book_for_patient(slot.pk, patient, actor=request.user, note=note)
+            except SlotTaken:
+                error = "Ten termin jest już zajęty. Wybierz inny termin w terminarzu."
+            except InvalidBooking as exc:
+                error = " ".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
+            else:
+                messages.success(
+                    request,
+                    f"Umówiono wizytę {appointment.reference}: {patient.first_name} {patient.last_name}, "
+                    f"{clock.local_today(at=appointment.start):%d.%m.%Y} "
+                    f"{appointment.start.astimezone(clock.WARSAW):%H:%M}.",
+                )
+                return redirect(day_url(slot))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "clinic/desk_booking.html",
+        {"slot": slot, "query": query, "found": found, "new_form": new_form, "error": error},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("calendar.book")
+def cancel_visit(request, appointment_id: int):
+    appointment = get_for_provider(
+        Appointment.objects.select_related("practitioner", "unit", "provider"), request.provider, appointment_id
+    )
+    error = None
+    if request.method == "POST":
+        try:
+            booking.cancel_appointment_by_clinic(appointment, actor=request.user, reason=request.POST.get("reason", ""))
+        except InvalidBooking as exc:
+            error = " ".join(m for msgs in exc.errors.values() for m in msgs)
+        else:
+            messages.success(request, f"Odwołano wizytę {appointment.reference}. Pacjent dostanie powiadomienie.")
+            return redirect(day_url(appointment))
+    return render(
+        request, "clinic/cancel_visit.html", {"appointment": appointment, "error": error}, status=422 if error else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("calendar.book")
+def move_visit(request, appointment_id: int):
+    appointment = get_for_provider(
+        Appointment.objects.select_related("practitioner", "unit", "provider"), request.provider, appointment_id
+    )
+    error = None
+    if request.method == "POST":
+        try:
+            booking.move_appointment(
+                appointment, request.POST.get("slot"), actor=request.user, reason=request.POST.get("reason", "")
+            )
+        except SlotTaken:
+            error = "Ten termin jest już zajęty. Wybierz inny."
+        except InvalidBooking as exc:
+            error = " ".join(m for msgs in exc.errors.values() for m in msgs)
+        else:
+            messages.success(request, f"Przeniesiono wizytę {appointment.reference}. Pacjent dostanie powiadomienie.")
+            appointment.refresh_from_db()
+            return redirect(day_url(appointment))
+    day = _day(request.GET.get("dzien") or f"{clock.local_today(at=appointment.start):%Y-%m-%d}")
+    free = (
+        open_slots(clock.now(), portal=False)
+        .filter(provider=request.provider, practitioner_id=appointment.practitioner_id, day=day)
+        .select_related("unit")
+        .order_by("start")
+    )
+    return render(
+        request,
+        "clinic/move_visit.html",
+        {
+            "appointment": appointment,
+            "day": day,
+            "free": free,
+            "prev_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+            "error": error,
+        },
+        status=422 if error else 200,
+    )

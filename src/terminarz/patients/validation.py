@@ -1,0 +1,51 @@
+"""Field rules for patient data, shared by online booking, the desk and patient records."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from localflavor.pl.forms import PLPESELField
+
+PHONE_RE = re.compile(r"^\+?[0-9 ()-]{9,20}$")
+
+
+def validate_phone(value: str) -> None:
+    digits = re.sub(r"\D", "", value)
+    if not PHONE_RE.match(value) or not 9 <= len(digits) <= 15:
+        raise ValidationError(
+            _("Podaj poprawny numer telefonu, np. 600 100 200 lub +48 600 100 200."),
+            code="phone",
+        )
+
+
+def pesel_field() -> PLPESELField:
+    return PLPESELField(
+        label=_("PESEL"),
+        required=False,
+        error_messages={
+            "invalid": _("Numer PESEL składa się z 11 cyfr."),
+            "checksum": _("Nieprawidłowy numer PESEL – sprawdź, czy cyfry są wpisane poprawnie."),
+            "birthdate": _("Nieprawidłowy numer PESEL – zawiera niepoprawną datę urodzenia."),
+        },
+    )
+
+
+def phone_field() -> forms.CharField:
+    return forms.CharField(label=_("Telefon"), max_length=20, required=False, validators=[validate_phone])
+
+
+def name_field(label, required_message) -> forms.CharField:
+    return forms.CharField(label=label, max_length=100, error_messages={"required": required_message})
+
+
+def email_field(*, required: bool) -> forms.EmailField:
+    return forms.EmailField(
+        label=_("Adres e-mail"),
+        max_length=254,
+        required=required,
+        error_messages={
+            "required": _("Podaj adres e-mail – wyślemy na niego potwierdzenie wizyty."),
+            "invalid": _("Podaj poprawny adres e-mail, np. jan.kowalski@example.com."),
+        },
+    )
