@@ -181,7 +181,7 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
     for pattern in clinic_patterns.url_patterns:
         assert isinstance(pattern, URLPattern)
         params = pattern.pattern.converters
-        if not params:
+        if not any(name.endswith("_id") for name in params):
             continue
         url = reverse(f"clinic:{pattern.name}", kwargs={name: other_ids[name] for name in params})
         assert client.get(url).status_code == 404, url

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar_views, views
+from . import bookings, calendar_views, views
 
 app_name = "clinic"
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("placowka/", views.switch_provider, name="switch-provider"),
     path("audyty/", views.audit_log, name="audit"),
     path("terminarz/", calendar_views.calendar_day, name="calendar"),
+    path("rezerwacje/", bookings.bookings_list, name="bookings"),
+    path("rezerwacje/eksport.<str:fmt>", bookings.bookings_export, name="bookings-export"),
     path("terminy/<int:slot_id>/umow/", calendar_views.desk_booking, name="desk-booking"),
     path("wizyty/<int:appointment_id>/odwolaj/", calendar_views.cancel_visit, name="cancel-visit"),
     path("wizyty/<int:appointment_id>/przenies/", calendar_views.move_visit, name="move-visit"),

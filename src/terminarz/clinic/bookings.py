@@ -1,0 +1,187 @@
+"""Bookings list (F5): filters, pagination and CSV/XLSX export of the same filtered list."""
+
+import csv
+import io
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+
+from terminarz.accounts.models import User
+from terminarz.booking.models import Appointment, AppointmentStatus, Source
+from terminarz.core.audit import record_audit
+from terminarz.providers.models import Unit
+from terminarz.staff.models import Practitioner
+
+from .access import clinic_view
+
+ONLINE = "online"
+
+
+class BookingFilterForm(forms.Form):
+    date_from = forms.DateField(label=_("Wizyty od"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("Wizyty do"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("dowolny")), *AppointmentStatus.choices]
+    )
+    source = forms.ChoiceField(
+        label=_("Źródło"),
+        required=False,
+        choices=[("", _("dowolne")), (ONLINE, _("umówione online")), *Source.choices],
+    )
+    practitioner = forms.ModelChoiceField(label=_("Lekarz"), required=False, queryset=Practitioner.objects.none())
+    unit = forms.ModelChoiceField(label=_("Poradnia"), required=False, queryset=Unit.objects.none())
+    booked_by = forms.ModelChoiceField(label=_("Umówił(a)"), required=False, queryset=User.objects.none())
+    created_from = forms.DateField(
+        label=_("Umówiono od"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(label=_("Umówiono do"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    cancelled_from = forms.DateField(
+        label=_("Odwołano od"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    cancelled_to = forms.DateField(
+        label=_("Odwołano do"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, queryset in (
+            ("practitioner", Practitioner.objects.filter(provider=provider)),
+            ("unit", Unit.objects.filter(provider=provider)),
+            ("booked_by", User.objects.filter(memberships__provider=provider).order_by("username")),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = queryset
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        for start, end in (
+            ("date_from", "date_to"),
+            ("created_from", "created_to"),
+            ("cancelled_from", "cancelled_to"),
+        ):
+            if cleaned.get(start) and cleaned.get(end) and cleaned[end] < cleaned[start]:
+                self.add_error(end, _("Data końcowa nie może być wcześniejsza niż początkowa."))
+        return cleaned
+
+    def apply(self, qs):
+        c = self.cleaned_data
+        lookups = {
+            "date_from": "start__date__gte",
+            "date_to": "start__date__lte",
+            "status": "status",
+            "practitioner": "practitioner",
+            "unit": "unit",
+            "booked_by": "booked_by",
+            "created_from": "created_at__date__gte",
+            "created_to": "created_at__date__lte",
+            "cancelled_from": "cancelled_at__date__gte",
+            "cancelled_to": "cancelled_at__date__lte",
+        }
+        for name, lookup in lookups.items():
+            if c.get(name):
+                qs = qs.filter(**{lookup: c[name]})
+        if c.get("source") == ONLINE:
+            qs = qs.filter(source__in=[Source.PORTAL, Source.API])
+        elif c.get("source"):
+            qs = qs.filter(source=c["source"])
+        return qs
+
+
+def _bookings(request):
+    form = BookingFilterForm(request.GET or None, provider=request.provider)
+    qs = (
+        Appointment.objects.filter(provider=request.provider)
+        .select_related("practitioner", "unit", "booked_by")
+        .order_by("-start", "-pk")
+    )
+    if form.is_bound and form.is_valid():
+        qs = form.apply(qs)
+    elif form.is_bound:
+        qs = qs.none()
+    return form, qs
+
+
+@clinic_view("calendar.view")
+def bookings_list(request):
+    form, qs = _bookings(request)
+    page = Paginator(qs, 50).get_page(request.GET.get("strona"))
+    params = request.GET.copy()
+    params.pop("strona", None)
+    return render(request, "clinic/bookings.html", {"form": form, "page": page, "params": params.urlencode()})
+
+
+COLUMNS = [
+    "Numer",
+    "Termin",
+    "Lekarz",
+    "Poradnia",
+    "Pacjent",
+    "Źródło",
+    "Status",
+    "Umówiono",
+    "Umówił(a)",
+    "Odwołano",
+    "Powód odwołania",
+]
+
+
+def _row(a: Appointment) -> list:
+    return [
+        a.reference,
+        localtime(a.start).strftime("%Y-%m-%d %H:%M"),
+        a.practitioner.full_name,
+        a.unit.name,
+        f"{a.first_name} {a.last_name}",
+        a.get_source_display(),
+        a.get_status_display(),
+        localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
+        a.booked_by.get_username() if a.booked_by else "",
+        localtime(a.cancelled_at).strftime("%Y-%m-%d %H:%M") if a.cancelled_at else "",
+        a.cancel_reason,
+    ]
+
+
+def _safe(value):
+    """Cells that a spreadsheet would run as formulas are prefixed (CSV/XLSX injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@clinic_view("bookings.export")
+def bookings_export(request, fmt: str):
+    form, qs = _bookings(request)
+    rows = ([_safe(v) for v in _row(a)] for a in qs.iterator(chunk_size=1000))
+    record_audit(
+        provider_id=request.provider.pk,
+        action="bookings.exported",
+        target=None,
+        summary=f"Wyeksportowano listę rezerwacji ({fmt.upper()})",
+        actor=request.user,
+        changes={"filters": {k: v for k, v in request.GET.items() if v}},
+    )
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Rezerwacje")
+        sheet.append(COLUMNS)
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        workbook.save(out)
+        response = HttpResponse(
+            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="rezerwacje.{fmt}"'
+    return response
