@@ -175,7 +175,15 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
     from terminarz.booking.services import book_appointment
 
     visit_b = book_appointment(desk["slot_b"].pk, PATIENT)
-    other_ids = {"slot_id": desk["slot_b"].pk, "appointment_id": visit_b.pk}
+    from terminarz.patients.services import add_card
+
+    card_b = add_card(desk["patient_b"], "B" * 18, actor=None)
+    other_ids = {
+        "slot_id": desk["slot_b"].pk,
+        "appointment_id": visit_b.pk,
+        "patient_id": desk["patient_b"].pk,
+        "card_id": card_b.pk,
+    }
     clinic_patterns = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "clinic")
     walked = 0
     for pattern in clinic_patterns.url_patterns:
@@ -184,13 +192,15 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         if not any(name.endswith("_id") for name in params):
             continue
         url = reverse(f"clinic:{pattern.name}", kwargs={name: other_ids[name] for name in params})
-        assert client.get(url).status_code == 404, url
+        assert client.get(url).status_code in (404, 405), url  # 405: POST-only, nothing revealed
         assert (
             client.post(url, {"reason": "x", "slot": desk["slots"][0].pk, "patient": desk["kowalski"].pk}).status_code
             == 404
         ), url
         walked += 1
-    assert walked >= 3
+    assert walked >= 7
+    mixed = reverse("clinic:card-activate", kwargs={"patient_id": desk["kowalski"].pk, "card_id": card_b.pk})
+    assert client.post(mixed).status_code == 404
     # and a patient id of provider B is refused when booking
     assert client.post(book_url(desk["slots"][0]), {"patient": desk["patient_b"].pk}).status_code == 404
     visit_b.refresh_from_db()

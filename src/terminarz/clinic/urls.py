@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bookings, calendar_views, views
+from . import bookings, calendar_views, patient_views, views
 
 app_name = "clinic"
 urlpatterns = [
@@ -13,6 +13,12 @@ urlpatterns = [
     path("audyty/", views.audit_log, name="audit"),
     path("terminarz/", calendar_views.calendar_day, name="calendar"),
     path("rezerwacje/", bookings.bookings_list, name="bookings"),
+    path("pacjenci/", patient_views.patient_list, name="patients"),
+    path("pacjenci/nowy/", patient_views.patient_create, name="patient-create"),
+    path("pacjenci/<int:patient_id>/", patient_views.patient_detail, name="patient"),
+    path("pacjenci/<int:patient_id>/edycja/", patient_views.patient_edit, name="patient-edit"),
+    path("pacjenci/<int:patient_id>/karty/", patient_views.card_add, name="card-add"),
+    path("pacjenci/<int:patient_id>/karty/<int:card_id>/aktywuj/", patient_views.card_activate, name="card-activate"),
     path("rezerwacje/eksport.<str:fmt>", bookings.bookings_export, name="bookings-export"),
     path("terminy/<int:slot_id>/umow/", calendar_views.desk_booking, name="desk-booking"),
     path("wizyty/<int:appointment_id>/odwolaj/", calendar_views.cancel_visit, name="cancel-visit"),

@@ -7,7 +7,7 @@ from terminarz.core.audit import record_audit
 from terminarz.core.crypto import lookup_hash
 from terminarz.providers.models import Provider
 
-from .models import Patient, phone_digits
+from .models import CARD_LENGTH, HealthCard, Patient, phone_digits
 
 
 def match_or_create_patient(
@@ -42,6 +42,10 @@ def search_patients(provider: Provider, query: str, *, limit: int = 20) -> list[
             if by_pesel:
                 return by_pesel
         return list(patients.filter(phone_hash=lookup_hash(phone_digits(compact)))[:limit])
+    if len(compact) == CARD_LENGTH and compact.isalnum():
+        by_card = list(patients.filter(cards__number=compact.upper())[:limit])
+        if by_card:
+            return by_card
     for word in text.split()[:4]:
         patients = patients.filter(Q(last_name__icontains=word) | Q(first_name__icontains=word))
     return list(patients.order_by("last_name", "first_name", "pk")[:limit])
@@ -59,3 +63,87 @@ def create_patient(provider: Provider, data: dict, *, actor) -> Patient:
             actor=actor,
         )
     return patient
+
+
+RECORD_FIELDS = (
+    "first_name",
+    "last_name",
+    "pesel",
+    "email",
+    "phone",
+    "birth_date",
+    "sex",
+    "guardian",
+    "blacklisted",
+    "blacklist_reason",
+)
+
+
+def update_patient(patient: Patient, data: dict, *, actor) -> list[str]:
+    """Save changed fields of a record; the audit entry names the fields, never their values."""
+    if data.get("pesel"):  # birth date and sex then follow from the PESEL
+        data = {k: v for k, v in data.items() if k not in ("birth_date", "sex")}
+    changed = [name for name in RECORD_FIELDS if name in data and getattr(patient, name) != data[name]]
+    if not changed:
+        return []
+    with transaction.atomic():
+        for name in changed:
+            setattr(patient, name, data[name])
+        patient.save()
+        record_audit(
+            provider_id=patient.provider_id,
+            action="patient.changed",
+            target=patient,
+            summary=f"Zmieniono kartotekę pacjenta nr {patient.pk}",
+            actor=actor,
+            changes={"fields": changed},
+        )
+    return changed
+
+
+def record_opened(patient: Patient, *, actor) -> None:
+    """L2/A8: every opening of a patient record is audited."""
+    record_audit(
+        provider_id=patient.provider_id,
+        action="patient.opened",
+        target=patient,
+        summary=f"Otwarto kartotekę pacjenta nr {patient.pk}",
+        actor=actor,
+    )
+
+
+def add_card(patient: Patient, number: str, *, actor) -> HealthCard:
+    """E6: a card arrives inactive; the registrar activates it."""
+    with transaction.atomic():
+        card = HealthCard.objects.create(provider_id=patient.provider_id, patient=patient, number=number.upper())
+        record_audit(
+            provider_id=patient.provider_id,
+            action="card.added",
+            target=card,
+            summary=f"Dodano kartę pacjenta do kartoteki nr {patient.pk}",
+            actor=actor,
+        )
+    return card
+
+
+def activate_card(card: HealthCard, *, actor) -> HealthCard:
+    """Only one active card per patient: the others become inactive in the same transaction."""
+    with transaction.atomic():
+        HealthCard.objects.filter(patient_id=card.patient_id, is_active=True).exclude(pk=card.pk).update(
+            is_active=False
+        )
+        HealthCard.objects.filter(pk=card.pk).update(is_active=True)
+        card.is_active = True
+        record_audit(
+            provider_id=card.provider_id,
+            action="card.activated",
+            target=card,
+            summary=f"Aktywowano kartę pacjenta w kartotece nr {card.patient_id}",
+            actor=actor,
+        )
+    return card
+
+
+def is_first_time(patient: Patient, *, now) -> bool:
+    """First-time status from history: no earlier visit at this provider that took place."""
+    return not patient.appointments.filter(status__in=["confirmed", "completed"], start__lt=now).exists()
