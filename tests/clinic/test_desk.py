@@ -174,6 +174,7 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
     """L3: walk every back-office URL that takes an object id with provider B's ids."""
     from terminarz.booking.services import book_appointment
 
+    client.force_login(make_user("alice", desk["a"], "admin"))  # every permission: only tenancy can stop it
     visit_b = book_appointment(desk["slot_b"].pk, PATIENT)
     from terminarz.patients.services import add_card
 
@@ -183,6 +184,7 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "appointment_id": visit_b.pk,
         "patient_id": desk["patient_b"].pk,
         "card_id": card_b.pk,
+        "schedule_id": desk["slot_b"].schedule_id,
     }
     clinic_patterns = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "clinic")
     walked = 0

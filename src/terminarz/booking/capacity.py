@@ -35,3 +35,15 @@ def release_slot(slot_id: int, *, held_only: bool = False) -> bool:
     states = [SlotState.HELD] if held_only else [SlotState.BOOKED, SlotState.HELD]
     updated = Slot.objects.filter(pk=slot_id, state__in=states).update(state=state, hold_until=None)
     return updated == 1
+
+
+def block_free_slots(slots) -> int:
+    """Take free slots off the calendar (day off, single slot); booked ones are untouched."""
+    return slots.filter(state=SlotState.FREE).update(state=SlotState.BLOCKED)
+
+
+def unblock_slot(slot_id: int) -> bool:
+    return (
+        Slot.objects.filter(pk=slot_id, state=SlotState.BLOCKED, out_of_schedule=False).update(state=SlotState.FREE)
+        == 1
+    )

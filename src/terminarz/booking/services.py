@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from terminarz.core import clock
+from terminarz.core.audit import record_audit
 from terminarz.notifications.services import queue_email
 from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
@@ -371,3 +372,42 @@ def move_appointment(
     except SlotTaken:
         raise SlotTaken(alternatives=alternatives_for(new_slot, now=now, portal=False)) from None
     return appointment
+
+
+def day_off(schedule, day: dt.date, *, actor) -> list[Slot]:
+    """C3: block every free slot of the day; booked visits stay and are returned for the
+    registrar to move or cancel."""
+    with transaction.atomic():
+        slots = Slot.objects.filter(schedule=schedule, day=day)
+        blocked = capacity.block_free_slots(slots)
+        conflicts = list(slots.filter(state__in=[SlotState.BOOKED, SlotState.HELD]).order_by("start"))
+        record_audit(
+            provider_id=schedule.provider_id,
+            action="schedule.day_off",
+            target=schedule,
+            summary=_("Dzień wolny %(d)s: zablokowano %(n)d terminów") % {"d": day.isoformat(), "n": blocked},
+            actor=actor,
+        )
+    return conflicts
+
+
+def set_slot_blocked(slot: Slot, blocked: bool, *, actor, now: dt.datetime | None = None) -> bool:
+    """C3: take one free future slot off the calendar, or give a blocked one back."""
+    now = now or clock.now()
+    if slot.start <= now:
+        return False
+    with transaction.atomic():
+        if blocked:
+            changed = capacity.block_free_slots(Slot.objects.filter(pk=slot.pk)) == 1
+        else:
+            changed = capacity.unblock_slot(slot.pk)
+        if changed:
+            record_audit(
+                provider_id=slot.provider_id,
+                action="slot.blocked" if blocked else "slot.unblocked",
+                target=slot,
+                summary=(_("Zablokowano termin %(t)s") if blocked else _("Odblokowano termin %(t)s"))
+                % {"t": f"{slot.start:%Y-%m-%d %H:%M} UTC"},
+                actor=actor,
+            )
+    return changed

@@ -29,9 +29,12 @@ def _day(value: str | None) -> dt.date:
         return clock.local_today()
 
 
+def calendar_url(practitioner_id: int, day: dt.date) -> str:
+    return f"{reverse('clinic:calendar')}?lekarz={practitioner_id}&dzien={day:%Y-%m-%d}"
+
+
 def day_url(slot_or_appointment) -> str:
-    day = clock.local_today(at=slot_or_appointment.start)
-    return f"{reverse('clinic:calendar')}?lekarz={slot_or_appointment.practitioner_id}&dzien={day:%Y-%m-%d}"
+    return calendar_url(slot_or_appointment.practitioner_id, clock.local_today(at=slot_or_appointment.start))
 
 
 @clinic_view("calendar.view")

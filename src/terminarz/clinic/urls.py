@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bookings, calendar_views, patient_views, views
+from . import bookings, calendar_views, patient_views, schedule_views, views
 
 app_name = "clinic"
 urlpatterns = [
@@ -13,6 +13,11 @@ urlpatterns = [
     path("audyty/", views.audit_log, name="audit"),
     path("terminarz/", calendar_views.calendar_day, name="calendar"),
     path("rezerwacje/", bookings.bookings_list, name="bookings"),
+    path("harmonogramy/", schedule_views.schedule_list, name="schedules"),
+    path("harmonogramy/nowy/", schedule_views.schedule_edit, name="schedule-create"),
+    path("harmonogramy/<int:schedule_id>/", schedule_views.schedule_edit, name="schedule"),
+    path("harmonogramy/<int:schedule_id>/dzien-wolny/", schedule_views.schedule_day_off, name="schedule-day-off"),
+    path("terminy/<int:slot_id>/blokada/", schedule_views.slot_block, name="slot-block"),
     path("pacjenci/", patient_views.patient_list, name="patients"),
     path("pacjenci/nowy/", patient_views.patient_create, name="patient-create"),
     path("pacjenci/<int:patient_id>/", patient_views.patient_detail, name="patient"),

@@ -61,8 +61,16 @@ class ScheduleBlock(models.Model):
         verbose_name_plural = _("bloki harmonogramu")
         ordering = ["schedule", "weekday", "start_time"]
         constraints = [
-            models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")), name="block_ends_after_start"),
-            models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="block_slot_min_5"),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")),
+                name="block_ends_after_start",
+                violation_error_message=_("Blok kończy się przed rozpoczęciem – popraw godziny."),
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=5),
+                name="block_slot_min_5",
+                violation_error_message=_("Wizyta musi trwać co najmniej 5 minut."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,153 @@
+"""Schedule editor (C1–C3) in the back-office."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.forms import inlineformset_factory
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from terminarz.booking import services as booking
+from terminarz.core import clock
+from terminarz.providers.models import Unit
+from terminarz.scheduling.editing import check_blocks, save_schedule
+from terminarz.scheduling.models import Schedule, ScheduleBlock, Slot
+from terminarz.staff.models import Practitioner
+
+from .access import clinic_view, get_for_provider
+from .calendar_views import calendar_url, day_url
+
+
+class ScheduleForm(forms.ModelForm):
+    class Meta:
+        model = Schedule
+        fields = ["practitioner", "unit", "valid_from", "valid_to", "description", "is_published_online"]
+        widgets = {
+            "valid_from": forms.DateInput(attrs={"type": "date"}),
+            "valid_to": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.provider = provider
+        for name, queryset in (
+            ("practitioner", Practitioner.objects.filter(provider=provider)),
+            ("unit", Unit.objects.filter(provider=provider)),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = queryset
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if cleaned.get("valid_to") and cleaned.get("valid_from") and cleaned["valid_to"] < cleaned["valid_from"]:
+            self.add_error("valid_to", _("Koniec obowiązywania nie może być przed jego początkiem."))
+        return cleaned
+
+
+BlockFormSet = inlineformset_factory(
+    Schedule,
+    ScheduleBlock,
+    fields=[
+        "weekday",
+        "start_time",
+        "end_time",
+        "slot_minutes",
+        "financing",
+        "first_visit_only",
+        "followup_only",
+        "callcenter_only",
+        "first_free_only",
+        "requirement_text",
+    ],
+    widgets={
+        "start_time": forms.TimeInput(attrs={"type": "time"}),
+        "end_time": forms.TimeInput(attrs={"type": "time"}),
+        "requirement_text": forms.Textarea(attrs={"rows": 1}),
+    },
+    extra=1,
+    can_delete=True,
+)
+
+
+@clinic_view("schedules.view")
+def schedule_list(request):
+    schedules = (
+        Schedule.objects.filter(provider=request.provider)
+        .select_related("practitioner", "unit")
+        .prefetch_related("blocks")
+        .order_by("practitioner__last_name", "valid_from")
+    )
+    return render(request, "clinic/schedules.html", {"schedules": schedules})
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("schedules.change")
+def schedule_edit(request, schedule_id: int | None = None):
+    schedule = (
+        get_for_provider(Schedule.objects.all(), request.provider, schedule_id)
+        if schedule_id is not None
+        else Schedule(provider=request.provider, valid_from=clock.local_today())
+    )
+    form = ScheduleForm(request.POST or None, instance=schedule, provider=request.provider)
+    formset = BlockFormSet(request.POST or None, instance=schedule, prefix="bloki")
+    block_errors: list[str] = []
+    result = None
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        candidate = form.save(commit=False)
+        blocks = [f.save(commit=False) for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        block_errors = check_blocks(candidate, blocks)
+        if not block_errors:
+            result = save_schedule(candidate, formset, actor=request.user)
+            messages.success(
+                request,
+                f"Zapisano harmonogram. Terminy: dodano {result.created}, zmieniono {result.updated}, "
+                f"usunięto {result.deleted}.",
+            )
+            if not result.conflicts:
+                return redirect("clinic:schedule", schedule_id=candidate.pk)
+            schedule = candidate
+            form = ScheduleForm(instance=schedule, provider=request.provider)
+            formset = BlockFormSet(instance=schedule, prefix="bloki")
+    conflicts = []
+    if result is not None:
+        conflicts = list(
+            Slot.objects.filter(pk__in=[s.pk for s in result.conflicts])
+            .prefetch_related("appointments")
+            .order_by("start")
+        )
+    invalid = request.method == "POST" and result is None
+    return render(
+        request,
+        "clinic/schedule_form.html",
+        {"schedule": schedule, "form": form, "formset": formset, "block_errors": block_errors, "conflicts": conflicts},
+        status=422 if invalid else 200,
+    )
+
+
+@require_POST
+@clinic_view("schedules.change")
+def schedule_day_off(request, schedule_id: int):
+    schedule = get_for_provider(Schedule.objects.all(), request.provider, schedule_id)
+    try:
+        day = dt.date.fromisoformat(request.POST.get("day", ""))
+    except ValueError:
+        messages.error(request, "Podaj datę dnia wolnego.")
+        return redirect("clinic:schedule", schedule_id=schedule.pk)
+    conflicts = booking.day_off(schedule, day, actor=request.user)
+    messages.success(request, f"Dzień wolny {day:%d.%m.%Y}: wolne terminy zablokowane.")
+    for slot in conflicts:
+        messages.warning(request, f"Wizyta o {slot.start:%H:%M} UTC pozostała – przenieś ją lub odwołaj.")
+    return redirect(calendar_url(schedule.practitioner_id, day))
+
+
+@require_POST
+@clinic_view("schedules.change")
+def slot_block(request, slot_id: int):
+    slot = get_for_provider(Slot.objects.all(), request.provider, slot_id)
+    blocked = request.POST.get("blocked") == "1"
+    if not booking.set_slot_blocked(slot, blocked, actor=request.user):
+        messages.error(request, "Tego terminu nie można teraz zmienić (zajęty lub miniony).")
+    return redirect(day_url(slot))

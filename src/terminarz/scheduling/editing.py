@@ -1,0 +1,105 @@
+"""Schedule editing rules (C1–C3): validation of blocks, saving with slot regeneration."""
+
+import datetime as dt
+
+from django import forms
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from terminarz.core.audit import record_audit
+
+from .models import Schedule, ScheduleBlock, Slot
+from .services import GenerationResult, regenerate_schedule
+
+
+def _overlaps(a_start: dt.time, a_end: dt.time, b_start: dt.time, b_end: dt.time) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def _validity_overlaps(a: Schedule, b: Schedule) -> bool:
+    a_end = a.valid_to or dt.date.max
+    b_end = b.valid_to or dt.date.max
+    return a.valid_from <= b_end and b.valid_from <= a_end
+
+
+def describe_block(block) -> str:
+    weekday = ScheduleBlock.Weekday(block.weekday).label
+    return f"{weekday} {block.start_time:%H:%M}–{block.end_time:%H:%M}"
+
+
+def check_blocks(schedule: Schedule, blocks: list[ScheduleBlock]) -> list[str]:
+    """Errors that stop saving, each naming the conflicting block."""
+    errors = []
+    for i, block in enumerate(blocks):
+        if block.end_time <= block.start_time:
+            errors.append(_("Blok %(b)s kończy się przed rozpoczęciem.") % {"b": describe_block(block)})
+            continue
+        minutes = dt.datetime.combine(dt.date.min, block.end_time) - dt.datetime.combine(dt.date.min, block.start_time)
+        if block.slot_minutes > minutes.total_seconds() / 60:
+            errors.append(_("W bloku %(b)s wizyta jest dłuższa niż cały blok.") % {"b": describe_block(block)})
+        if block.first_visit_only and block.followup_only:
+            errors.append(
+                _(
+                    "Blok %(b)s: zaznaczono jednocześnie „tylko wizyty pierwszorazowe” i „tylko wizyty kolejne” – "
+                    "żaden termin nie byłby dostępny. Zostaw jedną z tych opcji."
+                )
+                % {"b": describe_block(block)}
+            )
+        for other in blocks[:i]:
+            if other.weekday == block.weekday and _overlaps(
+                block.start_time, block.end_time, other.start_time, other.end_time
+            ):
+                errors.append(
+                    _("Blok %(b)s nakłada się na blok %(o)s.")
+                    % {"b": describe_block(block), "o": describe_block(other)}
+                )
+    others = (
+        ScheduleBlock.objects.filter(schedule__practitioner_id=schedule.practitioner_id)
+        .exclude(schedule_id=schedule.pk)
+        .select_related("schedule__unit")
+    )
+    for block in blocks:
+        for other in others:
+            if (
+                other.weekday == block.weekday
+                and _validity_overlaps(schedule, other.schedule)
+                and _overlaps(block.start_time, block.end_time, other.start_time, other.end_time)
+            ):
+                errors.append(
+                    _("Blok %(b)s nakłada się na blok %(o)s w harmonogramie „%(s)s” (%(u)s).")
+                    % {
+                        "b": describe_block(block),
+                        "o": describe_block(other),
+                        "s": other.schedule.description or _("bez opisu"),
+                        "u": other.schedule.unit.name,
+                    }
+                )
+    return errors
+
+
+def save_schedule(schedule: Schedule, formset: forms.BaseInlineFormSet, *, actor) -> GenerationResult:
+    """Save a schedule and its blocks, then regenerate its slots, all in one transaction.
+    Booked visits that no longer fit are kept and returned as conflicts."""
+    created = schedule.pk is None
+    with transaction.atomic():
+        schedule.save()
+        formset.instance = schedule
+        formset.save()
+        Slot.objects.filter(schedule=schedule).update(portal=schedule.is_published_online)
+        Slot.objects.filter(schedule=schedule, callcenter_only=True).update(portal=False)
+        result = regenerate_schedule(schedule)
+        record_audit(
+            provider_id=schedule.provider_id,
+            action="schedule.created" if created else "schedule.changed",
+            target=schedule,
+            summary=_("Harmonogram %(p)s – %(u)s: terminy dodane %(c)d, usunięte %(d)d, kolizje %(k)d")
+            % {
+                "p": schedule.practitioner.full_name,
+                "u": schedule.unit.name,
+                "c": result.created,
+                "d": result.deleted,
+                "k": len(result.conflicts),
+            },
+            actor=actor,
+        )
+    return result

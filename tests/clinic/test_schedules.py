@@ -1,0 +1,174 @@
+"""Schedule editor (C1–C3): blocks, validation naming conflicts, regeneration, days off, blocking."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from terminarz.booking.errors import InvalidBooking, SlotTaken
+from terminarz.booking.services import book_appointment
+from terminarz.scheduling.models import Schedule, Slot
+from terminarz.scheduling.search import SlotQuery, search_slots
+from tests.clinic.test_access import make_user
+from tests.conftest import FROZEN_NOW
+from tests.factories import PATIENT, make_practitioner, make_provider, make_unit
+
+pytestmark = pytest.mark.django_db
+
+
+def block(i, weekday, start, end, **extra):
+    data = {
+        f"bloki-{i}-weekday": weekday,
+        f"bloki-{i}-start_time": start,
+        f"bloki-{i}-end_time": end,
+        f"bloki-{i}-slot_minutes": extra.pop("minutes", 20),
+        f"bloki-{i}-financing": extra.pop("financing", "nfz"),
+    }
+    data.update({f"bloki-{i}-{k}": v for k, v in extra.items()})
+    return data
+
+
+def schedule_post(practitioner, unit, *blocks, initial=0, **fields):
+    data = {
+        "practitioner": practitioner.pk,
+        "unit": unit.pk,
+        "valid_from": "2026-11-20",
+        "valid_to": "",
+        "description": fields.get("description", "Podstawowy"),
+        "is_published_online": "on",
+        "bloki-TOTAL_FORMS": len(blocks),
+        "bloki-INITIAL_FORMS": initial,
+        "bloki-MIN_NUM_FORMS": 0,
+        "bloki-MAX_NUM_FORMS": 1000,
+    }
+    for b in blocks:
+        data.update(b)
+    if fields.get("unpublish"):
+        data.pop("is_published_online")
+    return data
+
+
+@pytest.fixture
+def editor(today, client):
+    provider = make_provider()
+    unit = make_unit(provider)
+    practitioner = make_practitioner(provider, unit)
+    alice = make_user("alice", provider, "admin")
+    client.force_login(alice)
+    return {"provider": provider, "unit": unit, "practitioner": practitioner, "alice": alice}
+
+
+def create(client, editor, *blocks, **fields):
+    return client.post(
+        reverse("clinic:schedule-create"), schedule_post(editor["practitioner"], editor["unit"], *blocks, **fields)
+    )
+
+
+def test_new_schedule_generates_slots_that_the_portal_shows(client, editor):
+    response = create(client, editor, block(0, 0, "08:00", "10:00"), block(1, 4, "10:00", "12:00", minutes=30))
+    assert response.status_code == 302
+    schedule = Schedule.objects.get()
+    assert Slot.objects.filter(schedule=schedule, day=dt.date(2026, 11, 23)).count() == 6  # Monday 08-10 / 20 min
+    found, _ = search_slots(SlotQuery(practitioner=editor["practitioner"].pk), limit=5)
+    assert found and found[0].start == dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)  # Fri 10:30 local
+
+
+@pytest.mark.parametrize(
+    "blocks, message",
+    [
+        (
+            [block(0, 0, "08:00", "12:00"), block(1, 0, "11:00", "13:00")],
+            "Blok poniedziałek 11:00–13:00 nakłada się na blok poniedziałek 08:00–12:00",
+        ),
+        ([block(0, 1, "12:00", "10:00")], "kończy się przed rozpoczęciem"),
+        ([block(0, 1, "10:00", "10:15", minutes=30)], "wizyta jest dłuższa niż cały blok"),
+        ([block(0, 2, "10:00", "12:00", first_visit_only="on", followup_only="on")], "zaznaczono jednocześnie"),
+    ],
+)
+def test_bad_blocks_are_refused_with_the_block_named_and_nothing_saved(client, editor, blocks, message):
+    response = create(client, editor, *blocks)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert not Schedule.objects.exists() and not Slot.objects.exists()
+
+
+def test_block_overlapping_another_schedule_of_the_practitioner_is_refused(client, editor):
+    other_unit = make_unit(editor["provider"], name="Poradnia POZ")
+    editor["practitioner"].units.add(other_unit)
+    create(client, editor, block(0, 0, "08:00", "12:00"), description="Kardiologia")
+    response = client.post(
+        reverse("clinic:schedule-create"),
+        schedule_post(editor["practitioner"], other_unit, block(0, 0, "11:30", "14:00"), description="POZ"),
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert (
+        "nakłada się na blok poniedziałek 08:00–12:00 w harmonogramie „Kardiologia” (Poradnia kardiologiczna)" in html
+    )
+    assert Schedule.objects.count() == 1
+
+
+def test_shortening_keeps_booked_visit_and_lists_it(client, editor):
+    create(client, editor, block(0, 0, "08:00", "12:00"))
+    schedule = Schedule.objects.get()
+    late = Slot.objects.filter(schedule=schedule, day=dt.date(2026, 11, 23)).order_by("-start").first()
+    visit = book_appointment(late.pk, PATIENT)
+    blocks_id = schedule.blocks.get().pk
+    data = schedule_post(editor["practitioner"], editor["unit"], block(0, 0, "08:00", "10:00", id=blocks_id), initial=1)
+    data["bloki-0-schedule"] = schedule.pk
+    response = client.post(reverse("clinic:schedule", args=[schedule.pk]), data)
+    html = response.content.decode()
+    assert "Wizyty poza nowym harmonogramem" in html and visit.reference in html
+    assert reverse("clinic:move-visit", args=[visit.pk]) in html
+    late.refresh_from_db()
+    assert late.state == "booked" and late.out_of_schedule
+    assert not Slot.objects.filter(
+        schedule=schedule, day=dt.date(2026, 11, 23), state="free", start__gte=late.start
+    ).exists()
+
+
+def test_unpublishing_hides_slots_from_portal(client, editor):
+    create(client, editor, block(0, 0, "08:00", "10:00"))
+    schedule = Schedule.objects.get()
+    block_id = schedule.blocks.get().pk
+    data = schedule_post(
+        editor["practitioner"], editor["unit"], block(0, 0, "08:00", "10:00", id=block_id), initial=1, unpublish=True
+    )
+    data["bloki-0-schedule"] = schedule.pk
+    client.post(reverse("clinic:schedule", args=[schedule.pk]), data)
+    assert search_slots(SlotQuery(practitioner=editor["practitioner"].pk))[0] == []
+    assert search_slots(SlotQuery(practitioner=editor["practitioner"].pk), portal=False)[0] != []
+
+
+def test_day_off_blocks_free_slots_and_warns_about_visits(client, editor):
+    create(client, editor, block(0, 0, "08:00", "10:00"))
+    schedule = Schedule.objects.get()
+    monday = dt.date(2026, 11, 23)
+    first = Slot.objects.filter(schedule=schedule, day=monday).order_by("start").first()
+    book_appointment(first.pk, PATIENT)
+    response = client.post(reverse("clinic:schedule-day-off", args=[schedule.pk]), {"day": "2026-11-23"}, follow=True)
+    assert "pozostała – przenieś ją lub odwołaj" in response.content.decode()
+    states = set(Slot.objects.filter(schedule=schedule, day=monday).values_list("state", flat=True))
+    assert states == {"booked", "blocked"}
+
+
+def test_single_slot_blocked_and_unblocked(client, editor, frozen):
+    create(client, editor, block(0, 0, "08:00", "10:00"))
+    slot = Slot.objects.filter(start__gt=FROZEN_NOW).order_by("start").first()
+    client.post(reverse("clinic:slot-block", args=[slot.pk]), {"blocked": "1"})
+    slot.refresh_from_db()
+    assert slot.state == "blocked"
+    with pytest.raises((InvalidBooking, SlotTaken)):
+        book_appointment(slot.pk, PATIENT)
+    client.post(reverse("clinic:slot-block", args=[slot.pk]), {"blocked": "0"})
+    slot.refresh_from_db()
+    assert slot.state == "free"
+
+
+def test_registrar_sees_schedules_but_cannot_change_them(client, editor):
+    create(client, editor, block(0, 0, "08:00", "10:00"))
+    client.force_login(make_user("rachel", editor["provider"], "registrar"))
+    assert client.get(reverse("clinic:schedules")).status_code == 200
+    schedule = Schedule.objects.get()
+    assert client.get(reverse("clinic:schedule", args=[schedule.pk])).status_code == 403
+    assert client.post(reverse("clinic:schedule-day-off", args=[schedule.pk]), {"day": "2026-11-23"}).status_code == 403
