@@ -185,6 +185,9 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "patient_id": desk["patient_b"].pk,
         "card_id": card_b.pk,
         "schedule_id": desk["slot_b"].schedule_id,
+        "unit_id": desk["slot_b"].unit_id,
+        "location_id": desk["slot_b"].unit.location_id,
+        "practitioner_id": desk["slot_b"].practitioner_id,
     }
     clinic_patterns = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "clinic")
     walked = 0

@@ -23,8 +23,12 @@ ONLINE = "online"
 
 
 class BookingFilterForm(forms.Form):
-    date_from = forms.DateField(label=_("Wizyty od"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("Wizyty do"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("Wizyty od"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("Wizyty do"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("dowolny")), *AppointmentStatus.choices]
     )
@@ -37,14 +41,16 @@ class BookingFilterForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Poradnia"), required=False, queryset=Unit.objects.none())
     booked_by = forms.ModelChoiceField(label=_("Umówił(a)"), required=False, queryset=User.objects.none())
     created_from = forms.DateField(
-        label=_("Umówiono od"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Umówiono od"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
-    created_to = forms.DateField(label=_("Umówiono do"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(
+        label=_("Umówiono do"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     cancelled_from = forms.DateField(
-        label=_("Odwołano od"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Odwołano od"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     cancelled_to = forms.DateField(
-        label=_("Odwołano do"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Odwołano do"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
 
     def __init__(self, *args, provider, **kwargs):

@@ -5,8 +5,12 @@ from terminarz.accounts.models import User
 
 
 class AuditFilterForm(forms.Form):
-    date_from = forms.DateField(label=_("Od dnia"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("Do dnia"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("Od dnia"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("Do dnia"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     action = forms.CharField(label=_("Czynność zawiera"), required=False, max_length=50)
     actor = forms.ModelChoiceField(label=_("Użytkownik"), required=False, queryset=User.objects.none())
     text = forms.CharField(label=_("Opis zawiera"), required=False, max_length=100)

@@ -25,8 +25,8 @@ class ScheduleForm(forms.ModelForm):
         model = Schedule
         fields = ["practitioner", "unit", "valid_from", "valid_to", "description", "is_published_online"]
         widgets = {
-            "valid_from": forms.DateInput(attrs={"type": "date"}),
-            "valid_to": forms.DateInput(attrs={"type": "date"}),
+            "valid_from": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+            "valid_to": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         }
 
     def __init__(self, *args, provider, **kwargs):
@@ -63,8 +63,8 @@ BlockFormSet = inlineformset_factory(
         "requirement_text",
     ],
     widgets={
-        "start_time": forms.TimeInput(attrs={"type": "time"}),
-        "end_time": forms.TimeInput(attrs={"type": "time"}),
+        "start_time": forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        "end_time": forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
         "requirement_text": forms.Textarea(attrs={"rows": 1}),
     },
     extra=1,

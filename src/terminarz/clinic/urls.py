@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bookings, calendar_views, patient_views, schedule_views, views
+from . import bookings, calendar_views, org_views, patient_views, schedule_views, views
 
 app_name = "clinic"
 urlpatterns = [
@@ -13,6 +13,16 @@ urlpatterns = [
     path("audyty/", views.audit_log, name="audit"),
     path("terminarz/", calendar_views.calendar_day, name="calendar"),
     path("rezerwacje/", bookings.bookings_list, name="bookings"),
+    path("struktura/", org_views.org_structure, name="org"),
+    path("struktura/komorki/nowa/", org_views.unit_edit, name="unit-create"),
+    path("struktura/komorki/<int:unit_id>/", org_views.unit_edit, name="unit"),
+    path("struktura/komorki/<int:unit_id>/godziny/", org_views.unit_hours, name="unit-hours"),
+    path(
+        "struktura/lokalizacje/<int:location_id>/widocznosc/", org_views.location_visibility, name="location-visibility"
+    ),
+    path("personel/", org_views.staff_list, name="staff"),
+    path("personel/nowy/", org_views.practitioner_edit, name="practitioner-create"),
+    path("personel/<int:practitioner_id>/", org_views.practitioner_edit, name="practitioner"),
     path("harmonogramy/", schedule_views.schedule_list, name="schedules"),
     path("harmonogramy/nowy/", schedule_views.schedule_edit, name="schedule-create"),
     path("harmonogramy/<int:schedule_id>/", schedule_views.schedule_edit, name="schedule"),

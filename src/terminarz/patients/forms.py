@@ -27,7 +27,7 @@ class PatientEditForm(PatientRecordForm):
     birth_date = forms.DateField(
         label=_("Data urodzenia"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text=_("Przy numerze PESEL ustalana automatycznie."),
     )
     sex = forms.ChoiceField(

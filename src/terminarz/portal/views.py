@@ -111,7 +111,7 @@ def practitioner_card(request, pk: int):
 
 def provider_card(request, pk: int):
     provider = get_object_or_404(Provider, pk=pk, is_active=True)
-    locations = provider.locations.filter(is_visible=True).prefetch_related("units")
+    locations = provider.locations.filter(is_visible=True).prefetch_related("units__opening_hours")
     practitioners = provider.practitioners.filter(is_visible_online=True).prefetch_related("specializations")
     return render(
         request,

@@ -54,10 +54,21 @@ class Unit(models.Model):
     """Komórka organizacyjna / poradnia with its department code (kod resortowy cz. VIII)."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="units")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="units")
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="units", verbose_name=_("lokalizacja")
+    )
     code = models.CharField(_("kod komórki"), max_length=20)
     department_code = models.CharField(_("kod resortowy cz. VIII"), max_length=4)
     name = models.CharField(_("nazwa publiczna"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        verbose_name=_("komórka nadrzędna"),
+    )
+    address = models.CharField(_("adres"), max_length=300, blank=True)
     is_visible = models.BooleanField(_("widoczna w portalu"), default=True)
 
     class Meta:
@@ -107,3 +118,29 @@ class Membership(models.Model):
 
     def has_permission(self, permission: str) -> bool:
         return permission in self.permissions
+
+
+class OpeningHours(models.Model):
+    """A6: when a unit is open on a weekday (no row: closed)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(_("dzień tygodnia"))
+    opens = models.TimeField(_("od"))
+    closes = models.TimeField(_("do"))
+
+    WEEKDAY_SHORT = ("pon.", "wt.", "śr.", "czw.", "pt.", "sob.", "niedz.")
+
+    class Meta:
+        ordering = ["unit", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "weekday"], name="one_opening_per_weekday"),
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")),
+                name="opening_closes_after_opens",
+                violation_error_message=_("Godzina zamknięcia musi być po godzinie otwarcia."),
+            ),
+        ]
+
+    @property
+    def weekday_name(self) -> str:
+        return self.WEEKDAY_SHORT[self.weekday]

@@ -15,8 +15,12 @@ class Schedule(models.Model):
     """Harmonogram: a practitioner's weekly pattern in a unit, valid for a date range."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="schedules")
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="schedules")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="schedules")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("personel medyczny")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("komórka organizacyjna")
+    )
     valid_from = models.DateField(_("obowiązuje od"))
     valid_to = models.DateField(_("obowiązuje do"), null=True, blank=True)
     description = models.CharField(_("opis"), max_length=300, blank=True)

@@ -27,7 +27,19 @@ class Practitioner(models.Model):
     )
     units = models.ManyToManyField(Unit, related_name="practitioners", blank=True)
     description = models.TextField(_("opis dla pacjentów"), blank=True)
+    callcenter_description = models.TextField(_("dodatkowy opis tylko dla CallCenter"), blank=True)
+    languages = models.CharField(_("języki"), max_length=200, blank=True, help_text=_("np. polski, angielski"))
     is_visible_online = models.BooleanField(_("publikowany online"), default=True)
+    online_booking_for = models.CharField(
+        _("rezerwacja online tylko dla"),
+        max_length=20,
+        choices=[
+            ("everyone", _("wszystkich")),
+            ("patients", _("pacjentów")),
+            ("payers", _("płatników i CallCenter")),
+        ],
+        default="everyone",
+    )
 
     class Meta:
         verbose_name = _("personel medyczny")

@@ -1,0 +1,214 @@
+"""Org structure (A5, A6) and staff profiles (B2, B3) in the back-office."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from terminarz.catalog.dictionaries import DEPARTMENT_CODES
+from terminarz.core.audit import record_audit
+from terminarz.providers.models import Location, Unit
+from terminarz.providers.services import OrgError, save_unit, set_location_visibility, set_opening_hours
+from terminarz.staff.models import Practitioner
+from terminarz.staff.pwz import is_valid_pwz
+
+from .access import clinic_view, get_for_provider
+
+WEEKDAYS = ["poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela"]
+
+
+class UnitForm(forms.ModelForm):
+    department_code = forms.ChoiceField(
+        label=_("Kod resortowy cz. VIII"),
+        choices=[("", "—")] + [(code, f"{code} – {name}") for code, name in DEPARTMENT_CODES.items()],
+        error_messages={"required": _("Wybierz kod resortowy z listy.")},
+    )
+
+    class Meta:
+        model = Unit
+        fields = ["location", "code", "department_code", "name", "parent", "address", "is_visible"]
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.provider = provider
+        self.provider = provider
+        for name, queryset in (
+            ("location", Location.objects.filter(provider=provider)),
+            ("parent", Unit.objects.filter(provider=provider).exclude(pk=self.instance.pk)),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = queryset
+        self.fields["address"].required = True
+        self.fields["address"].error_messages["required"] = _("Podaj adres komórki.")
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        clash = Unit.objects.filter(provider=self.provider, code__iexact=code).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(_("Kod „%(c)s” ma już inna komórka tej placówki.") % {"c": code})
+        return code
+
+
+class PractitionerForm(forms.ModelForm):
+    class Meta:
+        model = Practitioner
+        fields = [
+            "title",
+            "first_name",
+            "last_name",
+            "staff_type",
+            "pwz",
+            "specializations",
+            "description",
+            "callcenter_description",
+            "languages",
+            "units",
+            "is_visible_online",
+            "online_booking_for",
+        ]
+        widgets = {
+            "specializations": forms.CheckboxSelectMultiple,
+            "units": forms.CheckboxSelectMultiple,
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "callcenter_description": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"units": _("Komórki, w których przyjmuje (widoczne online)")}
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.provider = provider
+        units = self.fields["units"]
+        assert isinstance(units, forms.ModelMultipleChoiceField)
+        units.queryset = Unit.objects.filter(provider=provider)
+        self.fields["specializations"].error_messages["required"] = _("Wybierz co najmniej jedną specjalizację.")
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        pwz = (cleaned.get("pwz") or "").strip()
+        if cleaned.get("staff_type") == Practitioner.StaffType.DOCTOR:
+            if not pwz:
+                self.add_error("pwz", _("Podaj numer prawa wykonywania zawodu lekarza."))
+            elif not is_valid_pwz(pwz):
+                self.add_error("pwz", _("Nieprawidłowy numer PWZ – 7 cyfr, pierwsza jest cyfrą kontrolną."))
+        cleaned["pwz"] = pwz
+        return cleaned
+
+
+@clinic_view("org.view")
+def org_structure(request):
+    locations = Location.objects.filter(provider=request.provider).prefetch_related("units__opening_hours")
+    return render(request, "clinic/org.html", {"locations": locations, "weekdays": WEEKDAYS})
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("org.change")
+def unit_edit(request, unit_id: int | None = None):
+    unit = get_for_provider(Unit.objects.all(), request.provider, unit_id) if unit_id is not None else Unit()
+    form = UnitForm(request.POST or None, instance=unit, provider=request.provider)
+    if request.method == "POST" and form.is_valid():
+        save_unit(form.save(commit=False), actor=request.user, created=unit_id is None)
+        messages.success(request, "Zapisano komórkę organizacyjną.")
+        return redirect("clinic:org")
+    return render(request, "clinic/unit_form.html", {"form": form, "unit": unit}, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("org.change")
+def unit_hours(request, unit_id: int):
+    unit = get_for_provider(Unit.objects.all(), request.provider, unit_id)
+    errors: dict[int, str] = {}
+    current = {h.weekday: h for h in unit.opening_hours.all()}
+    if request.method == "POST":
+        hours: dict[int, tuple[dt.time, dt.time] | None] = {}
+        copy_from = request.POST.get("copy_from")
+        for day in range(7):
+            source = int(copy_from) if copy_from and copy_from.isdigit() and int(copy_from) < 7 and day < 5 else day
+            opens, closes = request.POST.get(f"opens-{source}", ""), request.POST.get(f"closes-{source}", "")
+            if not opens and not closes:
+                hours[day] = None
+                continue
+            try:
+                span = (dt.time.fromisoformat(opens), dt.time.fromisoformat(closes))
+            except ValueError:
+                errors[day] = "Podaj obie godziny w formacie GG:MM."
+                continue
+            if span[1] <= span[0]:
+                errors[day] = "Godzina zamknięcia musi być po godzinie otwarcia."
+                continue
+            hours[day] = span
+        if not errors:
+            set_opening_hours(unit, hours, actor=request.user)
+            messages.success(request, "Zapisano godziny otwarcia.")
+            return redirect("clinic:org")
+    rows = [
+        {
+            "day": day,
+            "name": WEEKDAYS[day],
+            "opens": request.POST.get(f"opens-{day}")
+            if request.method == "POST"
+            else current.get(day) and current[day].opens,
+            "closes": request.POST.get(f"closes-{day}")
+            if request.method == "POST"
+            else current.get(day) and current[day].closes,
+            "error": errors.get(day),
+        }
+        for day in range(7)
+    ]
+    return render(request, "clinic/unit_hours.html", {"unit": unit, "rows": rows}, status=422 if errors else 200)
+
+
+@require_POST
+@clinic_view("org.change")
+def location_visibility(request, location_id: int):
+    location = get_for_provider(Location.objects.all(), request.provider, location_id)
+    try:
+        set_location_visibility(location, request.POST.get("visible") == "1", actor=request.user)
+        messages.success(request, "Zapisano widoczność lokalizacji.")
+    except OrgError as exc:
+        messages.error(request, exc.message)
+    return redirect("clinic:org")
+
+
+@clinic_view("org.view")
+def staff_list(request):
+    practitioners = (
+        Practitioner.objects.filter(provider=request.provider)
+        .prefetch_related("specializations", "units")
+        .order_by("last_name", "first_name")
+    )
+    return render(request, "clinic/staff.html", {"practitioners": practitioners})
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("staff.change")
+def practitioner_edit(request, practitioner_id: int | None = None):
+    practitioner = (
+        get_for_provider(Practitioner.objects.all(), request.provider, practitioner_id)
+        if practitioner_id is not None
+        else Practitioner()
+    )
+    form = PractitionerForm(request.POST or None, instance=practitioner, provider=request.provider)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            record_audit(
+                provider_id=request.provider.pk,
+                action="practitioner.created" if practitioner_id is None else "practitioner.changed",
+                target=saved,
+                summary=f"{'Dodano' if practitioner_id is None else 'Zmieniono'} personel: {saved.full_name}",
+                actor=request.user,
+                changes={"fields": sorted(form.changed_data)},
+            )
+        messages.success(request, "Zapisano dane personelu.")
+        return redirect("clinic:staff")
+    return render(
+        request,
+        "clinic/practitioner_form.html",
+        {"form": form, "practitioner": practitioner},
+        status=422 if form.errors else 200,
+    )

@@ -1,0 +1,71 @@
+"""Org structure rules (A5, A6): locations, units, opening hours."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from terminarz.core.audit import record_audit
+
+from .models import Location, OpeningHours, Unit
+
+
+class OrgError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def set_location_visibility(location: Location, visible: bool, *, actor) -> None:
+    """A location may be hidden only after every practitioner working there is hidden."""
+    if not visible:
+        still_visible = list(
+            Unit.objects.filter(location=location, practitioners__is_visible_online=True)
+            .values_list("practitioners__first_name", "practitioners__last_name")
+            .distinct()[:5]
+        )
+        if still_visible:
+            names = ", ".join(f"{first} {last}" for first, last in still_visible)
+            raise OrgError(_("Najpierw ukryj personel przypisany do tej lokalizacji: %(names)s.") % {"names": names})
+    with transaction.atomic():
+        Location.objects.filter(pk=location.pk).update(is_visible=visible)
+        location.is_visible = visible
+        record_audit(
+            provider_id=location.provider_id,
+            action="location.shown" if visible else "location.hidden",
+            target=location,
+            summary=(_("Pokazano lokalizację %(n)s") if visible else _("Ukryto lokalizację %(n)s"))
+            % {"n": location.name},
+            actor=actor,
+        )
+
+
+def save_unit(unit: Unit, *, actor, created: bool) -> Unit:
+    with transaction.atomic():
+        unit.save()
+        record_audit(
+            provider_id=unit.provider_id,
+            action="unit.created" if created else "unit.changed",
+            target=unit,
+            summary=(_("Dodano komórkę %(n)s") if created else _("Zmieniono komórkę %(n)s")) % {"n": unit.name},
+            actor=actor,
+        )
+    return unit
+
+
+def set_opening_hours(unit: Unit, hours: dict[int, tuple[dt.time, dt.time] | None], *, actor) -> None:
+    """Replace a unit's weekly opening hours (weekday → (opens, closes) or None for closed)."""
+    with transaction.atomic():
+        OpeningHours.objects.filter(unit=unit).delete()
+        OpeningHours.objects.bulk_create(
+            OpeningHours(unit=unit, weekday=day, opens=span[0], closes=span[1])
+            for day, span in sorted(hours.items())
+            if span is not None
+        )
+        record_audit(
+            provider_id=unit.provider_id,
+            action="unit.opening_hours",
+            target=unit,
+            summary=_("Zmieniono godziny otwarcia komórki %(n)s") % {"n": unit.name},
+            actor=actor,
+        )
