@@ -10,6 +10,7 @@ from terminarz.core.models import AuditEntry
 from terminarz.notifications.models import Message
 from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
+from terminarz.providers.models import Membership
 from terminarz.scheduling.models import Slot
 from tests.clinic.test_access import make_user
 from tests.conftest import FROZEN_NOW
@@ -175,6 +176,7 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
     from terminarz.booking.services import book_appointment
 
     client.force_login(make_user("alice", desk["a"], "admin"))  # every permission: only tenancy can stop it
+    make_user("bob_admin", desk["b"], "admin")
     visit_b = book_appointment(desk["slot_b"].pk, PATIENT)
     from terminarz.patients.services import add_card
 
@@ -188,6 +190,7 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "unit_id": desk["slot_b"].unit_id,
         "location_id": desk["slot_b"].unit.location_id,
         "practitioner_id": desk["slot_b"].practitioner_id,
+        "membership_id": Membership.objects.get(user__username="bob_admin").pk,
     }
     clinic_patterns = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "clinic")
     walked = 0

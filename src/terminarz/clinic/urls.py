@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bookings, calendar_views, org_views, patient_views, schedule_views, views
+from . import bookings, calendar_views, org_views, patient_views, schedule_views, staff_access_views, views
 
 app_name = "clinic"
 urlpatterns = [
@@ -21,6 +21,10 @@ urlpatterns = [
         "struktura/lokalizacje/<int:location_id>/widocznosc/", org_views.location_visibility, name="location-visibility"
     ),
     path("personel/", org_views.staff_list, name="staff"),
+    path("konta/", staff_access_views.staff_accounts, name="staff-accounts"),
+    path("konta/nowe/", staff_access_views.staff_account_create, name="staff-account-create"),
+    path("konta/<int:membership_id>/", staff_access_views.staff_account_edit, name="staff-account"),
+    path("konta/<int:membership_id>/usun/", staff_access_views.staff_account_remove, name="staff-account-remove"),
     path("personel/nowy/", org_views.practitioner_edit, name="practitioner-create"),
     path("personel/<int:practitioner_id>/", org_views.practitioner_edit, name="practitioner"),
     path("harmonogramy/", schedule_views.schedule_list, name="schedules"),

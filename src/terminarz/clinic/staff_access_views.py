@@ -1,0 +1,147 @@
+"""Staff accounts and permissions (B1): a provider admin adds staff, sets roles and single
+permissions. Only memberships of the admin's own provider are ever touched."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from terminarz.accounts.models import User
+from terminarz.core.audit import record_audit
+from terminarz.providers.models import Membership
+from terminarz.providers.permissions import PERMISSIONS, ROLE_PERMISSIONS
+
+from .access import clinic_view, get_for_provider
+
+PERMISSION_CHOICES = [(code, label) for code, label in PERMISSIONS.items()]
+
+
+class MembershipForm(forms.Form):
+    role = forms.ChoiceField(label=_("Rola"), choices=Membership.Role.choices)
+    permissions = forms.MultipleChoiceField(
+        label=_("Uprawnienia"),
+        choices=PERMISSION_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Domyślnie zaznaczone są uprawnienia roli; zmiany zapisują się jako wyjątki dla tej osoby."),
+    )
+
+
+class NewStaffForm(MembershipForm):
+    username = forms.CharField(label=_("Nazwa użytkownika"), max_length=150)
+    first_name = forms.CharField(label=_("Imię"), max_length=150)
+    last_name = forms.CharField(label=_("Nazwisko"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"))
+    password = forms.CharField(label=_("Hasło tymczasowe"), widget=forms.PasswordInput, strip=False)
+
+    field_order = ["username", "first_name", "last_name", "email", "password", "role", "permissions"]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("Ta nazwa użytkownika jest zajęta."))
+        return username
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+
+def _exceptions(role: str, chosen: list[str]) -> tuple[list[str], list[str]]:
+    default = ROLE_PERMISSIONS.get(role, frozenset())
+    return sorted(set(chosen) - default), sorted(default - set(chosen))
+
+
+@clinic_view("staff.change")
+def staff_accounts(request):
+    memberships = Membership.objects.filter(provider=request.provider).select_related("user").order_by("user__username")
+    return render(request, "clinic/staff_accounts.html", {"memberships": memberships})
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("staff.change")
+def staff_account_create(request):
+    form = NewStaffForm(
+        request.POST or None, initial={"role": "registrar", "permissions": sorted(ROLE_PERMISSIONS["registrar"])}
+    )
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        granted, revoked = _exceptions(c["role"], c["permissions"])
+        with transaction.atomic():
+            user = User.objects.create_user(
+                c["username"], c["email"], c["password"], first_name=c["first_name"], last_name=c["last_name"]
+            )
+            membership = Membership.objects.create(
+                user=user, provider=request.provider, role=c["role"], granted=granted, revoked=revoked
+            )
+            record_audit(
+                provider_id=request.provider.pk,
+                action="staff.added",
+                target=membership,
+                summary=f"Dodano konto personelu {user.username} (rola: {membership.get_role_display()})",
+                actor=request.user,
+                changes={"granted": granted, "revoked": revoked},
+            )
+        messages.success(request, f"Dodano konto {user.username}. Przekaż hasło tymczasowe bezpiecznym kanałem.")
+        return redirect("clinic:staff-accounts")
+    return render(request, "clinic/staff_account_form.html", {"form": form}, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("staff.change")
+def staff_account_edit(request, membership_id: int):
+    membership = get_for_provider(Membership.objects.select_related("user"), request.provider, membership_id)
+    initial = {"role": membership.role, "permissions": sorted(membership.permissions)}
+    form = MembershipForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        granted, revoked = _exceptions(form.cleaned_data["role"], form.cleaned_data["permissions"])
+        if membership.user_id == request.user.pk and "staff.change" not in form.cleaned_data["permissions"]:
+            form.add_error("permissions", _("Nie możesz odebrać sobie uprawnienia do zarządzania personelem."))
+        else:
+            with transaction.atomic():
+                before = {"role": membership.role, "granted": membership.granted, "revoked": membership.revoked}
+                membership.role, membership.granted, membership.revoked = form.cleaned_data["role"], granted, revoked
+                membership.save()
+                record_audit(
+                    provider_id=request.provider.pk,
+                    action="staff.permissions",
+                    target=membership,
+                    summary=f"Zmieniono uprawnienia konta {membership.user.username}",
+                    actor=request.user,
+                    changes={
+                        "before": before,
+                        "after": {"role": membership.role, "granted": granted, "revoked": revoked},
+                    },
+                )
+            messages.success(request, "Zapisano uprawnienia.")
+            return redirect("clinic:staff-accounts")
+    return render(
+        request,
+        "clinic/staff_account_form.html",
+        {"form": form, "membership": membership},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@clinic_view("staff.change")
+def staff_account_remove(request, membership_id: int):
+    membership = get_for_provider(Membership.objects.select_related("user"), request.provider, membership_id)
+    if membership.user_id == request.user.pk:
+        messages.error(request, "Nie możesz odebrać dostępu samemu sobie.")
+        return redirect("clinic:staff-accounts")
+    with transaction.atomic():
+        record_audit(
+            provider_id=request.provider.pk,
+            action="staff.removed",
+            target=membership,
+            summary=f"Odebrano dostęp kontu {membership.user.username}",
+            actor=request.user,
+        )
+        membership.delete()
+    messages.success(request, "Odebrano dostęp do placówki.")
+    return redirect("clinic:staff-accounts")
