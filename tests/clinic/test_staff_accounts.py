@@ -74,3 +74,20 @@ def test_removing_access_and_only_admins_manage_accounts(client, admin):
     client.force_login(admin["alice"])
     client.post(reverse("clinic:staff-account-remove", args=[membership.pk]))
     assert not Membership.objects.filter(user=rachel).exists()
+
+
+def test_repeated_failures_lock_the_account_until_an_admin_unlocks_it(client, admin, settings):
+    rachel = make_user("rachel", admin["provider"], "registrar")
+    membership = Membership.objects.get(user=rachel)
+    other = client.__class__()
+    login = reverse("clinic:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        other.post(login, {"username": "rachel", "password": "zle-haslo"})
+    locked = other.post(login, {"username": "rachel", "password": "haslo-testowe-123"})
+    assert locked.status_code == 429 and "Konto czasowo zablokowane" in locked.content.decode()
+    page = client.get(reverse("clinic:staff-accounts")).content.decode()
+    assert "zablokowane" in page
+    client.post(reverse("clinic:staff-account-unlock", args=[membership.pk]))
+    ok = other.post(login, {"username": "rachel", "password": "haslo-testowe-123"})
+    assert ok.status_code == 302
+    assert AuditEntry.objects.filter(action="staff.unlocked").exists()

@@ -1,7 +1,10 @@
 """Staff accounts and permissions (B1): a provider admin adds staff, sets roles and single
 permissions. Only memberships of the admin's own provider are ever touched."""
 
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
@@ -58,8 +61,33 @@ def _exceptions(role: str, chosen: list[str]) -> tuple[list[str], list[str]]:
 
 @clinic_view("staff.change")
 def staff_accounts(request):
-    memberships = Membership.objects.filter(provider=request.provider).select_related("user").order_by("user__username")
+    memberships = list(
+        Membership.objects.filter(provider=request.provider).select_related("user").order_by("user__username")
+    )
+    locked = set(
+        AccessAttempt.objects.filter(
+            username__in=[m.user.username for m in memberships], failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+        ).values_list("username", flat=True)
+    )
+    for m in memberships:
+        m.locked = m.user.username in locked  # type: ignore[attr-defined]
     return render(request, "clinic/staff_accounts.html", {"memberships": memberships})
+
+
+@require_POST
+@clinic_view("staff.change")
+def staff_account_unlock(request, membership_id: int):
+    membership = get_for_provider(Membership.objects.select_related("user"), request.provider, membership_id)
+    axes_reset(username=membership.user.username)
+    record_audit(
+        provider_id=request.provider.pk,
+        action="staff.unlocked",
+        target=membership,
+        summary=f"Odblokowano logowanie konta {membership.user.username}",
+        actor=request.user,
+    )
+    messages.success(request, f"Odblokowano konto {membership.user.username}.")
+    return redirect("clinic:staff-accounts")
 
 
 @require_http_methods(["GET", "POST"])

@@ -25,6 +25,7 @@ urlpatterns = [
     path("konta/nowe/", staff_access_views.staff_account_create, name="staff-account-create"),
     path("konta/<int:membership_id>/", staff_access_views.staff_account_edit, name="staff-account"),
     path("konta/<int:membership_id>/usun/", staff_access_views.staff_account_remove, name="staff-account-remove"),
+    path("konta/<int:membership_id>/odblokuj/", staff_access_views.staff_account_unlock, name="staff-account-unlock"),
     path("personel/nowy/", org_views.practitioner_edit, name="practitioner-create"),
     path("personel/<int:practitioner_id>/", org_views.practitioner_edit, name="practitioner"),
     path("harmonogramy/", schedule_views.schedule_list, name="schedules"),

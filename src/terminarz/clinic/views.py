@@ -97,3 +97,7 @@ def clinic_context(request) -> dict:
 
 def forbidden(request, exception=None):
     return render(request, "clinic/forbidden.html", status=403)
+
+
+def locked_out(request, credentials, *args, **kwargs):
+    return render(request, "clinic/locked_out.html", status=429)

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "terminarz.core",
     "terminarz.accounts",
     "terminarz.providers",
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "terminarz.urls"
@@ -98,6 +101,21 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout (L1/E2): after N failures the account is locked for a while; a provider
+# admin (or the platform admin) can unlock it earlier.
+AXES_FAILURE_LIMIT = env_int("TERMINARZ_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("TERMINARZ_LOGIN_LOCK_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "terminarz.clinic.views.locked_out"
+AXES_VERBOSE = False
+# Staff of one clinic usually share one public IP: locking by IP would lock the whole front
+# desk after one person's typos. Accounts are locked by username; IPs are rate-limited.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 LOGIN_URL = "clinic:login"
 
 AUTH_PASSWORD_VALIDATORS = [
