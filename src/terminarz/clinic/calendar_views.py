@@ -15,6 +15,7 @@ from terminarz.core import clock
 from terminarz.patients.forms import PatientRecordForm
 from terminarz.patients.models import Patient
 from terminarz.patients.services import create_patient, search_patients
+from terminarz.providers.models import Unit
 from terminarz.scheduling.models import Slot
 from terminarz.scheduling.search import open_slots
 from terminarz.staff.models import Practitioner
@@ -173,3 +174,65 @@ def move_visit(request, appointment_id: int):
         },
         status=422 if error else 200,
     )
+
+
+def _week_start(value: str | None) -> dt.date:
+    day = _day(value)
+    return day - dt.timedelta(days=day.weekday())
+
+
+@clinic_view("calendar.view")
+def calendar_week(request):
+    """F1 week views: one practitioner's week of slots, or a unit's week (practitioners × days).
+    Navigation swaps only the calendar part through htmx; without JavaScript it is a link."""
+    monday = _week_start(request.GET.get("od"))
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    units = list(Unit.objects.filter(provider=request.provider).order_by("name"))
+    practitioners = list(Practitioner.objects.filter(provider=request.provider).order_by("last_name", "first_name"))
+    unit = next((u for u in units if str(u.pk) == request.GET.get("poradnia", "")), None)
+    practitioner = None
+    if unit is None:
+        wanted = request.GET.get("lekarz", "")
+        practitioner = next(
+            (p for p in practitioners if str(p.pk) == wanted), practitioners[0] if practitioners else None
+        )
+    week_slots = Slot.objects.filter(provider=request.provider, day__gte=days[0], day__lte=days[-1])
+    if unit is not None:
+        week_slots = week_slots.filter(unit=unit)
+    elif practitioner is not None:
+        week_slots = week_slots.filter(practitioner=practitioner)
+    else:
+        week_slots = week_slots.none()
+    slots = list(week_slots.select_related("practitioner").order_by("start"))
+    visits = {
+        a.slot_id: a
+        for a in Appointment.objects.filter(
+            provider=request.provider, slot__in=[s.pk for s in slots], status__in=ACTIVE_STATUSES
+        )
+    }
+    context = {
+        "days": days,
+        "units": units,
+        "practitioners": practitioners,
+        "unit": unit,
+        "practitioner": practitioner,
+        "prev_week": monday - dt.timedelta(days=7),
+        "next_week": monday + dt.timedelta(days=7),
+    }
+    if unit is not None:
+        rows: dict = {}
+        for slot in slots:
+            row = rows.setdefault(slot.practitioner, {d: {"free": 0, "booked": 0} for d in days})
+            cell = row[slot.day]
+            if slot.pk in visits:
+                cell["booked"] += 1
+            elif slot.state == "free":
+                cell["free"] += 1
+        context["unit_rows"] = rows
+    else:
+        columns: dict = {d: [] for d in days}
+        for slot in slots:
+            columns[slot.day].append({"slot": slot, "visit": visits.get(slot.pk)})
+        context["columns"] = columns
+    template = "clinic/_calendar_week.html" if request.htmx else "clinic/calendar_week.html"
+    return render(request, template, context)

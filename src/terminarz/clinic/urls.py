@@ -12,6 +12,7 @@ urlpatterns = [
     path("placowka/", views.switch_provider, name="switch-provider"),
     path("audyty/", views.audit_log, name="audit"),
     path("terminarz/", calendar_views.calendar_day, name="calendar"),
+    path("terminarz/tydzien/", calendar_views.calendar_week, name="calendar-week"),
     path("rezerwacje/", bookings.bookings_list, name="bookings"),
     path("struktura/", org_views.org_structure, name="org"),
     path("struktura/komorki/nowa/", org_views.unit_edit, name="unit-create"),
