@@ -12,6 +12,17 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def data_key_file() -> str:
+    """The same data key as the dev/demo settings use (var/data.key), made if missing."""
+    key_file = ROOT / "var" / "data.key"
+    if not key_file.exists():
+        import base64
+
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
+    return str(key_file)
+
+
 def bench_env(database_url: str) -> dict:
     return {
         **os.environ,
@@ -21,6 +32,7 @@ def bench_env(database_url: str) -> dict:
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "TERMINARZ_RATELIMIT": "off",
+        "TERMINARZ_DATA_KEY_FILE": data_key_file(),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT / "src"),
     }

@@ -4,6 +4,7 @@ cancelling and moving visits (F4). Every lookup goes through the request's provi
 import datetime as dt
 
 from django.contrib import messages
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -16,7 +17,7 @@ from terminarz.patients.forms import PatientRecordForm
 from terminarz.patients.models import Patient
 from terminarz.patients.services import create_patient, search_patients
 from terminarz.providers.models import Unit
-from terminarz.scheduling.models import Slot
+from terminarz.scheduling.models import Schedule, Slot
 from terminarz.scheduling.search import open_slots
 from terminarz.staff.models import Practitioner
 
@@ -28,6 +29,14 @@ def _day(value: str | None) -> dt.date:
         return dt.date.fromisoformat(value or "")
     except ValueError:
         return clock.local_today()
+
+
+def _local_range(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Local days as a UTC range on start, so the (practitioner, start) index serves it."""
+    return (
+        dt.datetime.combine(first, dt.time(0), clock.WARSAW),
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), clock.WARSAW),
+    )
 
 
 def calendar_url(practitioner_id: int, day: dt.date) -> str:
@@ -47,7 +56,9 @@ def calendar_day(request):
     rows = []
     if practitioner is not None:
         slots = list(
-            Slot.objects.filter(provider=request.provider, practitioner=practitioner, day=day)
+            Slot.objects.filter(
+                provider=request.provider, practitioner=practitioner, start__range=_local_range(day, day), day=day
+            )
             .select_related("unit")
             .order_by("start")
         )
@@ -196,20 +207,15 @@ def calendar_week(request):
         practitioner = next(
             (p for p in practitioners if str(p.pk) == wanted), practitioners[0] if practitioners else None
         )
-    week_slots = Slot.objects.filter(provider=request.provider, day__gte=days[0], day__lte=days[-1])
+    start, end = _local_range(days[0], days[-1])
+    week_slots = Slot.objects.filter(provider=request.provider, start__gte=start, start__lt=end)
     if unit is not None:
-        week_slots = week_slots.filter(unit=unit)
+        unit_practitioners = Schedule.objects.filter(unit=unit).values_list("practitioner_id", flat=True).distinct()
+        week_slots = week_slots.filter(unit=unit, practitioner_id__in=list(unit_practitioners))
     elif practitioner is not None:
         week_slots = week_slots.filter(practitioner=practitioner)
     else:
         week_slots = week_slots.none()
-    slots = list(week_slots.select_related("practitioner").order_by("start"))
-    visits = {
-        a.slot_id: a
-        for a in Appointment.objects.filter(
-            provider=request.provider, slot__in=[s.pk for s in slots], status__in=ACTIVE_STATUSES
-        )
-    }
     context = {
         "days": days,
         "units": units,
@@ -220,16 +226,24 @@ def calendar_week(request):
         "next_week": monday + dt.timedelta(days=7),
     }
     if unit is not None:
+        # Counted in the database: a unit's week can hold thousands of slots.
+        counts = week_slots.values("practitioner_id", "day", "state").annotate(n=Count("id"))
+        by_id = {p.pk: p for p in practitioners}
         rows: dict = {}
-        for slot in slots:
-            row = rows.setdefault(slot.practitioner, {d: {"free": 0, "booked": 0} for d in days})
-            cell = row[slot.day]
-            if slot.pk in visits:
-                cell["booked"] += 1
-            elif slot.state == "free":
-                cell["free"] += 1
-        context["unit_rows"] = rows
+        for c in counts:
+            row = rows.setdefault(by_id[c["practitioner_id"]], {d: {"free": 0, "booked": 0} for d in days})
+            key = "booked" if c["state"] in ("booked", "held") else "free" if c["state"] == "free" else None
+            if key:
+                row[c["day"]][key] += c["n"]
+        context["unit_rows"] = dict(sorted(rows.items(), key=lambda item: (item[0].last_name, item[0].first_name)))
     else:
+        slots = list(week_slots.order_by("start"))
+        visits = {
+            a.slot_id: a
+            for a in Appointment.objects.filter(
+                provider=request.provider, slot__in=[s.pk for s in slots], status__in=ACTIVE_STATUSES
+            )
+        }
         columns: dict = {d: [] for d in days}
         for slot in slots:
             columns[slot.day].append({"slot": slot, "visit": visits.get(slot.pk)})

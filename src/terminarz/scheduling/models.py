@@ -138,11 +138,8 @@ class Slot(models.Model):
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="slot_end_after_start"),
         ]
         indexes = [
-            models.Index(
-                fields=["practitioner", "start"],
-                name="slot_open_by_practitioner",
-                condition=Q(state__in=["free", "held"]),
-            ),
+            # All states: the back-office calendar reads booked and blocked slots too.
+            models.Index(fields=["practitioner", "start"], name="slot_practitioner_start"),
             models.Index(
                 fields=["start", "id"],
                 name="slot_open_portal_by_start",
