@@ -35,7 +35,8 @@ def main():
     from terminarz.providers.models import Membership, Unit
     from terminarz.scheduling.models import Schedule
 
-    unit = Unit.objects.annotate(n=Count("schedules__practitioner", distinct=True)).filter(n__gte=10).order_by("-n").first()
+    units = Unit.objects.annotate(n=Count("schedules__practitioner", distinct=True))
+    unit = units.filter(n__gte=10).order_by("-n").first()
     assert unit is not None, "run benchmarks/slot_generation.sh first"
     practitioner_id = Schedule.objects.filter(unit=unit).values_list("practitioner_id", flat=True).first()
     user, _ = User.objects.get_or_create(username="bench-registrar")
