@@ -213,3 +213,14 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
     assert client.post(book_url(desk["slots"][0]), {"patient": desk["patient_b"].pk}).status_code == 404
     visit_b.refresh_from_db()
     assert visit_b.status == "confirmed"
+
+
+def test_visit_panel_shows_note_source_and_history(client, desk):
+    from terminarz.booking.services import book_appointment
+
+    visit = book_appointment(desk["slots"][0].pk, {**PATIENT, "note": "<b>Proszę o skierowanie</b>"})
+    client.post(reverse("clinic:move-visit", args=[visit.pk]), {"slot": desk["slots"][1].pk})
+    panel = client.get(reverse("clinic:visit", args=[visit.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in panel
+    assert "&lt;b&gt;Proszę o skierowanie&lt;/b&gt;" in panel and "portal" in panel
+    assert "zarezerwowana" in panel and "przeniesiona" in panel and "rachel" in panel

@@ -88,7 +88,7 @@ class AppointmentTransition(models.Model):
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
+    to_status = models.CharField(max_length=12, choices=AppointmentStatus.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

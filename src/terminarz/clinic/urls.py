@@ -42,6 +42,7 @@ urlpatterns = [
     path("pacjenci/<int:patient_id>/karty/<int:card_id>/aktywuj/", patient_views.card_activate, name="card-activate"),
     path("rezerwacje/eksport.<str:fmt>", bookings.bookings_export, name="bookings-export"),
     path("terminy/<int:slot_id>/umow/", calendar_views.desk_booking, name="desk-booking"),
+    path("wizyty/<int:appointment_id>/", calendar_views.visit_detail, name="visit"),
     path("wizyty/<int:appointment_id>/odwolaj/", calendar_views.cancel_visit, name="cancel-visit"),
     path("wizyty/<int:appointment_id>/przenies/", calendar_views.move_visit, name="move-visit"),
 ]
