@@ -234,26 +234,33 @@ def cancel_appointment_by_patient(
             _("Nie można odwołać wizyty, której termin już minął."),
             errors={"token": [_("Nie można odwołać wizyty, której termin już minął.")]},
         )
+    return _cancel(appointment, now=now, actor=None, actor_label="patient", reason=reason, kind="booking_cancelled")
+
+
+def _cancel(appointment: Appointment, *, now, actor, actor_label: str, reason: str, kind: str) -> Appointment:
+    """One cancellation for patient and clinic: status, free slot, message, in one transaction."""
     with transaction.atomic():
         capacity.lock_slot(appointment.slot_id)
         transitions.transition(
             appointment,
             AppointmentStatus.CANCELLED,
             now=now,
-            actor_label="patient",
+            actor=actor,
+            actor_label=actor_label,
             reason=reason[:300],
             cancelled_at=now,
             cancel_reason=reason[:300],
         )
         capacity.release_slot(appointment.slot_id)
-        queue_email(
-            provider=appointment.provider,
-            kind="booking_cancelled",
-            recipient=appointment.email,
-            template="booking/email/cancelled",
-            context={"appointment": appointment.pk},
-            idempotency_key=f"booking_cancelled:{appointment.pk}",
-        )
+        if appointment.email:
+            queue_email(
+                provider=appointment.provider,
+                kind=kind,
+                recipient=appointment.email,
+                template=f"booking/email/{kind.removeprefix('booking_')}",
+                context={"appointment": appointment.pk},
+                idempotency_key=f"booking_cancelled:{appointment.pk}",
+            )
     return appointment
 
 
@@ -294,29 +301,14 @@ def cancel_appointment_by_clinic(
         raise InvalidBooking(errors={"reason": [_("Podaj powód odwołania – przekażemy go pacjentowi.")]})
     if appointment.status not in ACTIVE_STATUSES:
         raise InvalidBooking(errors={"reason": [_("Ta wizyta została już odwołana.")]})
-    with transaction.atomic():
-        capacity.lock_slot(appointment.slot_id)
-        transitions.transition(
-            appointment,
-            AppointmentStatus.CANCELLED,
-            now=now,
-            actor=actor,
-            actor_label=f"user:{actor.pk}",
-            reason=reason[:300],
-            cancelled_at=now,
-            cancel_reason=reason[:300],
-        )
-        capacity.release_slot(appointment.slot_id)
-        if appointment.email:
-            queue_email(
-                provider=appointment.provider,
-                kind="booking_cancelled_by_clinic",
-                recipient=appointment.email,
-                template="booking/email/cancelled_by_clinic",
-                context={"appointment": appointment.pk},
-                idempotency_key=f"booking_cancelled:{appointment.pk}",
-            )
-    return appointment
+    return _cancel(
+        appointment,
+        now=now,
+        actor=actor,
+        actor_label=f"user:{actor.pk}",
+        reason=reason,
+        kind="booking_cancelled_by_clinic",
+    )
 
 
 def move_appointment(
