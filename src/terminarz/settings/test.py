@@ -13,3 +13,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 # production SQLite: writers queue on the lock instead of failing with "table is locked".
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+
+# Serve static files from the apps' folders in tests (no collectstatic step).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
