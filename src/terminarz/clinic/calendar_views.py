@@ -19,7 +19,7 @@ from terminarz.patients.services import create_patient, search_patients
 from terminarz.providers.models import Unit
 from terminarz.scheduling.models import Schedule, Slot
 from terminarz.scheduling.search import open_slots
-from terminarz.staff.models import Practitioner
+from terminarz.staff.models import Practitioner, RoomAssignment
 
 from .access import clinic_view, get_for_provider
 
@@ -54,6 +54,7 @@ def calendar_day(request):
     practitioner = next((p for p in practitioners if str(p.pk) == wanted), practitioners[0] if practitioners else None)
     day = _day(request.GET.get("dzien"))
     rows = []
+    room = None
     if practitioner is not None:
         slots = list(
             Slot.objects.filter(
@@ -70,6 +71,7 @@ def calendar_day(request):
         }
         now = clock.now()
         rows = [{"slot": s, "visit": visits.get(s.pk), "past": s.start <= now} for s in slots]
+        room = RoomAssignment.objects.filter(practitioner=practitioner, day=day).select_related("room").first()
     return render(
         request,
         "clinic/calendar_day.html",
@@ -78,6 +80,7 @@ def calendar_day(request):
             "practitioner": practitioner,
             "day": day,
             "rows": rows,
+            "room": room,
             "prev_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
         },

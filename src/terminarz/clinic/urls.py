@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import bookings, calendar_views, org_views, patient_views, schedule_views, staff_access_views, views
+from . import (
+    bookings,
+    calendar_views,
+    org_views,
+    patient_views,
+    room_views,
+    schedule_views,
+    staff_access_views,
+    views,
+)
 
 app_name = "clinic"
 urlpatterns = [
@@ -22,6 +31,7 @@ urlpatterns = [
         "struktura/lokalizacje/<int:location_id>/widocznosc/", org_views.location_visibility, name="location-visibility"
     ),
     path("personel/", org_views.staff_list, name="staff"),
+    path("gabinety/", room_views.rooms, name="rooms"),
     path("konta/", staff_access_views.staff_accounts, name="staff-accounts"),
     path("konta/nowe/", staff_access_views.staff_account_create, name="staff-account-create"),
     path("konta/<int:membership_id>/", staff_access_views.staff_account_edit, name="staff-account"),

@@ -144,3 +144,22 @@ class OpeningHours(models.Model):
     @property
     def weekday_name(self) -> str:
         return self.WEEKDAY_SHORT[self.weekday]
+
+
+class Room(models.Model):
+    """F8: a consulting room (gabinet) at a location."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="rooms")
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="rooms", verbose_name=_("lokalizacja")
+    )
+    name = models.CharField(_("nazwa gabinetu"), max_length=100)
+
+    class Meta:
+        verbose_name = _("gabinet")
+        verbose_name_plural = _("gabinety")
+        ordering = ["location", "name"]
+        constraints = [models.UniqueConstraint(fields=["location", "name"], name="room_name_per_location")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.catalog.models import Specialization
-from terminarz.providers.models import Provider, Unit
+from terminarz.providers.models import Provider, Room, Unit
 
 
 class Practitioner(models.Model):
@@ -52,3 +52,29 @@ class Practitioner(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.title, self.first_name, self.last_name) if p)
+
+
+class RoomAssignment(models.Model):
+    """F8: which room a practitioner uses on a day; a room holds one practitioner a day."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("gabinet"))
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="room_assignments", verbose_name=_("lekarz")
+    )
+    day = models.DateField(_("dzień"))
+
+    class Meta:
+        ordering = ["day", "room"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "day"],
+                name="room_one_practitioner_a_day",
+                violation_error_message=_("Ten gabinet jest już zajęty w tym dniu."),
+            ),
+            models.UniqueConstraint(
+                fields=["practitioner", "day"],
+                name="practitioner_one_room_a_day",
+                violation_error_message=_("Ta osoba ma już przydzielony gabinet w tym dniu."),
+            ),
+        ]
