@@ -133,7 +133,7 @@ def test_mailbox_does_not_exist_outside_demo(client, settings):
     assert response.status_code == 404
 
 
-def test_portal_is_rate_limited_per_ip(client, settings):
+def test_portal_is_rate_limited_per_ip(client, settings, frozen):  # frozen: no window boundary mid-test
     from django.core.cache import cache
 
     settings.RATELIMIT_ENABLE = True

@@ -6,10 +6,13 @@ an exclusion constraint on practitioner + time) is the last line of defence."""
 
 import datetime as dt
 
+from django.db import connection
 from django.db.models import Case, Q, Value, When
 
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import open_q
+
+PRACTITIONER_LOCK_SPACE = 7101  # first key of the two-int advisory lock: "practitioner bookings"
 
 
 def take_slot(slot_id: int, *, now: dt.datetime, hold_until: dt.datetime | None = None) -> bool:
@@ -21,6 +24,16 @@ def take_slot(slot_id: int, *, now: dt.datetime, hold_until: dt.datetime | None 
 
 def confirm_slot(slot_id: int) -> bool:
     return Slot.objects.filter(pk=slot_id, state=SlotState.HELD).update(state=SlotState.BOOKED, hold_until=None) == 1
+
+
+def lock_practitioner(practitioner_id: int) -> None:
+    """Serialize bookings of one practitioner for the rest of the transaction (PostgreSQL
+    advisory lock), taken after the slot row. Without it two overlapping bookings of different
+    slots both insert and then wait on each other in the exclusion constraint: a deadlock.
+    SQLite's IMMEDIATE transactions already serialize every writer."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PRACTITIONER_LOCK_SPACE, practitioner_id])
 
 
 def lock_slot(slot_id: int) -> None:

@@ -134,6 +134,7 @@ def _book_in_transaction(
         raise SlotTaken()
     if slot.state == SlotState.HELD:  # we took over a hold that ran out
         _expire_stale_holds(slot, now=now)
+    capacity.lock_practitioner(slot.practitioner_id)
     overlapping = Appointment.objects.filter(
         practitioner_id=slot.practitioner_id,
         status__in=ACTIVE_STATUSES,
@@ -328,6 +329,7 @@ def move_appointment(
             if not capacity.take_slot(new_slot.pk, now=now):
                 raise SlotTaken()
             capacity.lock_slot(old_slot_id)
+            capacity.lock_practitioner(new_slot.practitioner_id)
             overlapping = Appointment.objects.filter(
                 practitioner_id=new_slot.practitioner_id,
                 status__in=ACTIVE_STATUSES,
