@@ -4,4 +4,3 @@ from django.contrib.auth.admin import UserAdmin
 from .models import User
 
 admin.site.register(User, UserAdmin)
-admin.site.site_header = "Terminarz – administracja"

@@ -1,8 +1,9 @@
 """The one place where back-office access is decided (B1, L3).
 
 Every clinic view is wrapped in `clinic_view(permission)`: the signed-in user must have a
-membership at the provider chosen for this session, and that membership the named
-permission. The view gets `request.provider` and `request.membership`; every query it makes
+membership at the provider chosen for this session, must have given the second sign-in
+factor when one is on or the provider requires it (L1), and that membership must have the
+named permission. The view gets `request.provider` and `request.membership`; every query it makes
 starts from `request.provider`, and `get_for_provider` returns the same 404 for "missing"
 and "another provider's"."""
 
@@ -17,6 +18,8 @@ from django.http import Http404
 from django.shortcuts import redirect
 
 from terminarz.providers.models import Membership
+
+from .two_factor import second_factor_gate
 
 SESSION_KEY = "clinic_provider_id"
 M = TypeVar("M", bound=Model)
@@ -38,6 +41,9 @@ def clinic_view(permission: str) -> Callable:
             membership = current_membership(request)
             if membership is None:
                 return redirect("clinic:no-access")
+            gate = second_factor_gate(request, membership)
+            if gate is not None:
+                return gate
             if not membership.has_permission(permission):
                 raise PermissionDenied(permission)
             request.membership = membership

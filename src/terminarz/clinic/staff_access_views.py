@@ -17,6 +17,7 @@ from terminarz.core.audit import record_audit
 from terminarz.providers.models import Membership
 from terminarz.providers.permissions import PERMISSIONS, ROLE_PERMISSIONS
 
+from . import two_factor
 from .access import clinic_view, get_for_provider
 
 PERMISSION_CHOICES = [(code, label) for code, label in PERMISSIONS.items()]
@@ -69,9 +70,88 @@ def staff_accounts(request):
             username__in=[m.user.username for m in memberships], failures_since_start__gte=settings.AXES_FAILURE_LIMIT
         ).values_list("username", flat=True)
     )
+    user_ids = [m.user_id for m in memberships]
+    with_2fa = {
+        user_id: label
+        for model, label in two_factor.METHOD_LABELS.items()
+        for user_id in model.objects.filter(user_id__in=user_ids, confirmed=True).values_list("user_id", flat=True)
+    }
     for m in memberships:
         m.locked = m.user.username in locked  # type: ignore[attr-defined]
-    return render(request, "clinic/staff_accounts.html", {"memberships": memberships})
+        m.second_factor = with_2fa.get(m.user_id, "")  # type: ignore[attr-defined]
+    return render(
+        request,
+        "clinic/staff_accounts.html",
+        {
+            "memberships": memberships,
+            "security_form": SecurityForm(initial={"require_2fa": request.provider.require_staff_2fa}),
+            "lock_limit": settings.AXES_FAILURE_LIMIT,
+            "lock_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+        },
+    )
+
+
+class SecurityForm(forms.Form):
+    require_2fa = forms.BooleanField(
+        label=_("Wymagaj logowania dwuskładnikowego od całego personelu"),
+        required=False,
+        help_text=_(
+            "Po włączeniu każde logowanie wymaga kodu z aplikacji uwierzytelniającej albo z e-maila. "
+            "Osoby bez drugiego składnika zostaną poproszone o jego włączenie przy następnym wejściu."
+        ),
+    )
+
+
+@require_POST
+@clinic_view("staff.change")
+def staff_security(request):
+    form = SecurityForm(request.POST)
+    form.is_valid()
+    wanted = bool(form.cleaned_data.get("require_2fa"))
+    provider = request.provider
+    if provider.require_staff_2fa != wanted:
+        with transaction.atomic():
+            provider.require_staff_2fa = wanted
+            provider.save(update_fields=["require_staff_2fa"])
+            record_audit(
+                provider_id=provider.pk,
+                action="settings.2fa_required" if wanted else "settings.2fa_optional",
+                target=provider,
+                summary="Włączono wymóg logowania dwuskładnikowego"
+                if wanted
+                else "Wyłączono wymóg logowania dwuskładnikowego",
+                actor=request.user,
+                changes={"require_staff_2fa": wanted},
+            )
+        messages.success(
+            request,
+            "Logowanie dwuskładnikowe jest teraz wymagane od personelu."
+            if wanted
+            else "Logowanie dwuskładnikowe nie jest już wymagane.",
+        )
+    return redirect("clinic:staff-accounts")
+
+
+@require_POST
+@clinic_view("staff.change")
+def staff_2fa_reset(request, membership_id: int):
+    """A lost phone or mailbox: remove the person's second factor so they can set a new one."""
+    membership = get_for_provider(Membership.objects.select_related("user"), request.provider, membership_id)
+    with transaction.atomic():
+        if two_factor.reset_for(membership.user):
+            record_audit(
+                provider_id=request.provider.pk,
+                action="staff.2fa_reset",
+                target=membership,
+                summary=f"Zresetowano logowanie dwuskładnikowe konta {membership.user.username}",
+                actor=request.user,
+            )
+            messages.success(
+                request,
+                f"Zresetowano drugi składnik konta {membership.user.username}. "
+                "Przy następnym logowaniu ta osoba ustawi go od nowa.",
+            )
+    return redirect("clinic:staff-accounts")
 
 
 @require_POST

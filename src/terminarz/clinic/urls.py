@@ -8,6 +8,7 @@ from . import (
     room_views,
     schedule_views,
     staff_access_views,
+    two_factor,
     views,
 )
 
@@ -16,6 +17,8 @@ urlpatterns = [
     path("", views.today, name="today"),
     path("dzis/", views.today),
     path("logowanie/", views.LoginView.as_view(), name="login"),
+    path("logowanie/kod/", two_factor.verify, name="2fa-verify"),
+    path("logowanie-dwuskladnikowe/", two_factor.setup, name="2fa"),
     path("wyloguj/", views.LogoutView.as_view(), name="logout"),
     path("brak-dostepu/", views.no_access, name="no-access"),
     path("placowka/", views.switch_provider, name="switch-provider"),
@@ -36,6 +39,8 @@ urlpatterns = [
     path("konta/nowe/", staff_access_views.staff_account_create, name="staff-account-create"),
     path("konta/<int:membership_id>/", staff_access_views.staff_account_edit, name="staff-account"),
     path("konta/<int:membership_id>/usun/", staff_access_views.staff_account_remove, name="staff-account-remove"),
+    path("konta/wymagania/", staff_access_views.staff_security, name="staff-security"),
+    path("konta/<int:membership_id>/2fa-reset/", staff_access_views.staff_2fa_reset, name="staff-2fa-reset"),
     path("konta/<int:membership_id>/odblokuj/", staff_access_views.staff_account_unlock, name="staff-account-unlock"),
     path("personel/nowy/", org_views.practitioner_edit, name="practitioner-create"),
     path("personel/<int:practitioner_id>/", org_views.practitioner_edit, name="practitioner"),

@@ -12,6 +12,11 @@ class Provider(models.Model):
     phone = models.CharField(_("telefon"), max_length=30, blank=True)
     description = models.TextField(_("opis"), blank=True)
     is_active = models.BooleanField(_("aktywny"), default=True)
+    require_staff_2fa = models.BooleanField(
+        _("wymagaj logowania dwuskładnikowego od personelu"),
+        default=False,
+        help_text=_("Każde logowanie pracownika wymaga kodu z aplikacji lub z e-maila."),
+    )
 
     class Meta:
         verbose_name = _("świadczeniodawca")

@@ -17,7 +17,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 DEMO_MODE = env_bool("TERMINARZ_DEMO", False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "terminarz.core.admin_apps.TerminarzAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -28,6 +28,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_email",
     "terminarz.core",
     "terminarz.accounts",
     "terminarz.providers",
@@ -52,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -167,6 +171,11 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Terminarz <no-reply@terminarz.local>")
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+
+# Staff second sign-in factor (L1): authenticator app codes and e-mail codes (django-otp).
+OTP_TOTP_ISSUER = "Terminarz"
+OTP_EMAIL_TOKEN_VALIDITY = 600
+OTP_EMAIL_COOLDOWN_DURATION = 30
 
 # Master key(s) for personal data at rest (L2); comma-separated for rotation, first encrypts.
 TERMINARZ_DATA_KEYS = env_str("TERMINARZ_DATA_KEY")
