@@ -191,6 +191,7 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "location_id": desk["slot_b"].unit.location_id,
         "practitioner_id": desk["slot_b"].practitioner_id,
         "membership_id": Membership.objects.get(user__username="bob_admin").pk,
+        "block_id": desk["slot_b"].block_id,
     }
     clinic_patterns = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "clinic")
     walked = 0

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from terminarz.booking.errors import InvalidBooking, SlotTaken
 from terminarz.booking.services import book_appointment
+from terminarz.core.models import AuditEntry
 from terminarz.scheduling.models import Schedule, Slot
 from terminarz.scheduling.search import SlotQuery, search_slots
 from tests.clinic.test_access import make_user
@@ -23,6 +24,7 @@ def block(i, weekday, start, end, **extra):
         f"bloki-{i}-end_time": end,
         f"bloki-{i}-slot_minutes": extra.pop("minutes", 20),
         f"bloki-{i}-financing": extra.pop("financing", "nfz"),
+        f"bloki-{i}-televisit": extra.pop("televisit", "no"),
     }
     data.update({f"bloki-{i}-{k}": v for k, v in extra.items()})
     return data
@@ -172,3 +174,101 @@ def test_registrar_sees_schedules_but_cannot_change_them(client, editor):
     schedule = Schedule.objects.get()
     assert client.get(reverse("clinic:schedule", args=[schedule.pk])).status_code == 403
     assert client.post(reverse("clinic:schedule-day-off", args=[schedule.pk]), {"day": "2026-11-23"}).status_code == 403
+
+
+def test_block_options_for_televisit_and_children_reach_the_slots_and_the_portal(client, editor):
+    create(client, editor, block(0, 0, "08:00", "09:00", televisit="only", children="sick", financing="private"))
+    slot = Slot.objects.filter(day=dt.date(2026, 11, 23)).first()
+    assert slot.televisit == "only" and slot.children == "sick"
+    page = client.get(reverse("portal:search"), {"practitioner": editor["practitioner"].pk}).content.decode()
+    assert "tylko teleporada" in page and "dzieci chore" in page
+    day = client.get(reverse("clinic:calendar"), {"lekarz": editor["practitioner"].pk, "dzien": "2026-11-23"})
+    assert "tylko teleporada" in day.content.decode()
+
+
+def test_copy_block_with_its_options_to_other_weekdays(client, editor):
+    create(client, editor, block(0, 0, "08:00", "10:00", minutes=30, first_visit_only="on", televisit="possible"))
+    schedule = Schedule.objects.get()
+    source = schedule.blocks.get()
+    response = client.post(
+        reverse("clinic:schedule-block-copy", args=[schedule.pk]), {"block": source.pk, "weekdays": ["1", "3"]}
+    )
+    assert response.status_code == 302
+    copies = schedule.blocks.exclude(pk=source.pk).order_by("weekday")
+    assert [b.weekday for b in copies] == [1, 3]
+    assert all(b.first_visit_only and b.televisit == "possible" and b.slot_minutes == 30 for b in copies)
+    tuesday = Slot.objects.filter(schedule=schedule, day=dt.date(2026, 11, 24))
+    assert tuesday.count() == 4 and all(s.first_visit_only for s in tuesday)
+    assert AuditEntry.objects.filter(action="schedule.block_copied").exists()
+
+
+def test_copy_onto_an_overlapping_block_is_refused_and_saves_nothing(client, editor):
+    create(client, editor, block(0, 0, "08:00", "10:00"), block(1, 2, "09:00", "11:00"))
+    schedule = Schedule.objects.get()
+    monday = schedule.blocks.get(weekday=0)
+    response = client.post(
+        reverse("clinic:schedule-block-copy", args=[schedule.pk]),
+        {"block": monday.pk, "weekdays": ["1", "2"]},
+        follow=True,
+    )
+    assert "nakłada się na blok środa 09:00–11:00" in response.content.decode()
+    assert schedule.blocks.count() == 2
+    assert not Slot.objects.filter(schedule=schedule, day=dt.date(2026, 11, 24)).exists()
+
+
+def test_extra_hours_on_one_day_and_their_removal(client, editor):
+    create(client, editor, block(0, 0, "08:00", "10:00"))
+    schedule = Schedule.objects.get()
+    url = reverse("clinic:schedule-extra", args=[schedule.pk])
+    extra = {
+        "date": "2026-11-29",
+        "start_time": "10:00",
+        "end_time": "11:00",
+        "slot_minutes": 20,
+        "financing": "nfz",
+        "televisit": "no",
+    }
+    assert client.post(url, extra).status_code == 302
+    sunday = Slot.objects.filter(schedule=schedule, day=dt.date(2026, 11, 29))
+    assert sunday.count() == 3
+    assert not Slot.objects.filter(schedule=schedule, day=dt.date(2026, 12, 6)).exists()  # next Sunday: none
+    added = schedule.blocks.get(date=dt.date(2026, 11, 29))
+    assert added.weekday == 6
+
+    # Overlapping the regular Monday hours, or outside validity: refused, named, nothing saved.
+    overlap = client.post(url, {**extra, "date": "2026-11-30", "start_time": "09:00"}, follow=True)
+    assert "Blok 30.11.2026 09:00–11:00 nakłada się na blok poniedziałek 08:00–10:00" in overlap.content.decode()
+    missing = client.post(url, {**extra, "date": ""}, follow=True)
+    assert "Dzień" in missing.content.decode() and "To pole jest wymagane" in missing.content.decode()
+    assert schedule.blocks.count() == 2
+
+    # Removing extra hours keeps a booked visit and says so.
+    visit = book_appointment(sunday.order_by("start").first().pk, PATIENT)
+    response = client.post(reverse("clinic:schedule-extra-remove", args=[schedule.pk, added.pk]), follow=True)
+    assert "pozostała poza harmonogramem" in response.content.decode()
+    assert Slot.objects.filter(schedule=schedule, day=dt.date(2026, 11, 29)).count() == 1
+    visit.refresh_from_db()
+    assert visit.is_active
+
+
+def test_saving_the_weekly_grid_keeps_extra_hours(client, editor):
+    create(client, editor, block(0, 0, "08:00", "10:00"))
+    schedule = Schedule.objects.get()
+    client.post(
+        reverse("clinic:schedule-extra", args=[schedule.pk]),
+        {
+            "date": "2026-11-29",
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "slot_minutes": 20,
+            "financing": "nfz",
+            "televisit": "no",
+        },
+    )
+    weekly = schedule.blocks.get(date__isnull=True)
+    data = schedule_post(editor["practitioner"], editor["unit"], block(0, 0, "08:00", "10:00", id=weekly.pk), initial=1)
+    data["bloki-0-schedule"] = schedule.pk
+    page = client.get(reverse("clinic:schedule", args=[schedule.pk])).content.decode()
+    assert "29.11.2026 10:00–11:00" in page and 'name="bloki-TOTAL_FORMS" value="2"' in page
+    assert client.post(reverse("clinic:schedule", args=[schedule.pk]), data).status_code == 302
+    assert Slot.objects.filter(schedule=schedule, day=dt.date(2026, 11, 29)).count() == 3

@@ -5,14 +5,23 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.forms import inlineformset_factory
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.booking import services as booking
 from terminarz.core import clock
 from terminarz.providers.models import Unit
-from terminarz.scheduling.editing import check_blocks, save_schedule
+from terminarz.scheduling.editing import (
+    add_blocks,
+    check_blocks,
+    copy_block,
+    describe_block,
+    remove_block,
+    save_schedule,
+)
 from terminarz.scheduling.models import Schedule, ScheduleBlock, Slot
 from terminarz.staff.models import Practitioner
 
@@ -60,6 +69,8 @@ BlockFormSet = inlineformset_factory(
         "followup_only",
         "callcenter_only",
         "first_free_only",
+        "children",
+        "televisit",
         "requirement_text",
     ],
     widgets={
@@ -92,12 +103,15 @@ def schedule_edit(request, schedule_id: int | None = None):
         else Schedule(provider=request.provider, valid_from=clock.local_today())
     )
     form = ScheduleForm(request.POST or None, instance=schedule, provider=request.provider)
-    formset = BlockFormSet(request.POST or None, instance=schedule, prefix="bloki")
+    weekly = ScheduleBlock.objects.filter(schedule=schedule, date__isnull=True) if schedule.pk else None
+    formset = BlockFormSet(request.POST or None, instance=schedule, prefix="bloki", queryset=weekly)
     block_errors: list[str] = []
     result = None
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         candidate = form.save(commit=False)
         blocks = [f.save(commit=False) for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if schedule.pk:
+            blocks += list(ScheduleBlock.objects.filter(schedule=schedule, date__isnull=False))
         block_errors = check_blocks(candidate, blocks)
         if not block_errors:
             result = save_schedule(candidate, formset, actor=request.user)
@@ -110,7 +124,11 @@ def schedule_edit(request, schedule_id: int | None = None):
                 return redirect("clinic:schedule", schedule_id=candidate.pk)
             schedule = candidate
             form = ScheduleForm(instance=schedule, provider=request.provider)
-            formset = BlockFormSet(instance=schedule, prefix="bloki")
+            formset = BlockFormSet(
+                instance=schedule,
+                prefix="bloki",
+                queryset=ScheduleBlock.objects.filter(schedule=schedule, date__isnull=True),
+            )
     conflicts = []
     if result is not None:
         conflicts = list(
@@ -119,12 +137,111 @@ def schedule_edit(request, schedule_id: int | None = None):
             .order_by("start")
         )
     invalid = request.method == "POST" and result is None
-    return render(
-        request,
-        "clinic/schedule_form.html",
-        {"schedule": schedule, "form": form, "formset": formset, "block_errors": block_errors, "conflicts": conflicts},
-        status=422 if invalid else 200,
+    context = {
+        "schedule": schedule,
+        "form": form,
+        "formset": formset,
+        "block_errors": block_errors,
+        "conflicts": conflicts,
+    }
+    if schedule.pk:
+        context.update(
+            extra_blocks=ScheduleBlock.objects.filter(schedule=schedule, date__isnull=False).order_by(
+                "date", "start_time"
+            ),
+            weekly_blocks=ScheduleBlock.objects.filter(schedule=schedule, date__isnull=True),
+            extra_form=ExtraHoursForm(),
+            weekdays=ScheduleBlock.Weekday.choices,
+        )
+    return render(request, "clinic/schedule_form.html", context, status=422 if invalid else 200)
+
+
+class ExtraHoursForm(forms.ModelForm):
+    """Exception "dodatkowe godziny": a block on one date."""
+
+    class Meta:
+        model = ScheduleBlock
+        fields = ["date", "start_time", "end_time", "slot_minutes", "financing", "televisit"]
+        widgets = {
+            "date": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+            "start_time": forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+            "end_time": forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].required = True
+        self.fields["date"].label = _("Dzień")
+
+
+def _report(request, errors: list[str], result, done: str) -> None:
+    if errors:
+        for error in errors:
+            messages.error(request, error)
+        return
+    messages.success(request, f"{done} Terminy: dodano {result.created}, usunięto {result.deleted}.")
+    for slot in result.conflicts:
+        when = f"{timezone.localtime(slot.start):%d.%m.%Y %H:%M}"
+        messages.warning(request, f"Wizyta {when} pozostała poza harmonogramem – przenieś ją lub odwołaj.")
+
+
+@require_POST
+@clinic_view("schedules.change")
+def schedule_extra_hours(request, schedule_id: int):
+    schedule = get_for_provider(Schedule.objects.all(), request.provider, schedule_id)
+    form = ExtraHoursForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"Dodatkowe godziny – {label}: {error}" if label else str(error))
+        return redirect("clinic:schedule", schedule_id=schedule.pk)
+    block = form.save(commit=False)
+    errors, result = add_blocks(
+        schedule,
+        [block],
+        actor=request.user,
+        action="schedule.extra_hours",
+        what=f"dodatkowe godziny {describe_block(block)}",
     )
+    _report(request, errors, result, f"Dodano dodatkowe godziny {describe_block(block)}.")
+    return redirect("clinic:schedule", schedule_id=schedule.pk)
+
+
+@require_POST
+@clinic_view("schedules.change")
+def schedule_block_copy(request, schedule_id: int):
+    schedule = get_for_provider(Schedule.objects.all(), request.provider, schedule_id)
+    block = ScheduleBlock.objects.filter(
+        schedule=schedule, date__isnull=True, pk=_int(request.POST.get("block")) or 0
+    ).first()
+    weekdays = [int(d) for d in request.POST.getlist("weekdays") if d in {"0", "1", "2", "3", "4", "5", "6"}]
+    if block is None or not weekdays:
+        messages.error(request, "Wybierz blok i co najmniej jeden dzień, na który go skopiować.")
+        return redirect("clinic:schedule", schedule_id=schedule.pk)
+    errors, result = copy_block(schedule, block, weekdays, actor=request.user)
+    _report(request, errors, result, f"Skopiowano blok {describe_block(block)}.")
+    return redirect("clinic:schedule", schedule_id=schedule.pk)
+
+
+@require_POST
+@clinic_view("schedules.change")
+def schedule_block_remove(request, schedule_id: int, block_id: int):
+    schedule = get_for_provider(Schedule.objects.all(), request.provider, schedule_id)
+    block = ScheduleBlock.objects.filter(schedule=schedule, date__isnull=False, pk=block_id).first()
+    if block is None:
+        raise Http404
+    what = describe_block(block)
+    result = remove_block(schedule, block, actor=request.user)
+    _report(request, [], result, f"Usunięto dodatkowe godziny {what}.")
+    return redirect("clinic:schedule", schedule_id=schedule.pk)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @require_POST
@@ -139,7 +256,9 @@ def schedule_day_off(request, schedule_id: int):
     conflicts = booking.day_off(schedule, day, actor=request.user)
     messages.success(request, f"Dzień wolny {day:%d.%m.%Y}: wolne terminy zablokowane.")
     for slot in conflicts:
-        messages.warning(request, f"Wizyta o {slot.start:%H:%M} UTC pozostała – przenieś ją lub odwołaj.")
+        messages.warning(
+            request, f"Wizyta o {timezone.localtime(slot.start):%H:%M} pozostała – przenieś ją lub odwołaj."
+        )
     return redirect(calendar_url(schedule.practitioner_id, day))
 
 

@@ -48,6 +48,15 @@ urlpatterns = [
     path("harmonogramy/nowy/", schedule_views.schedule_edit, name="schedule-create"),
     path("harmonogramy/<int:schedule_id>/", schedule_views.schedule_edit, name="schedule"),
     path("harmonogramy/<int:schedule_id>/dzien-wolny/", schedule_views.schedule_day_off, name="schedule-day-off"),
+    path(
+        "harmonogramy/<int:schedule_id>/dodatkowe-godziny/", schedule_views.schedule_extra_hours, name="schedule-extra"
+    ),
+    path(
+        "harmonogramy/<int:schedule_id>/dodatkowe-godziny/<int:block_id>/usun/",
+        schedule_views.schedule_block_remove,
+        name="schedule-extra-remove",
+    ),
+    path("harmonogramy/<int:schedule_id>/kopiuj-blok/", schedule_views.schedule_block_copy, name="schedule-block-copy"),
     path("terminy/<int:slot_id>/blokada/", schedule_views.slot_block, name="slot-block"),
     path("pacjenci/", patient_views.patient_list, name="patients"),
     path("pacjenci/nowy/", patient_views.patient_create, name="patient-create"),

@@ -22,9 +22,25 @@ def _validity_overlaps(a: Schedule, b: Schedule) -> bool:
     return a.valid_from <= b_end and b.valid_from <= a_end
 
 
+def _valid_on(schedule: Schedule, day: dt.date) -> bool:
+    return schedule.valid_from <= day and (schedule.valid_to is None or day <= schedule.valid_to)
+
+
+def _share_a_day(a: ScheduleBlock, a_schedule: Schedule, b: ScheduleBlock, b_schedule: Schedule) -> bool:
+    """Whether two blocks can fall on the same day (weekly blocks by weekday within the
+    schedules' validity; extra-hours blocks on their date)."""
+    if a.date and b.date:
+        return a.date == b.date
+    if a.date:
+        return a.date.weekday() == b.weekday and _valid_on(b_schedule, a.date)
+    if b.date:
+        return b.date.weekday() == a.weekday and _valid_on(a_schedule, b.date)
+    return a.weekday == b.weekday and _validity_overlaps(a_schedule, b_schedule)
+
+
 def describe_block(block) -> str:
-    weekday = ScheduleBlock.Weekday(block.weekday).label
-    return f"{weekday} {block.start_time:%H:%M}–{block.end_time:%H:%M}"
+    when = f"{block.date:%d.%m.%Y}" if block.date else ScheduleBlock.Weekday(block.weekday).label
+    return f"{when} {block.start_time:%H:%M}–{block.end_time:%H:%M}"
 
 
 def check_blocks(schedule: Schedule, blocks: list[ScheduleBlock]) -> list[str]:
@@ -45,8 +61,13 @@ def check_blocks(schedule: Schedule, blocks: list[ScheduleBlock]) -> list[str]:
                 )
                 % {"b": describe_block(block)}
             )
+        if block.date is not None and not _valid_on(schedule, block.date):
+            errors.append(
+                _("Dodatkowe godziny %(b)s wypadają poza okresem obowiązywania harmonogramu.")
+                % {"b": describe_block(block)}
+            )
         for other in blocks[:i]:
-            if other.weekday == block.weekday and _overlaps(
+            if _share_a_day(block, schedule, other, schedule) and _overlaps(
                 block.start_time, block.end_time, other.start_time, other.end_time
             ):
                 errors.append(
@@ -60,10 +81,8 @@ def check_blocks(schedule: Schedule, blocks: list[ScheduleBlock]) -> list[str]:
     )
     for block in blocks:
         for other in others:
-            if (
-                other.weekday == block.weekday
-                and _validity_overlaps(schedule, other.schedule)
-                and _overlaps(block.start_time, block.end_time, other.start_time, other.end_time)
+            if _share_a_day(block, schedule, other, other.schedule) and _overlaps(
+                block.start_time, block.end_time, other.start_time, other.end_time
             ):
                 errors.append(
                     _("Blok %(b)s nakłada się na blok %(o)s w harmonogramie „%(s)s” (%(u)s).")
@@ -102,4 +121,72 @@ def save_schedule(schedule: Schedule, formset: forms.BaseInlineFormSet, *, actor
             },
             actor=actor,
         )
+    return result
+
+
+def _audit_change(schedule: Schedule, action: str, what: str, result: GenerationResult, actor) -> None:
+    record_audit(
+        provider_id=schedule.provider_id,
+        action=action,
+        target=schedule,
+        summary=_("Harmonogram %(p)s – %(u)s: %(w)s; terminy dodane %(c)d, usunięte %(d)d, kolizje %(k)d")
+        % {
+            "p": schedule.practitioner.full_name,
+            "u": schedule.unit.name,
+            "w": what,
+            "c": result.created,
+            "d": result.deleted,
+            "k": len(result.conflicts),
+        },
+        actor=actor,
+    )
+
+
+def add_blocks(schedule: Schedule, new_blocks: list[ScheduleBlock], *, actor, action: str, what: str):
+    """Add blocks (copies of a block, or extra hours on a day) and generate their slots.
+    Returns (errors, result): errors name each conflicting block and nothing is saved."""
+    errors = check_blocks(schedule, [*schedule.blocks.all(), *new_blocks])
+    if errors:
+        return errors, None
+    with transaction.atomic():
+        for block in new_blocks:
+            block.schedule = schedule
+            if block.date is not None:
+                block.weekday = block.date.weekday()
+            block.save()
+        result = regenerate_schedule(schedule)
+        _audit_change(schedule, action, what, result, actor)
+    return [], result
+
+
+def copy_block(schedule: Schedule, block: ScheduleBlock, weekdays: list[int], *, actor):
+    """Copy a weekly block with all its options to other weekdays (C1 "kopiuj blok")."""
+    copies = []
+    for weekday in sorted(set(weekdays) - {block.weekday}):
+        copy = ScheduleBlock(
+            **{
+                f.attname: getattr(block, f.attname)
+                for f in ScheduleBlock._meta.concrete_fields
+                if f.attname not in ("id", "schedule_id")
+            }
+        )
+        copy.weekday = weekday
+        copies.append(copy)
+    days = ", ".join(str(ScheduleBlock.Weekday(d).label) for d in sorted(set(weekdays) - {block.weekday}))
+    return add_blocks(
+        schedule,
+        copies,
+        actor=actor,
+        action="schedule.block_copied",
+        what=f"skopiowano {describe_block(block)}: {days}",
+    )
+
+
+def remove_block(schedule: Schedule, block: ScheduleBlock, *, actor) -> GenerationResult:
+    """Remove a block (e.g. extra hours); booked visits in it are kept and returned as conflicts."""
+    with transaction.atomic():
+        what = f"usunięto {describe_block(block)}"
+        block.delete()
+        result = regenerate_schedule(schedule)
+        _audit_change(schedule, "schedule.block_removed", what, result, actor)
     return result

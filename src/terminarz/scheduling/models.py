@@ -11,6 +11,18 @@ class Financing(models.TextChoices):
     PRIVATE = "private", _("prywatnie")
 
 
+class Children(models.TextChoices):
+    ANY = "", _("bez podziału")
+    HEALTHY = "healthy", _("dzieci zdrowe")
+    SICK = "sick", _("dzieci chore")
+
+
+class Televisit(models.TextChoices):
+    NO = "no", _("tylko w gabinecie")
+    POSSIBLE = "possible", _("teleporada możliwa")
+    ONLY = "only", _("tylko teleporada")
+
+
 class Schedule(models.Model):
     """Harmonogram: a practitioner's weekly pattern in a unit, valid for a date range."""
 
@@ -50,6 +62,8 @@ class ScheduleBlock(models.Model):
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="blocks")
     weekday = models.PositiveSmallIntegerField(_("dzień tygodnia"), choices=Weekday.choices)
+    # Set for extra hours (exception): the block applies on this one day only.
+    date = models.DateField(_("tylko w dniu"), null=True, blank=True)
     start_time = models.TimeField(_("od"))
     end_time = models.TimeField(_("do"))
     slot_minutes = models.PositiveSmallIntegerField(_("długość wizyty (min)"), default=15)
@@ -58,6 +72,8 @@ class ScheduleBlock(models.Model):
     followup_only = models.BooleanField(_("tylko wizyty kolejne"), default=False)
     callcenter_only = models.BooleanField(_("widoczne tylko w CallCenter"), default=False)
     first_free_only = models.BooleanField(_("wybieraj pierwszy wolny termin"), default=False)
+    children = models.CharField(_("dzieci"), max_length=10, choices=Children.choices, default=Children.ANY, blank=True)
+    televisit = models.CharField(_("teleporada"), max_length=10, choices=Televisit.choices, default=Televisit.NO)
     requirement_text = models.TextField(_("wymagania dla pacjenta"), blank=True)
 
     class Meta:
@@ -78,7 +94,8 @@ class ScheduleBlock(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        when = f"{self.date:%d.%m.%Y}" if self.date else self.get_weekday_display()
+        return f"{when} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
 
 
 class SlotState(models.TextChoices):
@@ -123,6 +140,8 @@ class Slot(models.Model):
     followup_only = models.BooleanField(default=False)
     callcenter_only = models.BooleanField(default=False)
     first_free_only = models.BooleanField(default=False)
+    children = models.CharField(max_length=10, choices=Children.choices, default=Children.ANY, blank=True)
+    televisit = models.CharField(max_length=10, choices=Televisit.choices, default=Televisit.NO)
     # Visible on the public portal: schedule published online and not call-center-only.
     portal = models.BooleanField(default=True)
     state = models.CharField(max_length=10, choices=SlotState.choices, default=SlotState.FREE)

@@ -13,7 +13,15 @@ from terminarz.core import clock
 
 from .models import Schedule, ScheduleBlock, Slot, SlotState
 
-SLOT_OPTION_FIELDS = ("financing", "first_visit_only", "followup_only", "callcenter_only", "first_free_only")
+SLOT_OPTION_FIELDS = (
+    "financing",
+    "first_visit_only",
+    "followup_only",
+    "callcenter_only",
+    "first_free_only",
+    "children",
+    "televisit",
+)
 
 
 class PlannedSlot(NamedTuple):
@@ -26,6 +34,8 @@ class PlannedSlot(NamedTuple):
     followup_only: bool
     callcenter_only: bool
     first_free_only: bool
+    children: str
+    televisit: str
 
 
 @dataclass
@@ -52,15 +62,20 @@ def plan_slots(
 ) -> list[PlannedSlot]:
     """Pure expansion of weekly blocks into slots, day by day in local wall-clock time.
 
-    A wall-clock time that does not exist (spring-forward) yields no slot; an ambiguous one
-    (fall-back) yields one slot at its first occurrence. Durations are real minutes."""
+    A block with a date (extra hours) applies on that day only. A wall-clock time that does
+    not exist (spring-forward) yields no slot; an ambiguous one (fall-back) yields one slot at
+    its first occurrence. Durations are real minutes."""
     by_weekday: dict[int, list[ScheduleBlock]] = {}
+    by_date: dict[dt.date, list[ScheduleBlock]] = {}
     for block in blocks:
-        by_weekday.setdefault(block.weekday, []).append(block)
+        if block.date is not None:
+            by_date.setdefault(block.date, []).append(block)
+        else:
+            by_weekday.setdefault(block.weekday, []).append(block)
     planned: list[PlannedSlot] = []
     append = planned.append
     for day in _days(start_day, end_day):
-        for block in by_weekday.get(day.weekday(), ()):
+        for block in (*by_weekday.get(day.weekday(), ()), *by_date.get(day, ())):
             length = dt.timedelta(minutes=block.slot_minutes)
             options = (
                 block.pk,
@@ -69,6 +84,8 @@ def plan_slots(
                 block.followup_only,
                 block.callcenter_only,
                 block.first_free_only,
+                block.children,
+                block.televisit,
             )
             wall_start = dt.datetime.combine(day, block.start_time)
             count = int((dt.datetime.combine(day, block.end_time) - wall_start) / length)
@@ -199,6 +216,8 @@ SLOT_COLUMNS = (
     "followup_only",
     "callcenter_only",
     "first_free_only",
+    "children",
+    "televisit",
     "portal",
     "state",
     "out_of_schedule",
@@ -218,7 +237,7 @@ def _insert_slots(schedule: Schedule, planned: list[PlannedSlot], *, portal: boo
             return (
                 f"{prefix}\t{p.block_id}\t{p.start.isoformat()}\t{p.end.isoformat()}\t{p.day.isoformat()}\t"
                 f"{p.financing}\t{flag[p.first_visit_only]}\t{flag[p.followup_only]}\t"
-                f"{flag[p.callcenter_only]}\t{flag[p.first_free_only]}\t"
+                f"{flag[p.callcenter_only]}\t{flag[p.first_free_only]}\t{p.children}\t{p.televisit}\t"
                 f"{flag[portal and not p.callcenter_only]}\tfree\tf\n"
             )
 
@@ -244,6 +263,8 @@ def _insert_slots(schedule: Schedule, planned: list[PlannedSlot], *, portal: boo
                 followup_only=p.followup_only,
                 callcenter_only=p.callcenter_only,
                 first_free_only=p.first_free_only,
+                children=p.children,
+                televisit=p.televisit,
                 portal=portal and not p.callcenter_only,
             )
             for p in planned
