@@ -181,6 +181,11 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
     from terminarz.patients.services import add_card
 
     card_b = add_card(desk["patient_b"], "B" * 18, actor=None)
+    from terminarz.booking.visits import add_service
+    from terminarz.catalog.models import Service
+
+    service_b = Service.objects.create(provider=desk["b"], code="B1", name="Usługa B", price=10)
+    line_b = add_service(visit_b, service_b, quantity=1, payer="patient", patient_share=100, actor=None)
     other_ids = {
         "slot_id": desk["slot_b"].pk,
         "appointment_id": visit_b.pk,
@@ -192,6 +197,8 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "practitioner_id": desk["slot_b"].practitioner_id,
         "membership_id": Membership.objects.get(user__username="bob_admin").pk,
         "block_id": desk["slot_b"].block_id,
+        "service_id": service_b.pk,
+        "line_id": line_b.pk,
     }
     clinic_patterns = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "clinic")
     walked = 0

@@ -130,3 +130,12 @@ def test_registrar_reads_structure_but_cannot_change_it(client, org):
         client.post(reverse("clinic:location-visibility", args=[org["location"].pk]), {"visible": "0"}).status_code
         == 403
     )
+
+
+def test_department_code_dictionary_is_shipped_whole():
+    from terminarz.catalog.dictionaries import DEPARTMENT_CODES
+
+    assert len(DEPARTMENT_CODES) > 500
+    assert DEPARTMENT_CODES["1100"] == "Poradnia kardiologiczna"
+    assert DEPARTMENT_CODES["4000"] == "Oddział chorób wewnętrznych"
+    assert all(len(code) == 4 and code.isdigit() for code in DEPARTMENT_CODES)

@@ -1,3 +1,5 @@
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -98,3 +100,67 @@ class AppointmentTransition(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+GROSZ = Decimal("0.01")
+
+
+class Payer(models.TextChoices):
+    """Who pays for a visit's service. Insurers join when the payers issue lands (G4)."""
+
+    PATIENT = "patient", _("Pacjent")
+    NFZ = "nfz", _("NFZ")
+
+
+class VisitService(models.Model):
+    """A service performed at a visit (F9): price frozen when added, split between the payer
+    and the patient (patient_share % paid by the patient, the rest by the payer)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="services")
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+", verbose_name=_("usługa"))
+    quantity = models.PositiveSmallIntegerField(_("ilość"), default=1)
+    unit_price = models.DecimalField(_("cena jednostkowa brutto"), max_digits=9, decimal_places=2)
+    payer = models.CharField(_("płatnik"), max_length=20, choices=Payer.choices)
+    patient_share = models.PositiveSmallIntegerField(_("udział pacjenta (%)"), default=100)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("usługa wizyty")
+        verbose_name_plural = _("usługi wizyty")
+        ordering = ["appointment", "added_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(patient_share__lte=100), name="visit_service_share_max_100"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="visit_service_quantity_min_1"),
+            models.CheckConstraint(
+                condition=~Q(payer="patient") | Q(patient_share=100), name="visit_service_patient_pays_all"
+            ),
+        ]
+
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+    @property
+    def patient_amount(self) -> Decimal:
+        return (self.total * self.patient_share / 100).quantize(GROSZ, rounding=ROUND_HALF_UP)
+
+    @property
+    def payer_amount(self) -> Decimal:
+        return self.total - self.patient_amount
+
+
+class VisitNote(models.Model):
+    """An internal staff note on a visit (not shown to the patient)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="staff_notes")
+    text = models.TextField(_("notatka"), max_length=2000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notatka do wizyty")
+        verbose_name_plural = _("notatki do wizyt")
+        ordering = ["appointment", "created_at", "pk"]

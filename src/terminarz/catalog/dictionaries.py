@@ -1,5 +1,8 @@
 """Seed dictionaries: specializations (code, name) and department codes (kod resortowy cz. VIII)."""
 
+import csv
+from pathlib import Path
+
 SPECIALIZATIONS = [
     ("kardiologia", "Kardiologia"),
     ("dermatologia", "Dermatologia i wenerologia"),
@@ -19,26 +22,16 @@ SPECIALIZATIONS = [
     ("alergologia", "Alergologia"),
 ]
 
-# Kod resortowy, część VIII (specialty of an organisational unit). PARTIAL: the codes below are
-# the common outpatient ones; the full official dictionary (MZ regulation on resort
-# identification codes) still has to be imported – a unit with a code outside this list is refused.
-DEPARTMENT_CODES = {
-    "0010": "Poradnia (gabinet) lekarza podstawowej opieki zdrowotnej",
-    "1000": "Poradnia chorób wewnętrznych",
-    "1010": "Poradnia alergologiczna",
-    "1020": "Poradnia diabetologiczna",
-    "1030": "Poradnia endokrynologiczna",
-    "1050": "Poradnia gastroenterologiczna",
-    "1100": "Poradnia kardiologiczna",
-    "1200": "Poradnia dermatologiczna",
-    "1220": "Poradnia neurologiczna",
-    "1300": "Poradnia rehabilitacyjna",
-    "1450": "Poradnia ginekologiczno-położnicza",
-    "1500": "Poradnia chirurgii ogólnej",
-    "1580": "Poradnia ortopedyczna",
-    "1600": "Poradnia okulistyczna",
-    "1610": "Poradnia otorynolaryngologiczna",
-    "1640": "Poradnia urologiczna",
-    "1700": "Poradnia zdrowia psychicznego",
-    "1800": "Poradnia stomatologiczna",
-}
+
+# Kod resortowy, część VIII (specialty of an organisational unit), shipped as data/department_codes.csv.
+# source "official": the 359 codes of the consolidated MZ regulation (Dz.U. 2019 poz. 173), checked
+# against HL7 Poland's code system "Specjalność komórki organizacyjnej (cz. VIII SKR)".
+# source "derived-children": the "… dla dzieci" variants (official code + 1) for clinic and ward
+# types, following the numbering rule of the official list; not checked against a published list.
+def _load_department_codes() -> dict[str, str]:
+    path = Path(__file__).with_name("data") / "department_codes.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        return {row["code"]: row["name"] for row in csv.DictReader(f)}
+
+
+DEPARTMENT_CODES = _load_department_codes()

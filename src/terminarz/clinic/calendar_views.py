@@ -253,16 +253,3 @@ def calendar_week(request):
         context["columns"] = columns
     template = "clinic/_calendar_week.html" if request.htmx else "clinic/calendar_week.html"
     return render(request, template, context)
-
-
-@clinic_view("calendar.view")
-def visit_detail(request, appointment_id: int):
-    """Visit side panel (F3, F9 start): who, when, source, the patient's note, history."""
-    appointment = get_for_provider(
-        Appointment.objects.select_related("practitioner", "unit__location", "patient", "booked_by"),
-        request.provider,
-        appointment_id,
-    )
-    history = appointment.transitions.select_related("actor").order_by("at", "pk")
-    template = "clinic/_visit_panel.html" if request.htmx else "clinic/visit.html"
-    return render(request, template, {"appointment": appointment, "history": history})

@@ -10,6 +10,7 @@ from . import (
     staff_access_views,
     two_factor,
     views,
+    visit_views,
 )
 
 app_name = "clinic"
@@ -66,7 +67,16 @@ urlpatterns = [
     path("pacjenci/<int:patient_id>/karty/<int:card_id>/aktywuj/", patient_views.card_activate, name="card-activate"),
     path("rezerwacje/eksport.<str:fmt>", bookings.bookings_export, name="bookings-export"),
     path("terminy/<int:slot_id>/umow/", calendar_views.desk_booking, name="desk-booking"),
-    path("wizyty/<int:appointment_id>/", calendar_views.visit_detail, name="visit"),
+    path("wizyty/<int:appointment_id>/", visit_views.visit_detail, name="visit"),
+    path("wizyty/<int:appointment_id>/uslugi/", visit_views.visit_service_add, name="visit-service-add"),
+    path(
+        "wizyty/<int:appointment_id>/uslugi/<int:line_id>/usun/",
+        visit_views.visit_service_remove,
+        name="visit-service-remove",
+    ),
+    path("wizyty/<int:appointment_id>/notatki/", visit_views.visit_note_add, name="visit-note-add"),
+    path("uslugi/", visit_views.service_list, name="services"),
+    path("uslugi/<int:service_id>/", visit_views.service_list, name="service"),
     path("wizyty/<int:appointment_id>/odwolaj/", calendar_views.cancel_visit, name="cancel-visit"),
     path("wizyty/<int:appointment_id>/przenies/", calendar_views.move_visit, name="move-visit"),
 ]

@@ -16,6 +16,8 @@ PERMISSIONS: dict[str, StrOrPromise] = {
     "patients.view": _("Kartoteka pacjentów – podgląd"),
     "patients.change": _("Kartoteka pacjentów – zmiany"),
     "bookings.export": _("Lista rezerwacji – eksport"),
+    "visits.change": _("Wizyty – usługi, udziały płatników i notatki"),
+    "services.change": _("Usługi (słownik procedur) i ceny – zmiany"),
     "payers.change": _("Płatnicy – zmiany"),
     "payments.view": _("Płatności – podgląd"),
     "payments.change_single": _("Zmiana zasad płatności pojedynczej wizyty"),
@@ -31,12 +33,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "schedules.view",
             "calendar.view",
             "calendar.book",
+            "visits.change",
             "patients.view",
             "patients.change",
             "bookings.export",
             "payments.view",
         }
     ),
-    "practitioner": frozenset({"calendar.view", "patients.view", "schedules.view"}),
-    "finance": frozenset({"payments.view", "payments.change_single", "payers.change", "bookings.export"}),
+    "practitioner": frozenset({"calendar.view", "patients.view", "schedules.view", "visits.change"}),
+    "finance": frozenset(
+        {"payments.view", "payments.change_single", "payers.change", "services.change", "bookings.export"}
+    ),
 }

@@ -1,0 +1,85 @@
+"""The visit record beyond its booking (F9): services with payer/patient shares, staff notes.
+
+Each change is one transaction with its audit entry; notes' text never goes to the audit."""
+
+from django.db import transaction
+
+from terminarz.catalog.models import Service
+from terminarz.core.audit import record_audit
+
+from .models import Appointment, AppointmentStatus, Payer, VisitNote, VisitService
+
+CLOSED = (AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED)
+
+
+class VisitClosed(Exception):
+    """A cancelled or expired visit takes no services."""
+
+
+def default_payer(appointment: Appointment) -> tuple[str, int]:
+    """NFZ slots: NFZ pays all; otherwise the patient pays all."""
+    if appointment.slot.financing == "nfz":
+        return Payer.NFZ, 0
+    return Payer.PATIENT, 100
+
+
+def add_service(
+    appointment: Appointment, service: Service, *, quantity: int, payer: str, patient_share: int, actor
+) -> VisitService:
+    if appointment.status in CLOSED:
+        raise VisitClosed
+    if payer == Payer.PATIENT:
+        patient_share = 100
+    with transaction.atomic():
+        line = VisitService.objects.create(
+            appointment=appointment,
+            service=service,
+            quantity=quantity,
+            unit_price=service.price,
+            payer=payer,
+            patient_share=patient_share,
+            added_by=actor,
+        )
+        record_audit(
+            provider_id=appointment.provider_id,
+            action="visit.service_added",
+            target=appointment,
+            summary=f"Wizyta {appointment.reference}: dodano usługę {service.code} × {quantity} "
+            f"(płatnik: {line.get_payer_display()}, udział pacjenta {patient_share}%)",
+            actor=actor,
+            changes={"service": service.pk, "quantity": quantity, "payer": payer, "patient_share": patient_share},
+        )
+    return line
+
+
+def remove_service(line: VisitService, *, actor) -> None:
+    appointment = line.appointment
+    with transaction.atomic():
+        record_audit(
+            provider_id=appointment.provider_id,
+            action="visit.service_removed",
+            target=appointment,
+            summary=f"Wizyta {appointment.reference}: usunięto usługę {line.service.code} × {line.quantity}",
+            actor=actor,
+            changes={"service": line.service_id, "quantity": line.quantity},
+        )
+        line.delete()
+
+
+def add_note(appointment: Appointment, text: str, *, actor) -> VisitNote:
+    with transaction.atomic():
+        note = VisitNote.objects.create(appointment=appointment, text=text, author=actor)
+        record_audit(
+            provider_id=appointment.provider_id,
+            action="visit.note_added",
+            target=appointment,
+            summary=f"Wizyta {appointment.reference}: dodano notatkę",
+            actor=actor,
+        )
+    return note
+
+
+def totals(lines: list[VisitService]) -> dict:
+    total = sum((line.total for line in lines), start=0)
+    patient = sum((line.patient_amount for line in lines), start=0)
+    return {"total": total, "patient": patient, "payer": total - patient}

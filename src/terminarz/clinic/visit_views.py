@@ -1,0 +1,222 @@
+"""Visit view (F9): services with payer and patient shares, staff notes; and the provider's
+service dictionary the services are picked from."""
+
+from django import forms
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from terminarz.booking import visits
+from terminarz.booking.models import Appointment, Payer, VisitService
+from terminarz.catalog.models import Service
+from terminarz.core.audit import record_audit
+from terminarz.providers.models import Unit
+
+from .access import clinic_view, get_for_provider
+
+
+class VisitServiceForm(forms.Form):
+    service = forms.ModelChoiceField(label=_("Usługa"), queryset=Service.objects.none())
+    quantity = forms.IntegerField(label=_("Ilość"), min_value=1, max_value=99, initial=1)
+    payer = forms.ChoiceField(label=_("Płatnik"), choices=Payer.choices)
+    patient_share = forms.IntegerField(
+        label=_("Udział pacjenta (%)"),
+        min_value=0,
+        max_value=100,
+        help_text=_("100 – pacjent płaci całość; 0 – całość pokrywa płatnik; np. 30 – podział 70/30."),
+    )
+
+    def __init__(self, *args, appointment: Appointment, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["service"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            Service.objects.filter(provider_id=appointment.provider_id, is_active=True)
+            .filter(Q(units=None) | Q(units=appointment.unit_id))
+            .distinct()
+            .order_by("name")
+        )
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if cleaned.get("payer") == Payer.PATIENT and cleaned.get("patient_share") not in (None, 100):
+            self.add_error("patient_share", _("Gdy płatnikiem jest pacjent, pokrywa on 100% kosztu."))
+        return cleaned
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Notatka"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Wpisz treść notatki.")},
+    )
+
+
+def visit_context(appointment: Appointment, membership, *, service_form=None, note_form=None) -> dict:
+    """What the visit panel shows beyond the booking: services, totals, notes and the forms."""
+    lines = list(appointment.services.select_related("service"))
+    context: dict[str, object] = {
+        "lines": lines,
+        "totals": visits.totals(lines),
+        "notes": list(appointment.staff_notes.select_related("author")),
+    }
+    if membership.has_permission("visits.change"):
+        payer, share = visits.default_payer(appointment)
+        context["service_form"] = service_form or VisitServiceForm(
+            appointment=appointment, initial={"payer": payer, "patient_share": share, "quantity": 1}
+        )
+        context["note_form"] = note_form or NoteForm()
+        context["can_add_services"] = appointment.status not in visits.CLOSED
+    return context
+
+
+def _visit(request, appointment_id):
+    return get_for_provider(
+        Appointment.objects.select_related("practitioner", "unit__location", "patient", "booked_by", "slot"),
+        request.provider,
+        appointment_id,
+    )
+
+
+def _panel(request, appointment, status=200, **forms_):
+    history = appointment.transitions.select_related("actor").order_by("at", "pk")
+    template = "clinic/_visit_panel.html" if request.htmx else "clinic/visit.html"
+    context = {
+        "appointment": appointment,
+        "history": history,
+        **visit_context(appointment, request.membership, **forms_),
+    }
+    return render(request, template, context, status=status)
+
+
+@clinic_view("calendar.view")
+def visit_detail(request, appointment_id: int):
+    """Visit side panel (F3, F9): who, when, source, the patient's note, services and shares,
+    staff notes, history."""
+    return _panel(request, _visit(request, appointment_id))
+
+
+@require_POST
+@clinic_view("visits.change")
+def visit_service_add(request, appointment_id: int):
+    appointment = _visit(request, appointment_id)
+    form = VisitServiceForm(request.POST, appointment=appointment)
+    if not form.is_valid():
+        return _panel(request, appointment, status=422, service_form=form)
+    c = form.cleaned_data
+    try:
+        visits.add_service(
+            appointment,
+            c["service"],
+            quantity=c["quantity"],
+            payer=c["payer"],
+            patient_share=c["patient_share"],
+            actor=request.user,
+        )
+    except visits.VisitClosed:
+        form.add_error(None, _("Do odwołanej lub wygasłej wizyty nie można dodać usług."))
+        return _panel(request, appointment, status=422, service_form=form)
+    if request.htmx:
+        return _panel(request, appointment)
+    messages.success(request, "Dodano usługę.")
+    return redirect("clinic:visit", appointment_id=appointment.pk)
+
+
+@require_POST
+@clinic_view("visits.change")
+def visit_service_remove(request, appointment_id: int, line_id: int):
+    appointment = _visit(request, appointment_id)
+    line = (
+        VisitService.objects.select_related("service", "appointment")
+        .filter(appointment=appointment, pk=line_id)
+        .first()
+    )
+    if line is None:
+        raise Http404
+    visits.remove_service(line, actor=request.user)
+    if request.htmx:
+        return _panel(request, appointment)
+    messages.success(request, "Usunięto usługę.")
+    return redirect("clinic:visit", appointment_id=appointment.pk)
+
+
+@require_POST
+@clinic_view("visits.change")
+def visit_note_add(request, appointment_id: int):
+    appointment = _visit(request, appointment_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, appointment, status=422, note_form=form)
+    visits.add_note(appointment, form.cleaned_data["text"], actor=request.user)
+    if request.htmx:
+        return _panel(request, appointment)
+    messages.success(request, "Dodano notatkę.")
+    return redirect("clinic:visit", appointment_id=appointment.pk)
+
+
+class ServiceForm(forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = ["code", "name", "price", "vat_rate", "self_service", "is_active", "units"]
+        widgets = {"units": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.provider = provider
+        field = self.fields["units"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = Unit.objects.filter(provider=provider)
+        self.fields["price"].min_value = 0  # type: ignore[attr-defined]
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        if any(ch.isspace() for ch in code):
+            raise forms.ValidationError(_("Kod nie może zawierać spacji."))
+        duplicate = Service.objects.filter(provider=self.instance.provider, code__iexact=code).exclude(
+            pk=self.instance.pk
+        )
+        if duplicate.exists():
+            raise forms.ValidationError(_("Usługa o tym kodzie już istnieje."))
+        return code
+
+    def clean_price(self):
+        price = self.cleaned_data["price"]
+        if price is not None and price < 0:
+            raise forms.ValidationError(_("Cena nie może być ujemna."))
+        return price
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("services.change")
+def service_list(request, service_id: int | None = None):
+    service = get_for_provider(Service.objects.all(), request.provider, service_id) if service_id else None
+    form = ServiceForm(request.POST or None, instance=service, provider=request.provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                saved = form.save()
+                record_audit(
+                    provider_id=request.provider.pk,
+                    action="service.changed" if service else "service.created",
+                    target=saved,
+                    summary=f"{'Zmieniono' if service else 'Dodano'} usługę {saved.code} – {saved.name} "
+                    f"({saved.price} zł)",
+                    actor=request.user,
+                )
+        except IntegrityError:
+            form.add_error("code", _("Usługa o tym kodzie już istnieje."))
+        else:
+            messages.success(request, f"Zapisano usługę {saved.code}.")
+            return redirect("clinic:services")
+    services = Service.objects.filter(provider=request.provider).prefetch_related("units").order_by("name")
+    return render(
+        request,
+        "clinic/services.html",
+        {"services": services, "form": form, "editing": service},
+        status=422 if form.errors else 200,
+    )
