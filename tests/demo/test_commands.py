@@ -3,10 +3,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from terminarz.booking.models import Appointment
+from terminarz.booking.models import Appointment, VisitNote, VisitService
 from terminarz.core.models import PeriodicRun
 from terminarz.core.periodic import JOBS, enqueue_due_jobs
-from terminarz.providers.models import Provider
+from terminarz.providers.models import OpeningHours, Provider
 from terminarz.scheduling.models import Schedule, ScheduleBlock, Slot
 from terminarz.staff.models import Practitioner
 from terminarz.staff.pwz import is_valid_pwz, make_pwz
@@ -34,6 +34,21 @@ def test_seed_demo_is_idempotent_and_covers_the_block_options(frozen):
     assert blocks.filter(financing="nfz").exists() and blocks.filter(financing="private").exists()
     assert all(is_valid_pwz(p.pwz) for p in Practitioner.objects.filter(staff_type="doctor"))
     assert Slot.objects.filter(provider=demo).count() > 3000
+    # Every back-office screen has content: visits (one cancelled), services, notes, rooms, hours.
+    assert Appointment.objects.filter(provider=demo).count() >= 10
+    assert Appointment.objects.filter(provider=demo, status="cancelled").exists()
+    assert VisitService.objects.exists() and VisitNote.objects.exists()
+    assert demo.services.count() >= 5 and demo.rooms.count() >= 3
+    assert OpeningHours.objects.filter(unit__provider=demo).exists()
+    assert blocks.filter(televisit="possible").exists()
+
+
+def test_seed_demo_scales_practitioners_for_benchmarks(frozen):
+    call_command("seed_demo", scale=2, stdout=StringIO())
+    demo = Provider.objects.get(slug="przychodnia-demo")
+    assert demo.practitioners.count() == 16
+    booked = Slot.objects.filter(provider=demo, state="booked").count()
+    assert booked > 50
 
 
 def test_generate_load_data_makes_the_asked_volume(frozen):

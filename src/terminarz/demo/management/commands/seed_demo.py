@@ -2,19 +2,24 @@
 Idempotent: running it again changes nothing but extends the slot horizon."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from terminarz.booking import visits
 from terminarz.booking.errors import BookingError
 from terminarz.booking.models import Appointment, Source
-from terminarz.booking.services import book_appointment
+from terminarz.booking.services import book_appointment, cancel_appointment_by_clinic
+from terminarz.catalog.models import Service
 from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
-from terminarz.providers.models import Location, Membership, Provider, Unit
-from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock
+from terminarz.patients.services import add_card
+from terminarz.providers.models import Location, Membership, OpeningHours, Provider, Room, Unit
+from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock, Slot
 from terminarz.scheduling.services import extend_horizon
 from terminarz.staff.models import Practitioner
 from terminarz.staff.pwz import make_pwz
@@ -67,7 +72,7 @@ PROVIDERS: list[dict[str, Any]] = [
                         T(19),
                         30,
                         PRIV,
-                        {"requirement_text": EKG_REQUIREMENT},
+                        {"requirement_text": EKG_REQUIREMENT, "televisit": "possible"},
                     ),
                 ],
             ),
@@ -193,14 +198,48 @@ DEMO_PATIENTS = [
     ("Jan", "Kowalski", "jan.kowalski@example.com", "600100200", "44051401359", "Proszę o wydruk wyników."),
     ("Maria", "Lis", "maria.lis@example.com", "", "", ""),
     ("Zofia", "Kurek", "zofia.kurek@example.com", "601 222 333", "", "Kontrola po zabiegu."),
+    ("Krzysztof", "Wójcik", "k.wojcik@example.com", "602 333 444", "", ""),
+    ("Barbara", "Kamińska", "b.kaminska@example.com", "", "", "Bóle w klatce piersiowej po wysiłku."),
+    ("Tomasz", "Lewandowski", "t.lewandowski@example.com", "603 444 555", "", ""),
+    ("Ewa", "Zielińska", "ewa.zielinska@example.com", "", "", "Proszę o skierowanie na badania."),
+    ("Marek", "Szymański", "m.szymanski@example.com", "604 555 666", "", ""),
+    ("Agata", "Woźniak", "agata.wozniak@example.com", "", "", "Wizyta kontrolna po 3 miesiącach."),
+    ("Jerzy", "Kozłowski", "j.kozlowski@example.com", "605 666 777", "", ""),
+    ("Halina", "Jankowska", "h.jankowska@example.com", "", "", ""),
+    ("Adam", "Mazurek", "adam.mazurek@example.com", "606 777 888", "", "Pierwsza wizyta."),
 ]
+
+# code, name, gross price, VAT, self service
+DEMO_SERVICES = [
+    ("KONS-KARD", "Konsultacja kardiologiczna", "220.00", "zw", True),
+    ("KONS-DERM", "Konsultacja dermatologiczna", "200.00", "zw", True),
+    ("EKG", "EKG spoczynkowe", "60.00", "zw", True),
+    ("ECHO", "Echo serca", "280.00", "zw", True),
+    ("HOLTER", "Holter EKG 24 h", "250.00", "zw", False),
+    ("DERMATO", "Dermatoskopia (1 zmiana)", "90.00", "zw", True),
+    ("ZASW", "Zaświadczenie lekarskie", "80.00", "23", False),
+    ("TELE", "Teleporada", "150.00", "zw", True),
+]
+
+# Names for scaled-up demo data (seed_demo --scale N).
+SCALE_FIRST = ["Katarzyna", "Michał", "Magdalena", "Łukasz", "Joanna", "Grzegorz", "Monika", "Rafał", "Aleksandra"]
+SCALE_LAST = ["Pawlak", "Michalski", "Król", "Wieczorek", "Jabłońska", "Wróbel", "Nowicka", "Majewski", "Olszewska"]
 
 
 class Command(BaseCommand):
     help = "Load demo data (idempotent) and generate slots for the next 90 days."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=1,
+            help="Multiply the practitioners (and their schedules) of every unit, e.g. 10 for the calendar benchmark.",
+        )
+
     def handle(self, *args, **options):
         today = clock.local_today()
+        scale = max(1, options["scale"])
         with transaction.atomic():
             specs = ensure_specializations()
             seq = 0
@@ -223,7 +262,16 @@ class Command(BaseCommand):
                         code=code,
                         defaults={"department_code": dep, "name": name, "location": locations[loc]},
                     )
-                for title, first, last, kind, spec_codes, unit_code, blocks in p["practitioners"]:
+                practitioners = [
+                    (title, first, last, kind, spec_codes, unit_code, blocks)
+                    for title, first, last, kind, spec_codes, unit_code, blocks in p["practitioners"]
+                ]
+                for k in range(1, scale):
+                    for i, (title, _f, _l, kind, spec_codes, unit_code, blocks) in enumerate(p["practitioners"]):
+                        n = k * len(p["practitioners"]) + i
+                        first, last = SCALE_FIRST[n % len(SCALE_FIRST)], SCALE_LAST[(n // 3) % len(SCALE_LAST)]
+                        practitioners.append((title, first, f"{last} ({k + 1})", kind, spec_codes, unit_code, blocks))
+                for title, first, last, kind, spec_codes, unit_code, blocks in practitioners:
                     seq += 1
                     practitioner, created = Practitioner.objects.get_or_create(
                         provider=provider,
@@ -259,9 +307,11 @@ class Command(BaseCommand):
                             )
                             for wd, start, end, minutes, fin, opts in blocks
                         )
+                self._org_details(provider, units, locations)
             self._users()
+            self._services()
         slots_created = extend_horizon(today=today)
-        self._demo_bookings()
+        self._demo_bookings(today, busy=scale > 1)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready; {slots_created} new slots generated."))
 
     def _users(self):
@@ -278,14 +328,48 @@ class Command(BaseCommand):
             if role == "practitioner":
                 Practitioner.objects.filter(provider=demo, last_name="Nowak", user__isnull=True).update(user=user)
 
-    def _demo_bookings(self):
+    def _org_details(self, provider, units, locations):
+        """Opening hours (Mon–Fri 8–18) and one room per unit, so the structure screens have content."""
+        for unit in units.values():
+            if not OpeningHours.objects.filter(unit=unit).exists():
+                OpeningHours.objects.bulk_create(
+                    OpeningHours(unit=unit, weekday=wd, opens=T(8), closes=T(18)) for wd in range(5)
+                )
+        for number, location in locations.items():
+            for k in (1, 2, 3):
+                Room.objects.get_or_create(provider=provider, location=location, name=f"Gabinet {number}.{k:02d}")
+
+    def _services(self):
+        demo = Provider.objects.get(slug="przychodnia-demo")
+        for code, name, price, vat, self_service in DEMO_SERVICES:
+            Service.objects.get_or_create(
+                provider=demo,
+                code=code,
+                defaults={"name": name, "price": Decimal(price), "vat_rate": vat, "self_service": self_service},
+            )
+
+    def _demo_bookings(self, today: dt.date, *, busy: bool):
+        """Visits today and in the coming days (portal and desk), one with services and a note,
+        a card on a record, a cancelled visit. With --scale: every third free slot of the next two weeks booked."""
         demo = Provider.objects.get(slug="przychodnia-demo")
         if Appointment.objects.filter(provider=demo).exists():
             return
-        from terminarz.scheduling.search import SlotQuery, search_slots
-
-        slots, _ = search_slots(SlotQuery(provider=demo.pk), limit=len(DEMO_PATIENTS) * 4)
-        for (first, last, email, phone, pesel, note), slot in zip(DEMO_PATIENTS, slots[::4], strict=False):
+        registrar = get_user_model().objects.get(username="rejestracja")
+        start = dt.datetime.combine(today, T(0), tzinfo=ZoneInfo("Europe/Warsaw"))
+        free = Slot.objects.filter(provider=demo, state="free", portal=True, start__gt=clock.now())
+        free = free.filter(start__gte=start).order_by("start")
+        picked = []
+        seen: set[tuple[int, dt.date]] = set()
+        for slot in free[:2000]:
+            key = (slot.practitioner_id, slot.day)
+            if key in seen:
+                continue
+            seen.add(key)
+            picked.append(slot)
+            if len(picked) == len(DEMO_PATIENTS):
+                break
+        booked = []
+        for i, ((first, last, email, phone, pesel, note), slot) in enumerate(zip(DEMO_PATIENTS, picked, strict=False)):
             data = {
                 "first_name": first,
                 "last_name": last,
@@ -295,7 +379,41 @@ class Command(BaseCommand):
                 "note": note,
                 "accept_requirements": "on",
             }
+            source = Source.PORTAL if i % 2 else Source.DESK
             try:
-                book_appointment(slot.pk, data, source=Source.DESK)
+                booked.append(book_appointment(slot.pk, data, source=source))
             except BookingError:
                 continue
+        if booked:
+            first_visit = booked[0]
+            payer, share = visits.default_payer(first_visit)
+            for code in ("KONS-KARD", "EKG"):
+                service = Service.objects.get(provider=demo, code=code)
+                visits.add_service(first_visit, service, quantity=1, payer=payer, patient_share=share, actor=registrar)
+            visits.add_note(first_visit, "Pacjent prosi o wcześniejszy kontakt telefoniczny.", actor=registrar)
+            add_card(first_visit.patient, "PL1234567890ABCDEF", actor=registrar)
+        if len(booked) > 3:
+            cancel_appointment_by_clinic(
+                booked[-1], actor=registrar, reason="Nieobecność lekarza – prosimy o nowy termin."
+            )
+        if busy:
+            week = Slot.objects.filter(
+                provider=demo, state="free", start__gt=clock.now(), day__lt=today + dt.timedelta(days=15)
+            ).order_by("start")
+            for n, slot in enumerate(week.iterator()):
+                if n % 3:
+                    continue
+                patient = DEMO_PATIENTS[n % len(DEMO_PATIENTS)]
+                data = {
+                    "first_name": patient[0],
+                    "last_name": patient[1],
+                    "email": patient[2],
+                    "phone": patient[3],
+                    "pesel": "",
+                    "note": "",
+                    "accept_requirements": "on",
+                }
+                try:
+                    book_appointment(slot.pk, data, source=Source.DESK)
+                except BookingError:
+                    continue
