@@ -139,3 +139,53 @@ def test_department_code_dictionary_is_shipped_whole():
     assert DEPARTMENT_CODES["1100"] == "Poradnia kardiologiczna"
     assert DEPARTMENT_CODES["4000"] == "Oddział chorób wewnętrznych"
     assert all(len(code) == 4 and code.isdigit() for code in DEPARTMENT_CODES)
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_practitioner_photo_and_procedures_reach_the_portal_card(client, org, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from terminarz.catalog.models import Service
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    echo = Service.objects.create(provider=org["provider"], code="ECHO", name="Echo serca", price=1, self_service=True)
+    internal = Service.objects.create(provider=org["provider"], code="INT", name="Wewnętrzna", price=1)
+    photo = SimpleUploadedFile("ewa.png", _png(), content_type="image/png")
+    data = practitioner_data(org, procedures=[echo.pk, internal.pk], photo=photo)
+    assert client.post(reverse("clinic:practitioner-create"), data).status_code == 302
+    ewa = Practitioner.objects.get(last_name="Nowa")
+    assert set(ewa.procedures.all()) == {echo, internal}
+    card = client.get(reverse("portal:practitioner", args=[ewa.pk])).content.decode()
+    assert "Usługi: Echo serca" in card and "Wewnętrzna" not in card
+    image = client.get(reverse("portal:practitioner-photo", args=[ewa.pk]))
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert b"".join(image.streaming_content).startswith(b"\x89PNG")
+    Practitioner.objects.filter(pk=ewa.pk).update(is_visible_online=False)
+    assert client.get(reverse("portal:practitioner-photo", args=[ewa.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("cv.pdf", b"%PDF-1.4", "Prześlij poprawny plik graficzny"),
+        ("fake.jpg", b"not an image at all", "Prześlij poprawny plik graficzny"),
+        ("photo.gif", None, "„gif”"),
+    ],
+)
+def test_practitioner_photo_must_be_an_image(client, org, settings, tmp_path, name, content, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    data = practitioner_data(org, photo=SimpleUploadedFile(name, content or _png()))
+    response = client.post(reverse("clinic:practitioner-create"), data)
+    assert response.status_code == 422 and message in response.content.decode()
+    assert not Practitioner.objects.filter(last_name="Nowa").exists()

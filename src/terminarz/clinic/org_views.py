@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.catalog.dictionaries import DEPARTMENT_CODES
+from terminarz.catalog.models import Service
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import Location, Unit
 from terminarz.providers.services import OrgError, save_unit, set_location_visibility, set_opening_hours
@@ -67,6 +68,8 @@ class PractitionerForm(forms.ModelForm):
             "description",
             "callcenter_description",
             "languages",
+            "procedures",
+            "photo",
             "units",
             "is_visible_online",
             "online_booking_for",
@@ -74,6 +77,8 @@ class PractitionerForm(forms.ModelForm):
         widgets = {
             "specializations": forms.CheckboxSelectMultiple,
             "units": forms.CheckboxSelectMultiple,
+            "procedures": forms.CheckboxSelectMultiple,
+            "photo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
             "description": forms.Textarea(attrs={"rows": 3}),
             "callcenter_description": forms.Textarea(attrs={"rows": 2}),
         }
@@ -85,6 +90,9 @@ class PractitionerForm(forms.ModelForm):
         units = self.fields["units"]
         assert isinstance(units, forms.ModelMultipleChoiceField)
         units.queryset = Unit.objects.filter(provider=provider)
+        procedures = self.fields["procedures"]
+        assert isinstance(procedures, forms.ModelMultipleChoiceField)
+        procedures.queryset = Service.objects.filter(provider=provider, is_active=True).order_by("name")
         self.fields["specializations"].error_messages["required"] = _("Wybierz co najmniej jedną specjalizację.")
 
     def clean(self):
@@ -192,7 +200,9 @@ def practitioner_edit(request, practitioner_id: int | None = None):
         if practitioner_id is not None
         else Practitioner()
     )
-    form = PractitionerForm(request.POST or None, instance=practitioner, provider=request.provider)
+    form = PractitionerForm(
+        request.POST or None, request.FILES or None, instance=practitioner, provider=request.provider
+    )
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             saved = form.save()

@@ -6,6 +6,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.search, name="search"),
     path("lekarz/<int:pk>/", views.practitioner_card, name="practitioner"),
+    path("lekarz/<int:pk>/zdjecie/", views.practitioner_photo, name="practitioner-photo"),
     path("placowka/<int:pk>/", views.provider_card, name="provider"),
     path("rezerwacja/<int:slot_id>/", views.book, name="book"),
     path("wizyta/<int:appointment_id>/", views.confirmation, name="confirmation"),

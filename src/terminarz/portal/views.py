@@ -1,10 +1,11 @@
 """Public portal (D1, D2, D3, D7 basic). Thin views: validate, call a service, render."""
 
+import mimetypes
 import datetime as dt
 from collections import OrderedDict
 
 from django.conf import settings
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -68,6 +69,22 @@ def _group_by_day(slots):
     for slot in slots:
         days.setdefault(slot.day, []).append(slot)
     return days
+
+
+def practitioner_photo(request, pk: int):
+    """The practitioner's photo (uploaded in the back-office), for visible practitioners only."""
+    practitioner = get_object_or_404(Practitioner, pk=pk, is_visible_online=True, provider__is_active=True)
+    if not practitioner.photo:
+        raise Http404
+    try:
+        handle = practitioner.photo.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    content_type = mimetypes.guess_type(practitioner.photo.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def practitioner_card(request, pk: int):

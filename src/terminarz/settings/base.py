@@ -172,6 +172,10 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Terminarz <no-reply@terminarz.local>")
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 
+# Uploaded files (practitioner photos), served by the portal view, not by the web server.
+MEDIA_ROOT = str(VAR_DIR / "media")
+MEDIA_URL = "/media/"
+
 # Staff second sign-in factor (L1): authenticator app codes and e-mail codes (django-otp).
 OTP_TOTP_ISSUER = "Terminarz"
 OTP_EMAIL_TOKEN_VALIDITY = 600

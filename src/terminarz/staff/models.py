@@ -1,8 +1,20 @@
 from django.conf import settings
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from terminarz.catalog.models import Specialization
+from terminarz.catalog.models import Service, Specialization
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+
+
+def validate_photo_size(photo) -> None:
+    from django.core.exceptions import ValidationError
+
+    if photo.size > PHOTO_MAX_BYTES:
+        raise ValidationError(_("Zdjęcie może mieć najwyżej 2 MB."))
+
+
 from terminarz.providers.models import Provider, Room, Unit
 
 
@@ -29,6 +41,20 @@ class Practitioner(models.Model):
     description = models.TextField(_("opis dla pacjentów"), blank=True)
     callcenter_description = models.TextField(_("dodatkowy opis tylko dla CallCenter"), blank=True)
     languages = models.CharField(_("języki"), max_length=200, blank=True, help_text=_("np. polski, angielski"))
+    procedures = models.ManyToManyField(
+        Service,
+        blank=True,
+        related_name="practitioners",
+        verbose_name=_("wykonywane procedury"),
+        help_text=_("Usługi ze słownika usług, które wykonuje ta osoba."),
+    )
+    photo = models.ImageField(
+        _("zdjęcie"),
+        upload_to="practitioners/",
+        blank=True,
+        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp"]), validate_photo_size],
+        help_text=_("JPG, PNG lub WebP, najwyżej 2 MB; widoczne na karcie lekarza w portalu."),
+    )
     is_visible_online = models.BooleanField(_("publikowany online"), default=True)
     online_booking_for = models.CharField(
         _("rezerwacja online tylko dla"),
@@ -48,6 +74,11 @@ class Practitioner(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def public_procedures(self) -> list[Service]:
+        """Procedures patients may see (active, available in self-service channels)."""
+        return [s for s in self.procedures.all() if s.is_active and s.self_service]
 
     @property
     def full_name(self) -> str:
