@@ -1,7 +1,7 @@
 """Public portal (D1, D2, D3, D7 basic). Thin views: validate, call a service, render."""
 
-import mimetypes
 import datetime as dt
+import mimetypes
 from collections import OrderedDict
 
 from django.conf import settings

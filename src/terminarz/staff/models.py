@@ -1,21 +1,18 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.catalog.models import Service, Specialization
+from terminarz.providers.models import Provider, Room, Unit
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 
 def validate_photo_size(photo) -> None:
-    from django.core.exceptions import ValidationError
-
     if photo.size > PHOTO_MAX_BYTES:
         raise ValidationError(_("Zdjęcie może mieć najwyżej 2 MB."))
-
-
-from terminarz.providers.models import Provider, Room, Unit
 
 
 class Practitioner(models.Model):
