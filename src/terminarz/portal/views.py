@@ -80,7 +80,7 @@ def practitioner_photo(request, pk: int):
         handle = practitioner.photo.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    content_type = mimetypes.guess_type(practitioner.photo.name)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(practitioner.photo.name or "")[0] or "application/octet-stream"
     response = FileResponse(handle, content_type=content_type)
     response["Cache-Control"] = "public, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
