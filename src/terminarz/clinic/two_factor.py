@@ -72,6 +72,7 @@ def second_factor_gate(request, membership: Membership):
         request.session[NEXT_KEY] = request.get_full_path()
         return redirect("clinic:2fa-verify")
     if membership.provider.require_staff_2fa:
+        request.session[NEXT_KEY] = request.get_full_path()
         messages.warning(
             request,
             f"{membership.provider.name} wymaga logowania dwuskładnikowego. Włącz drugi składnik, aby kontynuować.",
