@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from terminarz.notifications.registry import register_context
+from terminarz.notifications.registry import register_attachments, register_context
 
 from .models import Appointment
 
@@ -33,3 +33,12 @@ def cancelled_by_clinic_context(stored: dict) -> dict:
 def moved_context(stored: dict) -> dict:
     appointment = _appointment(stored)
     return {"appointment": appointment, "old_start": dt.datetime.fromisoformat(stored["old_start"])}
+
+
+@register_attachments("booking_confirmation")
+@register_attachments("booking_moved")
+def calendar_attachment(stored: dict) -> list[tuple[str, bytes, str]]:
+    from .ics import appointment_ics
+
+    appointment = _appointment(stored)
+    return [(f"wizyta-{appointment.reference}.ics", appointment_ics(appointment), "text/calendar")]

@@ -20,3 +20,22 @@ def build_context(kind: str, stored: dict) -> dict:
     except KeyError:
         raise LookupError(f"no context builder registered for message kind {kind!r}") from None
     return builder(stored)
+
+
+Attachment = tuple[str, bytes, str]  # file name, content, MIME type
+AttachmentBuilder = Callable[[dict], list[Attachment]]
+_ATTACHMENTS: dict[str, AttachmentBuilder] = {}
+
+
+def register_attachments(kind: str) -> Callable[[AttachmentBuilder], AttachmentBuilder]:
+    def decorator(builder: AttachmentBuilder) -> AttachmentBuilder:
+        _ATTACHMENTS[kind] = builder
+        return builder
+
+    return decorator
+
+
+def build_attachments(kind: str, stored: dict) -> list[Attachment]:
+    """Files to attach, rendered at delivery like the body (none for most kinds)."""
+    builder = _ATTACHMENTS.get(kind)
+    return builder(stored) if builder else []

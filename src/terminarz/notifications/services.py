@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from terminarz.core import clock
 
 from .models import Message, MessageStatus
-from .registry import build_context
+from .registry import build_attachments, build_context
 
 log = logging.getLogger(__name__)
 STUCK_AFTER = dt.timedelta(minutes=10)
@@ -87,6 +87,8 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
         )
         if message.html_body:
             email.attach_alternative(message.html_body, "text/html")
+        for filename, content, mimetype in build_attachments(message.kind, message.context):
+            email.attach(filename, content, mimetype)
         email.send()
     except Exception as exc:  # any transport error: retry later
         failed = attempts >= settings.MESSAGE_MAX_ATTEMPTS

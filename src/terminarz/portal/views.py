@@ -5,7 +5,7 @@ import mimetypes
 from collections import OrderedDict
 
 from django.conf import settings
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -13,6 +13,7 @@ from django_ratelimit.decorators import ratelimit
 
 from terminarz.booking import services as booking
 from terminarz.booking.errors import AppointmentNotFound, InvalidBooking, SlotTaken
+from terminarz.booking.ics import appointment_ics
 from terminarz.booking.validation import PatientDataForm
 from terminarz.catalog.models import Specialization
 from terminarz.core import clock
@@ -185,6 +186,17 @@ def confirmation(request, appointment_id: int):
     except AppointmentNotFound:
         raise Http404 from None
     return render(request, "portal/confirmation.html", {"appointment": appointment})
+
+
+def calendar_file(request, appointment_id: int):
+    """K3: the visit as an .ics file, behind the same secret token as the cancel link."""
+    try:
+        appointment = booking.get_appointment_by_token(appointment_id, request.GET.get("t", ""))
+    except AppointmentNotFound:
+        raise Http404 from None
+    response = HttpResponse(appointment_ics(appointment), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="wizyta-{appointment.reference}.ics"'
+    return response
 
 
 @require_http_methods(["GET", "POST"])
