@@ -134,3 +134,42 @@ def test_parallel_bookings_of_overlapping_slots_of_two_schedules_one_wins():
     )
     assert results.count("ok") == 1, results
     assert results.count("taken") == 19, results
+
+
+@pytest.mark.postgres
+def test_one_visit_per_specialization_holds_under_parallel_requests():
+    """D5 by racing: eight requests of one person (same PESEL) for slots of four practitioners
+    of the same specialization – exactly one is booked, the rest are refused by the rule."""
+    from terminarz.booking.errors import BookingRefused
+    from terminarz.providers.models import settings_for
+    from tests.factories import VALID_PESEL
+
+    require_postgres(connection)
+    from terminarz.scheduling.services import generate_slots
+    from tests.factories import make_practitioner, make_schedule
+
+    today = clock.local_today()
+    provider, unit, _, schedule = clinic(today=today, days=3)
+    rules = settings_for(provider.pk)
+    rules.one_visit_per_specialization = True
+    rules.pesel_required = True
+    rules.save()
+    slots = tomorrow_slots(schedule)[:2]
+    for _ in range(3):  # other cardiologists: bookings of different practitioners run in parallel
+        other = make_practitioner(provider, unit, spec="kardiologia")
+        other_schedule = make_schedule(other, unit, valid_from=today, blocks=every_day(dt.time(8), dt.time(12)))
+        generate_slots(other_schedule, start_day=today, end_day=today + dt.timedelta(days=2))
+        slots += tomorrow_slots(other_schedule)[:2]
+
+    def attempt(slot):
+        try:
+            book_appointment(slot.pk, {**PATIENT, "pesel": VALID_PESEL})
+            return "ok"
+        except BookingRefused:
+            return "refused"
+
+    results = run_parallel(8, slots, attempt)
+    assert results.count("ok") == 1, results
+    assert results.count("refused") == 7, results
+    assert Appointment.objects.filter(status="confirmed").count() == 1
+    assert Slot.objects.filter(pk__in=[s.pk for s in slots], state=SlotState.BOOKED).count() == 1

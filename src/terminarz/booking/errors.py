@@ -37,3 +37,9 @@ class AppointmentNotFound(BookingError):
 class TransitionNotAllowed(BookingError):
     code = "not_allowed"
     status = 409
+
+
+class BookingRefused(InvalidBooking):
+    """A provider rule forbids this booking (D4, D5, D6, registration off): not a field error."""
+
+    code = "refused"

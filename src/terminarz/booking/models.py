@@ -53,6 +53,8 @@ class Appointment(models.Model):
     pesel = EncryptedTextField("PESEL", blank=True)
     note = models.TextField(_("informacja dla lekarza"), blank=True)
     accepted_requirements = models.BooleanField(default=False)
+    # D6: booked online as a first-time NFZ visit (the patient goes to the stable waiting queue).
+    nfz_first_time = models.BooleanField(_("pierwszorazowa NFZ"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -42,3 +42,17 @@ def calendar_attachment(stored: dict) -> list[tuple[str, bytes, str]]:
 
     appointment = _appointment(stored)
     return [(f"wizyta-{appointment.reference}.ics", appointment_ics(appointment), "text/calendar")]
+
+
+@register_context("booking_hold")
+def hold_context(stored: dict) -> dict:
+    appointment = _appointment(stored)
+    minutes = 0
+    if appointment.hold_until:
+        minutes = max(0, round((appointment.hold_until - appointment.created_at).total_seconds() / 60))
+    return {"appointment": appointment, "minutes": minutes}
+
+
+@register_context("booking_clinic_notice")
+def clinic_notice_context(stored: dict) -> dict:
+    return {"appointment": _appointment(stored)}

@@ -11,11 +11,14 @@ from terminarz.core.audit import record_audit
 from terminarz.notifications.services import queue_email
 from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
+from terminarz.providers.models import RegistrationSettings, settings_for
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import open_slots
+from terminarz.waiting.models import QueueEntry
 
 from . import capacity, transitions
-from .errors import AppointmentNotFound, InvalidBooking, SlotTaken
+from . import rules as rules_lib
+from .errors import AppointmentNotFound, BookingRefused, InvalidBooking, SlotTaken
 from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Source
 from .validation import NOTE_MAX, PatientDataForm
 
@@ -71,17 +74,45 @@ def book_appointment(
     slot = bookable_slot(slot_id, now=now, portal=portal)
     if portal and not slot_is_offered_online(slot, now=now):
         raise InvalidBooking(errors={"slot": [_("Ten termin nie jest dostępny w rejestracji online.")]})
+    rules = settings_for(slot.provider_id) if portal else None
+    if rules is not None:
+        check_registration_open(rules, slot, source=source)
     requirement = slot.block.requirement_text if slot.block else ""
-    form = PatientDataForm(data, requirement_text=requirement)
+    form = PatientDataForm(
+        data,
+        requirement_text=requirement,
+        phone_required=bool(rules and rules.phone_required),
+        pesel_required=bool(rules and rules.pesel_required),
+    )
     if not form.is_valid():
         raise InvalidBooking(errors={k: [str(m) for m in v] for k, v in form.errors.items()})
     cleaned = form.cleaned_data
+    hold_until = None
+    if rules is not None and rules.multi_step and source == Source.PORTAL:
+        hold_until = now + dt.timedelta(minutes=rules.hold_minutes)
     try:
         with transaction.atomic():
-            appointment = _book_in_transaction(slot, cleaned, source=source, actor=actor, now=now)
+            appointment = _book_in_transaction(
+                slot, cleaned, source=source, actor=actor, now=now, rules=rules, hold_until=hold_until
+            )
     except (SlotTaken, IntegrityError):
         raise SlotTaken(alternatives=alternatives_for(slot, now=now, portal=portal)) from None
     return appointment
+
+
+def check_registration_open(rules: RegistrationSettings, slot: Slot, *, source: str) -> None:
+    """Registration off, or only with an account (D4; patient accounts are not available yet)."""
+    phone = slot.provider.phone
+    contact = _(" Zadzwoń do placówki: %(phone)s.") % {"phone": phone} if phone else ""
+    if not rules.online_registration:
+        raise BookingRefused(_("Ta placówka nie prowadzi teraz rejestracji online.") + contact)
+    if source == Source.PORTAL and not rules.without_account:
+        raise BookingRefused(
+            _("Ta placówka przyjmuje rezerwacje online tylko od pacjentów z kontem.")
+            + " "
+            + _("Konta pacjentów nie są jeszcze dostępne.")
+            + contact
+        )
 
 
 def slot_is_offered_online(slot: Slot, *, now: dt.datetime) -> bool:
@@ -128,9 +159,17 @@ def book_for_patient(
 
 
 def _book_in_transaction(
-    slot: Slot, cleaned: dict, *, source, actor, now, patient: Patient | None = None
+    slot: Slot,
+    cleaned: dict,
+    *,
+    source,
+    actor,
+    now,
+    patient: Patient | None = None,
+    rules: RegistrationSettings | None = None,
+    hold_until: dt.datetime | None = None,
 ) -> Appointment:
-    if not capacity.take_slot(slot.pk, now=now):
+    if not capacity.take_slot(slot.pk, now=now, hold_until=hold_until):
         raise SlotTaken()
     if slot.state == SlotState.HELD:  # we took over a hold that ran out
         _expire_stale_holds(slot, now=now)
@@ -143,6 +182,14 @@ def _book_in_transaction(
     )
     if overlapping.exists():
         raise SlotTaken()
+    first_nfz = False
+    if rules is not None:
+        rules_lib.lock_patient(slot.provider_id, cleaned["pesel"], cleaned["email"])
+        known = rules_lib.known_patient(slot.provider_id, cleaned["pesel"])
+        if rules.one_visit_per_specialization:
+            rules_lib.check_one_visit_per_specialization(slot, known, now=now)
+        first_nfz = rules_lib.is_first_nfz_visit(slot, known, now=now)
+        rules_lib.check_nfz_first_visit(rules, first_nfz)
     patient = patient or match_or_create_patient(
         slot.provider,
         first_name=cleaned["first_name"],
@@ -159,7 +206,9 @@ def _book_in_transaction(
         patient=patient,
         start=slot.start,
         end=slot.end,
-        status=AppointmentStatus.CONFIRMED,
+        status=AppointmentStatus.HELD if hold_until else AppointmentStatus.CONFIRMED,
+        hold_until=hold_until,
+        nfz_first_time=first_nfz,
         source=source,
         reference=new_reference(),
         cancel_token=secrets.token_urlsafe(32),
@@ -173,16 +222,88 @@ def _book_in_transaction(
         booked_by=actor,
     )
     transitions.record_created(appointment, now=now, actor=actor, actor_label=_actor_label(source, actor))
-    if appointment.email:
+    if hold_until:
         queue_email(
             provider=slot.provider,
+            kind="booking_hold",
+            recipient=appointment.email,
+            template="booking/email/hold",
+            context={"appointment": appointment.pk},
+            idempotency_key=f"booking_hold:{appointment.pk}",
+        )
+    else:
+        _after_confirmed(appointment, rules)
+    return appointment
+
+
+def _after_confirmed(appointment: Appointment, rules: RegistrationSettings | None) -> None:
+    """What follows a confirmed booking: the patient's confirmation e-mail, the stable-queue
+    entry of a first-time NFZ visit (D6), the clinic's notice of an online booking."""
+    if appointment.email:
+        queue_email(
+            provider=appointment.provider,
             kind="booking_confirmation",
             recipient=appointment.email,
             template="booking/email/confirmation",
             context={"appointment": appointment.pk},
             idempotency_key=f"booking_confirmation:{appointment.pk}",
         )
-    return appointment
+    if appointment.nfz_first_time:
+        QueueEntry.objects.create(
+            provider_id=appointment.provider_id,
+            unit_id=appointment.unit_id,
+            patient_id=appointment.patient_id,
+            category=QueueEntry.Category.STABLE,
+            status=QueueEntry.Status.SCHEDULED,
+            appointment=appointment,
+            source="online",
+        )
+    if rules is not None and rules.return_email and appointment.source == Source.PORTAL:
+        queue_email(
+            provider=appointment.provider,
+            kind="booking_clinic_notice",
+            recipient=rules.return_email,
+            template="booking/email/clinic_notice",
+            context={"appointment": appointment.pk},
+            idempotency_key=f"booking_clinic_notice:{appointment.pk}",
+        )
+
+
+def confirm_held_booking(appointment_id, token: str, *, now: dt.datetime | None = None) -> Appointment:
+    """D3 multi-step: the patient clicks the e-mail link in time and the booking is confirmed.
+    A hold past its time is expired on the spot and the slot freed."""
+    now = now or clock.now()
+    appointment = get_appointment_by_token(appointment_id, token)
+    if appointment.status == AppointmentStatus.CONFIRMED:
+        return appointment
+    if appointment.status != AppointmentStatus.HELD:
+        raise InvalidBooking(
+            _("Ta rezerwacja nie jest już aktywna. Wybierz nowy termin."),
+            errors={"token": [_("Ta rezerwacja nie jest już aktywna. Wybierz nowy termin.")]},
+        )
+    with transaction.atomic():
+        capacity.lock_slot(appointment.slot_id)
+        held = Appointment.objects.select_for_update().select_related("provider").get(pk=appointment.pk)
+        if held.status == AppointmentStatus.CONFIRMED:
+            return held
+        if held.status != AppointmentStatus.HELD or (held.hold_until and held.hold_until < now):
+            if held.status == AppointmentStatus.HELD:
+                transitions.transition(
+                    held, AppointmentStatus.EXPIRED, now=now, actor_label="system", reason="hold expired"
+                )
+                capacity.release_slot(held.slot_id, held_only=True)
+            expired = True
+        else:
+            expired = False
+            transitions.transition(held, AppointmentStatus.CONFIRMED, now=now, actor_label="patient", hold_until=None)
+            capacity.confirm_slot(held.slot_id)
+            _after_confirmed(held, settings_for(held.provider_id))
+    if expired:
+        raise InvalidBooking(
+            _("Czas na potwierdzenie rezerwacji minął i termin został zwolniony. Wybierz nowy termin."),
+            errors={"token": [_("Czas na potwierdzenie rezerwacji minął.")]},
+        )
+    return held
 
 
 def _expire_stale_holds(slot: Slot, *, now: dt.datetime) -> None:
@@ -235,6 +356,17 @@ def cancel_appointment_by_patient(
             _("Nie można odwołać wizyty, której termin już minął."),
             errors={"token": [_("Nie można odwołać wizyty, której termin już minął.")]},
         )
+    rules = settings_for(appointment.provider_id)
+    if rules.cancel_cutoff_hours and appointment.start - dt.timedelta(hours=rules.cancel_cutoff_hours) < now:
+        phone = appointment.provider.phone
+        message = _("Wizytę można odwołać online najpóźniej %(h)d godz. przed jej rozpoczęciem.") % {
+            "h": rules.cancel_cutoff_hours
+        }
+        if phone:
+            message += " " + _("Aby ją odwołać, zadzwoń do placówki: %(phone)s.") % {"phone": phone}
+        raise BookingRefused(message, errors={"token": [message]})
+    if rules.cancel_reason_required and not reason.strip():
+        raise InvalidBooking(errors={"reason": [_("Podaj powód odwołania wizyty.")]})
     return _cancel(appointment, now=now, actor=None, actor_label="patient", reason=reason, kind="booking_cancelled")
 
 

@@ -22,9 +22,17 @@ class PatientDataForm(forms.Form):
     )
     accept_requirements = forms.BooleanField(label=_("Zgadzam się na powyższe warunki wizyt"), required=False)
 
-    def __init__(self, *args, requirement_text: str = "", **kwargs):
+    def __init__(
+        self, *args, requirement_text: str = "", phone_required: bool = False, pesel_required: bool = False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.requirement_text = requirement_text
+        if phone_required:
+            self.fields["phone"].required = True
+            self.fields["phone"].error_messages["required"] = _("Podaj numer telefonu – placówka go wymaga.")
+        if pesel_required:
+            self.fields["pesel"].required = True
+            self.fields["pesel"].error_messages["required"] = _("Podaj numer PESEL – placówka go wymaga.")
         if not requirement_text:
             del self.fields["accept_requirements"]
         else:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("rezerwacja/<int:slot_id>/", views.book, name="book"),
     path("wizyta/<int:appointment_id>/", views.confirmation, name="confirmation"),
     path("wizyta/<int:appointment_id>/odwolaj/", views.cancel, name="cancel"),
+    path("wizyta/<int:appointment_id>/potwierdz/", views.confirm_booking, name="confirm-booking"),
     path("wizyta/<int:appointment_id>/kalendarz.ics", views.calendar_file, name="calendar-file"),
 ]

@@ -12,12 +12,12 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from terminarz.booking import services as booking
-from terminarz.booking.errors import AppointmentNotFound, InvalidBooking, SlotTaken
+from terminarz.booking.errors import AppointmentNotFound, BookingRefused, InvalidBooking, SlotTaken
 from terminarz.booking.ics import appointment_ics
 from terminarz.booking.validation import PatientDataForm
 from terminarz.catalog.models import Specialization
 from terminarz.core import clock
-from terminarz.providers.models import Location, Provider
+from terminarz.providers.models import Location, Provider, Unit, settings_for
 from terminarz.scheduling.forms import SlotSearchForm
 from terminarz.scheduling.models import Slot
 from terminarz.scheduling.search import SlotQuery, open_slots, search_slots
@@ -130,11 +130,20 @@ def practitioner_card(request, pk: int):
 def provider_card(request, pk: int):
     provider = get_object_or_404(Provider, pk=pk, is_active=True)
     locations = provider.locations.filter(is_visible=True).prefetch_related("units__opening_hours")
-    practitioners = provider.practitioners.filter(is_visible_online=True).prefetch_related("specializations")
+    practitioners = list(
+        provider.practitioners.filter(is_visible_online=True).prefetch_related("specializations", "units")
+    )
+    by_unit: list[tuple[object, list[Practitioner]]] = []
+    if settings_for(provider.pk).group_by_units:
+        units = Unit.objects.filter(provider=provider, is_visible=True, location__is_visible=True).order_by("name")
+        for unit in units:
+            members = [p for p in practitioners if unit in p.units.all()]
+            if members:
+                by_unit.append((unit, members))
     return render(
         request,
         "portal/provider.html",
-        {"provider": provider, "locations": locations, "practitioners": practitioners},
+        {"provider": provider, "locations": locations, "practitioners": practitioners, "by_unit": by_unit},
     )
 
 
@@ -150,8 +159,18 @@ def book(request, slot_id: int):
         raise Http404
     if request.method == "GET" and not open_slots(now, portal=False).filter(pk=slot.pk).exists():
         return _slot_taken(request, slot, booking.alternatives_for(slot, now=now, portal=True))
+    rules = settings_for(slot.provider_id)
+    try:
+        booking.check_registration_open(rules, slot, source="portal")
+    except BookingRefused as exc:
+        return render(request, "portal/slot_unavailable.html", {"message": exc.message}, status=403)
     requirement = slot.block.requirement_text if slot.block else ""
-    form = PatientDataForm(request.POST or None, requirement_text=requirement)
+    form = PatientDataForm(
+        request.POST or None,
+        requirement_text=requirement,
+        phone_required=rules.phone_required,
+        pesel_required=rules.pesel_required,
+    )
     if request.method == "POST":
         try:
             appointment = booking.book_appointment(slot.pk, request.POST, source="portal", now=now)
@@ -163,7 +182,7 @@ def book(request, slot_id: int):
                 if field not in form.errors and field in form.fields:
                     for message in messages:
                         form.add_error(field, message)
-            non_field = exc.errors.get("slot")
+            non_field = [exc.message] if isinstance(exc, BookingRefused) else exc.errors.get("slot")
             return render(
                 request,
                 "portal/book.html",
@@ -188,6 +207,33 @@ def confirmation(request, appointment_id: int):
     return render(request, "portal/confirmation.html", {"appointment": appointment})
 
 
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=_rate("RATELIMIT_BOOKING"), method="POST", block=True)
+def confirm_booking(request, appointment_id: int):
+    """D3 multi-step: the link from the e-mail; the patient confirms with one button (a GET
+    changes nothing, so link scanners cannot confirm for them)."""
+    token = request.POST.get("t") or request.GET.get("t", "")
+    try:
+        appointment = booking.get_appointment_by_token(appointment_id, token)
+    except AppointmentNotFound:
+        return render(request, "portal/cancel_not_found.html", status=404)
+    error = None
+    if request.method == "POST":
+        try:
+            appointment = booking.confirm_held_booking(appointment.pk, token)
+        except InvalidBooking as exc:
+            error = exc.message
+        else:
+            confirmation = reverse("portal:confirmation", args=[appointment.pk])
+            return redirect(f"{confirmation}?t={appointment.cancel_token}")
+    return render(
+        request,
+        "portal/confirm_booking.html",
+        {"appointment": appointment, "token": token, "error": error},
+        status=422 if error else 200,
+    )
+
+
 def calendar_file(request, appointment_id: int):
     """K3: the visit as an .ics file, behind the same secret token as the cancel link."""
     try:
@@ -208,15 +254,27 @@ def cancel(request, appointment_id: int):
     except AppointmentNotFound:
         return render(request, "portal/cancel_not_found.html", status=404)
     error = None
+    reason_errors: list[str] = []
     if request.method == "POST":
         try:
             booking.cancel_appointment_by_patient(appointment.pk, token, reason=request.POST.get("reason", ""))
             appointment.refresh_from_db()
             return render(request, "portal/cancelled.html", {"appointment": appointment})
         except InvalidBooking as exc:
-            error = exc.message
+            reason_errors = exc.errors.get("reason", [])
+            error = None if reason_errors else exc.message
+    rules = settings_for(appointment.provider_id)
     return render(
         request,
         "portal/cancel.html",
-        {"appointment": appointment, "token": token, "error": error, "now": clock.now()},
+        {
+            "appointment": appointment,
+            "token": token,
+            "error": error,
+            "reason_errors": reason_errors,
+            "reason": request.POST.get("reason", ""),
+            "reason_required": rules.cancel_reason_required,
+            "now": clock.now(),
+        },
+        status=422 if error or reason_errors else 200,
     )

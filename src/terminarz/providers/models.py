@@ -168,3 +168,103 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RegistrationSettings(models.Model):
+    """A provider's online-registration settings (seed 001, Tabela 4). One row per provider,
+    created with the defaults on first read (`settings_for`)."""
+
+    provider = models.OneToOneField(Provider, on_delete=models.CASCADE, related_name="registration")
+    online_registration = models.BooleanField(
+        _("Rejestracja on-line"),
+        default=True,
+        help_text=_("Włącza lub wyłącza rejestrację wizyt przez pacjentów w portalu i w API."),
+    )
+    without_account = models.BooleanField(
+        _("Rejestracja bez konta pacjenta"),
+        default=True,
+        help_text=_("Pacjent może umówić wizytę bez zakładania konta. Zalecane jest włączenie opcji."),
+    )
+    phone_required = models.BooleanField(
+        _("Numer telefonu wymagany"),
+        default=False,
+        help_text=_("Imię i nazwisko oraz adres e-mail są zawsze wymagane; telefon domyślnie jest opcjonalny."),
+    )
+    pesel_required = models.BooleanField(
+        _("PESEL wymagany"),
+        default=False,
+        help_text=_(
+            "Przy blokadzie wielokrotnej rejestracji do specjalisty zaznacz tę opcję, aby blokada działała "
+            "także dla pacjentów bez konta."
+        ),
+    )
+    multi_step = models.BooleanField(
+        _("Rejestracja wieloetapowa"),
+        default=False,
+        help_text=_(
+            "Tak – pacjent potwierdza rezerwację, klikając link w wiadomości e-mail; do tego czasu termin "
+            "jest wstępnie zarezerwowany. Nie – rezerwacja nie wymaga dodatkowego potwierdzenia."
+        ),
+    )
+    hold_minutes = models.PositiveSmallIntegerField(
+        _("Czas na potwierdzenie (minuty)"),
+        default=30,
+        help_text=_("Po tym czasie niepotwierdzona rezerwacja wygasa, a termin wraca do puli wolnych."),
+    )
+    one_visit_per_specialization = models.BooleanField(
+        _("Blokada wielokrotnej rejestracji do specjalisty"),
+        default=False,
+        help_text=_(
+            "Pacjent może mieć w tej placówce tylko jedną przyszłą wizytę w danej specjalizacji "
+            "(rozpoznawany po koncie, a gdy PESEL jest wymagany – także po numerze PESEL)."
+        ),
+    )
+    cancel_reason_required = models.BooleanField(
+        _("Wymaganie podawania powodu anulowania wizyty przez pacjenta"),
+        default=False,
+        help_text=_("Pacjent odwołujący wizytę musi podać powód swojej decyzji."),
+    )
+    cancel_cutoff_hours = models.PositiveSmallIntegerField(
+        _("Odwołanie online najpóźniej (godzin przed wizytą)"),
+        default=0,
+        help_text=_("0 – pacjent może odwołać wizytę online aż do jej rozpoczęcia."),
+    )
+    nfz_first_visit_online = models.BooleanField(
+        _("Możliwość umawiania przez Internet wizyt w ramach NFZ dla pacjentów pierwszorazowych"),
+        default=True,
+        help_text=_(
+            "Zaznaczenie: pacjent pierwszorazowy, który umówi się online na wizytę NFZ, zostaje wpisany do "
+            "kolejki oczekujących (przypadek stabilny). Odznaczenie: takie umówienie nie jest możliwe, a pacjent "
+            "zobaczy prośbę o kontakt z placówką."
+        ),
+    )
+    return_email = models.EmailField(
+        _("E-mail zwrotny"),
+        blank=True,
+        help_text=_("Adres, na który wysyłamy powiadomienia o wizytach umówionych online przez pacjentów bez konta."),
+    )
+    group_by_units = models.BooleanField(
+        _("Grupowanie lekarzy według poradni specjalistycznych"),
+        default=True,
+        help_text=_("Na wizytówce placówki lekarze są prezentowani według poradni."),
+    )
+
+    class Meta:
+        verbose_name = _("ustawienia rejestracji on-line")
+        verbose_name_plural = _("ustawienia rejestracji on-line")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hold_minutes__gte=5) & models.Q(hold_minutes__lte=1440),
+                name="registration_hold_5_to_1440_min",
+            ),
+            models.CheckConstraint(condition=models.Q(cancel_cutoff_hours__lte=720), name="registration_cutoff_max"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ustawienia rejestracji: {self.provider}"
+
+
+def settings_for(provider_id: int) -> RegistrationSettings:
+    """The provider's registration settings (a row with the defaults is made on first use)."""
+    found, _created = RegistrationSettings.objects.get_or_create(provider_id=provider_id)
+    return found

@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from terminarz.catalog.models import Specialization
 from terminarz.core import clock
-from terminarz.providers.models import Unit
+from terminarz.providers.models import RegistrationSettings, Unit
 from terminarz.staff.models import Practitioner
 
 from .models import Slot, SlotState
@@ -126,6 +126,20 @@ def _resolve_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]:
     return practitioner_ids, unit_ids
 
 
+CLOSED_PROVIDERS_KEY = "slotsearch:closed-providers"
+
+
+def closed_provider_ids() -> list[int]:
+    """Providers whose online registration is off (hidden from portal search; cached briefly)."""
+    cached = cache.get(CLOSED_PROVIDERS_KEY)
+    if cached is None:
+        cached = list(
+            RegistrationSettings.objects.filter(online_registration=False).values_list("provider_id", flat=True)
+        )
+        cache.set(CLOSED_PROVIDERS_KEY, cached, FACET_CACHE_SECONDS)
+    return cached
+
+
 def search_slots(
     query: SlotQuery,
     *,
@@ -146,6 +160,8 @@ def search_slots(
         qs = qs.filter(unit_id__in=unit_ids)
     if query.provider:
         qs = qs.filter(provider_id=query.provider)
+    if portal and (closed := closed_provider_ids()):
+        qs = qs.exclude(provider_id__in=closed)
     if query.financing:
         qs = qs.filter(financing=query.financing)
     if query.visit_kind == "first":

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "terminarz.patients",
     "terminarz.booking",
     "terminarz.notifications",
+    "terminarz.waiting",
     "terminarz.portal",
     "terminarz.clinic",
     "terminarz.api",

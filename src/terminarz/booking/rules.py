@@ -1,0 +1,87 @@
+"""Provider registration rules checked inside the booking transaction (D5, D6).
+
+Callers hold the slot row and the practitioner lock; `lock_patient` then serializes bookings
+of the same person at the provider, so two racing requests can never both pass a rule."""
+
+import hashlib
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from terminarz.core.crypto import lookup_hash
+from terminarz.patients.models import Patient
+from terminarz.providers.models import RegistrationSettings
+from terminarz.scheduling.models import Financing, Slot
+
+from .errors import BookingRefused
+from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+
+PATIENT_LOCK_SPACE = 7102
+NFZ_FIRST_VISIT_REFUSED = (
+    "Przepraszamy, ale nie możesz się umówić się na pierwszą wizytę NFZ samodzielnie. Prosimy o kontakt z placówką"
+)
+
+
+def lock_patient(provider_id: int, pesel: str, email: str) -> None:
+    """Serialize bookings of one person (by PESEL, else by e-mail) at a provider until commit
+    (PostgreSQL advisory lock; SQLite's IMMEDIATE transactions already serialize writers)."""
+    if connection.vendor != "postgresql":
+        return
+    identity = f"{provider_id}:{pesel or email.lower()}"
+    key = int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=4).digest(), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PATIENT_LOCK_SPACE, key])
+
+
+def known_patient(provider_id: int, pesel: str) -> Patient | None:
+    if not pesel:
+        return None
+    return Patient.objects.filter(provider_id=provider_id, pesel_hash=lookup_hash(pesel)).order_by("pk").first()
+
+
+def check_one_visit_per_specialization(slot: Slot, patient: Patient | None, *, now) -> None:
+    """D5: one future visit per specialization at the provider (the person known by PESEL)."""
+    if patient is None:
+        return
+    specializations = list(slot.practitioner.specializations.values_list("pk", flat=True))
+    existing = (
+        Appointment.objects.filter(
+            provider_id=slot.provider_id,
+            patient=patient,
+            status__in=ACTIVE_STATUSES,
+            start__gt=now,
+            practitioner__specializations__in=specializations,
+        )
+        .order_by("start")
+        .first()
+    )
+    if existing is not None:
+        when = timezone.localtime(existing.start)
+        raise BookingRefused(
+            _(
+                "Masz już umówioną wizytę w tej specjalizacji w tej placówce (%(when)s). "
+                "Aby umówić inną, najpierw odwołaj tamtą wizytę."
+            )
+            % {"when": f"{when:%d.%m.%Y, %H:%M}"}
+        )
+
+
+def is_first_nfz_visit(slot: Slot, patient: Patient | None, *, now) -> bool:
+    """A first-time NFZ visit: an NFZ slot and no earlier visit of the person in this unit."""
+    if slot.financing != Financing.NFZ:
+        return False
+    if patient is None:
+        return True
+    return not Appointment.objects.filter(
+        patient=patient,
+        unit_id=slot.unit_id,
+        status__in=[AppointmentStatus.CONFIRMED, AppointmentStatus.COMPLETED],
+        start__lt=now,
+    ).exists()
+
+
+def check_nfz_first_visit(settings: RegistrationSettings, first_nfz: bool) -> None:
+    """D6: refused with the seed's message unless the provider allows it."""
+    if first_nfz and not settings.nfz_first_visit_online:
+        raise BookingRefused(NFZ_FIRST_VISIT_REFUSED)
