@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from terminarz.accounts import views as account_views
 from terminarz.api.v1 import api
 from terminarz.portal import dev_views
 
@@ -9,6 +10,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("gabinet/", include("terminarz.clinic.urls")),
     path("admin/", admin.site.urls),
+    path("konto/", account_views.panel, name="account-panel"),
+    path("konto/dane/", account_views.profile, name="account-profile"),
+    path("konto/usun/", account_views.delete_account, name="account-delete"),
+    path("konto/", include("allauth.urls")),
     path("", include("terminarz.portal.urls")),
 ]
 

@@ -124,10 +124,10 @@ def test_registration_off_hides_slots_and_refuses_portal_and_api(client, world):
     assert book_for_patient(world["slots"][0].pk, patient, actor=None).status == "confirmed"
 
 
-def test_booking_without_account_off_refuses_the_portal_with_a_plain_message(client, world):
+def test_booking_without_account_off_asks_to_sign_in(client, world):
     set_rules(world["provider"], without_account=False)
     page = client.get(reverse("portal:book", args=[world["slots"][0].pk])).content.decode()
-    assert "tylko od pacjentów z kontem" in page and "nie są jeszcze dostępne" in page
+    assert "tylko od pacjentów z kontem" in page and "Załóż konto" in page
 
 
 def test_required_phone_and_pesel(client, world):

@@ -59,6 +59,10 @@ class Appointment(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The patient account that booked it online (D4, E5); None for bookings without an account.
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="visits"
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(_("powód odwołania"), max_length=300, blank=True)
 

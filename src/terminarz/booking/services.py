@@ -66,9 +66,11 @@ def book_appointment(
     *,
     source: str = Source.PORTAL,
     actor=None,
+    account=None,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Book a slot for a patient in one transaction; SlotTaken when someone was faster."""
+    """Book a slot for a patient in one transaction; SlotTaken when someone was faster.
+    `account`: the signed-in patient account booking it (D4)."""
     now = now or clock.now()
     portal = source in (Source.PORTAL, Source.API)
     slot = bookable_slot(slot_id, now=now, portal=portal)
@@ -76,7 +78,7 @@ def book_appointment(
         raise InvalidBooking(errors={"slot": [_("Ten termin nie jest dostępny w rejestracji online.")]})
     rules = settings_for(slot.provider_id) if portal else None
     if rules is not None:
-        check_registration_open(rules, slot, source=source)
+        check_registration_open(rules, slot, source=source, account=account)
     requirement = slot.block.requirement_text if slot.block else ""
     form = PatientDataForm(
         data,
@@ -93,25 +95,22 @@ def book_appointment(
     try:
         with transaction.atomic():
             appointment = _book_in_transaction(
-                slot, cleaned, source=source, actor=actor, now=now, rules=rules, hold_until=hold_until
+                slot, cleaned, source=source, actor=actor, now=now, rules=rules, hold_until=hold_until, account=account
             )
     except (SlotTaken, IntegrityError):
         raise SlotTaken(alternatives=alternatives_for(slot, now=now, portal=portal)) from None
     return appointment
 
 
-def check_registration_open(rules: RegistrationSettings, slot: Slot, *, source: str) -> None:
-    """Registration off, or only with an account (D4; patient accounts are not available yet)."""
+def check_registration_open(rules: RegistrationSettings, slot: Slot, *, source: str, account=None) -> None:
+    """Registration off, or only for patients signed in to an account (D4)."""
     phone = slot.provider.phone
     contact = _(" Zadzwoń do placówki: %(phone)s.") % {"phone": phone} if phone else ""
     if not rules.online_registration:
         raise BookingRefused(_("Ta placówka nie prowadzi teraz rejestracji online.") + contact)
-    if source == Source.PORTAL and not rules.without_account:
+    if source == Source.PORTAL and not rules.without_account and account is None:
         raise BookingRefused(
-            _("Ta placówka przyjmuje rezerwacje online tylko od pacjentów z kontem.")
-            + " "
-            + _("Konta pacjentów nie są jeszcze dostępne.")
-            + contact
+            _("Ta placówka przyjmuje rezerwacje online tylko od pacjentów z kontem. Zaloguj się lub załóż konto.")
         )
 
 
@@ -168,6 +167,7 @@ def _book_in_transaction(
     patient: Patient | None = None,
     rules: RegistrationSettings | None = None,
     hold_until: dt.datetime | None = None,
+    account=None,
 ) -> Appointment:
     if not capacity.take_slot(slot.pk, now=now, hold_until=hold_until):
         raise SlotTaken()
@@ -220,6 +220,7 @@ def _book_in_transaction(
         note=cleaned["note"],
         accepted_requirements=bool(cleaned.get("accept_requirements")),
         booked_by=actor,
+        account=account,
     )
     transitions.record_created(appointment, now=now, actor=actor, actor_label=_actor_label(source, actor))
     if hold_until:
@@ -258,7 +259,7 @@ def _after_confirmed(appointment: Appointment, rules: RegistrationSettings | Non
             appointment=appointment,
             source="online",
         )
-    if rules is not None and rules.return_email and appointment.source == Source.PORTAL:
+    if rules is not None and rules.return_email and appointment.source == Source.PORTAL and not appointment.account_id:
         queue_email(
             provider=appointment.provider,
             kind="booking_clinic_notice",

@@ -85,13 +85,6 @@ def registration_settings(request):
                 "zaznacz „PESEL wymagany”, aby obejmowała wszystkich."
             )
         )
-    if values.without_account is False:
-        warnings.append(
-            _(
-                "Konta pacjentów nie są jeszcze dostępne: przy wyłączonej rejestracji bez konta "
-                "pacjenci nie umówią się online."
-            )
-        )
     return render(
         request,
         "clinic/registration_settings.html",

@@ -112,4 +112,10 @@ def forbidden(request, exception=None):
 
 
 def locked_out(request, credentials, *args, **kwargs):
+    """The lockout page (django-axes): the patients' one for patient sign-in, else the staff's."""
+    if request.path.startswith("/konto/"):
+        from django.conf import settings
+
+        minutes = round(settings.AXES_COOLOFF_TIME * 60)
+        return render(request, "accounts/locked.html", {"minutes": minutes}, status=429)
     return render(request, "clinic/locked_out.html", status=429)

@@ -37,6 +37,28 @@ def queue_email(*, provider, kind: str, recipient: str, template: str, context: 
     return message
 
 
+def queue_rendered_email(
+    *, kind: str, recipient: str, subject: str, body: str, html_body: str, idempotency_key: str, provider=None
+) -> Message:
+    """Store an e-mail rendered by the caller (account e-mails from allauth); delivered by the
+    worker like the rest, after the transaction commits."""
+    message, created = Message.objects.get_or_create(
+        idempotency_key=idempotency_key,
+        defaults={
+            "provider": provider,
+            "kind": kind,
+            "recipient": recipient,
+            "subject": subject[:250],
+            "body": body,
+            "html_body": html_body,
+            "next_attempt_at": clock.now(),
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: _enqueue_delivery(message.pk))
+    return message
+
+
 def render_message(message: Message) -> tuple[str, str, str]:
     context = {**build_context(message.kind, message.context), "SITE_URL": str(settings.SITE_URL).rstrip("/")}
     subject = " ".join(render_to_string(f"{message.template}_subject.txt", context).split())
@@ -87,7 +109,8 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
         )
         if message.html_body:
             email.attach_alternative(message.html_body, "text/html")
-        for filename, content, mimetype in build_attachments(message.kind, message.context):
+        attachments = build_attachments(message.kind, message.context) if message.template else []
+        for filename, content, mimetype in attachments:
             email.attach(filename, content, mimetype)
         email.send()
     except Exception as exc:  # any transport error: retry later

@@ -160,20 +160,24 @@ def book(request, slot_id: int):
     if request.method == "GET" and not open_slots(now, portal=False).filter(pk=slot.pk).exists():
         return _slot_taken(request, slot, booking.alternatives_for(slot, now=now, portal=True))
     rules = settings_for(slot.provider_id)
+    account = request.user if request.user.is_authenticated else None
     try:
-        booking.check_registration_open(rules, slot, source="portal")
+        booking.check_registration_open(rules, slot, source="portal", account=account)
     except BookingRefused as exc:
-        return render(request, "portal/slot_unavailable.html", {"message": exc.message}, status=403)
+        return render(
+            request, "portal/slot_unavailable.html", {"message": exc.message, "offer_login": True}, status=403
+        )
     requirement = slot.block.requirement_text if slot.block else ""
     form = PatientDataForm(
         request.POST or None,
+        initial=account_initial(account),
         requirement_text=requirement,
         phone_required=rules.phone_required,
         pesel_required=rules.pesel_required,
     )
     if request.method == "POST":
         try:
-            appointment = booking.book_appointment(slot.pk, request.POST, source="portal", now=now)
+            appointment = booking.book_appointment(slot.pk, request.POST, source="portal", account=account, now=now)
         except SlotTaken as exc:
             return _slot_taken(request, slot, exc.alternatives)
         except InvalidBooking as exc:
@@ -192,6 +196,20 @@ def book(request, slot_id: int):
         confirmation = reverse("portal:confirmation", args=[appointment.pk])
         return redirect(f"{confirmation}?t={appointment.cancel_token}")
     return render(request, "portal/book.html", {"slot": slot, "form": form, "requirement": requirement})
+
+
+def account_initial(account) -> dict:
+    """A signed-in patient's data prefilled into the booking form (D4)."""
+    if account is None:
+        return {}
+    profile = getattr(account, "patient_profile", None)
+    return {
+        "first_name": account.first_name,
+        "last_name": account.last_name,
+        "email": account.email,
+        "phone": profile.phone if profile else "",
+        "pesel": profile.pesel if profile else "",
+    }
 
 
 def _slot_taken(request, slot, alternatives):

@@ -183,7 +183,10 @@ class RegistrationSettings(models.Model):
     without_account = models.BooleanField(
         _("Rejestracja bez konta pacjenta"),
         default=True,
-        help_text=_("Pacjent może umówić wizytę bez zakładania konta. Zalecane jest włączenie opcji."),
+        help_text=_(
+            "Pacjent może umówić wizytę bez zakładania konta. Wyłączenie: online umawiają się tylko zalogowani "
+            "pacjenci. Zalecane jest włączenie opcji."
+        ),
     )
     phone_required = models.BooleanField(
         _("Numer telefonu wymagany"),

@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "terminarz.clinic",
     "terminarz.api",
     "terminarz.demo",
+    # After our apps, so our templates override allauth's.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -111,7 +116,10 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Sign-in lockout counts patients by the e-mail they sign in with, staff by user name.
+AXES_USERNAME_CALLABLE = "terminarz.accounts.lockout.attempted_identity"
 # Sign-in lockout (L1/E2): after N failures the account is locked for a while; a provider
 # admin (or the platform admin) can unlock it earlier.
 AXES_FAILURE_LIMIT = env_int("TERMINARZ_LOGIN_FAILURE_LIMIT", 5)
@@ -176,6 +184,33 @@ EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 # Uploaded files (practitioner photos), served by the portal view, not by the web server.
 MEDIA_ROOT = str(VAR_DIR / "media")
 MEDIA_URL = "/media/"
+
+# Patient accounts (E1–E3): django-allauth, sign-in with e-mail, mandatory e-mail activation;
+# messages never reveal whether an account exists; TOTP second factor via allauth.mfa.
+ACCOUNT_ADAPTER = "terminarz.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "terminarz.accounts.forms.PatientSignupForm"
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Terminarz – "
+ACCOUNT_CHANGE_EMAIL = True
+# Per IP: many failed sign-ins from one address block that address for a while (E2 "IP
+# zablokowane"); per account the lockout above (django-axes) applies.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env_str("TERMINARZ_PATIENT_LOGIN_IP_LIMIT", "30/15m/ip"),
+    "signup": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "reset_password": "20/m/ip,5/m/key",
+}
+LOGIN_REDIRECT_URL = "account-panel"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Terminarz"
 
 # Staff second sign-in factor (L1): authenticator app codes and e-mail codes (django-otp).
 OTP_TOTP_ISSUER = "Terminarz"

@@ -1,0 +1,27 @@
+"""allauth glue: account e-mails go through the outbox (retries, demo mailbox)."""
+
+import secrets
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
+from django.db import transaction
+
+from terminarz.notifications.services import queue_rendered_email
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        message = self.render_mail(template_prefix, email, ctx)
+        html = next((content for content, mime in getattr(message, "alternatives", []) if mime == "text/html"), "")
+        with transaction.atomic():
+            queue_rendered_email(
+                kind="account:" + template_prefix.rsplit("/", 1)[-1],
+                recipient=email,
+                subject=message.subject,
+                body=message.body,
+                html_body=str(html),
+                idempotency_key=f"account:{secrets.token_hex(12)}",
+            )

@@ -1,0 +1,96 @@
+"""Patient account forms (E1, E3): sign-up extras, personal data and consents."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from terminarz.patients.validation import name_field, pesel_field, phone_field
+
+from .models import Consent, PatientProfile, record_consents
+
+RODO_REQUIRED = _("Aby założyć konto, zaakceptuj zgodę na przetwarzanie danych osobowych.")
+
+
+class ConsentFields(forms.Form):
+    consent_rodo = forms.BooleanField(
+        label=Consent.Kind.RODO.label,
+        required=True,
+        error_messages={"required": RODO_REQUIRED},
+        help_text=_(
+            "Administratorem danych jest placówka, w której umawiasz wizytę. Dane służą do rejestracji wizyt "
+            "i kontaktu w ich sprawie."
+        ),
+    )
+    consent_marketing_email = forms.BooleanField(label=Consent.Kind.MARKETING_EMAIL.label, required=False)
+    consent_marketing_sms = forms.BooleanField(label=Consent.Kind.MARKETING_SMS.label, required=False)
+
+    def consents(self) -> dict[str, bool]:
+        c = self.cleaned_data
+        return {
+            Consent.Kind.RODO: bool(c.get("consent_rodo")),
+            Consent.Kind.MARKETING_EMAIL: bool(c.get("consent_marketing_email")),
+            Consent.Kind.MARKETING_SMS: bool(c.get("consent_marketing_sms")),
+        }
+
+
+class PatientSignupForm(ConsentFields):
+    """Extra fields of allauth's sign-up form (ACCOUNT_SIGNUP_FORM_CLASS)."""
+
+    first_name = name_field(_("Imię"), _("Podaj imię."))
+    last_name = name_field(_("Nazwisko"), _("Podaj nazwisko."))
+    pesel = pesel_field()
+    phone = phone_field()
+
+    field_order = [
+        "first_name",
+        "last_name",
+        "pesel",
+        "phone",
+        "email",
+        "password1",
+        "password2",
+        "consent_rodo",
+        "consent_marketing_email",
+        "consent_marketing_sms",
+    ]
+
+    def signup(self, request, user) -> None:
+        c = self.cleaned_data
+        user.first_name, user.last_name = c["first_name"], c["last_name"]
+        user.save(update_fields=["first_name", "last_name"])
+        PatientProfile.objects.create(user=user, pesel=c.get("pesel") or "", phone=(c.get("phone") or "").strip())
+        record_consents(user, self.consents(), source="signup")
+
+
+class ProfileForm(forms.Form):
+    first_name = name_field(_("Imię"), _("Podaj imię."))
+    last_name = name_field(_("Nazwisko"), _("Podaj nazwisko."))
+    pesel = pesel_field()
+    phone = phone_field()
+
+
+class ConsentsForm(ConsentFields):
+    consent_rodo = forms.BooleanField(
+        label=Consent.Kind.RODO.label,
+        required=False,
+        help_text=_("Bez tej zgody nie umówisz wizyty z konta; możesz wtedy usunąć konto."),
+    )
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Hasło"), widget=forms.PasswordInput, strip=False, error_messages={"required": _("Podaj hasło.")}
+    )
+    confirm = forms.BooleanField(
+        label=_("Rozumiem, że konto zostanie usunięte bezpowrotnie."),
+        error_messages={"required": _("Potwierdź usunięcie konta.")},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("Nieprawidłowe hasło."))
+        return password

@@ -1,0 +1,120 @@
+"""Patient account pages (E3, E5): the panel with visits, personal data and consents,
+deleting the account. Sign-up, sign-in, e-mail, password and 2FA pages are allauth's."""
+
+from functools import wraps
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from terminarz.booking.models import ACTIVE_STATUSES, Appointment
+from terminarz.core import clock
+from terminarz.core.audit import record_audit
+
+from .forms import ConsentsForm, DeleteAccountForm, ProfileForm
+from .models import Consent, PatientProfile, current_consents, record_consents
+
+
+def patient_view(view):
+    """Pages of a signed-in patient account; others go to the sign-in page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("account_login"))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@patient_view
+def panel(request):
+    now = clock.now()
+    visits = Appointment.objects.filter(account=request.user).select_related(
+        "practitioner", "unit__location", "provider"
+    )
+    upcoming = visits.filter(status__in=ACTIVE_STATUSES, end__gt=now).order_by("start")
+    past = visits.exclude(pk__in=upcoming.values("pk")).order_by("-start")[:50]
+    return render(request, "accounts/panel.html", {"upcoming": upcoming, "past": past})
+
+
+def _profile(user) -> PatientProfile:
+    profile, _ = PatientProfile.objects.get_or_create(user=user)
+    return profile
+
+
+@require_http_methods(["GET", "POST"])
+@patient_view
+def profile(request):
+    user = request.user
+    data = _profile(user)
+    action = request.POST.get("action")
+    profile_form = ProfileForm(
+        request.POST if action == "profile" else None,
+        initial={"first_name": user.first_name, "last_name": user.last_name, "pesel": data.pesel, "phone": data.phone},
+    )
+    consents = current_consents(user)
+    consents_form = ConsentsForm(
+        request.POST if action == "consents" else None,
+        initial={f"consent_{kind}": granted for kind, granted in consents.items()},
+    )
+    if action == "profile" and profile_form.is_valid():
+        c = profile_form.cleaned_data
+        with transaction.atomic():
+            user.first_name, user.last_name = c["first_name"], c["last_name"]
+            user.save(update_fields=["first_name", "last_name"])
+            data.pesel, data.phone = c.get("pesel") or "", (c.get("phone") or "").strip()
+            data.save()
+        messages.success(request, "Zapisano Twoje dane.")
+        return redirect("account-profile")
+    if action == "consents" and consents_form.is_valid():
+        changed = record_consents(user, consents_form.consents())
+        messages.success(request, "Zapisano zgody." if changed else "Zgody bez zmian.")
+        return redirect("account-profile")
+    history = Consent.objects.filter(user=user).order_by("-at", "-pk")[:50]
+    invalid = bool(action and (profile_form.errors or consents_form.errors))
+    return render(
+        request,
+        "accounts/profile.html",
+        {"profile_form": profile_form, "consents_form": consents_form, "history": history},
+        status=422 if invalid else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@patient_view
+def delete_account(request):
+    """RODO: the account and its personal data go; visits stay in the providers' records (the
+    law requires them to keep medical documentation), without the link to the account."""
+    user = request.user
+    form = DeleteAccountForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            provider_ids = set(Appointment.objects.filter(account=user).values_list("provider_id", flat=True))
+            Appointment.objects.filter(account=user).update(account=None)
+            PatientProfile.objects.filter(user=user).delete()
+            EmailAddress.objects.filter(user=user).delete()
+            Authenticator.objects.filter(user=user).delete()
+            user.username = f"usuniete-{user.pk}"
+            user.email = ""
+            user.first_name = user.last_name = ""
+            user.is_active = False
+            user.set_unusable_password()
+            user.save()
+            for provider_id in provider_ids:
+                record_audit(
+                    provider_id=provider_id,
+                    action="account.deleted",
+                    target=user,
+                    summary="Pacjent usunął konto w portalu; wizyty pozostają w kartotece placówki",
+                )
+        logout(request)
+        messages.success(request, "Twoje konto zostało usunięte.")
+        return redirect("portal:search")
+    return render(request, "accounts/delete.html", {"form": form}, status=422 if form.errors else 200)

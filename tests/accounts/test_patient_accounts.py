@@ -1,0 +1,188 @@
+"""E1–E3: patient sign-up with e-mail activation, sign-in messages without account
+enumeration, lockout, my data and consents with history, deleting the account; D4 booking
+with an account."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+
+from terminarz.accounts.models import Consent, PatientProfile, current_consents
+from terminarz.booking.models import Appointment
+from terminarz.core.crypto import lookup_hash
+from terminarz.providers.models import settings_for
+from terminarz.scheduling.models import Slot
+from tests.conftest import FROZEN_NOW
+from tests.factories import VALID_PESEL, clinic
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "Mocne-Haslo-Pacjenta-42"
+
+
+def signup_data(**over):
+    return {
+        "first_name": "Ewa",
+        "last_name": "Pacjentka",
+        "pesel": VALID_PESEL,
+        "phone": "600 700 800",
+        "email": "ewa@example.com",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        "consent_rodo": "on",
+        "consent_marketing_sms": "on",
+        **over,
+    }
+
+
+def link_in_last_mail(pattern: str) -> str:
+    match = re.search(pattern, mail.outbox[-1].body)
+    assert match, mail.outbox[-1].body
+    return match.group(0)
+
+
+@pytest.fixture
+def signed_up(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_signup"), signup_data())
+    assert response.status_code == 302
+    return get_user_model().objects.get(email="ewa@example.com")
+
+
+def activate(client, django_capture_on_commit_callbacks):
+    url = link_in_last_mail(r"/konto/confirm-email/[^\s]+/")
+    page = client.get(url)
+    assert page.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(url)
+
+
+def test_sign_up_stores_profile_encrypted_and_consents_then_activation_email(client, signed_up):
+    profile = PatientProfile.objects.get(user=signed_up)
+    assert profile.pesel_hash == lookup_hash(VALID_PESEL) and str(profile.birth_date) == "1944-05-14"
+    assert current_consents(signed_up) == {"rodo": True, "marketing_email": False, "marketing_sms": True}
+    assert mail.outbox[-1].to == ["ewa@example.com"]
+    assert "/konto/confirm-email/" in mail.outbox[-1].body
+    # Not active before the link: sign-in leads to the "confirm your e-mail" page with a resend.
+    client.logout()
+    response = client.post(reverse("account_login"), {"login": "ewa@example.com", "password": PASSWORD})
+    assert response.status_code == 302 and "confirm-email" in response.url
+
+
+@pytest.mark.parametrize(
+    "over, message",
+    [
+        ({"consent_rodo": ""}, "zaakceptuj zgodę na przetwarzanie danych osobowych"),
+        ({"pesel": "44051401358"}, "Nieprawidłowy numer PESEL"),
+        ({"first_name": ""}, "Podaj imię."),
+        ({"password2": "inne-haslo-123"}, "Musisz wpisać za każdym razem to samo hasło."),
+    ],
+)
+def test_sign_up_errors_in_polish_and_nothing_created(client, over, message):
+    response = client.post(reverse("account_signup"), signup_data(**over))
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not get_user_model().objects.filter(email="ewa@example.com").exists()
+
+
+def test_sign_up_with_a_taken_email_does_not_reveal_the_account(client, signed_up, django_capture_on_commit_callbacks):
+    client.logout()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_signup"), signup_data(first_name="Obca"))
+    # The same answer as a fresh sign-up; the owner gets an e-mail instead.
+    assert response.status_code == 302 and "confirm-email" in response.url
+    assert get_user_model().objects.filter(email="ewa@example.com").count() == 1
+
+
+def test_activation_signs_in_and_opens_the_panel(client, signed_up, django_capture_on_commit_callbacks):
+    response = activate(client, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    panel = client.get(reverse("account-panel"))
+    assert panel.status_code == 200 and "Dzień dobry, Ewa" in panel.content.decode()
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(client, signed_up, django_capture_on_commit_callbacks):
+    activate(client, django_capture_on_commit_callbacks)
+    client.logout()
+    wrong = client.post(reverse("account_login"), {"login": "ewa@example.com", "password": "zle-haslo"})
+    unknown = client.post(reverse("account_login"), {"login": "nikt@example.com", "password": "zle-haslo"})
+    text = "Podany adres e-mail i/lub hasło są niepoprawne."
+    assert text in wrong.content.decode() and text in unknown.content.decode()
+
+
+def test_repeated_failures_lock_the_account_with_its_own_message(client, signed_up, settings):
+    client.logout()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("account_login"), {"login": "ewa@example.com", "password": "zle-haslo"})
+    locked = client.post(reverse("account_login"), {"login": "ewa@example.com", "password": PASSWORD})
+    assert locked.status_code == 429 and "Konto zostało zablokowane" in locked.content.decode()
+
+
+def test_profile_and_consents_with_history(client, signed_up, django_capture_on_commit_callbacks):
+    activate(client, django_capture_on_commit_callbacks)
+    url = reverse("account-profile")
+    bad = client.post(url, {"action": "profile", "first_name": "Ewa", "last_name": "", "pesel": "", "phone": ""})
+    assert bad.status_code == 422 and "Podaj nazwisko." in bad.content.decode()
+    client.post(url, {"action": "profile", "first_name": "Ewa", "last_name": "Nowa", "pesel": "", "phone": ""})
+    signed_up.refresh_from_db()
+    assert signed_up.last_name == "Nowa" and PatientProfile.objects.get(user=signed_up).pesel == ""
+    client.post(url, {"action": "consents", "consent_rodo": "on", "consent_marketing_email": "on"})
+    assert current_consents(signed_up) == {"rodo": True, "marketing_email": True, "marketing_sms": False}
+    assert Consent.objects.filter(user=signed_up).count() == 4  # 2 at sign-up + 2 changes
+    page = client.get(url).content.decode()
+    assert "wycofana" in page and "udzielona" in page
+
+
+def test_booking_with_an_account_prefills_and_links_the_visit(
+    client, signed_up, today, django_capture_on_commit_callbacks
+):
+    activate(client, django_capture_on_commit_callbacks)
+    provider, _, _, schedule = clinic(today=today, days=3)
+    settings_for(provider.pk)
+    slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
+    form = client.get(reverse("portal:book", args=[slot.pk])).content.decode()
+    assert 'value="Ewa"' in form and 'value="ewa@example.com"' in form and VALID_PESEL in form
+    data = {
+        "first_name": "Ewa",
+        "last_name": "Pacjentka",
+        "email": "ewa@example.com",
+        "phone": "",
+        "pesel": VALID_PESEL,
+    }
+    client.post(reverse("portal:book", args=[slot.pk]), data)
+    visit = Appointment.objects.get()
+    assert visit.account == signed_up
+    assert visit.reference in client.get(reverse("account-panel")).content.decode()
+
+
+def test_provider_requiring_an_account(client, signed_up, today, django_capture_on_commit_callbacks):
+    provider, _, _, schedule = clinic(today=today, days=3)
+    rules = settings_for(provider.pk)
+    rules.without_account = False
+    rules.save()
+    slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
+    client.logout()
+    anonymous = client.get(reverse("portal:book", args=[slot.pk]))
+    assert anonymous.status_code == 403 and "Zaloguj się" in anonymous.content.decode()
+    activate(client, django_capture_on_commit_callbacks)
+    client.post(reverse("account_login"), {"login": "ewa@example.com", "password": PASSWORD})
+    assert client.get(reverse("portal:book", args=[slot.pk])).status_code == 200
+
+
+def test_delete_account_keeps_visits_with_the_provider(client, signed_up, today, django_capture_on_commit_callbacks):
+    activate(client, django_capture_on_commit_callbacks)
+    provider, _, _, schedule = clinic(today=today, days=3)
+    slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
+    data = {"first_name": "Ewa", "last_name": "Pacjentka", "email": "ewa@example.com", "phone": "", "pesel": ""}
+    client.post(reverse("portal:book", args=[slot.pk]), data)
+    url = reverse("account-delete")
+    wrong = client.post(url, {"password": "zle", "confirm": "on"})
+    assert wrong.status_code == 422 and "Nieprawidłowe hasło." in wrong.content.decode()
+    assert client.post(url, {"password": PASSWORD, "confirm": "on"}).status_code == 302
+    signed_up.refresh_from_db()
+    assert (
+        not signed_up.is_active and signed_up.email == "" and not PatientProfile.objects.filter(user=signed_up).exists()
+    )
+    visit = Appointment.objects.get()
+    assert visit.account is None and visit.status == "confirmed"
+    assert client.get(reverse("account-panel")).status_code == 302
