@@ -221,6 +221,8 @@ DEMO_SERVICES = [
     ("TELE", "Teleporada", "150.00", "zw", True),
 ]
 
+DEMO_PATIENT_LOGIN = ("pacjent@example.com", "demo-pacjent")
+
 # Names for scaled-up demo data (seed_demo --scale N).
 SCALE_FIRST = ["Katarzyna", "Michał", "Magdalena", "Łukasz", "Joanna", "Grzegorz", "Monika", "Rafał", "Aleksandra"]
 SCALE_LAST = ["Pawlak", "Michalski", "Król", "Wieczorek", "Jabłońska", "Wróbel", "Nowicka", "Majewski", "Olszewska"]
@@ -309,6 +311,7 @@ class Command(BaseCommand):
                         )
                 self._org_details(provider, units, locations)
             self._users()
+            self._patient_account()
             self._services()
         slots_created = extend_horizon(today=today)
         self._demo_bookings(today, busy=scale > 1)
@@ -327,6 +330,23 @@ class Command(BaseCommand):
             Membership.objects.get_or_create(user=user, provider=demo, defaults={"role": role})
             if role == "practitioner":
                 Practitioner.objects.filter(provider=demo, last_name="Nowak", user__isnull=True).update(user=user)
+
+    def _patient_account(self):
+        """A verified patient account (E1) for the portal: pacjent@example.com / demo-pacjent."""
+        from allauth.account.models import EmailAddress
+
+        from terminarz.accounts.models import PatientProfile, record_consents
+
+        User = get_user_model()
+        email = DEMO_PATIENT_LOGIN[0]
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                "pacjent-demo", email, DEMO_PATIENT_LOGIN[1], first_name="Piotr", last_name="Pacjent"
+            )
+            PatientProfile.objects.create(user=user, pesel="85010112345", phone="600 123 456")
+            record_consents(user, {"rodo": True, "marketing_email": False, "marketing_sms": False}, source="signup")
+        EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
 
     def _org_details(self, provider, units, locations):
         """Opening hours (Mon–Fri 8–18) and one room per unit, so the structure screens have content."""
