@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("konto/", account_views.panel, name="account-panel"),
     path("konto/dane/", account_views.profile, name="account-profile"),
+    path("konto/wizyty/<int:appointment_id>/zmien/", account_views.reschedule, name="account-reschedule"),
     path("konto/usun/", account_views.delete_account, name="account-delete"),
     path("konto/", include("allauth.urls")),
     path("", include("terminarz.portal.urls")),

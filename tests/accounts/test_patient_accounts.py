@@ -186,3 +186,48 @@ def test_delete_account_keeps_visits_with_the_provider(client, signed_up, today,
     visit = Appointment.objects.get()
     assert visit.account is None and visit.status == "confirmed"
     assert client.get(reverse("account-panel")).status_code == 302
+
+
+@pytest.fixture
+def booked(client, signed_up, today, django_capture_on_commit_callbacks):
+    activate(client, django_capture_on_commit_callbacks)
+    provider, _, _, schedule = clinic(today=today, days=4)
+    slots = list(Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start"))
+    data = {"first_name": "Ewa", "last_name": "Pacjentka", "email": "ewa@example.com", "phone": "", "pesel": ""}
+    client.post(reverse("portal:book", args=[slots[0].pk]), data)
+    return {"provider": provider, "slots": slots, "visit": Appointment.objects.get()}
+
+
+def test_patient_reschedules_to_another_slot_of_the_same_practitioner(
+    client, booked, django_capture_on_commit_callbacks
+):
+    visit, slots = booked["visit"], booked["slots"]
+    url = reverse("account-reschedule", args=[visit.pk])
+    page = client.get(url).content.decode()
+    assert f'value="{slots[5].pk}"' in page and f'value="{slots[0].pk}"' not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"slot": slots[5].pk}).status_code == 302
+    visit.refresh_from_db()
+    assert visit.slot_id == slots[5].pk and visit.status == "confirmed"
+    assert Slot.objects.get(pk=slots[0].pk).state == "free"
+    assert "zmieniona" in mail.outbox[-1].subject.lower() or "termin" in mail.outbox[-1].subject.lower()
+
+
+def test_reschedule_refuses_other_practitioners_slots_and_strangers(client, booked, today):
+    visit = booked["visit"]
+    _, _, _, other_schedule = clinic(today=today, days=2)
+    foreign = Slot.objects.filter(schedule=other_schedule, start__gt=FROZEN_NOW).first()
+    response = client.post(reverse("account-reschedule", args=[visit.pk]), {"slot": foreign.pk})
+    assert response.status_code == 422 and "Wybierz jeden z wolnych terminów" in response.content.decode()
+    client.logout()
+    stranger = get_user_model().objects.create_user("obcy", "obcy@example.com", PASSWORD)
+    client.force_login(stranger, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(reverse("account-reschedule", args=[visit.pk])).status_code == 404
+
+
+def test_reschedule_respects_the_cutoff(client, booked, frozen):
+    rules = settings_for(booked["provider"].pk)
+    rules.cancel_cutoff_hours = 48
+    rules.save()
+    response = client.post(reverse("account-reschedule", args=[booked["visit"].pk]), {"slot": booked["slots"][5].pk})
+    assert response.status_code == 422 and "najpóźniej 48 godz." in response.content.decode()

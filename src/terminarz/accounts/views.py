@@ -9,10 +9,14 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from terminarz.booking import services as booking
+from terminarz.booking.errors import InvalidBooking, SlotTaken
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
@@ -42,6 +46,46 @@ def panel(request):
     upcoming = visits.filter(status__in=ACTIVE_STATUSES, end__gt=now).order_by("start")
     past = visits.exclude(pk__in=upcoming.values("pk")).order_by("-start")[:50]
     return render(request, "accounts/panel.html", {"upcoming": upcoming, "past": past})
+
+
+def _own_visit(request, appointment_id) -> Appointment:
+    visit = (
+        Appointment.objects.filter(account=request.user, pk=appointment_id)
+        .select_related("practitioner", "unit__location", "provider", "slot")
+        .first()
+    )
+    if visit is None:
+        raise Http404
+    return visit
+
+
+@require_http_methods(["GET", "POST"])
+@patient_view
+def reschedule(request, appointment_id: int):
+    """E5: pick another free slot of the same practitioner and service."""
+    visit = _own_visit(request, appointment_id)
+    now = clock.now()
+    error = None
+    if request.method == "POST":
+        try:
+            booking.reschedule_by_patient(visit, request.POST.get("slot"), account=request.user, now=now)
+        except SlotTaken:
+            error = "Ten termin został przed chwilą zajęty. Wybierz inny."
+        except InvalidBooking as exc:
+            error = " ".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
+        else:
+            messages.success(request, "Zmieniliśmy termin wizyty. Potwierdzenie wysłaliśmy e-mailem.")
+            return redirect("account-panel")
+    options = booking.reschedule_options(visit, now=now) if visit.status in ACTIVE_STATUSES else []
+    days: dict = {}
+    for slot in options:
+        days.setdefault(timezone.localtime(slot.start).date(), []).append(slot)
+    return render(
+        request,
+        "accounts/reschedule.html",
+        {"visit": visit, "days": days, "error": error},
+        status=422 if error else 200,
+    )
 
 
 def _profile(user) -> PatientProfile:

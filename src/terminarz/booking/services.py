@@ -357,15 +357,8 @@ def cancel_appointment_by_patient(
             _("Nie można odwołać wizyty, której termin już minął."),
             errors={"token": [_("Nie można odwołać wizyty, której termin już minął.")]},
         )
+    check_cancel_cutoff(appointment, now=now)
     rules = settings_for(appointment.provider_id)
-    if rules.cancel_cutoff_hours and appointment.start - dt.timedelta(hours=rules.cancel_cutoff_hours) < now:
-        phone = appointment.provider.phone
-        message = _("Wizytę można odwołać online najpóźniej %(h)d godz. przed jej rozpoczęciem.") % {
-            "h": rules.cancel_cutoff_hours
-        }
-        if phone:
-            message += " " + _("Aby ją odwołać, zadzwoń do placówki: %(phone)s.") % {"phone": phone}
-        raise BookingRefused(message, errors={"token": [message]})
     if rules.cancel_reason_required and not reason.strip():
         raise InvalidBooking(errors={"reason": [_("Podaj powód odwołania wizyty.")]})
     return _cancel(appointment, now=now, actor=None, actor_label="patient", reason=reason, kind="booking_cancelled")
@@ -499,6 +492,54 @@ def move_appointment(
     except SlotTaken:
         raise SlotTaken(alternatives=alternatives_for(new_slot, now=now, portal=False)) from None
     return appointment
+
+
+def check_cancel_cutoff(appointment: Appointment, *, now: dt.datetime) -> None:
+    """D7: online changes end N hours before the visit (provider setting)."""
+    rules = settings_for(appointment.provider_id)
+    if rules.cancel_cutoff_hours and appointment.start - dt.timedelta(hours=rules.cancel_cutoff_hours) < now:
+        message = _("Wizytę można zmienić lub odwołać online najpóźniej %(h)d godz. przed jej rozpoczęciem.") % {
+            "h": rules.cancel_cutoff_hours
+        }
+        phone = appointment.provider.phone
+        if phone:
+            message += " " + _("Zadzwoń do placówki: %(phone)s.") % {"phone": phone}
+        raise BookingRefused(message, errors={"token": [message]})
+
+
+def reschedule_options(appointment: Appointment, *, now: dt.datetime, days: int = 60, limit: int = 60):
+    """Free portal slots the patient may move a visit to: same practitioner, unit and financing."""
+    return [
+        slot
+        for slot in open_slots(now)
+        .filter(
+            practitioner_id=appointment.practitioner_id,
+            unit_id=appointment.unit_id,
+            financing=appointment.slot.financing,
+            start__lt=now + dt.timedelta(days=days),
+        )
+        .exclude(pk=appointment.slot_id)
+        .select_related("practitioner", "unit__location", "block")
+        .order_by("start")[: limit * 2]
+        if slot_is_offered_online(slot, now=now)
+    ][:limit]
+
+
+def reschedule_by_patient(appointment: Appointment, new_slot_id, *, account, now: dt.datetime | None = None):
+    """E5: the patient moves a confirmed visit to another free slot of the same practitioner
+    and service; the cut-off applies as for cancelling."""
+    now = now or clock.now()
+    if appointment.status != AppointmentStatus.CONFIRMED:
+        raise InvalidBooking(errors={"slot": [_("Tej wizyty nie można już zmienić.")]})
+    check_cancel_cutoff(appointment, now=now)
+    allowed = {slot.pk for slot in reschedule_options(appointment, now=now, limit=500)}
+    try:
+        wanted = int(new_slot_id)
+    except (TypeError, ValueError):
+        wanted = 0
+    if wanted not in allowed:
+        raise InvalidBooking(errors={"slot": [_("Wybierz jeden z wolnych terminów tego lekarza.")]})
+    return move_appointment(appointment, wanted, actor=account, reason=_("Zmiana terminu przez pacjenta"), now=now)
 
 
 def day_off(schedule, day: dt.date, *, actor) -> list[Slot]:
