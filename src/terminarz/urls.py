@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from terminarz.accounts import dependent_views
 from terminarz.accounts import views as account_views
 from terminarz.api.v1 import api
 from terminarz.portal import dev_views
@@ -14,6 +15,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("konto/dane/", account_views.profile, name="account-profile"),
     path("konto/wizyty/<int:appointment_id>/zmien/", account_views.reschedule, name="account-reschedule"),
     path("konto/usun/", account_views.delete_account, name="account-delete"),
+    path("konto/subkonta/", dependent_views.dependents_page, name="account-dependents"),
+    path("konto/subkonta/<int:dependent_id>/przekaz/", dependent_views.hand_over, name="account-hand-over"),
+    path("konto/przelacz/", dependent_views.switch_account, name="account-switch"),
+    path("konto/przejmij/<str:uidb64>/<str:token>/", dependent_views.take_over, name="account-take-over"),
     path("konto/", include("allauth.urls")),
     path("", include("terminarz.portal.urls")),
 ]

@@ -94,3 +94,54 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("Nieprawidłowe hasło."))
         return password
+
+
+class NewDependentForm(forms.Form):
+    first_name = name_field(_("Imię"), _("Podaj imię."))
+    last_name = name_field(_("Nazwisko"), _("Podaj nazwisko."))
+    pesel = pesel_field()
+    uses_guardian_pesel = forms.BooleanField(
+        label=_("PESEL opiekuna"), required=False, help_text=_("Zaznacz, gdy podopieczny nie ma jeszcze numeru PESEL.")
+    )
+    birth_date = forms.DateField(
+        label=_("Data urodzenia"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text=_("Wymagana, gdy podopieczny nie ma numeru PESEL."),
+    )
+    reason = forms.ChoiceField(
+        label=_("Podopieczny to"),
+        choices=[
+            ("no_pesel", _("osoba bez numeru PESEL")),
+            ("under_16", _("osoba poniżej 16 lat")),
+            ("adult_care", _("osoba dorosła, która nie może samodzielnie zarządzać kontem")),
+        ],
+    )
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if not cleaned.get("pesel") and not cleaned.get("uses_guardian_pesel"):
+            self.add_error("pesel", _("Podaj PESEL podopiecznego albo zaznacz „PESEL opiekuna”."))
+        if cleaned.get("uses_guardian_pesel") and not cleaned.get("birth_date"):
+            self.add_error("birth_date", _("Podaj datę urodzenia podopiecznego."))
+        return cleaned
+
+
+class AttachAccountForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Adres e-mail konta podopiecznego"), error_messages={"required": _("Podaj adres e-mail.")}
+    )
+    password = forms.CharField(
+        label=_("Hasło do konta podopiecznego"),
+        widget=forms.PasswordInput,
+        strip=False,
+        error_messages={"required": _("Podaj hasło.")},
+    )
+
+
+class HandOverForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Adres e-mail podopiecznego"),
+        help_text=_("Wyślemy na niego zaproszenie do ustawienia własnego hasła."),
+        error_messages={"required": _("Podaj adres e-mail.")},
+    )

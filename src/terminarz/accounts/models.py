@@ -26,6 +26,26 @@ class PatientProfile(models.Model):
     sex = models.CharField(_("płeć"), max_length=1, choices=[("F", _("kobieta")), ("M", _("mężczyzna"))], blank=True)
     pesel_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # E4: a dependent (sub-account) managed by a guardian's account.
+    guardian = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dependent_profiles",
+        verbose_name=_("opiekun"),
+    )
+    uses_guardian_pesel = models.BooleanField(_("PESEL opiekuna"), default=False)
+    dependent_reason = models.CharField(
+        _("powód subkonta"),
+        max_length=20,
+        blank=True,
+        choices=[
+            ("no_pesel", _("osoba bez numeru PESEL")),
+            ("under_16", _("osoba poniżej 16 lat")),
+            ("adult_care", _("osoba dorosła, która nie może samodzielnie zarządzać kontem")),
+        ],
+    )
 
     class Meta:
         verbose_name = _("profil pacjenta")

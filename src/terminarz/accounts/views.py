@@ -16,12 +16,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from terminarz.booking import services as booking
-from terminarz.booking.errors import InvalidBooking, SlotTaken
+from terminarz.booking.errors import BookingRefused, InvalidBooking, SlotTaken
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 
 from .forms import ConsentsForm, DeleteAccountForm, ProfileForm
+from .household import acting_account, household
 from .models import Consent, PatientProfile, current_consents, record_consents
 
 
@@ -40,7 +41,7 @@ def patient_view(view):
 @patient_view
 def panel(request):
     now = clock.now()
-    visits = Appointment.objects.filter(account=request.user).select_related(
+    visits = Appointment.objects.filter(account=acting_account(request)).select_related(
         "practitioner", "unit__location", "provider"
     )
     upcoming = visits.filter(status__in=ACTIVE_STATUSES, end__gt=now).order_by("start")
@@ -50,7 +51,7 @@ def panel(request):
 
 def _own_visit(request, appointment_id) -> Appointment:
     visit = (
-        Appointment.objects.filter(account=request.user, pk=appointment_id)
+        Appointment.objects.filter(account__in=household(request.user), pk=appointment_id)
         .select_related("practitioner", "unit__location", "provider", "slot")
         .first()
     )
@@ -69,6 +70,8 @@ def reschedule(request, appointment_id: int):
     if request.method == "POST":
         try:
             booking.reschedule_by_patient(visit, request.POST.get("slot"), account=request.user, now=now)
+        except BookingRefused as exc:
+            error = exc.message
         except SlotTaken:
             error = "Ten termin został przed chwilą zajęty. Wybierz inny."
         except InvalidBooking as exc:
@@ -142,6 +145,15 @@ def delete_account(request):
         with transaction.atomic():
             provider_ids = set(Appointment.objects.filter(account=user).values_list("provider_id", flat=True))
             Appointment.objects.filter(account=user).update(account=None)
+            # Sub-accounts made here cannot sign in by themselves: they go too; attached ones stay.
+            for dependent in [p.user for p in PatientProfile.objects.filter(guardian=user).select_related("user")]:
+                if not dependent.has_usable_password():
+                    Appointment.objects.filter(account=dependent).update(account=None)
+                    PatientProfile.objects.filter(user=dependent).delete()
+                    dependent.is_active = False
+                    dependent.first_name = dependent.last_name = ""
+                    dependent.save()
+            PatientProfile.objects.filter(guardian=user).update(guardian=None)
             PatientProfile.objects.filter(user=user).delete()
             EmailAddress.objects.filter(user=user).delete()
             Authenticator.objects.filter(user=user).delete()

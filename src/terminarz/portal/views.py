@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from terminarz.accounts.household import acting_account, contact_email
 from terminarz.booking import services as booking
 from terminarz.booking.errors import AppointmentNotFound, BookingRefused, InvalidBooking, SlotTaken
 from terminarz.booking.ics import appointment_ics
@@ -160,7 +161,7 @@ def book(request, slot_id: int):
     if request.method == "GET" and not open_slots(now, portal=False).filter(pk=slot.pk).exists():
         return _slot_taken(request, slot, booking.alternatives_for(slot, now=now, portal=True))
     rules = settings_for(slot.provider_id)
-    account = request.user if request.user.is_authenticated else None
+    account = acting_account(request)
     try:
         booking.check_registration_open(rules, slot, source="portal", account=account)
     except BookingRefused as exc:
@@ -170,7 +171,7 @@ def book(request, slot_id: int):
     requirement = slot.block.requirement_text if slot.block else ""
     form = PatientDataForm(
         request.POST or None,
-        initial=account_initial(account),
+        initial=account_initial(account, request.user),
         requirement_text=requirement,
         phone_required=rules.phone_required,
         pesel_required=rules.pesel_required,
@@ -198,17 +199,20 @@ def book(request, slot_id: int):
     return render(request, "portal/book.html", {"slot": slot, "form": form, "requirement": requirement})
 
 
-def account_initial(account) -> dict:
-    """A signed-in patient's data prefilled into the booking form (D4)."""
+def account_initial(account, user) -> dict:
+    """The data of the account the patient acts for, prefilled into the booking form (D4, E4):
+    a dependent without an e-mail gets the guardian's, and without a PESEL none."""
     if account is None:
         return {}
     profile = getattr(account, "patient_profile", None)
+    guardian_profile = getattr(user, "patient_profile", None)
     return {
         "first_name": account.first_name,
         "last_name": account.last_name,
-        "email": account.email,
-        "phone": profile.phone if profile else "",
-        "pesel": profile.pesel if profile else "",
+        "email": contact_email(account, user),
+        "phone": (profile.phone if profile and profile.phone else "")
+        or (guardian_profile.phone if guardian_profile else ""),
+        "pesel": profile.pesel if profile and not profile.uses_guardian_pesel else "",
     }
 
 

@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "terminarz.core.context_processors.site",
+                "terminarz.accounts.context.account",
                 "terminarz.clinic.views.clinic_context",
             ],
         },

@@ -1,0 +1,195 @@
+"""E4: dependents (sub-accounts): add a new one, attach an existing account by its
+credentials, switch between accounts, hand an account over to a dependent aged 16+."""
+
+import datetime as dt
+import uuid
+
+from allauth.account.models import EmailAddress
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from terminarz.core import clock
+from terminarz.notifications.services import queue_rendered_email
+
+from .forms import AttachAccountForm, HandOverForm, NewDependentForm
+from .household import ACTING_KEY, dependents
+from .models import PatientProfile
+from .views import patient_view
+
+TAKE_OVER_AGE = 16
+
+
+def age(profile: PatientProfile | None, today: dt.date) -> int | None:
+    if profile is None or profile.birth_date is None:
+        return None
+    born = profile.birth_date
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _can_be_dependent(candidate, guardian) -> bool:
+    if candidate.pk == guardian.pk or candidate.is_staff or candidate.memberships.exists():
+        return False
+    if PatientProfile.objects.filter(guardian=candidate).exists():
+        return False  # a guardian cannot become someone's sub-account
+    profile = getattr(candidate, "patient_profile", None)
+    return profile is None or profile.guardian_id in (None, guardian.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@patient_view
+@ratelimit(key="user", rate="10/h", method="POST", block=False)
+def dependents_page(request):
+    user = request.user
+    action = request.POST.get("action")
+    new_form = NewDependentForm(request.POST if action == "new" else None)
+    attach_form = AttachAccountForm(request.POST if action == "attach" else None)
+    if action == "new" and new_form.is_valid():
+        c = new_form.cleaned_data
+        User = get_user_model()
+        with transaction.atomic():
+            dependent = User.objects.create_user(
+                f"podopieczny-{uuid.uuid4().hex[:16]}",
+                "",
+                None,
+                first_name=c["first_name"],
+                last_name=c["last_name"],
+            )
+            PatientProfile.objects.create(
+                user=dependent,
+                guardian=user,
+                pesel=c.get("pesel") or "",
+                uses_guardian_pesel=bool(c.get("uses_guardian_pesel")),
+                birth_date=c.get("birth_date"),
+                dependent_reason=c["reason"],
+            )
+        messages.success(request, f"Utworzono subkonto: {dependent.first_name} {dependent.last_name}.")
+        return redirect("account-dependents")
+    if action == "attach" and attach_form.is_valid():
+        if getattr(request, "limited", False):
+            attach_form.add_error(None, "Zbyt wiele prób. Spróbuj ponownie za godzinę.")
+        else:
+            email = attach_form.cleaned_data["email"].strip().lower()
+            address = EmailAddress.objects.filter(email__iexact=email, verified=True).select_related("user").first()
+            candidate = address.user if address else None
+            if (
+                candidate is None
+                or not candidate.check_password(attach_form.cleaned_data["password"])
+                or not _can_be_dependent(candidate, user)
+            ):
+                attach_form.add_error(None, "Nieprawidłowy adres e-mail lub hasło konta podopiecznego.")
+            else:
+                with transaction.atomic():
+                    profile, _ = PatientProfile.objects.get_or_create(user=candidate)
+                    profile.guardian = user
+                    profile.dependent_reason = profile.dependent_reason or "adult_care"
+                    profile.save()
+                messages.success(
+                    request, f"Dołączono konto {candidate.first_name} {candidate.last_name} jako subkonto."
+                )
+                return redirect("account-dependents")
+    today = clock.local_today()
+    people = [(d, age(getattr(d, "patient_profile", None), today)) for d in dependents(user)]
+    invalid = bool(action and (new_form.errors or attach_form.errors))
+    return render(
+        request,
+        "accounts/dependents.html",
+        {
+            "people": people,
+            "new_form": new_form,
+            "attach_form": attach_form,
+            "hand_over_form": HandOverForm(),
+            "take_over_age": TAKE_OVER_AGE,
+        },
+        status=422 if invalid else 200,
+    )
+
+
+@require_POST
+@patient_view
+def switch_account(request):
+    """One click: act for yourself or for one of your dependents."""
+    wanted = request.POST.get("account", "")
+    if wanted.isdigit() and int(wanted) in {d.pk for d in dependents(request.user)}:
+        request.session[ACTING_KEY] = int(wanted)
+    else:
+        request.session.pop(ACTING_KEY, None)
+    next_url = request.POST.get("next") or reverse("account-panel")
+    return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else "account-panel")
+
+
+@require_POST
+@patient_view
+def hand_over(request, dependent_id: int):
+    """A dependent aged 16+ takes their account over: an invitation to set their own password."""
+    dependent = next((d for d in dependents(request.user) if d.pk == dependent_id), None)
+    if dependent is None:
+        raise Http404
+    form = HandOverForm(request.POST)
+    years = age(dependent.patient_profile, clock.local_today())
+    if years is None or years < TAKE_OVER_AGE:
+        messages.error(request, f"Konto można przekazać podopiecznemu, który skończył {TAKE_OVER_AGE} lat.")
+        return redirect("account-dependents")
+    if not form.is_valid():
+        messages.error(request, "Podaj poprawny adres e-mail podopiecznego.")
+        return redirect("account-dependents")
+    email = form.cleaned_data["email"].strip().lower()
+    User = get_user_model()
+    if User.objects.filter(email__iexact=email).exclude(pk=dependent.pk).exists():
+        messages.error(request, "Tego adresu nie można użyć. Podaj inny adres podopiecznego.")
+        return redirect("account-dependents")
+    with transaction.atomic():
+        dependent.email = email
+        dependent.save(update_fields=["email"])
+        uid = urlsafe_base64_encode(force_bytes(dependent.pk))
+        token = default_token_generator.make_token(dependent)
+        link = request.build_absolute_uri(reverse("account-take-over", args=[uid, token]))
+        queue_rendered_email(
+            kind="account:take_over",
+            recipient=email,
+            subject="Terminarz – przejmij swoje konto pacjenta",
+            body=(
+                f"Dzień dobry {dependent.first_name},\n\n"
+                f"{request.user.first_name} {request.user.last_name} przekazuje Ci Twoje konto pacjenta w Terminarzu. "
+                f"Aby je przejąć, ustaw własne hasło:\n{link}\n\n"
+                "Po przejęciu konta opiekun nie będzie już nim zarządzać.\n\n"
+                "Wiadomość wysłana automatycznie przez Terminarz."
+            ),
+            html_body="",
+            idempotency_key=f"account:take_over:{dependent.pk}:{token}",
+        )
+    messages.success(request, f"Wysłaliśmy zaproszenie na adres {email}.")
+    return redirect("account-dependents")
+
+
+@require_http_methods(["GET", "POST"])
+def take_over(request, uidb64: str, token: str):
+    """The dependent sets their own password and the guardian's management ends."""
+    User = get_user_model()
+    try:
+        dependent = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+        dependent = None
+    if dependent is None or not default_token_generator.check_token(dependent, token):
+        return render(request, "accounts/take_over_invalid.html", status=404)
+    form = SetPasswordForm(dependent, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            PatientProfile.objects.filter(user=dependent).update(guardian=None, dependent_reason="")
+            EmailAddress.objects.filter(user=dependent).delete()
+            EmailAddress.objects.create(user=dependent, email=dependent.email, verified=True, primary=True)
+        messages.success(request, "Konto jest teraz Twoje. Zaloguj się adresem e-mail i nowym hasłem.")
+        return redirect("account_login")
+    return render(
+        request, "accounts/take_over.html", {"form": form, "dependent": dependent}, status=422 if form.errors else 200
+    )
