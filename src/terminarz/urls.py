@@ -5,12 +5,14 @@ from django.urls import URLPattern, URLResolver, include, path
 from terminarz.accounts import dependent_views
 from terminarz.accounts import views as account_views
 from terminarz.api.v1 import api
+from terminarz.notifications.views import sms_status
 from terminarz.portal import dev_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("gabinet/", include("terminarz.clinic.urls")),
     path("admin/", admin.site.urls),
+    path("hooks/sms/", sms_status, name="sms-status"),
     path("konto/", account_views.panel, name="account-panel"),
     path("konto/dane/", account_views.profile, name="account-profile"),
     path("konto/wizyty/<int:appointment_id>/zmien/", account_views.reschedule, name="account-reschedule"),

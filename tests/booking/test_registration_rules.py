@@ -62,6 +62,9 @@ def form_data(**over):
         "cancel_cutoff_hours": 0,
         "return_email": "",
         "group_by_units": "on",
+        "reminder_hours": 24,
+        "reminder_email": "on",
+        "reminder_sms": "on",
     }
     data.update(over)
     return {k: v for k, v in data.items() if v is not None}

@@ -126,7 +126,7 @@ def test_clinic_cancel_requires_reason_frees_slot_and_notifies(client, desk, dja
     visit.refresh_from_db()
     slot.refresh_from_db()
     assert visit.status == "cancelled" and slot.state == "free"
-    message = Message.objects.get(kind="booking_cancelled_by_clinic")
+    message = Message.objects.get(kind="booking_cancelled_by_clinic", channel="email")
     assert "Choroba lekarza" in message.body and message.status == "sent"
 
 

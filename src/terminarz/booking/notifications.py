@@ -56,3 +56,8 @@ def hold_context(stored: dict) -> dict:
 @register_context("booking_clinic_notice")
 def clinic_notice_context(stored: dict) -> dict:
     return {"appointment": _appointment(stored)}
+
+
+@register_context("booking_reminder")
+def reminder_context(stored: dict) -> dict:
+    return {"appointment": _appointment(stored)}

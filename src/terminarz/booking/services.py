@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
-from terminarz.notifications.services import queue_email
+from terminarz.notifications.services import queue_email, queue_sms
 from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
 from terminarz.providers.models import RegistrationSettings, settings_for
@@ -248,6 +248,7 @@ def _after_confirmed(appointment: Appointment, rules: RegistrationSettings | Non
             template="booking/email/confirmation",
             context={"appointment": appointment.pk},
             idempotency_key=f"booking_confirmation:{appointment.pk}",
+            patient=appointment.patient,
         )
     if appointment.nfz_first_time:
         QueueEntry.objects.create(
@@ -387,6 +388,17 @@ def _cancel(appointment: Appointment, *, now, actor, actor_label: str, reason: s
                 template=f"booking/email/{kind.removeprefix('booking_')}",
                 context={"appointment": appointment.pk},
                 idempotency_key=f"booking_cancelled:{appointment.pk}",
+                patient=appointment.patient,
+            )
+        if kind == "booking_cancelled_by_clinic" and appointment.phone:
+            queue_sms(
+                provider=appointment.provider,
+                kind=kind,
+                phone=appointment.phone,
+                template="booking/email/cancelled_by_clinic",
+                context={"appointment": appointment.pk},
+                idempotency_key=f"sms:booking_cancelled:{appointment.pk}",
+                patient=appointment.patient,
             )
     return appointment
 
@@ -478,14 +490,26 @@ def move_appointment(
             entry = transitions.record_move(
                 appointment, old_start, now=now, actor=actor, actor_label=f"user:{actor.pk}", reason=reason
             )
+            context = {"appointment": appointment.pk, "old_start": old_start.isoformat()}
             if appointment.email:
                 queue_email(
                     provider=appointment.provider,
                     kind="booking_moved",
                     recipient=appointment.email,
                     template="booking/email/moved",
-                    context={"appointment": appointment.pk, "old_start": old_start.isoformat()},
+                    context=context,
                     idempotency_key=f"booking_moved:{entry.pk}",
+                    patient=appointment.patient,
+                )
+            if appointment.phone:
+                queue_sms(
+                    provider=appointment.provider,
+                    kind="booking_moved",
+                    phone=appointment.phone,
+                    template="booking/email/moved",
+                    context=context,
+                    idempotency_key=f"sms:booking_moved:{entry.pk}",
+                    patient=appointment.patient,
                 )
     except IntegrityError:
         raise SlotTaken(alternatives=alternatives_for(new_slot, now=now, portal=False)) from None

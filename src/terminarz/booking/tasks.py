@@ -14,3 +14,10 @@ def expire_holds_task() -> int:
         "pk", flat=True
     )[:1000]
     return sum(1 for pk in list(ids) if expire_hold(pk))
+
+
+@task()
+def send_reminders_task() -> int:
+    from .reminders import send_due_reminders
+
+    return send_due_reminders()

@@ -22,6 +22,7 @@ SECTIONS = [
         _("Zasady rezerwacji i odwołań"),
         ["one_visit_per_specialization", "nfz_first_visit_online", "cancel_reason_required", "cancel_cutoff_hours"],
     ),
+    (_("Przypomnienia o wizytach"), ["reminder_hours", "reminder_email", "reminder_sms"]),
     (_("Powiadomienia i wizytówka"), ["return_email", "group_by_units"]),
 ]
 
@@ -42,6 +43,12 @@ class RegistrationSettingsForm(forms.ModelForm):
         if minutes is not None and not 5 <= minutes <= 1440:
             raise forms.ValidationError(_("Podaj od 5 do 1440 minut."))
         return minutes
+
+    def clean_reminder_hours(self):
+        hours = self.cleaned_data["reminder_hours"]
+        if hours is not None and hours > 168:
+            raise forms.ValidationError(_("Podaj najwyżej 168 godzin (7 dni)."))
+        return hours
 
     def clean_cancel_cutoff_hours(self):
         hours = self.cleaned_data["cancel_cutoff_hours"]

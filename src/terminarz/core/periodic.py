@@ -13,6 +13,7 @@ JOBS: list[tuple[str, int, str]] = [
     ("extend_slot_horizon", 24 * 3600, "terminarz.scheduling.tasks.extend_slot_horizon_task"),
     ("deliver_due_messages", 60, "terminarz.notifications.tasks.deliver_due_messages_task"),
     ("expire_holds", 60, "terminarz.booking.tasks.expire_holds_task"),
+    ("send_reminders", 300, "terminarz.booking.tasks.send_reminders_task"),
 ]
 
 

@@ -16,6 +16,7 @@ class Message(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
+        SMS = "sms", _("SMS")
 
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
@@ -34,6 +35,13 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # The gateway's id and delivery status (SMS), updated by its status callbacks.
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    delivery_status = models.CharField(max_length=30, blank=True)
+    # Which patient record it concerns, for the message log per patient (no personal data here).
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
 
     class Meta:
         verbose_name = _("wiadomość")

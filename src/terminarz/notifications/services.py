@@ -13,22 +13,60 @@ from terminarz.core import clock
 
 from .models import Message, MessageStatus
 from .registry import build_attachments, build_context
+from .sms import normalize_phone, send_sms, to_gsm
 
 log = logging.getLogger(__name__)
 STUCK_AFTER = dt.timedelta(minutes=10)
 
 
-def queue_email(*, provider, kind: str, recipient: str, template: str, context: dict, idempotency_key: str) -> Message:
+def queue_email(
+    *, provider, kind: str, recipient: str, template: str, context: dict, idempotency_key: str, patient=None
+) -> Message:
     """Store an e-mail to send (context holds ids, rendered by the worker); delivery is
     triggered when the transaction commits. The same idempotency key never makes a second one."""
+    return _queue(
+        channel=Message.Channel.EMAIL,
+        provider=provider,
+        kind=kind,
+        recipient=recipient,
+        template=template,
+        context=context,
+        idempotency_key=idempotency_key,
+        patient=patient,
+    )
+
+
+def queue_sms(
+    *, provider, kind: str, phone: str, template: str, context: dict, idempotency_key: str, patient=None
+) -> Message | None:
+    """Store an SMS (text rendered by the worker from `{template}_sms.txt`); None when the
+    number cannot receive one."""
+    number = normalize_phone(phone)
+    if number is None:
+        return None
+    return _queue(
+        channel=Message.Channel.SMS,
+        provider=provider,
+        kind=kind,
+        recipient=number,
+        template=template,
+        context=context,
+        idempotency_key=idempotency_key,
+        patient=patient,
+    )
+
+
+def _queue(*, channel, provider, kind, recipient, template, context, idempotency_key, patient) -> Message:
     message, created = Message.objects.get_or_create(
         idempotency_key=idempotency_key,
         defaults={
+            "channel": channel,
             "provider": provider,
             "kind": kind,
             "recipient": recipient,
             "template": template,
             "context": context,
+            "patient": patient,
             "next_attempt_at": clock.now(),
         },
     )
@@ -61,6 +99,9 @@ def queue_rendered_email(
 
 def render_message(message: Message) -> tuple[str, str, str]:
     context = {**build_context(message.kind, message.context), "SITE_URL": str(settings.SITE_URL).rstrip("/")}
+    if message.channel == Message.Channel.SMS:
+        text = render_to_string(f"{message.template}_sms.txt", context)
+        return "", to_gsm(" ".join(text.split()))[:640], ""
     subject = " ".join(render_to_string(f"{message.template}_subject.txt", context).split())
     body = render_to_string(f"{message.template}.txt", context)
     html_body = render_to_string(f"{message.template}.html", context)
@@ -95,11 +136,22 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
     message = Message.objects.get(pk=message_id)
     attempts = message.attempts + 1
     try:
-        if not message.subject:
+        if not message.body:
             message.subject, message.body, message.html_body = render_message(message)
             Message.objects.filter(pk=message_id).update(
                 subject=message.subject, body=message.body, html_body=message.html_body
             )
+        if message.channel == Message.Channel.SMS:
+            result = send_sms(to=message.recipient, text=message.body, idempotency_key=message.idempotency_key)
+            Message.objects.filter(pk=message_id).update(
+                status=MessageStatus.SENT,
+                attempts=attempts,
+                sent_at=now,
+                last_error="",
+                external_id=result.external_id,
+                delivery_status=result.status,
+            )
+            return "sent"
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body,
@@ -113,8 +165,8 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
         for filename, content, mimetype in attachments:
             email.attach(filename, content, mimetype)
         email.send()
-    except Exception as exc:  # any transport error: retry later
-        failed = attempts >= settings.MESSAGE_MAX_ATTEMPTS
+    except Exception as exc:  # any transport error: retry later (a permanent SMS error: give up)
+        failed = attempts >= settings.MESSAGE_MAX_ATTEMPTS or bool(getattr(exc, "permanent", False))
         next_at = now + backoff(attempts)
         Message.objects.filter(pk=message_id).update(
             status=MessageStatus.FAILED if failed else MessageStatus.PENDING,

@@ -1,4 +1,4 @@
-"""Demo-only mailbox: the e-mails the outbox sent, so a demo user can follow their links."""
+"""Demo-only mailbox: the e-mails and SMS the outbox sent, so a demo user can follow their links."""
 
 from django.conf import settings
 from django.http import Http404
@@ -14,8 +14,8 @@ def _demo_only():
 
 def mailbox(request):
     _demo_only()
-    messages = Message.objects.all()[:100]
-    return render(request, "portal/dev_mailbox.html", {"messages": messages})
+    outbox = Message.objects.all()[:100]
+    return render(request, "portal/dev_mailbox.html", {"outbox": outbox})
 
 
 def mailbox_message(request, pk: int):

@@ -246,6 +246,18 @@ class RegistrationSettings(models.Model):
         blank=True,
         help_text=_("Adres, na który wysyłamy powiadomienia o wizytach umówionych online przez pacjentów bez konta."),
     )
+    reminder_hours = models.PositiveSmallIntegerField(
+        _("Przypomnienie o wizycie (godzin przed)"),
+        default=24,
+        help_text=_(
+            "0 – bez przypomnień. Pacjent, który umówił się później niż tyle godzin przed wizytą, "
+            "nie dostaje przypomnienia."
+        ),
+    )
+    reminder_email = models.BooleanField(_("Przypomnienie e-mailem"), default=True)
+    reminder_sms = models.BooleanField(
+        _("Przypomnienie SMS-em"), default=True, help_text=_("Gdy pacjent podał numer telefonu komórkowego.")
+    )
     group_by_units = models.BooleanField(
         _("Grupowanie lekarzy według poradni specjalistycznych"),
         default=True,
@@ -261,6 +273,7 @@ class RegistrationSettings(models.Model):
                 name="registration_hold_5_to_1440_min",
             ),
             models.CheckConstraint(condition=models.Q(cancel_cutoff_hours__lte=720), name="registration_cutoff_max"),
+            models.CheckConstraint(condition=models.Q(reminder_hours__lte=168), name="registration_reminder_max"),
         ]
 
     def __str__(self) -> str:

@@ -228,6 +228,16 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 SLOT_HORIZON_DAYS = env_int("TERMINARZ_SLOT_HORIZON_DAYS", 90)
 MESSAGE_MAX_ATTEMPTS = env_int("TERMINARZ_MESSAGE_MAX_ATTEMPTS", 6)
 
+# SMS channel (I1): "smsapi" (SMSAPI-style REST gateway with a bearer token) or "sink" (record only).
+SMS_BACKEND = env_str("SMS_BACKEND", "sink")
+SMS_API_URL = env_str("SMS_API_URL", "https://api.smsapi.pl")
+SMS_API_TOKEN = env_str("SMS_API_TOKEN", "")
+SMS_SENDER = env_str("SMS_SENDER", "Terminarz")
+SMS_NOTIFY_URL = env_str("SMS_NOTIFY_URL", "")
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
+# Shared secret the gateway's status callback (/hooks/sms/?secret=...) must carry.
+SMS_CALLBACK_SECRET = env_str("SMS_CALLBACK_SECRET", "")
+
 # Rate limiting of public endpoints (per client IP). TERMINARZ_RATELIMIT=off disables it.
 RATELIMIT_ENABLE = env_str("TERMINARZ_RATELIMIT", "on").lower() not in {"off", "0", "false"}
 RATELIMIT_SEARCH = env_str("TERMINARZ_RATELIMIT_SEARCH", "120/m")
