@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.booking.models import Appointment
 from terminarz.core import clock
+from terminarz.notifications.models import Message
 from terminarz.patients import services
 from terminarz.patients.forms import CardForm, PatientEditForm
 from terminarz.patients.models import HealthCard, Patient
@@ -51,6 +52,9 @@ def patient_detail(request, patient_id: int):
             "cards": patient.cards.all(),
             "card_form": CardForm(),
             "first_time": services.is_first_time(patient, now=clock.now()),
+            "patient_messages": Message.objects.filter(provider=request.provider, patient=patient).order_by(
+                "-created_at"
+            )[:50],
         },
     )
 

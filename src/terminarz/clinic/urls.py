@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     bookings,
     calendar_views,
+    message_views,
     org_views,
     patient_views,
     room_views,
@@ -77,6 +78,9 @@ urlpatterns = [
     ),
     path("wizyty/<int:appointment_id>/notatki/", visit_views.visit_note_add, name="visit-note-add"),
     path("ustawienia/", settings_views.registration_settings, name="registration-settings"),
+    path("wiadomosci/", message_views.message_log, name="messages"),
+    path("wiadomosci/szablony/", message_views.template_list, name="message-templates"),
+    path("wiadomosci/szablony/<str:kind>/<str:channel>/", message_views.template_edit, name="message-template"),
     path("uslugi/", visit_views.service_list, name="services"),
     path("uslugi/<int:service_id>/", visit_views.service_list, name="service"),
     path("wizyty/<int:appointment_id>/odwolaj/", calendar_views.cancel_visit, name="cancel-visit"),

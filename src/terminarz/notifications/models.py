@@ -11,6 +11,18 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", _("nieudana")
 
 
+KIND_LABELS = {
+    "booking_confirmation": _("potwierdzenie rezerwacji"),
+    "booking_hold": _("prośba o potwierdzenie rezerwacji"),
+    "booking_cancelled": _("odwołanie przez pacjenta"),
+    "booking_cancelled_by_clinic": _("odwołanie przez placówkę"),
+    "booking_moved": _("zmiana terminu"),
+    "booking_reminder": _("przypomnienie"),
+    "booking_clinic_notice": _("powiadomienie dla placówki"),
+    "staff_login_code": _("kod logowania personelu"),
+}
+
+
 class Message(models.Model):
     """Outbox row: written in the transaction of the change that causes it."""
 
@@ -51,3 +63,30 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient}"
+
+    @property
+    def kind_label(self) -> str:
+        if self.kind.startswith("account:"):
+            return str(_("konto pacjenta"))
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+
+class MessageTemplate(models.Model):
+    """A provider's own wording of one message on one channel (I1); see templating.py."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="message_templates")
+    kind = models.CharField(max_length=50)
+    channel = models.CharField(max_length=10, choices=Message.Channel.choices)
+    subject = models.CharField(_("temat"), max_length=200, blank=True)
+    body = models.TextField(_("treść"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("szablon wiadomości")
+        verbose_name_plural = _("szablony wiadomości")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "kind", "channel"], name="one_template_per_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.kind} ({self.channel})"

@@ -11,9 +11,10 @@ from django.template.loader import render_to_string
 
 from terminarz.core import clock
 
-from .models import Message, MessageStatus
+from .models import Message, MessageStatus, MessageTemplate
 from .registry import build_attachments, build_context
 from .sms import normalize_phone, send_sms, to_gsm
+from .templating import EDITABLE, render_custom
 
 log = logging.getLogger(__name__)
 STUCK_AFTER = dt.timedelta(minutes=10)
@@ -97,8 +98,23 @@ def queue_rendered_email(
     return message
 
 
+def _custom_template(message: Message) -> MessageTemplate | None:
+    if not message.provider_id or (message.kind, message.channel) not in EDITABLE:
+        return None
+    return MessageTemplate.objects.filter(
+        provider_id=message.provider_id, kind=message.kind, channel=message.channel
+    ).first()
+
+
 def render_message(message: Message) -> tuple[str, str, str]:
     context = {**build_context(message.kind, message.context), "SITE_URL": str(settings.SITE_URL).rstrip("/")}
+    custom = _custom_template(message)
+    if custom is not None and "appointment" in context:
+        rendered = render_custom(custom, context["appointment"], context["SITE_URL"])
+        if message.channel == Message.Channel.SMS:
+            return "", to_gsm(" ".join(rendered.body.split()))[:640], ""
+        subject = rendered.subject or " ".join(render_to_string(f"{message.template}_subject.txt", context).split())
+        return subject[:250], rendered.body, rendered.html_body
     if message.channel == Message.Channel.SMS:
         text = render_to_string(f"{message.template}_sms.txt", context)
         return "", to_gsm(" ".join(text.split()))[:640], ""

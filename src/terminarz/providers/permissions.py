@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, StrOrPromise] = {
     "payments.change_single": _("Zmiana zasad płatności pojedynczej wizyty"),
     "settings.change": _("Ustawienia rejestracji – zmiany"),
     "audit.view": _("Audyty – podgląd"),
+    "messages.view": _("Dziennik wiadomości do pacjentów – podgląd"),
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -34,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "calendar.view",
             "calendar.book",
             "visits.change",
+            "messages.view",
             "patients.view",
             "patients.change",
             "bookings.export",

@@ -1,0 +1,183 @@
+"""Messages in the back-office (I1): the provider's message log with filters, and the
+provider's own wording of patient messages with safe placeholders and a preview."""
+
+from django import forms
+from django.contrib import messages as flash
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from terminarz.booking.models import Appointment
+from terminarz.core.audit import record_audit
+from terminarz.notifications import templating
+from terminarz.notifications.models import Message, MessageStatus, MessageTemplate
+from terminarz.notifications.sms import to_gsm
+from terminarz.notifications.templating import EDITABLE, PLACEHOLDERS, TemplateError, check, values_for
+
+from .access import clinic_view
+
+SAMPLE = {
+    "imie": "Anna",
+    "nazwisko": "Przykładowa",
+    "data": "piątek, 27 listopada 2026",
+    "godzina": "10:30",
+    "lekarz": "lek. Jan Kowalski",
+    "poradnia": "Poradnia kardiologiczna",
+    "adres": "ul. Długa 12, 31-146 Kraków",
+    "placowka": "Przychodnia",
+    "telefon": "+48 12 345 67 00",
+    "numer": "AB12CD34",
+    "link_odwolania": "https://example.pl/wizyta/1/odwolaj/?t=…",
+    "powod": "nieobecność lekarza",
+}
+
+
+class LogFilter(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Kanał"), required=False, choices=[("", _("wszystkie")), *Message.Channel.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("wszystkie")), *MessageStatus.choices]
+    )
+    recipient = forms.CharField(label=_("Odbiorca"), required=False, max_length=254)
+
+
+@clinic_view("messages.view")
+def message_log(request):
+    form = LogFilter(request.GET or None)
+    log = Message.objects.filter(provider=request.provider).order_by("-created_at", "-pk")
+    if form.is_valid():
+        c = form.cleaned_data
+        if c["channel"]:
+            log = log.filter(channel=c["channel"])
+        if c["status"]:
+            log = log.filter(status=c["status"])
+        if c["recipient"]:
+            log = log.filter(recipient__icontains=c["recipient"].strip())
+    page = Paginator(log, 50).get_page(request.GET.get("strona"))
+    params = request.GET.copy()
+    params.pop("strona", None)
+    return render(request, "clinic/messages.html", {"form": form, "page": page, "params": params.urlencode()})
+
+
+class TemplateForm(forms.Form):
+    subject = forms.CharField(label=_("Temat"), max_length=200, required=False)
+    body = forms.CharField(
+        label=_("Treść"), widget=forms.Textarea(attrs={"rows": 8}), error_messages={"required": _("Wpisz treść.")}
+    )
+
+    def __init__(self, *args, channel: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        if channel == "sms":
+            del self.fields["subject"]
+            self.fields["body"].widget.attrs["rows"] = 3
+
+    def clean_subject(self):
+        return self._checked(self.cleaned_data.get("subject", ""))
+
+    def clean_body(self):
+        body = self._checked(self.cleaned_data["body"])
+        if self.channel == "sms" and len(body) > 480:
+            raise forms.ValidationError(_("SMS może mieć najwyżej 480 znaków (3 wiadomości)."))
+        return body
+
+    @staticmethod
+    def _checked(text: str) -> str:
+        try:
+            check(text)
+        except TemplateError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return text
+
+
+@clinic_view("settings.change")
+def template_list(request):
+    custom = {(t.kind, t.channel): t for t in MessageTemplate.objects.filter(provider=request.provider)}
+    rows = [(kind, channel, label, custom.get((kind, channel))) for (kind, channel), label in EDITABLE.items()]
+    return render(request, "clinic/message_templates.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("settings.change")
+def template_edit(request, kind: str, channel: str):
+    if (kind, channel) not in EDITABLE:
+        raise Http404
+    custom = MessageTemplate.objects.filter(provider=request.provider, kind=kind, channel=channel).first()
+    initial = {"subject": custom.subject, "body": custom.body} if custom else {}
+    form = TemplateForm(request.POST or None, initial=initial, channel=channel)
+    action = request.POST.get("action", "save")
+    if request.method == "POST" and action == "reset" and custom is not None:
+        with transaction.atomic():
+            custom.delete()
+            record_audit(
+                provider_id=request.provider.pk,
+                action="messages.template_reset",
+                target=request.provider,
+                summary=f"Przywrócono domyślną treść: {EDITABLE[(kind, channel)]} ({channel})",
+                actor=request.user,
+            )
+        flash.success(request, "Przywrócono domyślną treść.")
+        return redirect("clinic:message-template", kind=kind, channel=channel)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        if action == "preview":
+            preview = _preview(c.get("subject", ""), c["body"], channel, request.provider)
+        else:
+            with transaction.atomic():
+                MessageTemplate.objects.update_or_create(
+                    provider=request.provider,
+                    kind=kind,
+                    channel=channel,
+                    defaults={"subject": c.get("subject", ""), "body": c["body"]},
+                )
+                record_audit(
+                    provider_id=request.provider.pk,
+                    action="messages.template_changed",
+                    target=request.provider,
+                    summary=f"Zmieniono treść wiadomości: {EDITABLE[(kind, channel)]} ({channel})",
+                    actor=request.user,
+                )
+            flash.success(request, "Zapisano treść wiadomości. Obowiązuje od następnej wysyłki.")
+            return redirect("clinic:message-template", kind=kind, channel=channel)
+    elif custom is not None:
+        preview = _preview(custom.subject, custom.body, channel, request.provider)
+    return render(
+        request,
+        "clinic/message_template_form.html",
+        {
+            "form": form,
+            "label": EDITABLE[(kind, channel)],
+            "kind": kind,
+            "channel": channel,
+            "custom": custom,
+            "preview": preview,
+            "placeholders": PLACEHOLDERS,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+def _preview(subject: str, body: str, channel: str, provider) -> dict:
+    """The text as a patient would get it: with the provider's latest visit, or sample data."""
+    latest = (
+        Appointment.objects.filter(provider=provider)
+        .select_related("practitioner", "unit__location", "provider")
+        .order_by("-created_at")
+        .first()
+    )
+    values = values_for(latest, "") if latest else {**SAMPLE, "placowka": provider.name}
+    text = templating.render(body, values)
+    if channel == "sms":
+        text = to_gsm(" ".join(text.split()))
+        return {
+            "subject": "",
+            "body": text,
+            "length": len(text),
+            "parts": max(1, -(-len(text) // 153)) if len(text) > 160 else 1,
+        }
+    return {"subject": templating.render(subject, values) if subject else "", "body": text}
