@@ -7,12 +7,16 @@ from terminarz.accounts import views as account_views
 from terminarz.api.v1 import api
 from terminarz.notifications.views import sms_status
 from terminarz.portal import dev_views
+from terminarz.waiting import views as waiting_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("gabinet/", include("terminarz.clinic.urls")),
     path("admin/", admin.site.urls),
     path("hooks/sms/", sms_status, name="sms-status"),
+    path("lista-rezerwowa/zapisz/", waiting_views.join, name="waitlist-join"),
+    path("lista-rezerwowa/<int:entry_id>/", waiting_views.entry_page, name="waitlist-entry"),
+    path("lista-rezerwowa/oferta/<str:token>/", waiting_views.offer_page, name="waitlist-offer"),
     path("konto/", account_views.panel, name="account-panel"),
     path("konto/dane/", account_views.profile, name="account-profile"),
     path("konto/wizyty/<int:appointment_id>/zmien/", account_views.reschedule, name="account-reschedule"),

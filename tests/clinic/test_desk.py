@@ -12,6 +12,7 @@ from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
 from terminarz.providers.models import Membership
 from terminarz.scheduling.models import Slot
+from terminarz.waiting.models import QueueEntry
 from tests.clinic.test_access import make_user
 from tests.conftest import FROZEN_NOW
 from tests.factories import PATIENT, VALID_PESEL, clinic, every_day
@@ -199,6 +200,9 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "block_id": desk["slot_b"].block_id,
         "service_id": service_b.pk,
         "line_id": line_b.pk,
+        "entry_id": QueueEntry.objects.create(
+            provider=desk["b"], unit_id=desk["slot_b"].unit_id, patient=desk["patient_b"]
+        ).pk,
     }
     clinic_patterns = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "clinic")
     walked = 0

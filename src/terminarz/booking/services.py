@@ -15,6 +15,7 @@ from terminarz.providers.models import RegistrationSettings, settings_for
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import open_slots
 from terminarz.waiting.models import QueueEntry
+from terminarz.waiting.tasks import offer_when_committed
 
 from . import capacity, transitions
 from . import rules as rules_lib
@@ -380,6 +381,7 @@ def _cancel(appointment: Appointment, *, now, actor, actor_label: str, reason: s
             cancel_reason=reason[:300],
         )
         capacity.release_slot(appointment.slot_id)
+        offer_when_committed(appointment.slot_id)
         if appointment.email:
             queue_email(
                 provider=appointment.provider,
@@ -427,6 +429,7 @@ def expire_hold(appointment_id: int, *, now: dt.datetime | None = None) -> bool:
             appointment, AppointmentStatus.EXPIRED, now=now, actor_label="system", reason="hold expired"
         )
         capacity.release_slot(slot_id, held_only=True)
+        offer_when_committed(slot_id)
     return True
 
 

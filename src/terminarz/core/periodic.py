@@ -14,6 +14,7 @@ JOBS: list[tuple[str, int, str]] = [
     ("deliver_due_messages", 60, "terminarz.notifications.tasks.deliver_due_messages_task"),
     ("expire_holds", 60, "terminarz.booking.tasks.expire_holds_task"),
     ("send_reminders", 300, "terminarz.booking.tasks.send_reminders_task"),
+    ("match_waitlist", 300, "terminarz.waiting.tasks.match_waitlist_task"),
 ]
 
 

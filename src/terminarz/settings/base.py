@@ -228,6 +228,10 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 SLOT_HORIZON_DAYS = env_int("TERMINARZ_SLOT_HORIZON_DAYS", 90)
 MESSAGE_MAX_ATTEMPTS = env_int("TERMINARZ_MESSAGE_MAX_ATTEMPTS", 6)
 
+# Lista rezerwowa (F7): how many waiting patients get each freed slot, and for how long it is held.
+WAITLIST_OFFER_BATCH = env_int("TERMINARZ_WAITLIST_OFFER_BATCH", 3)
+WAITLIST_OFFER_MINUTES = env_int("TERMINARZ_WAITLIST_OFFER_MINUTES", 30)
+
 # SMS channel (I1): "smsapi" (SMSAPI-style REST gateway with a bearer token) or "sink" (record only).
 SMS_BACKEND = env_str("SMS_BACKEND", "sink")
 SMS_API_URL = env_str("SMS_API_URL", "https://api.smsapi.pl")

@@ -1,0 +1,155 @@
+"""Waiting queues in the back-office (F7): the NFZ waiting queue per unit (stable / urgent)
+and the provider's waiting list (lista rezerwowa)."""
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from terminarz.core.audit import record_audit
+from terminarz.patients.models import Patient
+from terminarz.patients.services import search_patients
+from terminarz.providers.models import Unit
+from terminarz.waiting.models import QueueEntry, WaitlistEntry
+
+from .access import clinic_view, get_for_provider
+
+
+class QueueFilter(forms.Form):
+    unit = forms.ModelChoiceField(label=_("Komórka"), queryset=Unit.objects.none(), required=False)
+    category = forms.ChoiceField(
+        label=_("Kategoria"), required=False, choices=[("", _("wszystkie")), *QueueEntry.Category.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("wszystkie")), *QueueEntry.Status.choices]
+    )
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Unit.objects.filter(provider=provider)  # type: ignore[attr-defined]
+
+
+class QueueEntryForm(forms.Form):
+    patient = forms.IntegerField(widget=forms.HiddenInput, error_messages={"required": _("Wybierz pacjenta.")})
+    unit = forms.ModelChoiceField(
+        label=_("Komórka"), queryset=Unit.objects.none(), error_messages={"required": _("Wybierz komórkę.")}
+    )
+    category = forms.ChoiceField(label=_("Kategoria"), choices=QueueEntry.Category.choices)
+    note = forms.CharField(label=_("Uwagi"), max_length=300, required=False)
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.provider = provider
+        self.fields["unit"].queryset = Unit.objects.filter(provider=provider)  # type: ignore[attr-defined]
+
+    def clean_patient(self):
+        patient = Patient.objects.filter(provider=self.provider, pk=self.cleaned_data["patient"]).first()
+        if patient is None:
+            raise forms.ValidationError(_("Wybierz pacjenta."))
+        return patient
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("patients.view")
+def queues(request):
+    provider = request.provider
+    can_change = request.membership.has_permission("patients.change")
+    form = QueueFilter(request.GET or None, provider=provider)
+    entries = QueueEntry.objects.filter(provider=provider).select_related("unit", "patient", "appointment")
+    if form.is_valid():
+        c = form.cleaned_data
+        if c["unit"]:
+            entries = entries.filter(unit=c["unit"])
+        if c["category"]:
+            entries = entries.filter(category=c["category"])
+        if c["status"]:
+            entries = entries.filter(status=c["status"])
+    add_form = QueueEntryForm(request.POST or None, provider=provider)
+    if request.method == "POST":
+        if not can_change:
+            return render(request, "clinic/forbidden.html", status=403)
+        if add_form.is_valid():
+            c = add_form.cleaned_data
+            with transaction.atomic():
+                entry = QueueEntry.objects.create(
+                    provider=provider,
+                    unit=c["unit"],
+                    patient=c["patient"],
+                    category=c["category"],
+                    note=c["note"],
+                    created_by=request.user,
+                )
+                record_audit(
+                    provider_id=provider.pk,
+                    action="queue.added",
+                    target=entry,
+                    summary=f"Wpisano do kolejki oczekujących ({entry.get_category_display()}) – {entry.unit.name}",
+                    actor=request.user,
+                )
+            messages.success(request, "Wpisano pacjenta do kolejki oczekujących.")
+            return redirect("clinic:queues")
+    found = search_patients(provider, request.GET.get("q", "")) if request.GET.get("q") else []
+    waitlist = (
+        WaitlistEntry.objects.filter(provider=provider, status=WaitlistEntry.Status.WAITING)
+        .select_related("practitioner", "specialization")
+        .order_by("created_at")
+    )
+    return render(
+        request,
+        "clinic/queues.html",
+        {
+            "form": form,
+            "entries": entries.order_by("unit__name", "category", "created_at")[:500],
+            "add_form": add_form,
+            "found": found,
+            "query": request.GET.get("q", ""),
+            "waitlist": waitlist,
+            "can_change": can_change,
+            "statuses": QueueEntry.Status.choices,
+            "categories": QueueEntry.Category.choices,
+        },
+        status=422 if add_form.errors else 200,
+    )
+
+
+@require_POST
+@clinic_view("patients.change")
+def queue_entry_update(request, entry_id: int):
+    entry = get_for_provider(QueueEntry.objects.select_related("unit"), request.provider, entry_id)
+    status = request.POST.get("status", entry.status)
+    category = request.POST.get("category", entry.category)
+    if status not in QueueEntry.Status.values or category not in QueueEntry.Category.values:
+        messages.error(request, "Nieprawidłowy status lub kategoria.")
+        return redirect("clinic:queues")
+    with transaction.atomic():
+        before = {"status": entry.status, "category": entry.category}
+        entry.status, entry.category = status, category
+        entry.save(update_fields=["status", "category"])
+        record_audit(
+            provider_id=request.provider.pk,
+            action="queue.changed",
+            target=entry,
+            summary=f"Zmieniono wpis w kolejce oczekujących – {entry.unit.name}",
+            actor=request.user,
+            changes={"before": before, "after": {"status": status, "category": category}},
+        )
+    messages.success(request, "Zapisano zmianę wpisu.")
+    return redirect("clinic:queues")
+
+
+@require_POST
+@clinic_view("patients.change")
+def waitlist_remove(request, entry_id: int):
+    entry = get_for_provider(WaitlistEntry.objects.all(), request.provider, entry_id)
+    WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistEntry.Status.CANCELLED)
+    record_audit(
+        provider_id=request.provider.pk,
+        action="waitlist.removed",
+        target=entry,
+        summary="Usunięto wpis z listy rezerwowej",
+        actor=request.user,
+    )
+    messages.success(request, "Usunięto wpis z listy rezerwowej.")
+    return redirect("clinic:queues")
