@@ -7,6 +7,7 @@ from terminarz.accounts import views as account_views
 from terminarz.api.v1 import api
 from terminarz.notifications.views import sms_status
 from terminarz.portal import dev_views
+from terminarz.records import patient_views as records_views
 from terminarz.waiting import views as waiting_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -22,6 +23,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("konto/wizyty/<int:appointment_id>/zmien/", account_views.reschedule, name="account-reschedule"),
     path("konto/usun/", account_views.delete_account, name="account-delete"),
     path("konto/subkonta/", dependent_views.dependents_page, name="account-dependents"),
+    path("konto/dokumenty/", records_views.documents, name="account-documents"),
+    path("konto/dokumenty/<int:document_id>/plik/", records_views.document_file, name="account-document-file"),
+    path("konto/recepty/", records_views.prescriptions, name="account-prescriptions"),
+    path("konto/wnioski/", records_views.rodo_requests, name="account-rodo"),
+    path("konto/wnioski/<int:request_id>/wycofaj/", records_views.rodo_withdraw, name="account-rodo-withdraw"),
     path("konto/subkonta/<int:dependent_id>/przekaz/", dependent_views.hand_over, name="account-hand-over"),
     path("konto/przelacz/", dependent_views.switch_account, name="account-switch"),
     path("konto/przejmij/<str:uidb64>/<str:token>/", dependent_views.take_over, name="account-take-over"),

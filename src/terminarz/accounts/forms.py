@@ -66,6 +66,13 @@ class ProfileForm(forms.Form):
     last_name = name_field(_("Nazwisko"), _("Podaj nazwisko."))
     pesel = pesel_field()
     phone = phone_field()
+    card_number = forms.RegexField(
+        label=_("Numer karty pacjenta"),
+        regex=r"^[0-9A-Za-z]{18}$",
+        required=False,
+        help_text=_("18 znaków. Trafi do kartotek placówek, w których umawiasz wizyty – placówka ją aktywuje."),
+        error_messages={"invalid": _("Numer karty ma 18 znaków: cyfry i litery.")},
+    )
 
 
 class ConsentsForm(ConsentFields):

@@ -36,6 +36,8 @@ class PatientProfile(models.Model):
         verbose_name=_("opiekun"),
     )
     uses_guardian_pesel = models.BooleanField(_("PESEL opiekuna"), default=False)
+    # E6: the patient's card number; reaches each provider's record as an inactive card.
+    card_number = models.CharField(_("numer karty pacjenta"), max_length=18, blank=True)
     dependent_reason = models.CharField(
         _("powód subkonta"),
         max_length=20,

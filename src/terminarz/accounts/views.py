@@ -20,6 +20,9 @@ from terminarz.booking.errors import BookingRefused, InvalidBooking, SlotTaken
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
+from terminarz.patients.models import Patient
+from terminarz.patients.services import attach_account_card
+from terminarz.records.services import record_ids
 
 from .forms import ConsentsForm, DeleteAccountForm, ProfileForm
 from .household import acting_account, household
@@ -104,7 +107,13 @@ def profile(request):
     action = request.POST.get("action")
     profile_form = ProfileForm(
         request.POST if action == "profile" else None,
-        initial={"first_name": user.first_name, "last_name": user.last_name, "pesel": data.pesel, "phone": data.phone},
+        initial={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "pesel": data.pesel,
+            "phone": data.phone,
+            "card_number": data.card_number,
+        },
     )
     consents = current_consents(user)
     consents_form = ConsentsForm(
@@ -117,7 +126,11 @@ def profile(request):
             user.first_name, user.last_name = c["first_name"], c["last_name"]
             user.save(update_fields=["first_name", "last_name"])
             data.pesel, data.phone = c.get("pesel") or "", (c.get("phone") or "").strip()
+            data.card_number = (c.get("card_number") or "").upper()
             data.save()
+            if data.card_number:
+                for patient in Patient.objects.filter(pk__in=record_ids(user)):
+                    attach_account_card(patient, data.card_number)
         messages.success(request, "Zapisano Twoje dane.")
         return redirect("account-profile")
     if action == "consents" and consents_form.is_valid():

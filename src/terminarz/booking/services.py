@@ -10,7 +10,7 @@ from terminarz.core import clock
 from terminarz.core.audit import record_audit
 from terminarz.notifications.services import queue_email, queue_sms
 from terminarz.patients.models import Patient
-from terminarz.patients.services import match_or_create_patient
+from terminarz.patients.services import attach_account_card, match_or_create_patient
 from terminarz.providers.models import RegistrationSettings, settings_for
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import open_slots
@@ -224,6 +224,9 @@ def _book_in_transaction(
         account=account,
     )
     transitions.record_created(appointment, now=now, actor=actor, actor_label=_actor_label(source, actor))
+    profile = getattr(account, "patient_profile", None) if account is not None else None
+    if profile is not None and profile.card_number:
+        attach_account_card(patient, profile.card_number)
     if hold_until:
         queue_email(
             provider=slot.provider,

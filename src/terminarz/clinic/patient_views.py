@@ -13,6 +13,7 @@ from terminarz.patients.forms import CardForm, PatientEditForm
 from terminarz.patients.models import HealthCard, Patient
 
 from .access import clinic_view, get_for_provider
+from .request_views import ShareForm
 
 
 @clinic_view("patients.view")
@@ -52,6 +53,9 @@ def patient_detail(request, patient_id: int):
             "cards": patient.cards.all(),
             "card_form": CardForm(),
             "first_time": services.is_first_time(patient, now=clock.now()),
+            "shared": patient.shared_documents.order_by("-date")[:50],
+            "share_form": ShareForm(initial={"date": clock.local_today()}),
+            "can_share": request.membership.has_permission("patients.change"),
             "patient_messages": Message.objects.filter(provider=request.provider, patient=patient).order_by(
                 "-created_at"
             )[:50],

@@ -126,6 +126,24 @@ def add_card(patient: Patient, number: str, *, actor) -> HealthCard:
     return card
 
 
+def attach_account_card(patient: Patient, number: str) -> HealthCard | None:
+    """E6: a card number from a patient account reaches the provider's record as inactive
+    (once); the registrar activates it."""
+    number = (number or "").strip().upper()
+    if not number or HealthCard.objects.filter(patient=patient, number=number).exists():
+        return None
+    with transaction.atomic():
+        card = HealthCard.objects.create(provider_id=patient.provider_id, patient=patient, number=number)
+        record_audit(
+            provider_id=patient.provider_id,
+            action="card.added",
+            target=card,
+            summary=f"Pacjent dołączył kartę z konta do kartoteki nr {patient.pk}",
+            actor_label="patient",
+        )
+    return card
+
+
 def activate_card(card: HealthCard, *, actor) -> HealthCard:
     """Only one active card per patient: the others become inactive in the same transaction."""
     with transaction.atomic():

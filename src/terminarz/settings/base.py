@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "terminarz.booking",
     "terminarz.notifications",
     "terminarz.waiting",
+    "terminarz.records",
     "terminarz.portal",
     "terminarz.clinic",
     "terminarz.api",

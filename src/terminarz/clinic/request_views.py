@@ -1,0 +1,128 @@
+"""Patients' requests in the back-office (E5): prescription requests and RODO requests with
+their deadlines; documents shared with a patient from the patient record."""
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from terminarz.core import clock
+from terminarz.core.audit import record_audit
+from terminarz.patients.models import Patient
+from terminarz.records.models import PrescriptionRequest, RodoRequest, SharedDocument
+
+from .access import clinic_view, get_for_provider
+
+
+@clinic_view("patients.view")
+def requests_list(request):
+    provider = request.provider
+    prescriptions = PrescriptionRequest.objects.filter(provider=provider).select_related("patient", "practitioner")
+    rodo = RodoRequest.objects.filter(provider=provider).select_related("patient")
+    return render(
+        request,
+        "clinic/requests.html",
+        {
+            "prescriptions": prescriptions.order_by("status", "-created_at")[:200],
+            "rodo": rodo.order_by("due_date")[:200],
+            "today": clock.local_today(),
+            "can_change": request.membership.has_permission("patients.change"),
+            "prescription_statuses": PrescriptionRequest.Status.choices,
+            "rodo_statuses": [(v, label) for v, label in RodoRequest.Status.choices if v != "withdrawn"],
+        },
+    )
+
+
+@require_POST
+@clinic_view("patients.change")
+def prescription_update(request, request_id: int):
+    item = get_for_provider(PrescriptionRequest.objects.all(), request.provider, request_id)
+    status = request.POST.get("status", "")
+    if status not in PrescriptionRequest.Status.values:
+        messages.error(request, "Wybierz status.")
+        return redirect("clinic:requests")
+    with transaction.atomic():
+        item.status, item.answer = status, request.POST.get("answer", "")[:1000]
+        item.handled_at, item.handled_by = clock.now(), request.user
+        item.save()
+        record_audit(
+            provider_id=request.provider.pk,
+            action="prescription.handled",
+            target=item,
+            summary=f"Prośba o receptę nr {item.pk}: {item.get_status_display()}",
+            actor=request.user,
+        )
+    messages.success(request, "Zapisano.")
+    return redirect("clinic:requests")
+
+
+@require_POST
+@clinic_view("patients.change")
+def rodo_update(request, request_id: int):
+    item = get_for_provider(RodoRequest.objects.all(), request.provider, request_id)
+    status = request.POST.get("status", "")
+    if status not in RodoRequest.Status.values or status == RodoRequest.Status.WITHDRAWN:
+        messages.error(request, "Wybierz status.")
+        return redirect("clinic:requests")
+    if item.status == RodoRequest.Status.WITHDRAWN:
+        messages.error(request, "Pacjent wycofał ten wniosek.")
+        return redirect("clinic:requests")
+    with transaction.atomic():
+        item.status, item.answer = status, request.POST.get("answer", "")[:3000]
+        item.handled_by = request.user
+        if status in (RodoRequest.Status.DONE, RodoRequest.Status.REJECTED):
+            item.answered_at = clock.now()
+        item.save()
+        record_audit(
+            provider_id=request.provider.pk,
+            action="rodo.handled",
+            target=item,
+            summary=f"Wniosek RODO nr {item.pk} ({item.get_kind_display()}): {item.get_status_display()}",
+            actor=request.user,
+        )
+    messages.success(request, "Zapisano.")
+    return redirect("clinic:requests")
+
+
+class ShareForm(forms.ModelForm):
+    class Meta:
+        model = SharedDocument
+        fields = ["kind", "title", "date", "text", "file"]
+        widgets = {
+            "date": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+            "text": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if not cleaned.get("text") and not cleaned.get("file"):
+            raise forms.ValidationError(_("Wpisz treść albo dołącz plik."))
+        return cleaned
+
+
+@require_POST
+@clinic_view("patients.change")
+def share_document(request, patient_id: int):
+    patient = get_for_provider(Patient.objects.all(), request.provider, patient_id)
+    form = ShareForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                label = form.fields[field].label if field in form.fields else ""
+                messages.error(request, f"{label}: {error}" if label else str(error))
+        return redirect("clinic:patient", patient_id=patient.pk)
+    with transaction.atomic():
+        doc = form.save(commit=False)
+        doc.provider, doc.patient, doc.shared_by = request.provider, patient, request.user
+        doc.save()
+        record_audit(
+            provider_id=request.provider.pk,
+            action="document.shared",
+            target=patient,
+            summary=f"Udostępniono pacjentowi: {doc.get_kind_display()}",
+            actor=request.user,
+        )
+    messages.success(request, "Udostępniono pacjentowi w jego panelu.")
+    return redirect("clinic:patient", patient_id=patient.pk)

@@ -1,0 +1,157 @@
+"""Patient panel (E5): shared documents, prescription requests, RODO requests."""
+
+import mimetypes
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from terminarz.accounts.household import acting_account
+from terminarz.accounts.views import patient_view
+from terminarz.core import clock
+from terminarz.providers.models import Provider
+
+from . import services
+from .models import PrescriptionRequest, RodoRequest, SharedDocument
+
+
+@patient_view
+def documents(request):
+    account = acting_account(request)
+    docs = SharedDocument.objects.filter(patient_id__in=services.record_ids(account)).select_related("provider")
+    grouped: dict[str, list[SharedDocument]] = {kind: [] for kind, _label in SharedDocument.Kind.choices}
+    for doc in docs:
+        grouped[doc.kind].append(doc)
+    sections = [(label, grouped[kind]) for kind, label in SharedDocument.Kind.choices]
+    return render(request, "records/documents.html", {"sections": sections})
+
+
+@patient_view
+def document_file(request, document_id: int):
+    account = acting_account(request)
+    doc = SharedDocument.objects.filter(pk=document_id, patient_id__in=services.record_ids(account)).first()
+    if doc is None or not doc.file:
+        raise Http404
+    content_type = mimetypes.guess_type(doc.file.name or "")[0] or "application/octet-stream"
+    response = FileResponse(doc.file.open("rb"), content_type=content_type, as_attachment=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class PrescriptionForm(forms.Form):
+    visit = forms.TypedChoiceField(label=_("Lekarz"), coerce=int, error_messages={"required": _("Wybierz lekarza.")})
+    medicines = forms.CharField(
+        label=_("Leki (nazwa, dawka, opakowanie)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Wpisz leki, o które prosisz.")},
+    )
+    note = forms.CharField(
+        label=_("Informacja dla lekarza"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, visits, **kwargs):
+        super().__init__(*args, **kwargs)
+        seen: dict = {}
+        for visit in visits:
+            seen.setdefault(visit.practitioner_id, visit)
+        self.visits = {v.pk: v for v in seen.values()}
+        self.fields["visit"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (v.pk, f"{v.practitioner.full_name} ({v.provider.name})") for v in seen.values()
+        ]
+
+
+@require_http_methods(["GET", "POST"])
+@patient_view
+def prescriptions(request):
+    account = acting_account(request)
+    visits = list(services.seen_visits(account))
+    form = PrescriptionForm(request.POST or None, visits=visits)
+    if request.method == "POST" and form.is_valid():
+        visit = form.visits[form.cleaned_data["visit"]]
+        PrescriptionRequest.objects.create(
+            provider_id=visit.provider_id,
+            patient_id=visit.patient_id,
+            practitioner_id=visit.practitioner_id,
+            account=account,
+            medicines=form.cleaned_data["medicines"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, "Wysłaliśmy prośbę o receptę. Status zobaczysz poniżej.")
+        return redirect("account-prescriptions")
+    mine = PrescriptionRequest.objects.filter(account=account).select_related("practitioner", "provider")
+    return render(
+        request,
+        "records/prescriptions.html",
+        {"form": form, "requests": mine, "can_ask": bool(visits)},
+        status=422 if form.errors else 200,
+    )
+
+
+class RodoForm(forms.Form):
+    provider = forms.TypedChoiceField(
+        label=_("Placówka"), coerce=int, error_messages={"required": _("Wybierz placówkę.")}
+    )
+    kind = forms.ChoiceField(label=_("Rodzaj wniosku"), choices=RodoRequest.Kind.choices)
+    text = forms.CharField(
+        label=_("Treść wniosku"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Opisz, czego dotyczy wniosek.")},
+    )
+
+    def __init__(self, *args, providers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [("", "—")] + [(p.pk, p.name) for p in providers]  # type: ignore[attr-defined]
+
+
+@require_http_methods(["GET", "POST"])
+@patient_view
+def rodo_requests(request):
+    account = acting_account(request)
+    providers = list(Provider.objects.filter(pk__in=services.provider_ids(account)).order_by("name"))
+    form = RodoForm(request.POST or None, providers=providers)
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        from terminarz.booking.models import Appointment
+
+        patient_id = (
+            Appointment.objects.filter(account=account, provider_id=c["provider"])
+            .values_list("patient_id", flat=True)
+            .first()
+        )
+        RodoRequest.objects.create(
+            provider_id=c["provider"],
+            patient_id=patient_id,
+            account=account,
+            kind=c["kind"],
+            text=c["text"],
+            due_date=RodoRequest.deadline(clock.local_today()),
+        )
+        messages.success(request, "Wniosek został złożony. Placówka ma 30 dni na odpowiedź.")
+        return redirect("account-rodo")
+    mine = RodoRequest.objects.filter(account=account).select_related("provider")
+    return render(
+        request,
+        "records/rodo.html",
+        {"form": form, "requests": mine, "can_ask": bool(providers)},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@patient_view
+def rodo_withdraw(request, request_id: int):
+    account = acting_account(request)
+    with transaction.atomic():
+        updated = RodoRequest.objects.filter(
+            pk=request_id, account=account, status__in=[RodoRequest.Status.SUBMITTED, RodoRequest.Status.IN_PROGRESS]
+        ).update(status=RodoRequest.Status.WITHDRAWN)
+    if not updated:
+        raise Http404
+    messages.success(request, "Wniosek został wycofany.")
+    return redirect("account-rodo")
