@@ -231,3 +231,25 @@ def test_reschedule_respects_the_cutoff(client, booked, frozen):
     rules.save()
     response = client.post(reverse("account-reschedule", args=[booked["visit"].pk]), {"slot": booked["slots"][5].pk})
     assert response.status_code == 422 and "najpóźniej 48 godz." in response.content.decode()
+
+
+def test_without_required_personal_data_the_account_data_is_used(
+    client, signed_up, today, django_capture_on_commit_callbacks
+):
+    activate(client, django_capture_on_commit_callbacks)
+    provider, _, _, schedule = clinic(today=today, days=3)
+    rules = settings_for(provider.pk)
+    rules.account_data_required = False
+    rules.save()
+    slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
+    page = client.get(reverse("portal:book", args=[slot.pk])).content.decode()
+    assert "Dane z Twojego konta" in page and 'name="first_name"' not in page
+    # Whatever is posted, the account's data goes into the booking.
+    client.post(reverse("portal:book", args=[slot.pk]), {"first_name": "Inna", "note": "Proszę o L4"})
+    visit = Appointment.objects.get()
+    assert (visit.first_name, visit.email, visit.pesel, visit.note) == (
+        "Ewa",
+        "ewa@example.com",
+        VALID_PESEL,
+        "Proszę o L4",
+    )

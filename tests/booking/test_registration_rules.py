@@ -65,6 +65,7 @@ def form_data(**over):
         "reminder_hours": 24,
         "reminder_email": "on",
         "reminder_sms": "on",
+        "account_data_required": "on",
     }
     data.update(over)
     return {k: v for k, v in data.items() if v is not None}
@@ -324,3 +325,45 @@ def test_provider_card_groups_practitioners_by_unit_when_set(client, world):
     set_rules(world["provider"], group_by_units=False)
     flat = client.get(url).content.decode()
     assert flat.count(f"<h3>{world['unit'].name}</h3>") == 0 and world["practitioner"].last_name in flat
+
+
+# --- clock boundaries: the DST weekend and midnight --------------------------------------------------
+
+
+def test_cancel_cutoff_counts_real_hours_across_the_dst_weekend(frozen):
+    frozen.move_to(dt.datetime(2026, 10, 23, 9, 0, tzinfo=dt.UTC))
+    provider, _, _, schedule = clinic(today=dt.date(2026, 10, 23), days=5)
+    set_rules(provider, cancel_cutoff_hours=24)
+    slot = Slot.objects.filter(schedule=schedule, day=dt.date(2026, 10, 26)).order_by("start").first()
+    visit = book_appointment(slot.pk, PATIENT)
+    assert visit.start == dt.datetime(2026, 10, 26, 7, 0, tzinfo=dt.UTC)  # 08:00 CET, the day after the change
+    frozen.move_to(dt.datetime(2026, 10, 25, 7, 1, tzinfo=dt.UTC))  # 23 h 59 min before
+    with pytest.raises(BookingRefused):
+        cancel_appointment_by_patient(visit.pk, visit.cancel_token)
+    frozen.move_to(dt.datetime(2026, 10, 25, 6, 59, tzinfo=dt.UTC))  # 24 h 1 min before
+    assert cancel_appointment_by_patient(visit.pk, visit.cancel_token).status == "cancelled"
+
+
+def test_multi_step_hold_across_midnight(frozen):
+    frozen.move_to(dt.datetime(2026, 11, 20, 22, 50, tzinfo=dt.UTC))  # 23:50 in Warsaw
+    provider, _, _, schedule = clinic(today=dt.date(2026, 11, 20), days=3)
+    set_rules(provider, multi_step=True, hold_minutes=30)
+    slot = Slot.objects.filter(schedule=schedule, day=dt.date(2026, 11, 22)).order_by("start").first()
+    first = book_appointment(slot.pk, PATIENT)
+    frozen.move_to(dt.datetime(2026, 11, 20, 23, 15, tzinfo=dt.UTC))  # 00:15 the next day
+    assert confirm_held_booking(first.pk, first.cancel_token).status == "confirmed"
+    other = book_appointment(
+        Slot.objects.filter(schedule=schedule, day=dt.date(2026, 11, 22)).order_by("start")[1].pk,
+        {**PATIENT, "email": "b@example.com"},
+    )
+    frozen.move_to(other.hold_until + dt.timedelta(seconds=1))
+    with pytest.raises(InvalidBooking):
+        confirm_held_booking(other.pk, other.cancel_token)
+
+
+def test_one_visit_rule_counts_only_future_visits(world, frozen):
+    set_rules(world["provider"], one_visit_per_specialization=True, pesel_required=True)
+    first = book_appointment(world["slots"][0].pk, {**PATIENT, "pesel": VALID_PESEL})
+    frozen.move_to(first.start)  # the visit is starting: no longer a future visit
+    later = next(s for s in world["slots"] if s.start > first.end)
+    assert book_appointment(later.pk, {**PATIENT, "pesel": VALID_PESEL}).status == "confirmed"

@@ -16,7 +16,10 @@ from .access import clinic_view
 
 SECTIONS = [
     (_("Stan usługi dla pacjentów"), ["online_registration", "without_account"]),
-    (_("Zakres wymaganych danych podczas rejestracji on-line"), ["phone_required", "pesel_required"]),
+    (
+        _("Zakres wymaganych danych podczas rejestracji on-line"),
+        ["phone_required", "pesel_required", "account_data_required"],
+    ),
     (_("Potwierdzanie rezerwacji"), ["multi_step", "hold_minutes"]),
     (
         _("Zasady rezerwacji i odwołań"),

@@ -169,16 +169,40 @@ def book(request, slot_id: int):
             request, "portal/slot_unavailable.html", {"message": exc.message, "offer_login": True}, status=403
         )
     requirement = slot.block.requirement_text if slot.block else ""
+    initial = account_initial(account, request.user)
+    # Tabela 4: without "personal data required with an account" the account's data is used as is.
+    from_account = bool(
+        account is not None
+        and not rules.account_data_required
+        and initial.get("first_name")
+        and initial.get("last_name")
+        and initial.get("email")
+    )
+    posted = request.POST or None
+    if posted is not None and from_account:
+        posted = {
+            **initial,
+            "note": request.POST.get("note", ""),
+            "accept_requirements": request.POST.get("accept_requirements", ""),
+        }
     form = PatientDataForm(
-        request.POST or None,
-        initial=account_initial(account, request.user),
+        posted,
+        initial=initial,
         requirement_text=requirement,
         phone_required=rules.phone_required,
         pesel_required=rules.pesel_required,
     )
+    context = {
+        "slot": slot,
+        "form": form,
+        "requirement": requirement,
+        "from_account": from_account,
+        "account_data": initial,
+    }
     if request.method == "POST":
+        assert posted is not None
         try:
-            appointment = booking.book_appointment(slot.pk, request.POST, source="portal", account=account, now=now)
+            appointment = booking.book_appointment(slot.pk, posted, source="portal", account=account, now=now)
         except SlotTaken as exc:
             return _slot_taken(request, slot, exc.alternatives)
         except InvalidBooking as exc:
@@ -188,15 +212,12 @@ def book(request, slot_id: int):
                     for message in messages:
                         form.add_error(field, message)
             non_field = [exc.message] if isinstance(exc, BookingRefused) else exc.errors.get("slot")
-            return render(
-                request,
-                "portal/book.html",
-                {"slot": slot, "form": form, "requirement": requirement, "slot_error": non_field},
-                status=422,
-            )
+            if from_account and any(f in exc.errors for f in ("first_name", "last_name", "email", "phone", "pesel")):
+                non_field = [*(non_field or []), "Uzupełnij dane w zakładce „Moje dane” w swoim koncie."]
+            return render(request, "portal/book.html", {**context, "slot_error": non_field}, status=422)
         confirmation = reverse("portal:confirmation", args=[appointment.pk])
         return redirect(f"{confirmation}?t={appointment.cancel_token}")
-    return render(request, "portal/book.html", {"slot": slot, "form": form, "requirement": requirement})
+    return render(request, "portal/book.html", context)
 
 
 def account_initial(account, user) -> dict:

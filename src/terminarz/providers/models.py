@@ -201,6 +201,14 @@ class RegistrationSettings(models.Model):
             "także dla pacjentów bez konta."
         ),
     )
+    account_data_required = models.BooleanField(
+        _("Czy wymagane dane osobowe w rejestracji z kontem?"),
+        default=True,
+        help_text=_(
+            "Włączenie wymusza wpisanie (sprawdzenie) danych osobowych pacjenta podczas rejestracji z kontem. "
+            "Wyłączenie: do rezerwacji trafiają dane z konta pacjenta bez ponownego wpisywania."
+        ),
+    )
     multi_step = models.BooleanField(
         _("Rejestracja wieloetapowa"),
         default=False,
