@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from terminarz.accounts import dependent_views
+from terminarz.accounts import dependent_views, email_code
 from terminarz.accounts import views as account_views
 from terminarz.api.v1 import api
 from terminarz.notifications.views import sms_status
@@ -23,6 +23,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("konto/wizyty/<int:appointment_id>/zmien/", account_views.reschedule, name="account-reschedule"),
     path("konto/usun/", account_views.delete_account, name="account-delete"),
     path("konto/subkonta/", dependent_views.dependents_page, name="account-dependents"),
+    path("konto/logowanie/kod/", email_code.login_code, name="account-login-code"),
+    path("konto/kod-email/", email_code.email_code_settings, name="account-email-code"),
     path("konto/dokumenty/", records_views.documents, name="account-documents"),
     path("konto/dokumenty/<int:document_id>/plik/", records_views.document_file, name="account-document-file"),
     path("konto/recepty/", records_views.prescriptions, name="account-prescriptions"),

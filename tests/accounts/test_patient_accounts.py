@@ -253,3 +253,28 @@ def test_without_required_personal_data_the_account_data_is_used(
         VALID_PESEL,
         "Proszę o L4",
     )
+
+
+def test_optional_email_code_at_sign_in(client, signed_up, frozen, django_capture_on_commit_callbacks):
+    activate(client, django_capture_on_commit_callbacks)
+    url = reverse("account-email-code")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "start"})
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    assert "konta pacjenta" in mail.outbox[-1].subject
+    client.post(url, {"action": "confirm", "code": code})
+    assert "Włączony." in client.get(url).content.decode()
+    client.logout()
+
+    frozen.shift(60)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_login"), {"login": "ewa@example.com", "password": PASSWORD})
+    assert response.status_code == 302 and response.url == reverse("account-login-code")
+    assert client.get(reverse("account-panel")).status_code == 302  # not signed in yet
+    wrong = client.post(reverse("account-login-code"), {"action": "verify", "code": "000000"})
+    assert wrong.status_code == 422
+    frozen.shift(5)
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    done = client.post(reverse("account-login-code"), {"action": "verify", "code": code})
+    assert done.status_code == 302
+    assert client.get(reverse("account-panel")).status_code == 200

@@ -11,6 +11,10 @@ from terminarz.notifications.services import queue_rendered_email
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages (e-mail verification, TOTP), then our optional e-mail code."""
+        return [*super().get_login_stages(), "terminarz.accounts.email_code.EmailCodeStage"]
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}

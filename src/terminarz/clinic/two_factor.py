@@ -90,9 +90,9 @@ def start_after_password(request, user, next_url: str) -> bool:
     return True
 
 
-def send_email_code(device: EmailDevice) -> str | None:
+def send_email_code(device: EmailDevice, *, for_patient: bool = False) -> str | None:
     """Generate a code and queue it for the device's address. Returns an error text when a
-    code was sent too recently (cooldown)."""
+    code was sent too recently (cooldown). Staff and patients get differently worded e-mails."""
     allowed, data = device.generate_is_allowed()
     if not allowed:
         return "Kod został wysłany przed chwilą. Poczekaj minutę i spróbuj ponownie."
@@ -101,15 +101,16 @@ def send_email_code(device: EmailDevice) -> str | None:
         device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
         queue_email(
             provider=None,
-            kind="staff_login_code",
+            kind="patient_login_code" if for_patient else "staff_login_code",
             recipient=device.email or device.user.email,
-            template="clinic/email/login_code",
+            template="accounts/email/login_code" if for_patient else "clinic/email/login_code",
             context={"code": device.token, "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
             idempotency_key=f"staff-2fa:{device.pk}:{secrets.token_hex(8)}",
         )
     return None
 
 
+@register_context("patient_login_code")
 @register_context("staff_login_code")
 def login_code_context(stored: dict) -> dict:
     return {"code": stored["code"], "minutes": stored["minutes"]}
