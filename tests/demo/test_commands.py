@@ -1,6 +1,7 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from terminarz.booking.models import Appointment, VisitNote, VisitService
@@ -41,6 +42,15 @@ def test_seed_demo_is_idempotent_and_covers_the_block_options(frozen):
     assert demo.services.count() >= 5 and demo.rooms.count() >= 3
     assert OpeningHours.objects.filter(unit__provider=demo).exists()
     assert blocks.filter(televisit="possible").exists()
+    # Patient-side screens (issue 4): the demo account's visits, a dependent, documents, requests.
+    from terminarz.records.models import PrescriptionRequest, RodoRequest, SharedDocument
+    from terminarz.waiting.models import QueueEntry, WaitlistEntry
+
+    patient = get_user_model().objects.get(email="pacjent@example.com")
+    assert Appointment.objects.filter(account=patient).exists()
+    assert Appointment.objects.filter(account__patient_profile__guardian=patient).exists()
+    assert SharedDocument.objects.exists() and PrescriptionRequest.objects.exists() and RodoRequest.objects.exists()
+    assert QueueEntry.objects.filter(category="urgent").exists() and WaitlistEntry.objects.exists()
 
 
 def test_seed_demo_scales_practitioners_for_benchmarks(frozen):

@@ -348,6 +348,100 @@ class Command(BaseCommand):
             record_consents(user, {"rodo": True, "marketing_email": False, "marketing_sms": False}, source="signup")
         EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
 
+    def _patient_side(self, demo, registrar, *, skip: set[int]):
+        """Issue 4 screens: the demo patient's visit, a dependent with a visit, shared documents,
+        requests, a waiting-list entry, an NFZ queue entry, registration settings."""
+        from terminarz.accounts.models import PatientProfile
+        from terminarz.providers.models import settings_for
+        from terminarz.records.models import PrescriptionRequest, RodoRequest, SharedDocument
+        from terminarz.waiting.models import QueueEntry
+        from terminarz.waiting.services import join_waitlist
+
+        User = get_user_model()
+        patient = User.objects.get(email=DEMO_PATIENT_LOGIN[0])
+        rules = settings_for(demo.pk)
+        rules.return_email = demo.email
+        rules.save(update_fields=["return_email"])
+        child = User.objects.filter(patient_profile__guardian=patient).first()
+        if child is None:
+            child = User.objects.create_user("podopieczny-demo", "", None, first_name="Zosia", last_name="Pacjent")
+            PatientProfile.objects.create(
+                user=child, guardian=patient, pesel="21271512342", dependent_reason="under_16"
+            )
+        free = [
+            s
+            for s in Slot.objects.filter(provider=demo, state="free", portal=True, start__gt=clock.now())
+            .exclude(pk__in=skip)
+            .order_by("start")[:200]
+        ]
+        visits = []
+        for account, first, pesel, slot in (
+            (patient, "Piotr", "85010112345", free[5]),
+            (child, "Zosia", "21271512342", free[40]),
+        ):
+            data = {
+                "first_name": first,
+                "last_name": "Pacjent",
+                "email": patient.email,
+                "phone": "600 123 456",
+                "pesel": pesel,
+                "note": "",
+                "accept_requirements": "on",
+            }
+            try:
+                visits.append(book_appointment(slot.pk, data, source=Source.PORTAL, account=account))
+            except BookingError:
+                continue
+        if visits:
+            record = visits[0].patient
+            SharedDocument.objects.create(
+                provider=demo,
+                patient=record,
+                kind="vaccination",
+                title="Szczepienie przeciw grypie 2026/27",
+                date=clock.local_today(),
+                text="Vaxigrip Tetra, lewe ramię.",
+                shared_by=registrar,
+            )
+            SharedDocument.objects.create(
+                provider=demo,
+                patient=record,
+                kind="recommendation",
+                title="Zalecenia po wizycie",
+                date=clock.local_today(),
+                text="Kontrola ciśnienia 2× dziennie, wizyta kontrolna za 3 miesiące.",
+                shared_by=registrar,
+            )
+            PrescriptionRequest.objects.create(
+                provider=demo,
+                patient=record,
+                practitioner=visits[0].practitioner,
+                account=patient,
+                medicines="Bisocard 5 mg, 1 op.",
+            )
+            RodoRequest.objects.create(
+                provider=demo,
+                patient=record,
+                account=patient,
+                kind="access",
+                text="Proszę o kopię dokumentacji z ostatniego roku.",
+                due_date=RodoRequest.deadline(clock.local_today()),
+            )
+            QueueEntry.objects.create(
+                provider=demo,
+                unit=visits[0].unit,
+                patient=record,
+                category=QueueEntry.Category.URGENT,
+                note="Skierowanie z adnotacją „pilne”",
+                created_by=registrar,
+            )
+            join_waitlist(
+                demo,
+                practitioner=visits[0].practitioner,
+                data={"first_name": "Piotr", "last_name": "Pacjent", "email": patient.email, "phone": "600 123 456"},
+                account=patient,
+            )
+
     def _org_details(self, provider, units, locations):
         """Opening hours (Mon–Fri 8–18) and one room per unit, so the structure screens have content."""
         for unit in units.values():
@@ -416,6 +510,7 @@ class Command(BaseCommand):
             cancel_appointment_by_clinic(
                 booked[-1], actor=registrar, reason="Nieobecność lekarza – prosimy o nowy termin."
             )
+        self._patient_side(demo, registrar, skip={a.slot_id for a in booked})
         if busy:
             week = Slot.objects.filter(
                 provider=demo, state="free", start__gt=clock.now(), day__lt=today + dt.timedelta(days=15)
