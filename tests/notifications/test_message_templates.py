@@ -107,3 +107,18 @@ def test_message_log_per_provider_and_patient(client, world, today):
     assert "jan.kowalski@example.com" not in filtered
     record = client.get(reverse("clinic:patient", args=[appointment.patient_id])).content.decode()
     assert "potwierdzenie rezerwacji" in record
+
+
+def test_multi_step_hold_message_can_be_worded_with_its_link(client, world, django_capture_on_commit_callbacks):
+    from terminarz.providers.models import settings_for
+
+    rules = settings_for(world["provider"].pk)
+    rules.multi_step = True
+    rules.save()
+    url = reverse("clinic:message-template", args=["booking_hold", "email"])
+    client.post(url, {"action": "save", "subject": "Potwierdź {numer}", "body": "Kliknij: {link_potwierdzenia}"})
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book_appointment(world["slot"].pk, PATIENT)
+    sent = mail.outbox[-1]
+    assert sent.subject == f"Potwierdź {appointment.reference}"
+    assert f"/wizyta/{appointment.pk}/potwierdz/?t={appointment.cancel_token}" in sent.body

@@ -31,6 +31,7 @@ SAMPLE = {
     "telefon": "+48 12 345 67 00",
     "numer": "AB12CD34",
     "link_odwolania": "https://example.pl/wizyta/1/odwolaj/?t=…",
+    "link_potwierdzenia": "https://example.pl/wizyta/1/potwierdz/?t=…",
     "powod": "nieobecność lekarza",
 }
 

@@ -23,12 +23,15 @@ PLACEHOLDERS = {
     "telefon": _("telefon placówki"),
     "numer": _("numer rezerwacji"),
     "link_odwolania": _("link do odwołania wizyty"),
+    "link_potwierdzenia": _("link do potwierdzenia rezerwacji (rejestracja wieloetapowa)"),
     "powod": _("powód odwołania (odwołanie przez placówkę)"),
 }
 
 # Which messages a provider may word itself, and on which channels.
 EDITABLE = {
     ("booking_confirmation", "email"): _("Potwierdzenie rezerwacji"),
+    ("booking_hold", "email"): _("Prośba o potwierdzenie rezerwacji (rejestracja wieloetapowa)"),
+    ("booking_cancelled", "email"): _("Potwierdzenie odwołania wizyty przez pacjenta"),
     ("booking_reminder", "email"): _("Przypomnienie o wizycie"),
     ("booking_reminder", "sms"): _("Przypomnienie o wizycie"),
     ("booking_cancelled_by_clinic", "email"): _("Odwołanie wizyty przez placówkę"),
@@ -81,6 +84,9 @@ def values_for(appointment, site_url: str) -> dict[str, str]:
         "telefon": appointment.provider.phone or "",
         "numer": appointment.reference,
         "link_odwolania": f"{site_url}{reverse('portal:cancel', args=[appointment.pk])}?t={appointment.cancel_token}",
+        "link_potwierdzenia": (
+            f"{site_url}{reverse('portal:confirm-booking', args=[appointment.pk])}?t={appointment.cancel_token}"
+        ),
         "powod": appointment.cancel_reason or "",
     }
 
