@@ -278,3 +278,19 @@ def test_optional_email_code_at_sign_in(client, signed_up, frozen, django_captur
     done = client.post(reverse("account-login-code"), {"action": "verify", "code": code})
     assert done.status_code == 302
     assert client.get(reverse("account-panel")).status_code == 200
+
+
+def test_one_visit_per_specialization_by_account_without_pesel(
+    client, signed_up, today, django_capture_on_commit_callbacks
+):
+    activate(client, django_capture_on_commit_callbacks)
+    provider, _, _, schedule = clinic(today=today, days=3)
+    rules = settings_for(provider.pk)
+    rules.one_visit_per_specialization = True
+    rules.save()
+    slots = list(Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start"))
+    data = {"first_name": "Ewa", "last_name": "Pacjentka", "email": "ewa@example.com", "phone": "", "pesel": ""}
+    client.post(reverse("portal:book", args=[slots[0].pk]), data)
+    second = client.post(reverse("portal:book", args=[slots[3].pk]), {**data, "email": "inny@example.com"})
+    assert second.status_code == 422 and "Masz już umówioną wizytę w tej specjalizacji" in second.content.decode()
+    assert Appointment.objects.count() == 1

@@ -6,6 +6,7 @@ of the same person at the provider, so two racing requests can never both pass a
 import hashlib
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,15 +24,23 @@ NFZ_FIRST_VISIT_REFUSED = (
 )
 
 
-def lock_patient(provider_id: int, pesel: str, email: str) -> None:
-    """Serialize bookings of one person (by PESEL, else by e-mail) at a provider until commit
-    (PostgreSQL advisory lock; SQLite's IMMEDIATE transactions already serialize writers)."""
+def lock_patient(provider_id: int, pesel: str, email: str, account_id: int | None = None) -> None:
+    """Serialize bookings of one person at a provider until commit: by every identity the
+    booking carries (account, PESEL, else e-mail), locked in one fixed order so two bookings
+    never wait on each other crosswise (PostgreSQL advisory locks; SQLite's IMMEDIATE
+    transactions already serialize writers)."""
     if connection.vendor != "postgresql":
         return
-    identity = f"{provider_id}:{pesel or email.lower()}"
-    key = int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=4).digest(), "big", signed=True)
+    identities = []
+    if account_id:
+        identities.append(f"{provider_id}:account:{account_id}")
+    identities.append(f"{provider_id}:{pesel}" if pesel else f"{provider_id}:{email.lower()}")
+    keys = sorted(
+        {int.from_bytes(hashlib.blake2b(i.encode(), digest_size=4).digest(), "big", signed=True) for i in identities}
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PATIENT_LOCK_SPACE, key])
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PATIENT_LOCK_SPACE, key])
 
 
 def known_patient(provider_id: int, pesel: str) -> Patient | None:
@@ -40,15 +49,19 @@ def known_patient(provider_id: int, pesel: str) -> Patient | None:
     return Patient.objects.filter(provider_id=provider_id, pesel_hash=lookup_hash(pesel)).order_by("pk").first()
 
 
-def check_one_visit_per_specialization(slot: Slot, patient: Patient | None, *, now) -> None:
-    """D5: one future visit per specialization at the provider (the person known by PESEL)."""
-    if patient is None:
+def check_one_visit_per_specialization(slot: Slot, patient: Patient | None, *, now, account=None) -> None:
+    """D5: one future visit per specialization at the provider – the person known by the
+    account they book from and, when given, by PESEL."""
+    if patient is None and account is None:
         return
+    who = Q(patient=patient) if patient is not None else Q(pk__in=[])
+    if account is not None:
+        who |= Q(account=account)
     specializations = list(slot.practitioner.specializations.values_list("pk", flat=True))
     existing = (
         Appointment.objects.filter(
+            who,
             provider_id=slot.provider_id,
-            patient=patient,
             status__in=ACTIVE_STATUSES,
             start__gt=now,
             practitioner__specializations__in=specializations,

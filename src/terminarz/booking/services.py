@@ -185,10 +185,12 @@ def _book_in_transaction(
         raise SlotTaken()
     first_nfz = False
     if rules is not None:
-        rules_lib.lock_patient(slot.provider_id, cleaned["pesel"], cleaned["email"])
+        rules_lib.lock_patient(
+            slot.provider_id, cleaned["pesel"], cleaned["email"], account.pk if account is not None else None
+        )
         known = rules_lib.known_patient(slot.provider_id, cleaned["pesel"])
         if rules.one_visit_per_specialization:
-            rules_lib.check_one_visit_per_specialization(slot, known, now=now)
+            rules_lib.check_one_visit_per_specialization(slot, known, now=now, account=account)
         first_nfz = rules_lib.is_first_nfz_visit(slot, known, now=now)
         rules_lib.check_nfz_first_visit(rules, first_nfz)
     patient = patient or match_or_create_patient(
