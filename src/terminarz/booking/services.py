@@ -95,7 +95,7 @@ def book_appointment(
         hold_until = now + dt.timedelta(minutes=rules.hold_minutes)
     try:
         with transaction.atomic():
-            appointment = _book_in_transaction(
+            appointment = book_in_transaction(
                 slot, cleaned, source=source, actor=actor, now=now, rules=rules, hold_until=hold_until, account=account
             )
     except (SlotTaken, IntegrityError):
@@ -153,12 +153,12 @@ def book_for_patient(
     }
     try:
         with transaction.atomic():
-            return _book_in_transaction(slot, cleaned, source=Source.DESK, actor=actor, now=now, patient=patient)
+            return book_in_transaction(slot, cleaned, source=Source.DESK, actor=actor, now=now, patient=patient)
     except (SlotTaken, IntegrityError):
         raise SlotTaken(alternatives=alternatives_for(slot, now=now, portal=False)) from None
 
 
-def _book_in_transaction(
+def book_in_transaction(
     slot: Slot,
     cleaned: dict,
     *,

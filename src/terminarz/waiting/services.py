@@ -164,7 +164,7 @@ def accept_offer(token: str, cleaned: dict, *, now: dt.datetime | None = None) -
             WaitlistOffer.objects.filter(pk=offer.pk).update(status=WaitlistOffer.Status.GONE, answered_at=now)
             raise OfferGone
         slot = Slot.objects.select_related("practitioner", "unit__location", "provider", "block").get(pk=offer.slot_id)
-        appointment = booking._book_in_transaction(
+        appointment = booking.book_in_transaction(
             slot,
             cleaned,
             source=Source.PORTAL,
