@@ -132,3 +132,36 @@ def test_hand_over_at_sixteen(client, guardian, django_capture_on_commit_callbac
     # The teen signs in alone.
     response = client.post(reverse("account_login"), {"login": "tomek@example.com", "password": PASSWORD + "!"})
     assert response.status_code == 302 and response.url == reverse("account-panel")
+
+
+def test_attaching_respects_lockout_second_factor_and_tells_the_owner(
+    client, guardian, settings, django_capture_on_commit_callbacks
+):
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    url = reverse("account-dependents")
+    protected = make_patient("chroniony@example.com", first_name="Adam")
+    EmailDevice.objects.create(user=protected, name="e-mail", confirmed=True)
+    response = client.post(url, {"action": "attach", "email": "chroniony@example.com", "password": PASSWORD})
+    assert response.status_code == 422 and "logowanie dwuskładnikowe" in response.content.decode()
+
+    grandpa = make_patient("dziadek@example.com", first_name="Jan")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"action": "attach", "email": "dziadek@example.com", "password": "zle"})
+    locked = client.post(url, {"action": "attach", "email": "dziadek@example.com", "password": PASSWORD})
+    assert locked.status_code in (422, 429)
+    assert PatientProfile.objects.get(user=grandpa).guardian is None
+
+    other = make_patient("babcia@example.com", first_name="Ala")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "attach", "email": "babcia@example.com", "password": PASSWORD})
+    assert PatientProfile.objects.get(user=other).guardian == guardian
+    assert mail.outbox[-1].to == ["babcia@example.com"] and "subkonto" in mail.outbox[-1].subject
+
+
+def test_switch_redirects_only_inside_the_site(client, guardian):
+    for bad in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        response = client.post(reverse("account-switch"), {"account": guardian.pk, "next": bad})
+        assert response.url == reverse("account-panel"), bad
+    ok = client.post(reverse("account-switch"), {"account": guardian.pk, "next": "/konto/dane/"})
+    assert ok.url == "/konto/dane/"

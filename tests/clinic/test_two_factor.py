@@ -24,6 +24,15 @@ def totp_now(device: TOTPDevice) -> str:
     return f"{otp.token():06d}"
 
 
+def mark_verified(client, device) -> None:
+    """As if the code was given in this session (django-otp keeps the device in the session)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 def sign_in(client, username: str, next_url: str = ""):
     data = {"username": username, "password": PASSWORD}
     if next_url:
@@ -149,7 +158,7 @@ def test_provider_requirement_sends_staff_without_a_factor_to_set_one(client, pr
     page = client.get(reverse("clinic:2fa"))
     assert "wymaga logowania dwuskładnikowego" in page.content.decode()
     # It cannot be switched off while the provider requires it.
-    TOTPDevice.objects.create(user=rita, name="aplikacja", confirmed=True)
+    mark_verified(client, TOTPDevice.objects.create(user=rita, name="aplikacja", confirmed=True))
     response = client.post(reverse("clinic:2fa"), {"action": "disable"})
     assert "Nie można wyłączyć" in response.content.decode()
     assert TOTPDevice.objects.filter(user=rita).exists()
@@ -157,8 +166,12 @@ def test_provider_requirement_sends_staff_without_a_factor_to_set_one(client, pr
 
 def test_optional_factor_can_be_switched_off(client, provider, frozen):
     rita = make_user("rita", provider, "registrar")
-    TOTPDevice.objects.create(user=rita, name="aplikacja", confirmed=True)
+    device = TOTPDevice.objects.create(user=rita, name="aplikacja", confirmed=True)
     client.force_login(rita)
+    # Without the code in this session the factor cannot be turned off.
+    assert client.post(reverse("clinic:2fa"), {"action": "disable"}).url == reverse("clinic:2fa-verify")
+    assert TOTPDevice.objects.filter(user=rita).exists()
+    mark_verified(client, device)
     client.post(reverse("clinic:2fa"), {"action": "disable"})
     assert not TOTPDevice.objects.filter(user=rita).exists()
     assert AuditEntry.objects.filter(action="staff.2fa_off").exists()
@@ -204,3 +217,33 @@ def test_django_admin_signs_in_through_the_clinic_and_asks_for_the_code(client, 
     assert client.get(response.url).url == reverse("clinic:2fa-verify")
     client.post(reverse("clinic:2fa-verify"), {"action": "verify", "code": totp_now(device)})
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_a_factor_is_asked_however_the_session_signed_in(client, provider, frozen):
+    """Not only after the clinic's password page: any session of a user with a factor."""
+    rita = make_user("rita", provider, "registrar")
+    TOTPDevice.objects.create(user=rita, name="aplikacja", confirmed=True)
+    client.force_login(rita)  # e.g. a session from another sign-in page
+    response = client.get(reverse("clinic:calendar"))
+    assert response.status_code == 302 and response.url == reverse("clinic:2fa-verify")
+    # Nor can a second app be enrolled to replace the first without its code.
+    assert client.post(reverse("clinic:2fa"), {"action": "start-totp"}).url == reverse("clinic:2fa-verify")
+    assert TOTPDevice.objects.filter(user=rita).count() == 1
+
+
+def test_staff_cannot_use_the_patient_area_or_patient_sign_in(client, provider, frozen):
+    from allauth.account.models import EmailAddress
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    rita = make_user("rita", provider, "registrar")
+    rita.email = "rita@example.com"
+    rita.save()
+    EmailAddress.objects.create(user=rita, email="rita@example.com", verified=True, primary=True)
+    EmailDevice.objects.create(user=rita, name="e-mail", confirmed=True)
+    response = client.post(reverse("account_login"), {"login": "rita@example.com", "password": PASSWORD})
+    assert response.status_code == 403 and "konto personelu" in response.content.decode().lower()
+    client.force_login(rita)
+    for url in (reverse("account-email-code"), reverse("account_email"), reverse("account-panel")):
+        assert client.get(url).status_code == 403
+    assert client.post(reverse("account-email-code"), {"action": "disable"}).status_code == 403
+    assert EmailDevice.objects.filter(user=rita).exists()

@@ -130,3 +130,49 @@ def test_health_card_from_the_account_reaches_provider_records_inactive(client, 
     data = {"first_name": "Ewa", "last_name": "Kowal", "email": "ewa@example.com", "phone": "", "pesel": ""}
     client.post(reverse("portal:book", args=[slot.pk]), data)
     assert HealthCard.objects.count() == 2 and not HealthCard.objects.filter(is_active=True).exists()
+
+
+def test_a_typed_pesel_does_not_open_someone_elses_records(client, world, today):
+    """An account booking with another person's PESEL never links the account to that person's
+    record: nothing shared with it becomes visible from the account."""
+    from terminarz.patients.services import match_or_create_patient
+    from tests.factories import VALID_PESEL
+
+    victim = match_or_create_patient(
+        world["provider"], first_name="Jan", last_name="Ofiara", email="jan@example.com", phone="", pesel=VALID_PESEL
+    )
+    SharedDocument.objects.create(
+        provider=world["provider"], patient=victim, kind="document", title="Wynik biopsji", date=today, text="poufne"
+    )
+    slot = Slot.objects.filter(start__gt=FROZEN_NOW, state="free").order_by("start").first()
+    data = {"first_name": "Ewa", "last_name": "Kowal", "email": "ewa@example.com", "phone": "", "pesel": VALID_PESEL}
+    client.post(reverse("portal:book", args=[slot.pk]), data)
+    assert Appointment.objects.filter(account=world["user"]).count() == 2
+    assert "Wynik biopsji" not in client.get(reverse("account-documents")).content.decode()
+    doc = SharedDocument.objects.get(title="Wynik biopsji")
+    assert client.get(reverse("account-document-file", args=[doc.pk])).status_code == 404
+    victim.refresh_from_db()
+    assert victim.account is None
+
+
+def test_first_booking_with_a_known_pesel_is_not_linked_either(client, today, frozen):
+    """A fresh account whose first booking carries a PESEL already in the provider's records."""
+    from terminarz.patients.services import match_or_create_patient
+    from tests.factories import VALID_PESEL
+
+    provider, _, _, schedule = clinic(today=today, days=2)
+    victim = match_or_create_patient(
+        provider, first_name="Jan", last_name="Ofiara", email="jan@example.com", phone="", pesel=VALID_PESEL
+    )
+    SharedDocument.objects.create(
+        provider=provider, patient=victim, kind="document", title="Poufne", date=today, text="x"
+    )
+    attacker = get_user_model().objects.create_user("zly", "zly@example.com", "haslo-zlego-123")
+    client.force_login(attacker, backend="django.contrib.auth.backends.ModelBackend")
+    slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
+    data = {"first_name": "Z", "last_name": "Ly", "email": "zly@example.com", "phone": "", "pesel": VALID_PESEL}
+    client.post(reverse("portal:book", args=[slot.pk]), data)
+    assert Appointment.objects.get(account=attacker).patient == victim  # F3: matched by PESEL
+    victim.refresh_from_db()
+    assert victim.account is None
+    assert "Poufne" not in client.get(reverse("account-documents")).content.decode()

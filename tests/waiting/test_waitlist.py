@@ -174,3 +174,25 @@ def test_practitioner_sees_queues_but_cannot_change_them(client, today):
     client.force_login(make_user("doc", provider, "practitioner"))
     assert client.get(reverse("clinic:queues")).status_code == 200
     assert client.post(reverse("clinic:queues"), {"unit": unit.pk}).status_code == 403
+
+
+def test_accepting_twice_keeps_the_booking(client, full, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        join(client, full["practitioner"], "Ala", "ala@example.com")
+    freed = full["visits"][1]
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_appointment_by_patient(freed.pk, freed.cancel_token)
+    offer = WaitlistOffer.objects.get()
+    data = {
+        "first_name": "Ala",
+        "last_name": "Czekająca",
+        "email": "ala@example.com",
+        "phone": "",
+        "pesel": "",
+        "note": "",
+    }
+    first = services.accept_offer(offer.token, data)
+    again = services.accept_offer(offer.token, data)
+    assert first.pk == again.pk
+    offer.refresh_from_db()
+    assert offer.status == "accepted"

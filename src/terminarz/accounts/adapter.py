@@ -11,6 +11,16 @@ from terminarz.notifications.services import queue_rendered_email
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def pre_login(self, request, user, **kwargs):
+        """Staff sign in at the back-office (lockout and second factor are enforced there)."""
+        from .guard import is_staff_account
+
+        if is_staff_account(user):
+            from django.shortcuts import render
+
+            return render(request, "accounts/staff_account.html", status=403)
+        return super().pre_login(request, user, **kwargs)
+
     def get_login_stages(self) -> list[str]:
         """allauth's stages (e-mail verification, TOTP), then our optional e-mail code."""
         return [*super().get_login_stages(), "terminarz.accounts.email_code.EmailCodeStage"]

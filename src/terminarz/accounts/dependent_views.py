@@ -6,15 +6,15 @@ import uuid
 
 from allauth.account.models import EmailAddress
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode, urlsafe_base64_encode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -34,6 +34,16 @@ def age(profile: PatientProfile | None, today: dt.date) -> int | None:
         return None
     born = profile.birth_date
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _has_second_factor(user) -> bool:
+    from allauth.mfa.models import Authenticator
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    return (
+        Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        or EmailDevice.objects.filter(user=user, confirmed=True).exists()
+    )
 
 
 def _can_be_dependent(candidate, guardian) -> bool:
@@ -79,20 +89,34 @@ def dependents_page(request):
             attach_form.add_error(None, "Zbyt wiele prób. Spróbuj ponownie za godzinę.")
         else:
             email = attach_form.cleaned_data["email"].strip().lower()
-            address = EmailAddress.objects.filter(email__iexact=email, verified=True).select_related("user").first()
-            candidate = address.user if address else None
-            if (
-                candidate is None
-                or not candidate.check_password(attach_form.cleaned_data["password"])
-                or not _can_be_dependent(candidate, user)
-            ):
+            # authenticate(): the sign-in lockout counts these attempts like any other.
+            candidate = authenticate(request, email=email, password=attach_form.cleaned_data["password"])
+            if candidate is None or not _can_be_dependent(candidate, user):
                 attach_form.add_error(None, "Nieprawidłowy adres e-mail lub hasło konta podopiecznego.")
+            elif _has_second_factor(candidate):
+                attach_form.add_error(
+                    None,
+                    "To konto ma włączone logowanie dwuskładnikowe. Jego właściciel musi je najpierw wyłączyć.",
+                )
             else:
                 with transaction.atomic():
                     profile, _ = PatientProfile.objects.get_or_create(user=candidate)
                     profile.guardian = user
                     profile.dependent_reason = profile.dependent_reason or "adult_care"
                     profile.save()
+                    queue_rendered_email(
+                        kind="account:attached",
+                        recipient=candidate.email,
+                        subject="Terminarz – Twoje konto dołączono jako subkonto",
+                        body=(
+                            f"Dzień dobry,\n\n{user.first_name} {user.last_name} dołączył(a) Twoje konto pacjenta "
+                            "jako subkonto i może umawiać wizyty w Twoim imieniu oraz widzieć je w swoim panelu.\n\n"
+                            "Jeśli to nie Ty podałeś(-aś) hasło, natychmiast zmień hasło i skontaktuj się z nami.\n\n"
+                            "Wiadomość wysłana automatycznie przez Terminarz."
+                        ),
+                        html_body="",
+                        idempotency_key=f"account:attached:{candidate.pk}:{user.pk}:{clock.now().isoformat()}",
+                    )
                 messages.success(
                     request, f"Dołączono konto {candidate.first_name} {candidate.last_name} jako subkonto."
                 )
@@ -123,8 +147,10 @@ def switch_account(request):
         request.session[ACTING_KEY] = int(wanted)
     else:
         request.session.pop(ACTING_KEY, None)
-    next_url = request.POST.get("next") or reverse("account-panel")
-    return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else "account-panel")
+    next_url = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("account-panel")
 
 
 @require_POST
@@ -144,7 +170,10 @@ def hand_over(request, dependent_id: int):
         return redirect("account-dependents")
     email = form.cleaned_data["email"].strip().lower()
     User = get_user_model()
-    if User.objects.filter(email__iexact=email).exclude(pk=dependent.pk).exists():
+    if (
+        User.objects.filter(email__iexact=email).exclude(pk=dependent.pk).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exclude(user=dependent).exists()
+    ):
         messages.error(request, "Tego adresu nie można użyć. Podaj inny adres podopiecznego.")
         return redirect("account-dependents")
     with transaction.atomic():
@@ -183,13 +212,17 @@ def take_over(request, uidb64: str, token: str):
         return render(request, "accounts/take_over_invalid.html", status=404)
     form = SetPasswordForm(dependent, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            PatientProfile.objects.filter(user=dependent).update(guardian=None, dependent_reason="")
-            EmailAddress.objects.filter(user=dependent).delete()
-            EmailAddress.objects.create(user=dependent, email=dependent.email, verified=True, primary=True)
-        messages.success(request, "Konto jest teraz Twoje. Zaloguj się adresem e-mail i nowym hasłem.")
-        return redirect("account_login")
+        try:
+            with transaction.atomic():
+                form.save()
+                PatientProfile.objects.filter(user=dependent).update(guardian=None, dependent_reason="")
+                EmailAddress.objects.filter(user=dependent).delete()
+                EmailAddress.objects.create(user=dependent, email=dependent.email, verified=True, primary=True)
+        except IntegrityError:
+            form.add_error(None, "Ten adres e-mail jest już używany. Poproś opiekuna o zaproszenie na inny adres.")
+        else:
+            messages.success(request, "Konto jest teraz Twoje. Zaloguj się adresem e-mail i nowym hasłem.")
+            return redirect("account_login")
     return render(
         request, "accounts/take_over.html", {"form": form, "dependent": dependent}, status=422 if form.errors else 200
     )

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
+from django_otp.plugins.otp_email.models import EmailDevice
 
 from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingRefused, InvalidBooking, SlotTaken
@@ -23,6 +24,7 @@ from terminarz.core.audit import record_audit
 from terminarz.patients.models import Patient
 from terminarz.patients.services import attach_account_card
 from terminarz.records.services import record_ids
+from terminarz.waiting.models import WaitlistEntry
 
 from .forms import ConsentsForm, DeleteAccountForm, ProfileForm
 from .household import acting_account, household
@@ -170,6 +172,11 @@ def delete_account(request):
             PatientProfile.objects.filter(user=user).delete()
             EmailAddress.objects.filter(user=user).delete()
             Authenticator.objects.filter(user=user).delete()
+            EmailDevice.objects.filter(user=user).delete()
+            # Waiting-list entries hold contact data: withdrawn and emptied.
+            WaitlistEntry.objects.filter(account=user).update(
+                status=WaitlistEntry.Status.CANCELLED, first_name="", last_name="", email="", phone="", account=None
+            )
             user.username = f"usuniete-{user.pk}"
             user.email = ""
             user.first_name = user.last_name = ""

@@ -37,7 +37,9 @@ def send_due_reminders(*, now: dt.datetime | None = None, limit: int = 2000) -> 
         for appointment in due:
             with transaction.atomic():
                 claimed = (
-                    Appointment.objects.filter(pk=appointment.pk, start=appointment.start)
+                    Appointment.objects.filter(
+                        pk=appointment.pk, start=appointment.start, status=AppointmentStatus.CONFIRMED
+                    )
                     .filter(Q(reminded_for__isnull=True) | ~Q(reminded_for=F("start")))
                     .update(reminded_for=F("start"))
                 )

@@ -200,6 +200,7 @@ def book_in_transaction(
         email=cleaned["email"],
         phone=cleaned["phone"],
         pesel=cleaned["pesel"],
+        account=account,
     )
     appointment = Appointment.objects.create(
         provider_id=slot.provider_id,
@@ -227,7 +228,7 @@ def book_in_transaction(
     )
     transitions.record_created(appointment, now=now, actor=actor, actor_label=_actor_label(source, actor))
     profile = getattr(account, "patient_profile", None) if account is not None else None
-    if profile is not None and profile.card_number:
+    if profile is not None and profile.card_number and patient.account_id == account.pk:
         attach_account_card(patient, profile.card_number)
     if hold_until:
         queue_email(
@@ -300,6 +301,7 @@ def confirm_held_booking(appointment_id, token: str, *, now: dt.datetime | None 
                     held, AppointmentStatus.EXPIRED, now=now, actor_label="system", reason="hold expired"
                 )
                 capacity.release_slot(held.slot_id, held_only=True)
+                offer_when_committed(held.slot_id)
             expired = True
         else:
             expired = False
@@ -494,6 +496,7 @@ def move_appointment(
             if updated != 1:
                 raise InvalidBooking(errors={"slot": [_("Wizyta zmieniła się w międzyczasie. Odśwież stronę.")]})
             capacity.release_slot(old_slot_id)
+            offer_when_committed(old_slot_id)
             appointment.refresh_from_db()
             entry = transitions.record_move(
                 appointment, old_start, now=now, actor=actor, actor_label=f"user:{actor.pk}", reason=reason

@@ -10,12 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from terminarz.booking.models import Appointment
 from terminarz.core.audit import record_audit
 from terminarz.notifications import templating
 from terminarz.notifications.models import Message, MessageStatus, MessageTemplate
 from terminarz.notifications.sms import to_gsm
-from terminarz.notifications.templating import EDITABLE, PLACEHOLDERS, TemplateError, check, values_for
+from terminarz.notifications.templating import EDITABLE, PLACEHOLDERS, TemplateError, check
 
 from .access import clinic_view
 
@@ -164,14 +163,8 @@ def template_edit(request, kind: str, channel: str):
 
 
 def _preview(subject: str, body: str, channel: str, provider) -> dict:
-    """The text as a patient would get it: with the provider's latest visit, or sample data."""
-    latest = (
-        Appointment.objects.filter(provider=provider)
-        .select_related("practitioner", "unit__location", "provider")
-        .order_by("-created_at")
-        .first()
-    )
-    values = values_for(latest, "") if latest else {**SAMPLE, "placowka": provider.name}
+    """The text as a patient would get it, with sample data (no real patient's details)."""
+    values = {**SAMPLE, "placowka": provider.name, "telefon": provider.phone or SAMPLE["telefon"]}
     text = templating.render(body, values)
     if channel == "sms":
         text = to_gsm(" ".join(text.split()))

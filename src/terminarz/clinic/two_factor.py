@@ -63,12 +63,13 @@ def required_by(user) -> list[str]:
 def second_factor_gate(request, membership: Membership):
     """The redirect a clinic view must answer with while the code is still owed, or None.
 
-    No query: the password step put the flag in the session; the provider comes with the
-    membership."""
+    Decided from the database, not from how the session signed in: whoever has a confirmed
+    factor and has not given a code in this session is sent to give it."""
     user = request.user
     if user.is_verified():
         return None
-    if request.session.get(PENDING_KEY):
+    if request.session.get(PENDING_KEY) or confirmed_device(user) is not None:
+        request.session[PENDING_KEY] = True
         request.session[NEXT_KEY] = request.get_full_path()
         return redirect("clinic:2fa-verify")
     if membership.provider.require_staff_2fa:
@@ -178,7 +179,7 @@ def _audit(user, action: str, summary: str) -> None:
 @_signed_in
 def verify(request):
     """The second step of signing in."""
-    if not request.session.get(PENDING_KEY) or request.user.is_verified():
+    if request.user.is_verified():
         return redirect("clinic:today")
     device = confirmed_device(request.user)
     if device is None:  # the factor was reset meanwhile
@@ -214,6 +215,10 @@ def setup(request):
     if request.session.get(PENDING_KEY) and not user.is_verified():
         return redirect("clinic:2fa-verify")
     current = confirmed_device(user)
+    if current is not None and not user.is_verified():
+        # A factor is on but no code was given in this session: give it first.
+        request.session[PENDING_KEY] = True
+        return redirect("clinic:2fa-verify")
     requiring = required_by(user)
     action = request.POST.get("action", "")
     pending_totp = TOTPDevice.objects.filter(user=user, confirmed=False).first()
@@ -233,7 +238,7 @@ def setup(request):
             EmailDevice.objects.filter(user=user, confirmed=False).delete()
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
             pending_totp = None
-            pending_email = EmailDevice.objects.create(user=user, name="e-mail", confirmed=False)
+            pending_email = EmailDevice.objects.create(user=user, name="e-mail", confirmed=False, email=user.email)
             error = send_email_code(pending_email)
     elif action in ("confirm-totp", "confirm-email"):
         device = pending_totp if action == "confirm-totp" else pending_email

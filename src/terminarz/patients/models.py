@@ -22,6 +22,11 @@ class Patient(models.Model):
     guardian = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="wards", verbose_name=_("opiekun")
     )
+    # E5: the patient account this record belongs to – set only when the record was created by
+    # that account's booking (a PESEL typed into a form never links someone else's record).
+    account = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="patient_records"
+    )
     blacklisted = models.BooleanField(_("czarna lista"), default=False)
     blacklist_reason = models.CharField(_("powód wpisu na czarną listę"), max_length=300, blank=True)
     pesel_hash = models.CharField(max_length=64, blank=True, editable=False)

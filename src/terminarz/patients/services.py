@@ -11,9 +11,17 @@ from .models import CARD_LENGTH, HealthCard, Patient, phone_digits
 
 
 def match_or_create_patient(
-    provider: Provider, *, first_name: str, last_name: str, email: str, phone: str, pesel: str
+    provider: Provider, *, first_name: str, last_name: str, email: str, phone: str, pesel: str, account=None
 ) -> Patient:
-    """Match an online booking to the provider's record by PESEL, or create a new record (F3)."""
+    """Match an online booking to the provider's record, or create a new record (F3).
+
+    From an account: the record already linked to that account first. Then by PESEL. A record
+    created for an account's booking is linked to it; a record found by PESEL is not (a typed
+    PESEL proves nothing), so the account never sees what was shared with that record."""
+    if account is not None:
+        own = Patient.objects.filter(provider=provider, account=account).order_by("pk").first()
+        if own is not None and (not pesel or own.pesel_hash in ("", lookup_hash(pesel))):
+            return own
     if pesel:
         patient = Patient.objects.filter(provider=provider, pesel_hash=lookup_hash(pesel)).order_by("pk").first()
         if patient is not None:
@@ -25,6 +33,7 @@ def match_or_create_patient(
         email=email,
         phone=phone,
         pesel=pesel,
+        account=account,
     )
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from terminarz.accounts.household import acting_account
 from terminarz.accounts.views import patient_view
 from terminarz.core import clock
+from terminarz.patients.models import Patient
 from terminarz.providers.models import Provider
 
 from . import services
@@ -37,7 +38,11 @@ def document_file(request, document_id: int):
     if doc is None or not doc.file:
         raise Http404
     content_type = mimetypes.guess_type(doc.file.name or "")[0] or "application/octet-stream"
-    response = FileResponse(doc.file.open("rb"), content_type=content_type, as_attachment=True)
+    try:
+        handle = doc.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=content_type, as_attachment=True)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -117,12 +122,8 @@ def rodo_requests(request):
     form = RodoForm(request.POST or None, providers=providers)
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
-        from terminarz.booking.models import Appointment
-
         patient_id = (
-            Appointment.objects.filter(account=account, provider_id=c["provider"])
-            .values_list("patient_id", flat=True)
-            .first()
+            Patient.objects.filter(account=account, provider_id=c["provider"]).values_list("pk", flat=True).first()
         )
         RodoRequest.objects.create(
             provider_id=c["provider"],

@@ -1,12 +1,15 @@
-"""Which provider records belong to a patient account: those its online visits were booked
-into (E5). Nothing else links an account to a provider's record, so nothing else is shown."""
+"""Which provider records belong to a patient account (E5): those created for its own
+bookings (Patient.account). A record matched by a PESEL typed into a form is not linked, so
+documents shared with someone else's record can never be seen from an account."""
 
 from terminarz.booking.models import Appointment, AppointmentStatus
 from terminarz.core import clock
 
 
 def record_ids(account) -> list[int]:
-    return list(Appointment.objects.filter(account=account).values_list("patient_id", flat=True).distinct())
+    from terminarz.patients.models import Patient
+
+    return list(Patient.objects.filter(account=account).values_list("pk", flat=True))
 
 
 def provider_ids(account) -> list[int]:

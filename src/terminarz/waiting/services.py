@@ -99,7 +99,7 @@ def offer_slot(slot_id: int, *, now: dt.datetime | None = None) -> int:
         )
         if slot is None or not Slot.objects.filter(Q(pk=slot_id) & open_q(now)).exists():
             return 0
-        if not booking.slot_is_offered_online(slot, now=now):
+        if not booking.slot_is_offered_online(slot, now=now) or not settings_for(slot.provider_id).online_registration:
             return 0
         entries = list(matching_entries(slot, now=now)[: settings.WAITLIST_OFFER_BATCH])
         if not entries:
@@ -157,20 +157,32 @@ def accept_offer(token: str, cleaned: dict, *, now: dt.datetime | None = None) -
         )
         raise OfferExpired
     with transaction.atomic():
+        # The offer row first: a double click waits here and then sees its own acceptance.
+        locked = WaitlistOffer.objects.select_for_update().select_related("entry").get(pk=offer.pk)
+        if locked.status == WaitlistOffer.Status.ACCEPTED and locked.appointment_id:
+            return Appointment.objects.get(pk=locked.appointment_id)
+        if locked.status != WaitlistOffer.Status.OFFERED:
+            raise OfferGone
+        if locked.entry.status != WaitlistEntry.Status.WAITING:
+            raise OfferGone
         released = Slot.objects.filter(
             pk=offer.slot_id, state=SlotState.HELD, hold_until=offer.expires_at, hold_until__gt=now
         ).update(state=SlotState.FREE, hold_until=None)
         if not released:
-            WaitlistOffer.objects.filter(pk=offer.pk).update(status=WaitlistOffer.Status.GONE, answered_at=now)
+            WaitlistOffer.objects.filter(pk=offer.pk, status=WaitlistOffer.Status.OFFERED).update(
+                status=WaitlistOffer.Status.GONE, answered_at=now
+            )
             raise OfferGone
         slot = Slot.objects.select_related("practitioner", "unit__location", "provider", "block").get(pk=offer.slot_id)
+        rules = settings_for(slot.provider_id)
+        booking.check_registration_open(rules, slot, source=Source.PORTAL, account=offer.entry.account)
         appointment = booking.book_in_transaction(
             slot,
             cleaned,
             source=Source.PORTAL,
             actor=None,
             now=now,
-            rules=settings_for(slot.provider_id),
+            rules=rules,
             account=offer.entry.account,
         )
         WaitlistOffer.objects.filter(pk=offer.pk).update(
@@ -180,7 +192,10 @@ def accept_offer(token: str, cleaned: dict, *, now: dt.datetime | None = None) -
         for other in WaitlistOffer.objects.filter(slot_id=offer.slot_id, status=WaitlistOffer.Status.OFFERED).exclude(
             pk=offer.pk
         ):
-            WaitlistOffer.objects.filter(pk=other.pk).update(status=WaitlistOffer.Status.GONE, answered_at=now)
+            if not WaitlistOffer.objects.filter(pk=other.pk, status=WaitlistOffer.Status.OFFERED).update(
+                status=WaitlistOffer.Status.GONE, answered_at=now
+            ):
+                continue
             queue_email(
                 provider=slot.provider,
                 kind="waitlist_gone",
