@@ -7,10 +7,10 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from terminarz.core import clock
-from terminarz.notifications.services import queue_email, queue_sms
 from terminarz.providers.models import Provider, RegistrationSettings, settings_for
 
 from .models import Appointment, AppointmentStatus
+from .notify import notify_patient
 
 
 def send_due_reminders(*, now: dt.datetime | None = None, limit: int = 2000) -> int:
@@ -45,26 +45,13 @@ def send_due_reminders(*, now: dt.datetime | None = None, limit: int = 2000) -> 
                 )
                 if not claimed:
                     continue
-                key = f"{appointment.pk}:{appointment.start.isoformat()}"
-                if rules.reminder_email and appointment.email:
-                    queue_email(
-                        provider=appointment.provider,
-                        kind="booking_reminder",
-                        recipient=appointment.email,
-                        template="booking/email/reminder",
-                        context={"appointment": appointment.pk},
-                        idempotency_key=f"reminder:{key}",
-                        patient=appointment.patient,
-                    )
-                if rules.reminder_sms and appointment.phone:
-                    queue_sms(
-                        provider=appointment.provider,
-                        kind="booking_reminder",
-                        phone=appointment.phone,
-                        template="booking/email/reminder",
-                        context={"appointment": appointment.pk},
-                        idempotency_key=f"sms:reminder:{key}",
-                        patient=appointment.patient,
-                    )
+                notify_patient(
+                    appointment,
+                    kind="booking_reminder",
+                    template="booking/email/reminder",
+                    key=f"reminder:{appointment.pk}:{appointment.start.isoformat()}",
+                    email=rules.reminder_email,
+                    sms=rules.reminder_sms,
+                )
             sent += 1
     return sent

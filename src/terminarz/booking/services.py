@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
-from terminarz.notifications.services import queue_email, queue_sms
+from terminarz.notifications.services import queue_email
 from terminarz.patients.models import Patient
 from terminarz.patients.services import attach_account_card, match_or_create_patient
 from terminarz.providers.models import RegistrationSettings, settings_for
@@ -21,6 +21,7 @@ from . import capacity, transitions
 from . import rules as rules_lib
 from .errors import AppointmentNotFound, BookingRefused, InvalidBooking, SlotTaken
 from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Source
+from .notify import notify_patient
 from .validation import NOTE_MAX, PatientDataForm
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -389,26 +390,13 @@ def _cancel(appointment: Appointment, *, now, actor, actor_label: str, reason: s
         )
         capacity.release_slot(appointment.slot_id)
         offer_when_committed(appointment.slot_id)
-        if appointment.email:
-            queue_email(
-                provider=appointment.provider,
-                kind=kind,
-                recipient=appointment.email,
-                template=f"booking/email/{kind.removeprefix('booking_')}",
-                context={"appointment": appointment.pk},
-                idempotency_key=f"booking_cancelled:{appointment.pk}",
-                patient=appointment.patient,
-            )
-        if kind == "booking_cancelled_by_clinic" and appointment.phone:
-            queue_sms(
-                provider=appointment.provider,
-                kind=kind,
-                phone=appointment.phone,
-                template="booking/email/cancelled_by_clinic",
-                context={"appointment": appointment.pk},
-                idempotency_key=f"sms:booking_cancelled:{appointment.pk}",
-                patient=appointment.patient,
-            )
+        notify_patient(
+            appointment,
+            kind=kind,
+            template=f"booking/email/{kind.removeprefix('booking_')}",
+            key=f"booking_cancelled:{appointment.pk}",
+            sms=kind == "booking_cancelled_by_clinic",
+        )
     return appointment
 
 
@@ -501,27 +489,13 @@ def move_appointment(
             entry = transitions.record_move(
                 appointment, old_start, now=now, actor=actor, actor_label=f"user:{actor.pk}", reason=reason
             )
-            context = {"appointment": appointment.pk, "old_start": old_start.isoformat()}
-            if appointment.email:
-                queue_email(
-                    provider=appointment.provider,
-                    kind="booking_moved",
-                    recipient=appointment.email,
-                    template="booking/email/moved",
-                    context=context,
-                    idempotency_key=f"booking_moved:{entry.pk}",
-                    patient=appointment.patient,
-                )
-            if appointment.phone:
-                queue_sms(
-                    provider=appointment.provider,
-                    kind="booking_moved",
-                    phone=appointment.phone,
-                    template="booking/email/moved",
-                    context=context,
-                    idempotency_key=f"sms:booking_moved:{entry.pk}",
-                    patient=appointment.patient,
-                )
+            notify_patient(
+                appointment,
+                kind="booking_moved",
+                template="booking/email/moved",
+                key=f"booking_moved:{entry.pk}",
+                context={"appointment": appointment.pk, "old_start": old_start.isoformat()},
+            )
     except IntegrityError:
         raise SlotTaken(alternatives=alternatives_for(new_slot, now=now, portal=False)) from None
     except SlotTaken:
