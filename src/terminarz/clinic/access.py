@@ -19,7 +19,7 @@ from django.shortcuts import redirect
 
 from terminarz.providers.models import Membership
 
-from .two_factor import second_factor_gate
+from . import factor_policy
 
 SESSION_KEY = "clinic_provider_id"
 M = TypeVar("M", bound=Model)
@@ -41,7 +41,7 @@ def clinic_view(permission: str) -> Callable:
             membership = current_membership(request)
             if membership is None:
                 return redirect("clinic:no-access")
-            gate = second_factor_gate(request, membership)
+            gate = factor_policy.gate(request, entry=factor_policy.CLINIC)
             if gate is not None:
                 return gate
             if not membership.has_permission(permission):

@@ -15,6 +15,8 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 # Demo mode enables the local mailbox page and prints demo logins.
 DEMO_MODE = env_bool("TERMINARZ_DEMO", False)
+# The Django admin asks every user for a second sign-in factor (L1); the demo turns it off.
+TERMINARZ_ADMIN_REQUIRES_2FA = env_bool("TERMINARZ_ADMIN_REQUIRES_2FA", True)
 
 INSTALLED_APPS = [
     "terminarz.core.admin_apps.TerminarzAdminConfig",

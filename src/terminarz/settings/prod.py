@@ -1,7 +1,10 @@
 from .base import *  # noqa: F401,F403
-from .base import SECRET_KEY, TERMINARZ_DATA_KEYS, env_bool
+from .base import DEMO_MODE, SECRET_KEY, TERMINARZ_DATA_KEYS, env_bool
 
 DEBUG = False
+if DEMO_MODE:
+    # Demo mode shows every sent message (staff sign-in codes included) at /dev/poczta/.
+    raise RuntimeError("TERMINARZ_DEMO must be off in production (terminarz.settings.prod)")
 if SECRET_KEY.startswith("dev-only"):
     raise RuntimeError("SECRET_KEY must be set in production")
 if not TERMINARZ_DATA_KEYS:

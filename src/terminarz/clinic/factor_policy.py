@@ -1,0 +1,69 @@
+"""The one decision on the staff second sign-in factor (L1), for every entry point.
+
+The back-office (`clinic_view`), the Django admin (`TerminarzAdminSite`) and anything added
+later ask `gate(request, entry=...)`; it answers with the redirect the request must follow or
+None. The answer comes from the database on every request, never from how the session signed
+in:
+
+- a session that has given a code (django-otp `is_verified`) passes;
+- a user with a confirmed factor, or a session still owing the code, is sent to give it;
+- a user without a factor is sent to set one up when it is required: by any active provider
+  they work for, or – for the Django admin – by the platform (`TERMINARZ_ADMIN_REQUIRES_2FA`).
+
+Patient pages keep staff out altogether (`accounts.guard`), and the public API has no session
+authentication, so neither can be a way around this."""
+
+from enum import Enum
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+
+from .two_factor import NEXT_KEY, PENDING_KEY, confirmed_device, required_by
+
+ADMIN = "admin"
+CLINIC = "clinic"
+PLATFORM = "Administracja platformy"
+
+
+class Need(Enum):
+    NOTHING = "nothing"
+    CODE = "code"
+    SETUP = "setup"
+
+
+def requirement(user, *, entry: str) -> list[str]:
+    """Who requires a second factor of this user at this entry point (names, for the message)."""
+    names = required_by(user)
+    if entry == ADMIN and getattr(settings, "TERMINARZ_ADMIN_REQUIRES_2FA", True):
+        names.append(PLATFORM)
+    return names
+
+
+def need(request, *, entry: str) -> tuple[Need, list[str]]:
+    user = request.user
+    if user.is_verified():
+        return Need.NOTHING, []
+    if request.session.get(PENDING_KEY) or confirmed_device(user) is not None:
+        return Need.CODE, []
+    requiring = requirement(user, entry=entry)
+    if requiring:
+        return Need.SETUP, requiring
+    return Need.NOTHING, []
+
+
+def gate(request, *, entry: str, next_url: str | None = None):
+    """The redirect to answer with while the factor is owed, or None."""
+    decision, requiring = need(request, entry=entry)
+    if decision is Need.NOTHING:
+        return None
+    request.session[NEXT_KEY] = next_url or request.get_full_path()
+    if decision is Need.CODE:
+        request.session[PENDING_KEY] = True
+        return redirect("clinic:2fa-verify")
+    verb = "wymaga" if len(requiring) == 1 else "wymagają"
+    messages.warning(
+        request,
+        f"{', '.join(requiring)} {verb} logowania dwuskładnikowego. Włącz drugi składnik, aby kontynuować.",
+    )
+    return redirect("clinic:2fa")
