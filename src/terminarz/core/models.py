@@ -32,3 +32,24 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class StateTransition(models.Model):
+    """One status change of an object under `core.statemachine` (who, when, why)."""
+
+    model = models.CharField(max_length=60)  # app_label.model_name
+    object_id = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="state_transitions"
+    )
+    actor_label = models.CharField(max_length=100)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["model", "object_id", "at"], name="transition_object_at")]
+
+    def __str__(self) -> str:
+        return f"{self.model}#{self.object_id}: {self.from_state or '∅'} → {self.to_state}"

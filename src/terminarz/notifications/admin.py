@@ -4,7 +4,7 @@ from .models import Message
 
 # The payload and the rendered text are left out: sign-in codes, visit links and patients'
 # details travel in them until delivery. The back-office message log shows what staff need.
-SHOWN_FIELDS = [
+SHOWN_FIELDS: list = [
     "created_at",
     "channel",
     "kind",
