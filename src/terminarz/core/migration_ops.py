@@ -9,7 +9,7 @@ def encrypt_existing(table: str, columns: tuple[str, ...], hashed: dict[str, str
 
     def forwards(apps, schema_editor):
         from terminarz.core.crypto import PREFIX, encrypt, lookup_hash
-        from terminarz.patients.models import phone_digits
+        from terminarz.core.phone import phone_digits
 
         connection = schema_editor.connection
         qn = connection.ops.quote_name

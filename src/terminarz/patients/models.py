@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.crypto import EncryptedTextField, lookup_hash
+from terminarz.core.phone import phone_digits
 from terminarz.providers.models import Provider
 
 from .pesel import birth_date_from_pesel, sex_from_pesel
@@ -68,12 +69,6 @@ class Patient(models.Model):
 
 
 CARD_LENGTH = 18
-
-
-def phone_digits(phone: str) -> str:
-    """Phone numbers compare by their last nine digits (+48 600 100 200 == 600100200)."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    return digits[-9:]
 
 
 class HealthCard(models.Model):
