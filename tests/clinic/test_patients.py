@@ -12,6 +12,7 @@ from terminarz.patients.models import HealthCard, Patient
 from terminarz.patients.pesel import birth_date_from_pesel, sex_from_pesel
 from terminarz.patients.services import match_or_create_patient
 from terminarz.scheduling.models import Slot
+from terminarz.staff.models import Practitioner
 from tests.clinic.test_access import make_user
 from tests.conftest import FROZEN_NOW
 from tests.factories import VALID_PESEL, clinic
@@ -105,7 +106,11 @@ def test_cards_arrive_inactive_and_only_one_is_active(client, records):
 
 
 def test_practitioner_reads_but_does_not_edit_records(client, records):
-    client.force_login(make_user("paul", records["provider"], "practitioner"))
+    paul = make_user("paul", records["provider"], "practitioner")
+    # least privilege: a practitioner reads the records of their own patients
+    book_for_patient(records["slot"].pk, records["jan"], actor=records["rachel"])
+    Practitioner.objects.filter(pk=records["slot"].practitioner_id).update(user=paul)
+    client.force_login(paul)
     assert client.get(reverse("clinic:patient", args=[records["jan"].pk])).status_code == 200
     assert client.get(reverse("clinic:patient-edit", args=[records["jan"].pk])).status_code == 403
     assert client.post(reverse("clinic:card-add", args=[records["jan"].pk]), {"number": "C" * 18}).status_code == 403

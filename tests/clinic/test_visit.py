@@ -10,6 +10,7 @@ from terminarz.booking.services import book_appointment, cancel_appointment_by_c
 from terminarz.catalog.models import Service
 from terminarz.core.models import AuditEntry
 from terminarz.scheduling.models import Slot
+from terminarz.staff.models import Practitioner
 from tests.clinic.test_access import make_user
 from tests.conftest import FROZEN_NOW
 from tests.factories import PATIENT, clinic, every_day, make_provider
@@ -135,7 +136,9 @@ def test_htmx_add_returns_the_panel_only(client, visit):
 
 
 def test_practitioner_may_add_notes_but_not_edit_the_service_dictionary(client, visit):
-    client.force_login(make_user("doc", visit["provider"], "practitioner"))
+    doc = make_user("doc", visit["provider"], "practitioner")
+    Practitioner.objects.filter(pk=visit["nfz"].practitioner_id).update(user=doc)  # their own visit
+    client.force_login(doc)
     assert client.post(reverse("clinic:visit-note-add", args=[visit["nfz"].pk]), {"text": "ok"}).status_code == 302
     assert client.get(reverse("clinic:services")).status_code == 403
 

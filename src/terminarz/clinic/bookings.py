@@ -17,6 +17,7 @@ from terminarz.core.audit import record_audit
 from terminarz.providers.models import Unit
 from terminarz.staff.models import Practitioner
 
+from . import scope
 from .access import clinic_view
 
 ONLINE = "online"
@@ -53,10 +54,11 @@ class BookingFilterForm(forms.Form):
         label=_("Odwołano do"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
 
-    def __init__(self, *args, provider, **kwargs):
+    def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
+        provider = membership.provider
         for name, queryset in (
-            ("practitioner", Practitioner.objects.filter(provider=provider)),
+            ("practitioner", scope.visible_practitioners(membership)),
             ("unit", Unit.objects.filter(provider=provider)),
             ("booked_by", User.objects.filter(memberships__provider=provider).order_by("username")),
         ):
@@ -100,9 +102,9 @@ class BookingFilterForm(forms.Form):
 
 
 def _bookings(request):
-    form = BookingFilterForm(request.GET or None, provider=request.provider)
+    form = BookingFilterForm(request.GET or None, membership=request.membership)
     qs = (
-        Appointment.objects.filter(provider=request.provider)
+        scope.visible_appointments(request.membership)
         .select_related("practitioner", "unit", "booked_by")
         .order_by("-start", "-pk")
     )
@@ -117,6 +119,7 @@ def _bookings(request):
 def bookings_list(request):
     form, qs = _bookings(request)
     page = Paginator(qs, 50).get_page(request.GET.get("strona"))
+    scope.audit_calendars_read(request, {a.practitioner_id for a in page}, "lista rezerwacji")
     params = request.GET.copy()
     params.pop("strona", None)
     return render(request, "clinic/bookings.html", {"form": form, "page": page, "params": params.urlencode()})

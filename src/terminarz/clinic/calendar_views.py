@@ -21,6 +21,7 @@ from terminarz.scheduling.models import Schedule, Slot
 from terminarz.scheduling.search import open_slots
 from terminarz.staff.models import Practitioner, RoomAssignment
 
+from . import scope
 from .access import clinic_view, get_for_provider
 
 
@@ -47,11 +48,19 @@ def day_url(slot_or_appointment) -> str:
     return calendar_url(slot_or_appointment.practitioner_id, clock.local_today(at=slot_or_appointment.start))
 
 
+def _chosen_practitioner(request, practitioners: list[Practitioner]) -> Practitioner | None:
+    """The calendar asked for in ?lekarz= (404 when it is not one the person may open), else
+    the person's own calendar, else the first one they may see."""
+    wanted = request.GET.get("lekarz", "")
+    if wanted:
+        return scope.get_practitioner(request, wanted)
+    return scope.default_practitioner(request.membership, practitioners)
+
+
 @clinic_view("calendar.view")
 def calendar_day(request):
-    practitioners = list(Practitioner.objects.filter(provider=request.provider).order_by("last_name", "first_name"))
-    wanted = request.GET.get("lekarz", "")
-    practitioner = next((p for p in practitioners if str(p.pk) == wanted), practitioners[0] if practitioners else None)
+    practitioners = list(scope.visible_practitioners(request.membership).order_by("last_name", "first_name"))
+    practitioner = _chosen_practitioner(request, practitioners)
     day = _day(request.GET.get("dzien"))
     rows = []
     room = None
@@ -81,6 +90,7 @@ def calendar_day(request):
             "day": day,
             "rows": rows,
             "room": room,
+            "own_only": not scope.sees_all_calendars(request.membership),
             "prev_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
         },
@@ -90,16 +100,22 @@ def calendar_day(request):
 @require_http_methods(["GET", "POST"])
 @clinic_view("calendar.book")
 def desk_booking(request, slot_id: int):
-    slot = get_for_provider(Slot.objects.select_related("practitioner", "unit__location"), request.provider, slot_id)
+    slot = get_for_provider(
+        Slot.objects.select_related("practitioner", "unit__location").filter(
+            practitioner__in=scope.visible_practitioners(request.membership)
+        ),
+        request.provider,
+        slot_id,
+    )
     query = request.GET.get("q", "")
-    found = search_patients(request.provider, query) if query else []
+    found = search_patients(request.provider, query, among=scope.visible_patients(request.membership)) if query else []
     new_form = PatientRecordForm(prefix="nowy")
     error = None
     if request.method == "POST":
         note = request.POST.get("note", "")
         patient: Patient | None = None
         if request.POST.get("patient"):
-            patient = get_for_provider(Patient.objects.all(), request.provider, request.POST["patient"])
+            patient = scope.get_patient(request, Patient.objects.all(), request.POST["patient"])
         else:
             new_form = PatientRecordForm(request.POST, prefix="nowy")
             if new_form.is_valid():
@@ -131,8 +147,8 @@ def desk_booking(request, slot_id: int):
 @require_http_methods(["GET", "POST"])
 @clinic_view("calendar.book")
 def cancel_visit(request, appointment_id: int):
-    appointment = get_for_provider(
-        Appointment.objects.select_related("practitioner", "unit", "provider"), request.provider, appointment_id
+    appointment = scope.get_appointment(
+        request, Appointment.objects.select_related("practitioner", "unit", "provider"), appointment_id
     )
     error = None
     if request.method == "POST":
@@ -151,8 +167,8 @@ def cancel_visit(request, appointment_id: int):
 @require_http_methods(["GET", "POST"])
 @clinic_view("calendar.book")
 def move_visit(request, appointment_id: int):
-    appointment = get_for_provider(
-        Appointment.objects.select_related("practitioner", "unit", "provider"), request.provider, appointment_id
+    appointment = scope.get_appointment(
+        request, Appointment.objects.select_related("practitioner", "unit", "provider"), appointment_id
     )
     error = None
     if request.method == "POST":
@@ -202,19 +218,20 @@ def calendar_week(request):
     monday = _week_start(request.GET.get("od"))
     days = [monday + dt.timedelta(days=i) for i in range(7)]
     units = list(Unit.objects.filter(provider=request.provider).order_by("name"))
-    practitioners = list(Practitioner.objects.filter(provider=request.provider).order_by("last_name", "first_name"))
+    practitioners = list(scope.visible_practitioners(request.membership).order_by("last_name", "first_name"))
     unit = next((u for u in units if str(u.pk) == request.GET.get("poradnia", "")), None)
     practitioner = None
     if unit is None:
-        wanted = request.GET.get("lekarz", "")
-        practitioner = next(
-            (p for p in practitioners if str(p.pk) == wanted), practitioners[0] if practitioners else None
-        )
+        practitioner = _chosen_practitioner(request, practitioners)
     start, end = _local_range(days[0], days[-1])
     week_slots = Slot.objects.filter(provider=request.provider, start__gte=start, start__lt=end)
     if unit is not None:
-        unit_practitioners = Schedule.objects.filter(unit=unit).values_list("practitioner_id", flat=True).distinct()
-        week_slots = week_slots.filter(unit=unit, practitioner_id__in=list(unit_practitioners))
+        # A unit's week shows only the rows of practitioners the person may see (least privilege).
+        unit_practitioners = set(
+            Schedule.objects.filter(unit=unit).values_list("practitioner_id", flat=True).distinct()
+        ) & {p.pk for p in practitioners}
+        week_slots = week_slots.filter(unit=unit, practitioner_id__in=sorted(unit_practitioners))
+        scope.audit_calendars_read(request, unit_practitioners, f"tydzień poradni {unit.name}", target=unit)
     elif practitioner is not None:
         week_slots = week_slots.filter(practitioner=practitioner)
     else:

@@ -5,13 +5,13 @@ from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from terminarz.booking.models import Appointment
 from terminarz.core import clock
 from terminarz.notifications.models import Message
 from terminarz.patients import services
 from terminarz.patients.forms import CardForm, PatientEditForm
 from terminarz.patients.models import HealthCard, Patient
 
+from . import scope
 from .access import clinic_view, get_for_provider
 from .request_views import ShareForm
 
@@ -19,7 +19,11 @@ from .request_views import ShareForm
 @clinic_view("patients.view")
 def patient_list(request):
     query = request.GET.get("q", "")
-    found = services.search_patients(request.provider, query, limit=50) if query else []
+    found = (
+        services.search_patients(request.provider, query, limit=50, among=scope.visible_patients(request.membership))
+        if query
+        else []
+    )
     return render(request, "clinic/patients.html", {"query": query, "found": found})
 
 
@@ -37,10 +41,11 @@ def patient_create(request):
 
 @clinic_view("patients.view")
 def patient_detail(request, patient_id: int):
-    patient = get_for_provider(Patient.objects.select_related("guardian"), request.provider, patient_id)
+    patient = scope.get_patient(request, Patient.objects.select_related("guardian"), patient_id)
     services.record_opened(patient, actor=request.user)
     visits = (
-        Appointment.objects.filter(provider=request.provider, patient=patient)
+        scope.visible_appointments(request.membership)
+        .filter(patient=patient)
         .select_related("practitioner", "unit")
         .order_by("-start")[:50]
     )
@@ -66,7 +71,7 @@ def patient_detail(request, patient_id: int):
 @require_http_methods(["GET", "POST"])
 @clinic_view("patients.change")
 def patient_edit(request, patient_id: int):
-    patient = get_for_provider(Patient.objects.select_related("guardian"), request.provider, patient_id)
+    patient = scope.get_patient(request, Patient.objects.select_related("guardian"), patient_id)
     initial = {name: getattr(patient, name) for name in services.RECORD_FIELDS if name != "guardian"}
     initial["guardian_pesel"] = patient.guardian.pesel if patient.guardian else ""
     form = PatientEditForm(request.POST or None, initial=initial, provider=request.provider, patient=patient)
@@ -82,7 +87,7 @@ def patient_edit(request, patient_id: int):
 @require_POST
 @clinic_view("patients.change")
 def card_add(request, patient_id: int):
-    patient = get_for_provider(Patient.objects.all(), request.provider, patient_id)
+    patient = scope.get_patient(request, Patient.objects.all(), patient_id)
     form = CardForm(request.POST)
     if form.is_valid():
         try:
@@ -98,7 +103,7 @@ def card_add(request, patient_id: int):
 @require_POST
 @clinic_view("patients.change")
 def card_activate(request, patient_id: int, card_id: int):
-    patient = get_for_provider(Patient.objects.all(), request.provider, patient_id)
+    patient = scope.get_patient(request, Patient.objects.all(), patient_id)
     card = get_for_provider(HealthCard.objects.filter(patient=patient), request.provider, card_id)
     services.activate_card(card, actor=request.user)
     messages.success(request, "Karta jest aktywna; pozostałe karty pacjenta stały się nieaktywne.")

@@ -4,6 +4,7 @@ and the provider's waiting list (lista rezerwowa)."""
 from django import forms
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import QuerySet
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,6 +15,7 @@ from terminarz.patients.services import search_patients
 from terminarz.providers.models import Unit
 from terminarz.waiting.models import QueueEntry, WaitlistEntry
 
+from . import scope
 from .access import clinic_view, get_for_provider
 
 
@@ -39,13 +41,14 @@ class QueueEntryForm(forms.Form):
     category = forms.ChoiceField(label=_("Kategoria"), choices=QueueEntry.Category.choices)
     note = forms.CharField(label=_("Uwagi"), max_length=300, required=False)
 
-    def __init__(self, *args, provider, **kwargs):
+    def __init__(self, *args, provider, patients: QuerySet[Patient], **kwargs):
         super().__init__(*args, **kwargs)
         self.provider = provider
+        self.patients = patients
         self.fields["unit"].queryset = Unit.objects.filter(provider=provider)  # type: ignore[attr-defined]
 
     def clean_patient(self):
-        patient = Patient.objects.filter(provider=self.provider, pk=self.cleaned_data["patient"]).first()
+        patient = self.patients.filter(provider=self.provider, pk=self.cleaned_data["patient"]).first()
         if patient is None:
             raise forms.ValidationError(_("Wybierz pacjenta."))
         return patient
@@ -57,7 +60,10 @@ def queues(request):
     provider = request.provider
     can_change = request.membership.has_permission("patients.change")
     form = QueueFilter(request.GET or None, provider=provider)
-    entries = QueueEntry.objects.filter(provider=provider).select_related("unit", "patient", "appointment")
+    entries = scope.of_visible_patients(
+        request.membership,
+        QueueEntry.objects.filter(provider=provider).select_related("unit", "patient", "appointment"),
+    )
     if form.is_valid():
         c = form.cleaned_data
         if c["unit"]:
@@ -66,7 +72,9 @@ def queues(request):
             entries = entries.filter(category=c["category"])
         if c["status"]:
             entries = entries.filter(status=c["status"])
-    add_form = QueueEntryForm(request.POST or None, provider=provider)
+    add_form = QueueEntryForm(
+        request.POST or None, provider=provider, patients=scope.visible_patients(request.membership)
+    )
     if request.method == "POST":
         if not can_change:
             return render(request, "clinic/forbidden.html", status=403)
@@ -90,9 +98,12 @@ def queues(request):
                 )
             messages.success(request, "Wpisano pacjenta do kolejki oczekujących.")
             return redirect("clinic:queues")
-    found = search_patients(provider, request.GET.get("q", "")) if request.GET.get("q") else []
+    query = request.GET.get("q", "")
+    found = search_patients(provider, query, among=scope.visible_patients(request.membership)) if query else []
     waitlist = (
-        WaitlistEntry.objects.filter(provider=provider, status=WaitlistEntry.Status.WAITING)
+        scope.of_visible_waitlist(
+            request.membership, WaitlistEntry.objects.filter(provider=provider, status=WaitlistEntry.Status.WAITING)
+        )
         .select_related("practitioner", "specialization")
         .order_by("created_at")
     )
@@ -117,7 +128,11 @@ def queues(request):
 @require_POST
 @clinic_view("patients.change")
 def queue_entry_update(request, entry_id: int):
-    entry = get_for_provider(QueueEntry.objects.select_related("unit"), request.provider, entry_id)
+    entry = get_for_provider(
+        scope.of_visible_patients(request.membership, QueueEntry.objects.select_related("unit")),
+        request.provider,
+        entry_id,
+    )
     status = request.POST.get("status", entry.status)
     category = request.POST.get("category", entry.category)
     if status not in QueueEntry.Status.values or category not in QueueEntry.Category.values:
@@ -142,7 +157,9 @@ def queue_entry_update(request, entry_id: int):
 @require_POST
 @clinic_view("patients.change")
 def waitlist_remove(request, entry_id: int):
-    entry = get_for_provider(WaitlistEntry.objects.all(), request.provider, entry_id)
+    entry = get_for_provider(
+        scope.of_visible_waitlist(request.membership, WaitlistEntry.objects.all()), request.provider, entry_id
+    )
     WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistEntry.Status.CANCELLED)
     record_audit(
         provider_id=request.provider.pk,

@@ -13,14 +13,19 @@ from terminarz.core.audit import record_audit
 from terminarz.patients.models import Patient
 from terminarz.records.models import PrescriptionRequest, RodoRequest, SharedDocument
 
+from . import scope
 from .access import clinic_view, get_for_provider
 
 
 @clinic_view("patients.view")
 def requests_list(request):
-    provider = request.provider
-    prescriptions = PrescriptionRequest.objects.filter(provider=provider).select_related("patient", "practitioner")
-    rodo = RodoRequest.objects.filter(provider=provider).select_related("patient")
+    provider, membership = request.provider, request.membership
+    prescriptions = scope.of_visible_patients(
+        membership, PrescriptionRequest.objects.filter(provider=provider).select_related("patient", "practitioner")
+    )
+    rodo = scope.of_visible_patients(
+        membership, RodoRequest.objects.filter(provider=provider).select_related("patient")
+    )
     return render(
         request,
         "clinic/requests.html",
@@ -38,7 +43,9 @@ def requests_list(request):
 @require_POST
 @clinic_view("patients.change")
 def prescription_update(request, request_id: int):
-    item = get_for_provider(PrescriptionRequest.objects.all(), request.provider, request_id)
+    item = get_for_provider(
+        scope.of_visible_patients(request.membership, PrescriptionRequest.objects.all()), request.provider, request_id
+    )
     status = request.POST.get("status", "")
     if status not in PrescriptionRequest.Status.values:
         messages.error(request, "Wybierz status.")
@@ -61,7 +68,9 @@ def prescription_update(request, request_id: int):
 @require_POST
 @clinic_view("patients.change")
 def rodo_update(request, request_id: int):
-    item = get_for_provider(RodoRequest.objects.all(), request.provider, request_id)
+    item = get_for_provider(
+        scope.of_visible_patients(request.membership, RodoRequest.objects.all()), request.provider, request_id
+    )
     status = request.POST.get("status", "")
     if status not in RodoRequest.Status.values or status == RodoRequest.Status.WITHDRAWN:
         messages.error(request, "Wybierz status.")
@@ -105,7 +114,7 @@ class ShareForm(forms.ModelForm):
 @require_POST
 @clinic_view("patients.change")
 def share_document(request, patient_id: int):
-    patient = get_for_provider(Patient.objects.all(), request.provider, patient_id)
+    patient = scope.get_patient(request, Patient.objects.all(), patient_id)
     form = ShareForm(request.POST, request.FILES)
     if not form.is_valid():
         for field, errors in form.errors.items():

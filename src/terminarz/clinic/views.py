@@ -8,12 +8,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from terminarz.booking.models import ACTIVE_STATUSES, Appointment
+from terminarz.booking.models import ACTIVE_STATUSES
 from terminarz.core import clock
 from terminarz.core.models import AuditEntry
 from terminarz.providers.models import Membership
 
-from . import two_factor
+from . import scope, two_factor
 from .access import SESSION_KEY, clinic_view
 from .forms import AuditFilterForm
 
@@ -63,13 +63,15 @@ def _day(request) -> dt.date:
 def today(request):
     day = _day(request)
     appointments = (
-        Appointment.objects.filter(provider=request.provider, start__date=day, status__in=ACTIVE_STATUSES)
+        scope.visible_appointments(request.membership)
+        .filter(start__date=day, status__in=ACTIVE_STATUSES)
         .select_related("practitioner", "unit")
         .order_by("practitioner__last_name", "practitioner_id", "start")
     )
     by_practitioner: OrderedDict = OrderedDict()
     for appointment in appointments:
         by_practitioner.setdefault(appointment.practitioner, []).append(appointment)
+    scope.audit_calendars_read(request, [p.pk for p in by_practitioner], f"wizyty dnia {day:%d.%m.%Y}")
     return render(
         request,
         "clinic/today.html",

@@ -16,6 +16,7 @@ from terminarz.catalog.models import Service
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import Unit
 
+from . import scope
 from .access import clinic_view, get_for_provider
 
 
@@ -76,9 +77,9 @@ def visit_context(appointment: Appointment, membership, *, service_form=None, no
 
 
 def _visit(request, appointment_id):
-    return get_for_provider(
+    return scope.get_appointment(
+        request,
         Appointment.objects.select_related("practitioner", "unit__location", "patient", "booked_by", "slot"),
-        request.provider,
         appointment_id,
     )
 

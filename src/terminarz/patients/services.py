@@ -1,7 +1,7 @@
 import re
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from terminarz.core.audit import record_audit
 from terminarz.core.crypto import lookup_hash
@@ -37,13 +37,18 @@ def match_or_create_patient(
     )
 
 
-def search_patients(provider: Provider, query: str, *, limit: int = 20) -> list[Patient]:
+def search_patients(
+    provider: Provider, query: str, *, limit: int = 20, among: QuerySet[Patient] | None = None
+) -> list[Patient]:
     """F2 search box: a PESEL (11 digits) or a phone number matches exactly through the keyed
-    hashes; anything else matches names, every word against first or last name."""
+    hashes; anything else matches names, every word against first or last name. `among` narrows
+    the search to the patients the searching person may see (clinic.scope)."""
     text = query.strip()[:100]
     if not text:
         return []
     patients = Patient.objects.filter(provider=provider)
+    if among is not None:
+        patients = patients.filter(pk__in=among.values("pk"))
     compact = re.sub(r"[\s()+-]", "", text)
     if compact.isdigit() and len(compact) >= 9:
         if len(compact) == 11 and not text.startswith("+"):

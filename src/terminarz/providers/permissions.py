@@ -1,6 +1,12 @@
 """Named back-office permissions (B1) and what each role gets by default.
 
-A provider admin may grant or revoke single permissions per staff member (Membership)."""
+A provider admin may grant or revoke single permissions per staff member (Membership).
+
+Least privilege: "calendar.view" and "patients.view" open the calendar and the patient records
+only within the person's own scope (their own calendar as a practitioner, the patients who have
+visits with them); "calendar.view_all" and "patients.view_all" widen that to the whole provider.
+Registrars and admins have both by default; a practitioner gets them only as a per-person grant,
+and every read that such a grant makes possible is audited (`clinic.scope`)."""
 
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
@@ -12,8 +18,10 @@ PERMISSIONS: dict[str, StrOrPromise] = {
     "schedules.view": _("Harmonogramy – podgląd"),
     "schedules.change": _("Harmonogramy – zmiany"),
     "calendar.view": _("Terminarz – podgląd"),
+    "calendar.view_all": _("Terminarz – wszyscy lekarze i wszystkie wizyty (nie tylko własne)"),
     "calendar.book": _("Terminarz – umawianie, przenoszenie i odwoływanie wizyt"),
     "patients.view": _("Kartoteka pacjentów – podgląd"),
+    "patients.view_all": _("Kartoteka pacjentów – wszyscy pacjenci (nie tylko własni)"),
     "patients.change": _("Kartoteka pacjentów – zmiany"),
     "bookings.export": _("Lista rezerwacji – eksport"),
     "visits.change": _("Wizyty – usługi, udziały płatników i notatki"),
@@ -33,10 +41,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "org.view",
             "schedules.view",
             "calendar.view",
+            "calendar.view_all",
             "calendar.book",
             "visits.change",
             "messages.view",
             "patients.view",
+            "patients.view_all",
             "patients.change",
             "bookings.export",
             "payments.view",
@@ -44,6 +54,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "practitioner": frozenset({"calendar.view", "patients.view", "schedules.view", "visits.change"}),
     "finance": frozenset(
-        {"payments.view", "payments.change_single", "payers.change", "services.change", "bookings.export"}
+        {
+            "payments.view",
+            "payments.change_single",
+            "payers.change",
+            "services.change",
+            "bookings.export",
+            # the bookings export covers every practitioner's visits, as before
+            "calendar.view_all",
+        }
     ),
 }
