@@ -5,7 +5,9 @@ membership at the provider chosen for this session, must have given the second s
 factor when one is on or the provider requires it (L1), and that membership must have the
 named permission. The view gets `request.provider` and `request.membership`; every query it makes
 starts from `request.provider`, and `get_for_provider` returns the same 404 for "missing"
-and "another provider's"."""
+and "another provider's". Which calendars, visits and patient records inside the provider a
+membership may read (least privilege: a practitioner's own, widened by per-person grants) is
+decided next to this, in `scope.py`, with the same 404 for anything outside."""
 
 from collections.abc import Callable
 from functools import wraps
