@@ -124,11 +124,11 @@ def test_bad_booking_input_is_422_never_500(client, today, body, field):
     assert not Appointment.objects.exists()
 
 
-@pytest.mark.parametrize("raw", ["", "{", "[]", "null", '"x"', '{"slot": {}}'])
-def test_malformed_json_is_422(client, raw):
+@pytest.mark.parametrize("raw", ["", "[]", "null", '"x"', '{"slot": {}}'])
+def test_json_that_is_no_booking_is_422_invalid(client, raw):
     response = post(client, "/api/v1/appointments", raw)
-    assert response.status_code in (400, 422)
-    assert response.json()["code"] in ("invalid", "error")
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid"
 
 
 def test_past_slot_via_api(client, today):

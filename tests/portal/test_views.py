@@ -115,16 +115,16 @@ def test_demo_mailbox_shows_sent_messages(client, today, django_capture_on_commi
         appointment = book_appointment(free_slot(schedule).pk, PATIENT)
     box = client.get("/dev/poczta/")
     assert appointment.reference in box.content.decode()
-    message_url = reverse("dev-mailbox-message", args=[1])
     from terminarz.notifications.models import Message
 
     message = Message.objects.get()
-    page = client.get(reverse("dev-mailbox-message", args=[message.pk]))
+    message_url = reverse("dev-mailbox-message", args=[message.pk])
+    assert f'<a href="{message_url}">' in box.content.decode()  # the list links to the message
+    page = client.get(message_url)
     assert (
         f'href="http://127.0.0.1:8000/wizyta/{appointment.pk}/odwolaj/?t={appointment.cancel_token}"'
         in page.content.decode()
     )
-    assert message_url
 
 
 def test_mailbox_does_not_exist_outside_demo(client, settings):

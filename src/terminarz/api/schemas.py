@@ -1,6 +1,12 @@
 import datetime as dt
+from typing import Annotated
 
-from ninja import Schema
+from ninja import Field, Schema
+
+from terminarz.scheduling.forms import MAX_ID
+
+# Ids: positive integers up to MAX_ID (2**62); anything else is a 422 before any lookup.
+MAX_PK = MAX_ID
 
 
 class PractitionerOut(Schema):
@@ -38,7 +44,7 @@ class PatientIn(Schema):
 
 
 class AppointmentIn(Schema):
-    slot: int | str | None = None
+    slot: Annotated[int | None, Field(ge=1, le=MAX_PK)] = None
     patient: PatientIn | None = None
     note: str | None = None
     accept_requirements: bool = False
@@ -54,8 +60,9 @@ class AppointmentOut(Schema):
 
 
 class CancelIn(Schema):
-    token: str = ""
-    reason: str = ""
+    # The link secret is printable ASCII; anything else cannot match and is refused as invalid.
+    token: Annotated[str, Field(max_length=200, pattern=r"^[!-~]*$")] = ""
+    reason: Annotated[str, Field(max_length=300)] = ""
 
 
 class CancelOut(Schema):

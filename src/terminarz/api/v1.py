@@ -1,18 +1,25 @@
-"""Public REST API v1. Thin: parse input, call a service, shape the output."""
+"""Public REST API v1. Thin: parse input, call a service, shape the output.
 
-from django.http import HttpRequest, JsonResponse
+Every error answers with the same JSON shape (`ErrorOut`: code, Polish message, field errors),
+and every status an operation can answer is listed in its OpenAPI responses."""
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.timezone import localtime
-from ninja import NinjaAPI, Status
+from ninja import NinjaAPI, Path, Query, Status
 from ninja.errors import HttpError, ValidationError
 
 from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingError, SlotTaken
 from terminarz.booking.models import Source
 from terminarz.core.ratelimit import SettingsRateThrottle
-from terminarz.scheduling.forms import SlotSearchForm
+from terminarz.scheduling.forms import MAX_ID, MAX_LIMIT, SlotSearchForm
 from terminarz.scheduling.search import search_slots
 
 from .schemas import (
+    MAX_PK,
     AppointmentIn,
     AppointmentOut,
     CancelIn,
@@ -25,10 +32,21 @@ from .schemas import (
 api = NinjaAPI(
     title="Terminarz API",
     version="1.0.0",
-    description="Wolne terminy i rezerwacje wizyt. Public endpoints need no login; they are rate-limited per IP.",
+    description=(
+        "Wolne terminy i rezerwacje wizyt. Public endpoints need no login; they are rate-limited per IP (429). "
+        "Every error is an `ErrorOut` with a stable `code`: `malformed_body` (400, the body is not JSON), "
+        "`not_found` (404), `slot_taken` (409, with alternatives), `not_allowed` (409), `invalid` and "
+        "`refused` (422, field errors in `errors`), `rate_limited` (429)."
+    ),
     urls_namespace="api-v1",
     docs_url="/docs",
 )
+
+MALFORMED_BODY = "Nie udało się odczytać treści zapytania: wyślij poprawny dokument JSON (UTF-8)."
+RATE_LIMITED = "Zbyt wiele zapytań z tego adresu. Odczekaj chwilę i spróbuj ponownie."
+NOT_FOUND = "Nie znaleziono."
+INVALID = "Nieprawidłowe dane."
+INVALID_SEARCH = "Nieprawidłowe parametry wyszukiwania."
 
 
 def slot_json(slot) -> dict:
@@ -50,22 +68,70 @@ def error(code: str, message: str = "", errors: dict | None = None) -> dict:
     return {"code": code, "message": message, "errors": errors or {}}
 
 
+def field_message(item: dict[str, Any]) -> str:
+    """A Polish message for one pydantic error (the API's own wording, not pydantic's English)."""
+    kind = item.get("type", "")
+    ctx = item.get("ctx") or {}
+    if kind == "missing":
+        return "To pole jest wymagane."
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "Podaj liczbę całkowitą."
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"Podaj wartość nie mniejszą niż {ctx.get('ge', ctx.get('gt'))}."
+    if kind in ("less_than_equal", "less_than"):
+        return f"Podaj wartość nie większą niż {ctx.get('le', ctx.get('lt'))}."
+    if kind == "string_too_long":
+        return f"Tekst może mieć najwyżej {ctx.get('max_length')} znaków."
+    if kind in ("string_type", "string_unicode"):
+        return "Podaj tekst."
+    if kind in ("bool_parsing", "bool_type"):
+        return "Podaj wartość logiczną (true lub false)."
+    if kind in ("literal_error", "enum"):
+        return "Wybierz jedną z dozwolonych wartości."
+    if kind.startswith("date"):
+        return "Podaj datę w formacie RRRR-MM-DD."
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "Podaj obiekt JSON."
+    if kind == "string_pattern_mismatch":
+        return "Nieprawidłowy format."
+    return "Nieprawidłowa wartość."
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError):
+    match = request.resolver_match
+    searching = match is not None and match.url_name == "slots"
+    if searching:
+        # Search parameters: the portal's form decides, so both answer with the same words.
+        form = SlotSearchForm(request.GET)
+        if not form.is_valid():
+            form_errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+            return api.create_response(request, error("invalid", INVALID_SEARCH, form_errors), status=422)
     errors: dict[str, list[str]] = {}
     for item in exc.errors:
         loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query", "path", "payload")]
-        errors.setdefault(".".join(loc) or "body", []).append("Nieprawidłowa wartość.")
-    return api.create_response(request, error("invalid", "Nieprawidłowe dane.", errors), status=422)
+        messages = errors.setdefault(".".join(loc) or "body", [])
+        message = field_message(item)
+        if message not in messages:
+            messages.append(message)
+    message = INVALID_SEARCH if searching else INVALID
+    return api.create_response(request, error("invalid", message, errors), status=422)
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError):
-    code = {429: "rate_limited", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-    message = (
-        "Zbyt wiele zapytań z tego adresu. Odczekaj chwilę i spróbuj ponownie." if exc.status_code == 429 else str(exc)
-    )
+    # Ninja's only 400 is an unparseable body ("Cannot parse request body"); ours in Polish.
+    code, message = {
+        400: ("malformed_body", MALFORMED_BODY),
+        404: ("not_found", NOT_FOUND),
+        429: ("rate_limited", RATE_LIMITED),
+    }.get(exc.status_code, ("error", "Nie udało się wykonać zapytania."))
     return api.create_response(request, error(code, message), status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404):
+    return api.create_response(request, error("not_found", NOT_FOUND), status=404)
 
 
 @api.exception_handler(BookingError)
@@ -80,30 +146,36 @@ def on_booking_error(request: HttpRequest, exc: BookingError):
     return api.create_response(request, error(exc.code, exc.message, exc.errors), status=exc.status)
 
 
+Id = Annotated[int, Query(ge=1, le=MAX_ID)]
+
+
 @api.get(
     "/slots",
     response={200: SlotPage, 422: ErrorOut, 429: ErrorOut},
     throttle=[SettingsRateThrottle("RATELIMIT_SEARCH")],
     summary="Search free slots, earliest first",
+    url_name="slots",
 )
 def list_slots(
     request: HttpRequest,
-    specialization: str | None = None,
-    city: str | None = None,
-    provider: str | None = None,
-    unit: str | None = None,
-    practitioner: str | None = None,
-    financing: str | None = None,
-    visit_kind: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    limit: str | None = None,
-    cursor: str | None = None,
+    specialization: Annotated[str | None, Query(max_length=200)] = None,
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    provider: Id | None = None,
+    unit: Id | None = None,
+    practitioner: Id | None = None,
+    financing: Literal["nfz", "private"] | None = None,
+    visit_kind: Literal["first", "followup"] | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ):
+    """The typed parameters document the API; the shared `SlotSearchForm` (also the portal's)
+    validates the query string itself, so both refuse the same values with the same words."""
     form = SlotSearchForm(request.GET)
     if not form.is_valid():
         errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
-        return Status(422, error("invalid", "Nieprawidłowe parametry wyszukiwania.", errors))
+        return Status(422, error("invalid", INVALID_SEARCH, errors))
     items, next_cursor = search_slots(
         form.to_query(),
         limit=form.cleaned_data.get("limit") or 20,
@@ -116,7 +188,7 @@ def list_slots(
 
 @api.post(
     "/appointments",
-    response={201: AppointmentOut, 409: SlotTakenOut, 422: ErrorOut, 429: ErrorOut},
+    response={201: AppointmentOut, 400: ErrorOut, 409: SlotTakenOut, 422: ErrorOut, 429: ErrorOut},
     throttle=[SettingsRateThrottle("RATELIMIT_BOOKING")],
     summary="Book a free slot",
 )
@@ -128,7 +200,7 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn):
         "accept_requirements": "on" if payload.accept_requirements else "",
     }
     if payload.slot is None:
-        return Status(422, error("invalid", "Nieprawidłowe dane.", {"slot": ["Wybierz termin."]}))
+        return Status(422, error("invalid", INVALID, {"slot": ["Wybierz termin."]}))
     appointment = booking.book_appointment(payload.slot, data, source=Source.API)
     return Status(
         201,
@@ -145,10 +217,10 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn):
 
 @api.post(
     "/appointments/{appointment_id}/cancel",
-    response={200: CancelOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={200: CancelOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     throttle=[SettingsRateThrottle("RATELIMIT_BOOKING")],
     summary="Cancel a visit with its cancel token",
 )
-def cancel_appointment(request: HttpRequest, appointment_id: str, payload: CancelIn):
+def cancel_appointment(request: HttpRequest, appointment_id: Annotated[int, Path(ge=1, le=MAX_PK)], payload: CancelIn):
     appointment = booking.cancel_appointment_by_patient(appointment_id, payload.token, reason=payload.reason)
     return Status(200, {"id": appointment.pk, "status": appointment.status})

@@ -32,13 +32,19 @@ def _rate(setting):
     return lambda group, request: getattr(settings, setting)
 
 
+# Query parameters the search form has no control for (links and the API set them): their
+# errors are listed above the form, and valid ones are kept while the patient fixes the rest.
+HIDDEN_SEARCH_FIELDS = ("unit", "practitioner", "limit", "cursor")
+
+
 @ratelimit(key="ip", rate=_rate("RATELIMIT_SEARCH"), method="GET", block=True)
 def search(request):
     form = SlotSearchForm(request.GET or None)
     slots: list[Slot] = []
     next_cursor: str | None = None
     searched = False
-    if form.is_bound and form.is_valid():
+    invalid = form.is_bound and not form.is_valid()
+    if form.is_bound and not invalid:
         searched = True
         slots, next_cursor = search_slots(
             form.to_query(), limit=PAGE_SIZE, cursor=form.cleaned_data.get("cursor") or None
@@ -50,8 +56,19 @@ def search(request):
         params = request.GET.copy()
         params["cursor"] = next_cursor
         next_url = f"{reverse('portal:search')}?{params.urlencode()}"
+    hidden_errors = [
+        (form.fields[name].label, form.errors[name]) for name in HIDDEN_SEARCH_FIELDS if name in form.errors
+    ]
+    kept_hidden = [
+        (name, form.data[name])
+        for name in ("unit", "practitioner", "limit")
+        if invalid and form.data.get(name) and name not in form.errors
+    ]
     context = {
         "form": form,
+        "invalid": invalid,
+        "hidden_errors": hidden_errors,
+        "kept_hidden": kept_hidden,
         "slots": slots,
         "days": _group_by_day(slots),
         "next_url": next_url,

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import Financing
@@ -10,14 +11,30 @@ from .search import InvalidCursor, SlotQuery, decode_cursor
 
 MAX_RANGE_DAYS = 92
 MAX_LIMIT = 100
+MAX_ID = 2**62  # ids above any real primary key are refused, never sent to the database
+# Search dates outside these years are mistakes (and year 1 / 9999 overflow the UTC bounds).
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2100, 12, 31)
+
+
+def _id_errors(whose) -> dict:
+    """One message for an id that is not a positive integer up to MAX_ID."""
+    message = format_lazy(_("Nieprawidłowy identyfikator {}."), whose)
+    return {"invalid": message, "min_value": message, "max_value": message}
 
 
 class SlotSearchForm(forms.Form):
     specialization = forms.CharField(label=_("Specjalizacja"), max_length=200, required=False)
     city = forms.CharField(label=_("Miejscowość"), max_length=100, required=False)
-    provider = forms.IntegerField(label=_("Placówka"), required=False, min_value=1, max_value=2**62)
-    unit = forms.IntegerField(label=_("Poradnia"), required=False, min_value=1, max_value=2**62)
-    practitioner = forms.IntegerField(label=_("Lekarz"), required=False, min_value=1, max_value=2**62)
+    provider = forms.IntegerField(
+        label=_("Placówka"), required=False, min_value=1, max_value=MAX_ID, error_messages=_id_errors(_("placówki"))
+    )
+    unit = forms.IntegerField(
+        label=_("Poradnia"), required=False, min_value=1, max_value=MAX_ID, error_messages=_id_errors(_("poradni"))
+    )
+    practitioner = forms.IntegerField(
+        label=_("Lekarz"), required=False, min_value=1, max_value=MAX_ID, error_messages=_id_errors(_("lekarza"))
+    )
     financing = forms.ChoiceField(
         label=_("Finansowanie"),
         choices=[("", _("dowolne")), *Financing.choices],
@@ -30,8 +47,22 @@ class SlotSearchForm(forms.Form):
     )
     date_from = forms.DateField(label=_("Od dnia"), required=False)
     date_to = forms.DateField(label=_("Do dnia"), required=False)
-    limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
-    cursor = forms.CharField(required=False, max_length=200)
+    limit = forms.IntegerField(label=_("Liczba wyników"), required=False, min_value=1, max_value=MAX_LIMIT)
+    cursor = forms.CharField(label=_("Strona wyników"), required=False, max_length=200)
+
+    def _clean_date(self, name: str) -> dt.date | None:
+        value = self.cleaned_data.get(name)
+        if value is not None and not (MIN_DATE <= value <= MAX_DATE):
+            raise forms.ValidationError(
+                _("Podaj datę z lat %(first)s–%(last)s.") % {"first": MIN_DATE.year, "last": MAX_DATE.year}
+            )
+        return value
+
+    def clean_date_from(self):
+        return self._clean_date("date_from")
+
+    def clean_date_to(self):
+        return self._clean_date("date_to")
 
     def clean_cursor(self):
         cursor = self.cleaned_data.get("cursor") or ""
