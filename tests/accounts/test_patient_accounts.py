@@ -14,6 +14,7 @@ from terminarz.booking.models import Appointment
 from terminarz.core.crypto import lookup_hash
 from terminarz.providers.models import settings_for
 from terminarz.scheduling.models import Slot
+from tests.accounts.human import solved_altcha
 from tests.conftest import FROZEN_NOW
 from tests.factories import VALID_PESEL, clinic
 
@@ -32,6 +33,7 @@ def signup_data(**over):
         "password2": PASSWORD,
         "consent_rodo": "on",
         "consent_marketing_sms": "on",
+        "altcha": solved_altcha(),  # the human check on every sign-up (E2)
         **over,
     }
 
@@ -112,9 +114,14 @@ def test_wrong_password_and_unknown_user_get_the_same_message(client, signed_up,
 
 def test_repeated_failures_lock_the_account_with_its_own_message(client, signed_up, settings):
     client.logout()
+    # From the third failure on the human check is asked (solved here); the lockout still counts.
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post(reverse("account_login"), {"login": "ewa@example.com", "password": "zle-haslo"})
-    locked = client.post(reverse("account_login"), {"login": "ewa@example.com", "password": PASSWORD})
+        client.post(
+            reverse("account_login"), {"login": "ewa@example.com", "password": "zle-haslo", "altcha": solved_altcha()}
+        )
+    locked = client.post(
+        reverse("account_login"), {"login": "ewa@example.com", "password": PASSWORD, "altcha": solved_altcha()}
+    )
     assert locked.status_code == 429 and "Konto zostało zablokowane" in locked.content.decode()
 
 

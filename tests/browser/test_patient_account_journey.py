@@ -37,6 +37,8 @@ def test_sign_up_activate_book_for_a_child_reschedule_and_cancel(page, live_serv
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
     page.get_by_label(re.compile("przetwarzanie danych osobowych")).check()
+    page.get_by_role("checkbox", name="Nie jestem robotem").click()  # E2 human check
+    expect(page.get_by_text("Zweryfikowano")).to_be_visible()
     page.get_by_role("button", name="Zarejestruj się").click()
     expect(page.get_by_role("heading", name="Potwierdź adres e-mail")).to_be_visible()
 

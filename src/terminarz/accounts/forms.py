@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from terminarz.patients.validation import name_field, pesel_field, phone_field
 
+from . import human_check
 from .models import Consent, PatientProfile, record_consents
 
 RODO_REQUIRED = _("Aby założyć konto, zaakceptuj zgodę na przetwarzanie danych osobowych.")
@@ -39,6 +40,8 @@ class PatientSignupForm(ConsentFields):
     last_name = name_field(_("Nazwisko"), _("Podaj nazwisko."))
     pesel = pesel_field()
     phone = phone_field()
+    # E2: a human check on every sign-up (ALTCHA proof of work).
+    altcha = human_check.HumanCheckField()
 
     field_order = [
         "first_name",
@@ -51,6 +54,7 @@ class PatientSignupForm(ConsentFields):
         "consent_rodo",
         "consent_marketing_email",
         "consent_marketing_sms",
+        "altcha",
     ]
 
     def signup(self, request, user) -> None:

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Server settings come from the environment."""
 
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # ALTCHA widget script served from our static files (human check, E2).
+    "django_altcha",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +199,7 @@ ACCOUNT_ADAPTER = "terminarz.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "terminarz.accounts.forms.PatientSignupForm"
+ACCOUNT_FORMS = {"login": "terminarz.accounts.login_form.PatientLoginForm"}
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -214,6 +218,22 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 LOGIN_REDIRECT_URL = "account-panel"
+# Human check (E2, seed 004): ALTCHA proof of work, self-hosted – the widget script comes from
+# our static files and the signed challenge is embedded in the page; no external service, no
+# cookies, no image puzzle. Always on patient sign-up; on patient sign-in after
+# ALTCHA_LOGIN_FAILURE_LIMIT failures within ALTCHA_LOGIN_FAILURE_WINDOW seconds from one IP or
+# for one e-mail (counted in the cache under keyed hashes). The key signs the challenges:
+# TERMINARZ_ALTCHA_HMAC_KEY, or derived from SECRET_KEY.
+ALTCHA_HMAC_KEY = env_str("TERMINARZ_ALTCHA_HMAC_KEY") or hashlib.sha256(f"altcha:{SECRET_KEY}".encode()).hexdigest()
+ALTCHA_JS_URL = "altcha/altcha.min.js"
+ALTCHA_INCLUDE_TRANSLATIONS = False  # Polish texts are passed to the widget (accounts/human_check.py)
+ALTCHA_CHALLENGE_EXPIRE = 20 * 60 * 1000  # ms; a used challenge is remembered as long (single use)
+# Difficulty: the secret number is drawn from 0..ALTCHA_MAX_NUMBER, so a browser computes on
+# average half that many SHA-256 hashes. 100,000 took 1.0-1.7 s in headless Chromium on a busy
+# 2-core test machine (200,000: 2.2-3.2 s); tests use a far smaller number (settings.test).
+ALTCHA_MAX_NUMBER = env_int("TERMINARZ_ALTCHA_MAX_NUMBER", 100_000)
+ALTCHA_LOGIN_FAILURE_LIMIT = 3
+ALTCHA_LOGIN_FAILURE_WINDOW = 15 * 60
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Terminarz"
 
