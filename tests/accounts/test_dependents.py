@@ -137,7 +137,7 @@ def test_hand_over_at_sixteen(client, guardian, django_capture_on_commit_callbac
 def test_attaching_respects_lockout_second_factor_and_tells_the_owner(
     client, guardian, settings, django_capture_on_commit_callbacks
 ):
-    from django_otp.plugins.otp_email.models import EmailDevice
+    from terminarz.factors.models import EmailDevice
 
     url = reverse("account-dependents")
     protected = make_patient("chroniony@example.com", first_name="Adam")

@@ -4,9 +4,9 @@ the authenticator app from the QR page, then signs in again with password + code
 import pytest
 from django.contrib.auth import get_user_model
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from terminarz.factors.models import TOTPDevice
 from terminarz.providers.models import Membership
 from tests.factories import make_provider
 

@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 from django.urls import reverse
 from django_otp.models import Device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from terminarz.factors.models import TOTPDevice
 from terminarz.notifications.models import Message
 from tests.clinic.test_access import make_user
 from tests.clinic.test_two_factor import PASSWORD, last_code, mark_verified, sign_in
@@ -48,8 +48,8 @@ def test_admin_with_password_only_is_sent_to_set_up_the_required_factor(client, 
     assert response.status_code == 302
     assert client.get(response.url).url == reverse("clinic:2fa")
     for path in (
-        f"/admin/otp_totp/totpdevice/{device.pk}/config/",
-        f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/",
+        f"/admin/factors/totpdevice/{device.pk}/config/",
+        f"/admin/factors/totpdevice/{device.pk}/qrcode/",
         "/admin/accounts/user/",
     ):
         response = client.get(path)
@@ -108,7 +108,7 @@ def test_no_admin_page_shows_a_factor(client, provider, frozen):
     for model in admin.site._registry:
         assert not issubclass(model, Device), model
         assert model._meta.label != "mfa.Authenticator"
-    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 404
+    assert client.get(f"/admin/factors/totpdevice/{device.pk}/config/").status_code == 404
     secrets = (device.key, b32encode(device.bin_key).decode(), "918273")
     for model in admin.site._registry:
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"

@@ -7,10 +7,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_email.models import EmailDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from terminarz.core.models import AuditEntry
+from terminarz.factors.models import EmailDevice, TOTPDevice
 from terminarz.providers.models import Membership
 from tests.clinic.test_access import make_user
 from tests.factories import make_provider
@@ -233,7 +232,8 @@ def test_a_factor_is_asked_however_the_session_signed_in(client, provider, froze
 
 def test_staff_cannot_use_the_patient_area_or_patient_sign_in(client, provider, frozen):
     from allauth.account.models import EmailAddress
-    from django_otp.plugins.otp_email.models import EmailDevice
+
+    from terminarz.factors.models import EmailDevice
 
     rita = make_user("rita", provider, "registrar")
     rita.email = "rita@example.com"

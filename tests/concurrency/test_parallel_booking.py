@@ -107,7 +107,6 @@ def test_exclusion_constraint_refuses_overlapping_visits_of_one_practitioner():
                 status="confirmed",
                 source="api",
                 reference="OVERLAP1",
-                cancel_token="t-overlap",
                 first_name="X",
                 last_name="Y",
                 email="x@example.com",

@@ -38,7 +38,8 @@ def age(profile: PatientProfile | None, today: dt.date) -> int | None:
 
 def _has_second_factor(user) -> bool:
     from allauth.mfa.models import Authenticator
-    from django_otp.plugins.otp_email.models import EmailDevice
+
+    from terminarz.factors.models import EmailDevice
 
     return (
         Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

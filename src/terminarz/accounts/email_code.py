@@ -1,6 +1,7 @@
 """Optional e-mail code as the patient's second sign-in factor (E2), next to allauth's TOTP:
-an allauth login stage asks for a code sent to the account's e-mail (django-otp EmailDevice,
-the same mechanism as the staff's e-mail factor)."""
+an allauth login stage asks for a code sent to the account's e-mail (`factors.EmailDevice`, a
+django-otp device keeping only a keyed hash of the code; the same mechanism as the staff's
+e-mail factor)."""
 
 from allauth.account.stages import LoginStage, LoginStageController
 from allauth.core.internal.httpkit import headed_redirect_response
@@ -9,9 +10,9 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
-from django_otp.plugins.otp_email.models import EmailDevice
 
 from terminarz.clinic.two_factor import CodeForm, send_email_code
+from terminarz.factors.models import EmailDevice
 
 from .views import patient_view
 

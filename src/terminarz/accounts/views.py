@@ -14,13 +14,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from django_otp.plugins.otp_email.models import EmailDevice
 
 from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingRefused, InvalidBooking, SlotTaken
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
+from terminarz.factors.models import EmailDevice
 from terminarz.patients.models import Patient
 from terminarz.patients.services import attach_account_card
 from terminarz.records.services import record_ids

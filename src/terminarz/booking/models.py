@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from terminarz.core.crypto import EncryptedTextField
+from terminarz.core.crypto import EncryptedTextField, link_token, link_token_matches, new_salt, secret_hash_matches
 from terminarz.patients.models import Patient
 from terminarz.providers.models import Provider, Unit
 from terminarz.scheduling.models import Slot
@@ -22,6 +22,8 @@ class AppointmentStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = [AppointmentStatus.HELD, AppointmentStatus.CONFIRMED]
+TOKEN_PURPOSE = "appointment"
+LEGACY_TOKEN_PURPOSE = "appointment-legacy-token"
 
 
 class Source(models.TextChoices):
@@ -44,7 +46,12 @@ class Appointment(models.Model):
     hold_until = models.DateTimeField(null=True, blank=True)
     source = models.CharField(_("źródło"), max_length=10, choices=Source.choices)
     reference = models.CharField(_("numer rezerwacji"), max_length=12, unique=True)
-    cancel_token = models.CharField(max_length=64, unique=True)
+    # D7 link secret (`cancel_token`): only a random salt is stored, the token is derived from it
+    # with a key the database never holds (core.crypto.link_token), so reminders and moves sent
+    # later carry the same link and a dump alone cannot cancel a visit. A token issued before
+    # that (already e-mailed) is kept as a keyed hash only, so its links keep working.
+    token_salt = models.CharField(max_length=32, default=new_salt, editable=False)
+    legacy_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     # What the patient submitted, kept as given.
     first_name = models.CharField(_("imię"), max_length=100)
     last_name = models.CharField(_("nazwisko"), max_length=100)
@@ -91,6 +98,17 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def cancel_token(self) -> str:
+        """The secret of the visit's links (cancel, confirm a hold, calendar file)."""
+        return link_token(TOKEN_PURPOSE, self.token_salt)
+
+    def token_matches(self, token: object) -> bool:
+        """Constant time: the derived token, or the one e-mailed before tokens were derived."""
+        derived = link_token_matches(TOKEN_PURPOSE, self.token_salt, token)
+        legacy = secret_hash_matches(LEGACY_TOKEN_PURPOSE, token, self.legacy_token_hash)
+        return derived or legacy
 
 
 class AppointmentTransition(models.Model):

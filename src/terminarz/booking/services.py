@@ -216,7 +216,6 @@ def book_in_transaction(
         nfz_first_time=first_nfz,
         source=source,
         reference=new_reference(),
-        cancel_token=secrets.token_urlsafe(32),
         first_name=cleaned["first_name"],
         last_name=cleaned["last_name"],
         email=cleaned["email"],
@@ -347,7 +346,7 @@ def get_appointment_by_token(appointment_id, token: str) -> Appointment:
         if 0 < pk < 2**63
         else None
     )
-    if appointment is None or not token or not secrets.compare_digest(appointment.cancel_token, str(token)):
+    if appointment is None or not token or not appointment.token_matches(token):
         raise AppointmentNotFound(_("Nie znaleziono wizyty."))
     return appointment
 

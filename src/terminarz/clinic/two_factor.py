@@ -6,7 +6,9 @@ sign-in asks for a code. The password step (LoginView) marks the session as wait
 code; `clinic_view` lets nobody through until the code is given (see `second_factor_gate`).
 
 E-mail codes go through the outbox like every other e-mail, so the demo mailbox shows them
-and a failing SMTP server is retried."""
+and a failing SMTP server is retried; the queued code is encrypted in the message's context.
+The devices are the project's own (`terminarz.factors`): the app key is stored encrypted and
+an e-mail code only as a keyed hash, so a database dump alone cannot produce a code."""
 
 import io
 import secrets
@@ -22,21 +24,23 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp.models import Device
-from django_otp.plugins.otp_email.models import EmailDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from terminarz.core.audit import record_audit
+from terminarz.core.crypto import PREFIX, decrypt, encrypt
+from terminarz.factors.models import EmailDevice, TOTPDevice
 from terminarz.notifications.registry import register_context
 from terminarz.notifications.services import queue_email
 from terminarz.providers.models import Membership
 
 PENDING_KEY = "clinic_2fa_pending"
 NEXT_KEY = "clinic_2fa_next"
-METHOD_LABELS = {TOTPDevice: "aplikacja uwierzytelniająca", EmailDevice: "kod e-mail"}
+METHOD_LABELS: dict[type[TOTPDevice] | type[EmailDevice], str] = {
+    TOTPDevice: "aplikacja uwierzytelniająca",
+    EmailDevice: "kod e-mail",
+}
 
 
 def confirmed_device(user) -> Device | None:
@@ -99,13 +103,13 @@ def send_email_code(device: EmailDevice, *, for_patient: bool = False) -> str | 
         return "Kod został wysłany przed chwilą. Poczekaj minutę i spróbuj ponownie."
     with transaction.atomic():
         device.cooldown_set(commit=False)
-        device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
+        code = device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
         queue_email(
             provider=None,
             kind="patient_login_code" if for_patient else "staff_login_code",
             recipient=device.email or device.user.email,
             template="accounts/email/login_code" if for_patient else "clinic/email/login_code",
-            context={"code": device.token, "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
+            context={"code": encrypt(code), "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
             idempotency_key=f"staff-2fa:{device.pk}:{secrets.token_hex(8)}",
         )
     return None
@@ -114,7 +118,8 @@ def send_email_code(device: EmailDevice, *, for_patient: bool = False) -> str | 
 @register_context("patient_login_code")
 @register_context("staff_login_code")
 def login_code_context(stored: dict) -> dict:
-    return {"code": stored["code"], "minutes": stored["minutes"]}
+    code = stored["code"]
+    return {"code": decrypt(code) if code.startswith(PREFIX) else code, "minutes": stored["minutes"]}
 
 
 def qr_svg(data: str) -> str:
@@ -204,7 +209,7 @@ def verify(request):
 
 
 def _code_valid(device: EmailDevice) -> bool:
-    return bool(device.token) and device.valid_until > timezone.now()
+    return device.has_valid_code
 
 
 @require_http_methods(["GET", "POST"])

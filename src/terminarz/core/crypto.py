@@ -2,13 +2,17 @@
 
 One master key from the environment (TERMINARZ_DATA_KEY or TERMINARZ_DATA_KEY_FILE; several
 comma-separated keys allow rotation, the first encrypts). Two purpose keys are derived from
-it with HKDF: one for Fernet encryption, one for HMAC-SHA256 lookup hashes."""
+it with HKDF: one for Fernet encryption, one for HMAC-SHA256 lookup hashes, and two for the
+secrets behind links and sign-in codes (see `link_token` and `secret_hash`): the database
+holds only a random salt or a keyed hash, so a dump alone cannot produce a working link or
+code."""
 
 import base64
 import functools
 import hashlib
 import hmac
 import os
+import secrets
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -43,6 +47,16 @@ def _fernet(raw_keys: str) -> MultiFernet:
 @functools.cache
 def _hash_key(raw_keys: str) -> bytes:
     return _derive(_master_keys()[0], b"lookup")
+
+
+@functools.cache
+def _link_keys(raw_keys: str) -> tuple[bytes, ...]:
+    return tuple(_derive(m, b"link-token") for m in _master_keys())
+
+
+@functools.cache
+def _secret_hash_keys(raw_keys: str) -> tuple[bytes, ...]:
+    return tuple(_derive(m, b"secret-hash") for m in _master_keys())
 
 
 def new_master_key() -> str:
@@ -90,3 +104,63 @@ class EncryptedTextField(models.TextField):
         if lookup_name != "isnull":
             return None
         return super().get_lookup(lookup_name)
+
+
+def new_salt() -> str:
+    """A per-row random value a link token is derived from (stored; useless without the key)."""
+    return secrets.token_hex(16)
+
+
+def _link_mac(key: bytes, purpose: str, salt: str) -> bytes:
+    mac = hmac.new(key, f"{purpose}:{salt}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=")
+
+
+def link_token(purpose: str, salt: str) -> str:
+    """The secret in a link (visit cancel/confirm, waiting list), derived from the row's salt
+    with a key the database never holds: e-mails sent later (reminders, moves) carry the same
+    working link, and a database dump alone cannot produce it. 43 url-safe characters."""
+    if not salt:
+        raise ValueError("no salt to derive a link token from")
+    return _link_mac(_link_keys(settings.TERMINARZ_DATA_KEYS)[0], purpose, salt).decode()
+
+
+def link_token_matches(purpose: str, salt: str, token: object) -> bool:
+    """Constant-time check of a presented token; tokens derived with an older master key
+    (still listed for rotation) keep working."""
+    if not salt or not token:
+        return False
+    presented = str(token).encode()
+    matched = False
+    for key in _link_keys(settings.TERMINARZ_DATA_KEYS):
+        matched |= hmac.compare_digest(_link_mac(key, purpose, salt), presented)
+    return matched
+
+
+def secret_hash(purpose: str, value: str) -> str:
+    """Keyed hash (HMAC-SHA256, hex) of a secret that is only ever compared: an e-mail code, a
+    link token issued before tokens were derived. Unlike a plain hash, a six-digit code cannot
+    be recovered from it by trying all million values without the key."""
+    return _secret_hashes(purpose, value)[0]
+
+
+def _secret_hashes(purpose: str, value: str) -> list[str]:
+    message = f"{purpose}:{value}".encode()
+    return [
+        hmac.new(key, message, hashlib.sha256).hexdigest() for key in _secret_hash_keys(settings.TERMINARZ_DATA_KEYS)
+    ]
+
+
+def secret_hash_candidates(purpose: str, value: str) -> list[str]:
+    """The value's keyed hash under every configured master key (lookups across a rotation)."""
+    return _secret_hashes(purpose, value)
+
+
+def secret_hash_matches(purpose: str, value: object, stored: str) -> bool:
+    """Constant-time comparison of a presented secret with a stored keyed hash."""
+    if not stored or not value:
+        return False
+    matched = False
+    for candidate in _secret_hashes(purpose, str(value)):
+        matched |= hmac.compare_digest(candidate, stored)
+    return matched

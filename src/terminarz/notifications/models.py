@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from terminarz.core.crypto import EncryptedTextField
 from terminarz.providers.models import Provider
 
 
@@ -34,12 +35,14 @@ class Message(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=50)
     recipient = models.CharField(max_length=254)
-    # Rendered by the worker at delivery from `template` and the ids in `context`.
+    # Rendered by the worker at delivery from `template` and the ids in `context`. The text is
+    # encrypted at rest: it carries secrets (visit links, sign-in codes, account links) and
+    # personal data, and a database dump alone must not yield them.
     template = models.CharField(max_length=200, blank=True)
     context = models.JSONField(default=dict)
-    subject = models.CharField(max_length=250, blank=True)
-    body = models.TextField(blank=True)
-    html_body = models.TextField(blank=True)
+    subject = EncryptedTextField(blank=True)
+    body = EncryptedTextField(blank=True)
+    html_body = EncryptedTextField(blank=True)
     idempotency_key = models.CharField(max_length=120, unique=True)
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -32,10 +32,9 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_email",
     "terminarz.core",
     "terminarz.accounts",
+    "terminarz.factors",
     "terminarz.providers",
     "terminarz.catalog",
     "terminarz.staff",
@@ -236,6 +235,8 @@ ALTCHA_LOGIN_FAILURE_LIMIT = 3
 ALTCHA_LOGIN_FAILURE_WINDOW = 15 * 60
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Terminarz"
+# TOTP secrets and the recovery-code seed are encrypted in Authenticator.data.
+MFA_ADAPTER = "terminarz.factors.mfa.MFAAdapter"
 
 # Staff second sign-in factor (L1): authenticator app codes and e-mail codes (django-otp).
 OTP_TOTP_ISSUER = "Terminarz"

@@ -2,9 +2,20 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from terminarz.core.crypto import EncryptedTextField
+from terminarz.core.crypto import (
+    EncryptedTextField,
+    link_token,
+    link_token_matches,
+    new_salt,
+    secret_hash,
+    secret_hash_matches,
+)
 from terminarz.patients.models import Patient
 from terminarz.providers.models import Provider, Unit
+
+ENTRY_TOKEN_PURPOSE = "waitlist-entry"
+ENTRY_LEGACY_TOKEN_PURPOSE = "waitlist-entry-legacy-token"
+OFFER_TOKEN_PURPOSE = "waitlist-offer"
 
 
 class QueueEntry(models.Model):
@@ -79,7 +90,10 @@ class WaitlistEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="waitlist_entries"
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING)
-    token = models.CharField(max_length=64, unique=True)
+    # The "leave the list" link's secret: derived from this salt with a key the database never
+    # holds (see booking.Appointment.token_salt); a token from before as a keyed hash only.
+    token_salt = models.CharField(max_length=32, default=new_salt, editable=False)
+    legacy_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("zapisano"), auto_now_add=True)
 
     class Meta:
@@ -90,6 +104,15 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"Lista rezerwowa #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def token(self) -> str:
+        return link_token(ENTRY_TOKEN_PURPOSE, self.token_salt)
+
+    def token_matches(self, token: object) -> bool:
+        derived = link_token_matches(ENTRY_TOKEN_PURPOSE, self.token_salt, token)
+        legacy = secret_hash_matches(ENTRY_LEGACY_TOKEN_PURPOSE, token, self.legacy_token_hash)
+        return derived or legacy
 
 
 class WaitlistOffer(models.Model):
@@ -104,7 +127,10 @@ class WaitlistOffer(models.Model):
 
     entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
     slot = models.ForeignKey("scheduling.Slot", on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    token = models.CharField(max_length=64, unique=True)
+    # The offer link carries only the token, so the row is found by the token's keyed hash;
+    # the token itself is derived from the salt when the offer e-mail/SMS is rendered.
+    token_salt = models.CharField(max_length=32, default=new_salt, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     expires_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFERED)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -116,3 +142,16 @@ class WaitlistOffer(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["slot", "status"], name="offer_slot_status")]
+
+    @property
+    def token(self) -> str:
+        return link_token(OFFER_TOKEN_PURPOSE, self.token_salt)
+
+    def save(self, *args, **kwargs):
+        if not self.token_hash:
+            self.token_hash = offer_token_hash(self.token)
+        super().save(*args, **kwargs)
+
+
+def offer_token_hash(token: str) -> str:
+    return secret_hash(OFFER_TOKEN_PURPOSE, token)

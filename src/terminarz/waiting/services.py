@@ -7,7 +7,6 @@ books it in one transaction; the others are told it is gone. Nobody accepts: the
 out and the slot is free for everyone again."""
 
 import datetime as dt
-import secrets
 
 from django.conf import settings
 from django.db import transaction
@@ -17,12 +16,13 @@ from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingError
 from terminarz.booking.models import Appointment, Source
 from terminarz.core import clock
+from terminarz.core.crypto import secret_hash_candidates
 from terminarz.notifications.services import queue_email, queue_sms
 from terminarz.providers.models import settings_for
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import open_q, open_slots
 
-from .models import WaitlistEntry, WaitlistOffer
+from .models import OFFER_TOKEN_PURPOSE, WaitlistEntry, WaitlistOffer
 
 
 class OfferNotFound(Exception):
@@ -51,7 +51,6 @@ def join_waitlist(
             email=data["email"],
             phone=data.get("phone", ""),
             account=account,
-            token=secrets.token_urlsafe(32),
         )
         queue_email(
             provider=provider,
@@ -109,9 +108,7 @@ def offer_slot(slot_id: int, *, now: dt.datetime | None = None) -> int:
         if not held:
             return 0
         for entry in entries:
-            offer = WaitlistOffer.objects.create(
-                entry=entry, slot=slot, token=secrets.token_urlsafe(32), expires_at=expires
-            )
+            offer = WaitlistOffer.objects.create(entry=entry, slot=slot, expires_at=expires)
             queue_email(
                 provider=slot.provider,
                 kind="waitlist_offer",
@@ -135,8 +132,10 @@ def offer_slot(slot_id: int, *, now: dt.datetime | None = None) -> int:
 def get_offer(token: str) -> WaitlistOffer:
     offer = (
         WaitlistOffer.objects.select_related("entry", "slot__practitioner", "slot__unit__location", "slot__block")
-        .filter(token=token or "-")
+        .filter(token_hash__in=secret_hash_candidates(OFFER_TOKEN_PURPOSE, token))
         .first()
+        if token
+        else None
     )
     if offer is None:
         raise OfferNotFound

@@ -100,7 +100,7 @@ def entry_page(request, entry_id: int):
     entry = get_object_or_404(
         WaitlistEntry.objects.select_related("provider", "practitioner", "specialization"), pk=entry_id
     )
-    if not token or token != entry.token:
+    if not token or not entry.token_matches(token):
         raise Http404
     if request.method == "POST":
         services.leave_waitlist(entry)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class FactorsConfig(AppConfig):
+    name = "terminarz.factors"
+    label = "factors"
+    verbose_name = "Drugi składnik logowania"
+    default_auto_field = "django.db.models.BigAutoField"
