@@ -1,10 +1,11 @@
 """The platform's Django admin: signed in through the back-office sign-in, so the same
 lockout applies, and let in only when `factor_policy` says the second factor is settled (L1).
 
-Nothing here shows a person's second factor: the django-otp device admins and allauth's
-authenticator admin are not registered on this site (factors are set up by their owner and
-reset by a provider admin in the back-office), and outbox messages are listed without their
-payload (sign-in codes travel in it until delivery)."""
+Nothing here shows a person's second factor: no device admin (`terminarz.factors`, django-otp
+plugins) nor allauth's authenticator admin is registered on this site (factors are set up by
+their owner and reset by a provider admin in the back-office), and outbox messages are listed
+without their payload or text (sign-in codes travel in them until delivery; both are also
+encrypted at rest)."""
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
@@ -15,6 +16,8 @@ from . import factor_policy
 
 # Models whose admin pages would show a factor secret, a QR code or recovery codes.
 HIDDEN_MODELS = (
+    "factors.TOTPDevice",
+    "factors.EmailDevice",
     "otp_totp.TOTPDevice",
     "otp_email.EmailDevice",
     "otp_static.StaticDevice",
