@@ -198,7 +198,11 @@ ACCOUNT_ADAPTER = "terminarz.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "terminarz.accounts.forms.PatientSignupForm"
-ACCOUNT_FORMS = {"login": "terminarz.accounts.login_form.PatientLoginForm"}
+ACCOUNT_FORMS = {
+    "login": "terminarz.accounts.login_form.PatientLoginForm",
+    # A password-reset key never opens for a staff account (their recovery is the provider admin's).
+    "user_token": "terminarz.accounts.adapter.PatientUserTokenForm",
+}
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
