@@ -132,11 +132,28 @@ def staff_security(request):
     return redirect("clinic:staff-accounts")
 
 
+def _beyond_this_provider(membership: Membership) -> str:
+    """Why a provider admin may not touch this account's sign-in (empty when they may): a platform
+    account, or a person who works at another provider too, is the platform operator's to manage."""
+    user = membership.user
+    if user.is_staff or user.is_superuser:
+        return "to konto platformy"
+    if Membership.objects.filter(user=user).exclude(provider_id=membership.provider_id).exists():
+        return "ta osoba pracuje także w innych placówkach"
+    return ""
+
+
 @require_POST
 @clinic_view("staff.change")
 def staff_2fa_reset(request, membership_id: int):
     """A lost phone or mailbox: remove the person's second factor so they can set a new one."""
     membership = get_for_provider(Membership.objects.select_related("user"), request.provider, membership_id)
+    if reason := _beyond_this_provider(membership):
+        messages.error(
+            request,
+            f"Drugi składnik konta {membership.user.username} może zresetować tylko operator platformy, bo {reason}.",
+        )
+        return redirect("clinic:staff-accounts")
     with transaction.atomic():
         if two_factor.reset_for(membership.user):
             record_audit(
@@ -158,6 +175,11 @@ def staff_2fa_reset(request, membership_id: int):
 @clinic_view("staff.change")
 def staff_account_unlock(request, membership_id: int):
     membership = get_for_provider(Membership.objects.select_related("user"), request.provider, membership_id)
+    if reason := _beyond_this_provider(membership):
+        messages.error(
+            request, f"Konto {membership.user.username} może odblokować tylko operator platformy, bo {reason}."
+        )
+        return redirect("clinic:staff-accounts")
     axes_reset(username=membership.user.username)
     record_audit(
         provider_id=request.provider.pk,
