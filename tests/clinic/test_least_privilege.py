@@ -245,6 +245,32 @@ def test_booking_rights_alone_do_not_reach_a_colleagues_visits(client, staff):
     assert client.get(reverse("clinic:desk-booking", args=[free_colleague_slot.pk])).status_code == 404
 
 
+def test_booking_rights_alone_do_not_move_a_visit_into_a_colleagues_calendar(client, staff):
+    """A colleague's slot answers 404 whether free or taken: no move there and no hint of its state."""
+    grant(client, staff, "calendar.book")
+    visit = staff["future_visit"]
+    original_slot = visit.slot_id
+    url = reverse("clinic:move-visit", args=[visit.pk])
+    free_colleague_slot = Slot.objects.filter(practitioner=staff["colleague"], state="free", start__gt=FROZEN_NOW)[0]
+    taken_colleague_slot = staff["colleague_visit"].slot_id
+
+    assert client.post(url, {"slot": free_colleague_slot.pk}).status_code == 404
+    assert client.post(url, {"slot": taken_colleague_slot}).status_code == 404
+    visit.refresh_from_db()
+    free_colleague_slot.refresh_from_db()
+    assert (visit.practitioner_id, visit.slot_id) == (staff["own"].pk, original_slot)
+    assert free_colleague_slot.state == "free"
+
+    own_free_slot = (
+        Slot.objects.filter(practitioner=staff["own"], state="free", start__gt=FROZEN_NOW)
+        .exclude(pk=visit.slot_id)
+        .order_by("start")[0]
+    )
+    assert client.post(url, {"slot": own_free_slot.pk}).status_code == 302
+    visit.refresh_from_db()
+    assert visit.slot_id == own_free_slot.pk
+
+
 def test_demo_practitioner_login_lands_on_their_own_calendar(client, frozen):
     from io import StringIO
 

@@ -172,10 +172,17 @@ def move_visit(request, appointment_id: int):
     )
     error = None
     if request.method == "POST":
+        slot_id = request.POST.get("slot")
+        if slot_id:
+            # Only into a calendar the person may see (like desk booking): a colleague's slot
+            # answers 404 whether free or taken, so neither the move nor its answer reaches there.
+            slot_id = get_for_provider(
+                Slot.objects.filter(practitioner__in=scope.visible_practitioners(request.membership)),
+                request.provider,
+                slot_id,
+            ).pk
         try:
-            booking.move_appointment(
-                appointment, request.POST.get("slot"), actor=request.user, reason=request.POST.get("reason", "")
-            )
+            booking.move_appointment(appointment, slot_id, actor=request.user, reason=request.POST.get("reason", ""))
         except SlotTaken:
             error = "Ten termin jest już zajęty. Wybierz inny."
         except InvalidBooking as exc:
