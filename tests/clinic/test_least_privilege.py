@@ -9,7 +9,9 @@ import pytest
 from django.urls import reverse
 
 from terminarz.booking.services import book_for_patient
+from terminarz.core import clock
 from terminarz.core.models import AuditEntry
+from terminarz.notifications.models import Message
 from terminarz.patients.services import match_or_create_patient
 from terminarz.providers.models import Membership
 from terminarz.providers.permissions import ROLE_PERMISSIONS
@@ -269,6 +271,74 @@ def test_booking_rights_alone_do_not_move_a_visit_into_a_colleagues_calendar(cli
     assert client.post(url, {"slot": own_free_slot.pk}).status_code == 302
     visit.refresh_from_db()
     assert visit.slot_id == own_free_slot.pk
+
+
+def _message(staff, key: str, patient, **context) -> Message:
+    return Message.objects.create(
+        provider=staff["provider"],
+        patient=patient,
+        kind="booking_confirmed" if context else "waitlist_joined",
+        recipient=f"{key}@example.com",
+        context=context,
+        idempotency_key=f"test:{key}",
+        next_attempt_at=clock.now(),
+    )
+
+
+@pytest.fixture
+def patient_messages(staff):
+    """Messages about the practitioner's own visit, about a colleague's visit (of the same patient
+    and of another), and messages without a visit for an own patient, another patient and nobody."""
+    future = staff["future"]
+    with_colleague = book_for_patient(
+        _slot(staff["colleague"], staff["tomorrow"], 12).pk, future, actor=staff["rachel"]
+    )
+    Message.objects.filter(provider=staff["provider"]).delete()
+    return {
+        "own_visit": _message(staff, "own-visit", future, appointment=staff["future_visit"].pk),
+        "own_patient": _message(staff, "own-patient", future),
+        "colleague_visit": _message(staff, "colleague-visit", future, appointment=with_colleague.pk),
+        "colleague_patient_visit": _message(
+            staff, "colleague-patient-visit", staff["theirs"], appointment=staff["colleague_visit"].pk
+        ),
+        "colleague_patient": _message(staff, "colleague-patient", staff["theirs"]),
+        "no_patient": _message(staff, "no-patient", None),
+    }
+
+
+def test_own_patient_record_lists_no_messages_about_visits_with_colleagues(client, staff, patient_messages):
+    client.force_login(staff["lekarz"])
+    record = client.get(reverse("clinic:patient", args=[staff["future"].pk]))
+    assert {m.idempotency_key for m in record.context["patient_messages"]} == {"test:own-visit", "test:own-patient"}
+
+    client.force_login(staff["rachel"])
+    record = client.get(reverse("clinic:patient", args=[staff["future"].pk]))
+    assert {m.idempotency_key for m in record.context["patient_messages"]} == {
+        "test:own-visit",
+        "test:own-patient",
+        "test:colleague-visit",
+    }
+
+
+def test_message_log_by_grant_shows_only_messages_in_the_practitioners_scope(client, staff, patient_messages):
+    grant(client, staff, "messages.view")
+    log = client.get(reverse("clinic:messages"))
+    assert log.status_code == 200
+    assert {m.idempotency_key for m in log.context["page"].object_list} == {"test:own-visit", "test:own-patient"}
+
+    client.force_login(staff["rachel"])
+    log = client.get(reverse("clinic:messages"))
+    assert {m.idempotency_key for m in log.context["page"].object_list} == {
+        m.idempotency_key for m in patient_messages.values()
+    }
+
+
+def test_message_log_with_both_view_all_grants_shows_every_message(client, staff, patient_messages):
+    grant(client, staff, "messages.view", "calendar.view_all", "patients.view_all")
+    log = client.get(reverse("clinic:messages"))
+    assert {m.idempotency_key for m in log.context["page"].object_list} == {
+        m.idempotency_key for m in patient_messages.values()
+    }
 
 
 def test_demo_practitioner_login_lands_on_their_own_calendar(client, frozen):

@@ -5,6 +5,9 @@ from django import forms
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import BigIntegerField, Q, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +19,7 @@ from terminarz.notifications.models import Message, MessageStatus, MessageTempla
 from terminarz.notifications.sms import to_gsm
 from terminarz.notifications.templating import EDITABLE, PLACEHOLDERS, TemplateError, check
 
+from . import scope
 from .access import clinic_view
 
 SAMPLE = {
@@ -45,10 +49,25 @@ class LogFilter(forms.Form):
     recipient = forms.CharField(label=_("Odbiorca"), required=False, max_length=254)
 
 
+def visible_messages(membership, queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """Messages narrowed to the person's scope (scope.py): one about a visit only when the visit
+    is visible to them, any other only when its patient's record is (so none without a patient
+    unless they see every record and every calendar)."""
+    if scope.sees_all_calendars(membership) and scope.sees_all_patients(membership):
+        return queryset
+    about_visit = Q(context__has_key="appointment")
+    return queryset.annotate(appointment_ref=Cast(KT("context__appointment"), BigIntegerField())).filter(
+        (about_visit & Q(appointment_ref__in=scope.visible_appointments(membership).values("pk")))
+        | (~about_visit & Q(patient__in=scope.visible_patients(membership).values("pk")))
+    )
+
+
 @clinic_view("messages.view")
 def message_log(request):
     form = LogFilter(request.GET or None)
-    log = Message.objects.filter(provider=request.provider).order_by("-created_at", "-pk")
+    log = visible_messages(
+        request.membership, Message.objects.filter(provider=request.provider).order_by("-created_at", "-pk")
+    )
     if form.is_valid():
         c = form.cleaned_data
         if c["channel"]:

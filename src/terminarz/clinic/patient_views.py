@@ -13,6 +13,7 @@ from terminarz.patients.models import HealthCard, Patient
 
 from . import scope
 from .access import clinic_view, get_for_provider
+from .message_views import visible_messages
 from .request_views import ShareForm
 
 
@@ -61,9 +62,10 @@ def patient_detail(request, patient_id: int):
             "shared": patient.shared_documents.order_by("-date")[:50],
             "share_form": ShareForm(initial={"date": clock.local_today()}),
             "can_share": request.membership.has_permission("patients.change"),
-            "patient_messages": Message.objects.filter(provider=request.provider, patient=patient).order_by(
-                "-created_at"
-            )[:50],
+            # Without "calendar.view_all" not the messages about the patient's visits with colleagues.
+            "patient_messages": visible_messages(
+                request.membership, Message.objects.filter(provider=request.provider, patient=patient)
+            ).order_by("-created_at")[:50],
         },
     )
 
