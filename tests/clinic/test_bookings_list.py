@@ -69,6 +69,13 @@ def test_csv_and_xlsx_export_the_filtered_list_safely(client, bookings):
     assert AuditEntry.objects.filter(action="bookings.exported", provider=bookings["provider"]).count() == 2
 
 
+@pytest.mark.parametrize("fmt", ["foo", "CSV", "xls", "csv.exe", "html", ""])
+def test_export_answers_only_csv_and_xlsx(client, bookings, fmt):
+    response = client.get(f"/gabinet/rezerwacje/eksport.{fmt}")
+    assert response.status_code == 404
+    assert AuditEntry.objects.filter(action="bookings.exported").exists() is False
+
+
 def test_export_needs_its_permission(client, bookings):
     client.force_login(make_user("paul", bookings["provider"], "practitioner"))
     assert client.get(reverse("clinic:bookings-export", args=["csv"])).status_code == 403

@@ -5,7 +5,7 @@ import io
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
@@ -163,8 +163,13 @@ def _safe(value):
     return value
 
 
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
 @clinic_view("bookings.export")
 def bookings_export(request, fmt: str):
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
     form, qs = _bookings(request)
     rows = ([_safe(v) for v in _row(a)] for a in qs.iterator(chunk_size=1000))
     record_audit(
