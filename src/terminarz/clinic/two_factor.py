@@ -3,7 +3,8 @@
 A staff member may turn on a second factor – an authenticator app (TOTP) or a code sent by
 e-mail – and a provider may require one from all its staff. Once a factor is on, every
 sign-in asks for a code. The password step (LoginView) marks the session as waiting for the
-code; `clinic_view` lets nobody through until the code is given (see `second_factor_gate`).
+code; `clinic_view` lets nobody through until the code is given (the one decision for every
+entry point is `factor_policy.py`).
 
 E-mail codes go through the outbox like every other e-mail, so the demo mailbox shows them
 and a failing SMTP server is retried; the queued code is encrypted in the message's context.
@@ -62,28 +63,6 @@ def required_by(user) -> list[str]:
         .order_by("provider__name")
         .values_list("provider__name", flat=True)
     )
-
-
-def second_factor_gate(request, membership: Membership):
-    """The redirect a clinic view must answer with while the code is still owed, or None.
-
-    Decided from the database, not from how the session signed in: whoever has a confirmed
-    factor and has not given a code in this session is sent to give it."""
-    user = request.user
-    if user.is_verified():
-        return None
-    if request.session.get(PENDING_KEY) or confirmed_device(user) is not None:
-        request.session[PENDING_KEY] = True
-        request.session[NEXT_KEY] = request.get_full_path()
-        return redirect("clinic:2fa-verify")
-    if membership.provider.require_staff_2fa:
-        request.session[NEXT_KEY] = request.get_full_path()
-        messages.warning(
-            request,
-            f"{membership.provider.name} wymaga logowania dwuskładnikowego. Włącz drugi składnik, aby kontynuować.",
-        )
-        return redirect("clinic:2fa")
-    return None
 
 
 def start_after_password(request, user, next_url: str) -> bool:
