@@ -277,10 +277,29 @@ RATELIMIT_SEARCH = env_str("TERMINARZ_RATELIMIT_SEARCH", "120/m")
 RATELIMIT_BOOKING = env_str("TERMINARZ_RATELIMIT_BOOKING", "20/m")
 RATELIMIT_VIEW = "terminarz.core.ratelimit.ratelimited_view"
 
+# Secret tokens in link paths (waiting-list offers, account take-over, reset keys) and in the
+# ``t`` parameter are redacted from the request loggers (core/logging.py). "django.server" is
+# declared in full (as in Django's default) because configuring it here replaces its handlers.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_tokens": {"()": "terminarz.core.logging.RedactSecretTokens"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"level": "INFO", "class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["redact_tokens"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_tokens"],
+        },
+    },
 }
