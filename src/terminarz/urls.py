@@ -2,13 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from terminarz.accounts import dependent_views, email_code
-from terminarz.accounts import views as account_views
 from terminarz.api.v1 import api
 from terminarz.notifications.views import sms_status
-from terminarz.portal import dev_views
-from terminarz.records import patient_views as records_views
-from terminarz.waiting import views as waiting_views
+from terminarz.portal import account_views, dependent_views, dev_views
+from terminarz.portal import email_code_views as email_code
+from terminarz.portal import record_views as records_views
+from terminarz.portal import waitlist_views as waiting_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),

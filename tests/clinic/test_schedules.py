@@ -177,13 +177,23 @@ def test_registrar_sees_schedules_but_cannot_change_them(client, editor):
 
 
 def test_block_options_for_televisit_and_children_reach_the_slots_and_the_portal(client, editor):
-    create(client, editor, block(0, 0, "08:00", "09:00", televisit="only", children="sick", financing="private"))
-    slot = Slot.objects.filter(day=dt.date(2026, 11, 23)).first()
-    assert slot.televisit == "only" and slot.children == "sick"
+    create(
+        client,
+        editor,
+        block(0, 0, "08:00", "09:00", televisit="only", financing="private"),
+        block(1, 1, "08:00", "09:00", children="sick", financing="private"),
+    )
+    televisit = Slot.objects.filter(day=dt.date(2026, 11, 23)).first()
+    children = Slot.objects.filter(day=dt.date(2026, 11, 24)).first()
+    assert (televisit.televisit, televisit.children, televisit.portal) == ("only", "", True)
+    # Seed 000: healthy/sick children's blocks go only to insurers' systems, never to the portal.
+    assert (children.children, children.portal) == ("sick", False)
     page = client.get(reverse("portal:search"), {"practitioner": editor["practitioner"].pk}).content.decode()
-    assert "tylko teleporada" in page and "dzieci chore" in page
-    day = client.get(reverse("clinic:calendar"), {"lekarz": editor["practitioner"].pk, "dzien": "2026-11-23"})
-    assert "tylko teleporada" in day.content.decode()
+    assert "tylko teleporada" in page
+    assert "dzieci chore" not in page
+    assert client.get(reverse("portal:book", args=[children.pk])).status_code == 404
+    day = client.get(reverse("clinic:calendar"), {"lekarz": editor["practitioner"].pk, "dzien": "2026-11-24"})
+    assert "dzieci chore" in day.content.decode()
 
 
 def test_copy_block_with_its_options_to_other_weekdays(client, editor):

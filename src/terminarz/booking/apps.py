@@ -6,4 +6,4 @@ class BookingConfig(AppConfig):
     label = "booking"
 
     def ready(self):
-        from . import notifications  # noqa: F401  (registers message context builders)
+        from . import notifications, receivers  # noqa: F401  (message context builders, receivers)

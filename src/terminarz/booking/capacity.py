@@ -6,20 +6,36 @@ an exclusion constraint on practitioner + time) is the last line of defence."""
 
 import datetime as dt
 
-from django.db import connection
 from django.db.models import Case, Q, Value, When
 
+from terminarz.core import locks
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import open_q
-
-PRACTITIONER_LOCK_SPACE = 7101  # first key of the two-int advisory lock: "practitioner bookings"
 
 
 def take_slot(slot_id: int, *, now: dt.datetime, hold_until: dt.datetime | None = None) -> bool:
     """Mark an open slot booked (or held until a time). False when someone else has it."""
     new_state = SlotState.HELD if hold_until else SlotState.BOOKED
+    locks.note_locked("slot")  # the UPDATE row-locks the slot
     updated = Slot.objects.filter(Q(pk=slot_id) & open_q(now)).update(state=new_state, hold_until=hold_until)
     return updated == 1
+
+
+def hold_open_slot(slot_id: int, *, now: dt.datetime, until: dt.datetime) -> bool:
+    """Hold an open slot until a time for someone who has not booked yet (a waiting-list
+    offer); it counts as open again once the time passes."""
+    return Slot.objects.filter(Q(pk=slot_id) & open_q(now)).update(state=SlotState.HELD, hold_until=until) == 1
+
+
+def release_hold(slot_id: int, *, held_until: dt.datetime, now: dt.datetime) -> bool:
+    """Give back a hold made by `hold_open_slot` while it still runs (the offer is being
+    accepted: the slot is then booked in the same transaction)."""
+    return (
+        Slot.objects.filter(pk=slot_id, state=SlotState.HELD, hold_until=held_until, hold_until__gt=now).update(
+            state=SlotState.FREE, hold_until=None
+        )
+        == 1
+    )
 
 
 def confirm_slot(slot_id: int) -> bool:
@@ -27,17 +43,15 @@ def confirm_slot(slot_id: int) -> bool:
 
 
 def lock_practitioner(practitioner_id: int) -> None:
-    """Serialize bookings of one practitioner for the rest of the transaction (PostgreSQL
-    advisory lock), taken after the slot row. Without it two overlapping bookings of different
-    slots both insert and then wait on each other in the exclusion constraint: a deadlock.
-    SQLite's IMMEDIATE transactions already serialize every writer."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PRACTITIONER_LOCK_SPACE, practitioner_id])
+    """Serialize bookings of one practitioner for the rest of the transaction, taken after the
+    slot row (`core.locks` order). Without it two overlapping bookings of different slots both
+    insert and then wait on each other in the exclusion constraint: a deadlock."""
+    locks.lock_objects(("practitioner", practitioner_id))
 
 
 def lock_slot(slot_id: int) -> None:
     """Row-lock a slot (PostgreSQL); SQLite's IMMEDIATE transactions already serialize writers."""
+    locks.note_locked("slot")
     list(Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk", flat=True))
 
 

@@ -1,5 +1,7 @@
 """Domain errors of booking with their stable API codes."""
 
+from terminarz.core.statemachine import TransitionRefused
+
 
 class BookingError(Exception):
     code = "booking_error"
@@ -34,7 +36,9 @@ class AppointmentNotFound(BookingError):
     default_message = "Nie znaleziono wizyty."
 
 
-class TransitionNotAllowed(BookingError):
+class TransitionNotAllowed(BookingError, TransitionRefused):
+    """A refused appointment transition: the one refusal type of core.statemachine."""
+
     code = "not_allowed"
     status = 409
 
@@ -43,3 +47,7 @@ class BookingRefused(InvalidBooking):
     """A provider rule forbids this booking (D4, D5, D6, registration off): not a field error."""
 
     code = "refused"
+
+
+class SlotNotOffered(InvalidBooking):
+    """The slot exists but is not offered on the request's channel (C4, B3)."""

@@ -3,13 +3,11 @@
 Callers hold the slot row and the practitioner lock; `lock_patient` then serializes bookings
 of the same person at the provider, so two racing requests can never both pass a rule."""
 
-import hashlib
-
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from terminarz.core import locks
 from terminarz.core.crypto import lookup_hash
 from terminarz.patients.models import Patient
 from terminarz.providers.models import RegistrationSettings
@@ -18,7 +16,6 @@ from terminarz.scheduling.models import Financing, Slot
 from .errors import BookingRefused
 from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 
-PATIENT_LOCK_SPACE = 7102
 NFZ_FIRST_VISIT_REFUSED = (
     "Przepraszamy, ale nie możesz się umówić się na pierwszą wizytę NFZ samodzielnie. Prosimy o kontakt z placówką"
 )
@@ -26,21 +23,13 @@ NFZ_FIRST_VISIT_REFUSED = (
 
 def lock_patient(provider_id: int, pesel: str, email: str, account_id: int | None = None) -> None:
     """Serialize bookings of one person at a provider until commit: by every identity the
-    booking carries (account, PESEL, else e-mail), locked in one fixed order so two bookings
-    never wait on each other crosswise (PostgreSQL advisory locks; SQLite's IMMEDIATE
-    transactions already serialize writers)."""
-    if connection.vendor != "postgresql":
-        return
+    booking carries (account, PESEL, else e-mail), through `core.locks` (after the slot and the
+    practitioner; keys sorted, so two bookings never wait on each other crosswise)."""
     identities = []
     if account_id:
         identities.append(f"{provider_id}:account:{account_id}")
     identities.append(f"{provider_id}:{pesel}" if pesel else f"{provider_id}:{email.lower()}")
-    keys = sorted(
-        {int.from_bytes(hashlib.blake2b(i.encode(), digest_size=4).digest(), "big", signed=True) for i in identities}
-    )
-    with connection.cursor() as cursor:
-        for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PATIENT_LOCK_SPACE, key])
+    locks.lock_objects(*(("patient", locks.key_for(identity)) for identity in identities))
 
 
 def known_patient(provider_id: int, pesel: str) -> Patient | None:

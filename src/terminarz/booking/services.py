@@ -1,65 +1,20 @@
 """Booking capability: book a slot, cancel a visit (D3, D7 basic)."""
 
 import datetime as dt
-import secrets
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from terminarz.core import clock
+from terminarz.core import clock, events
 from terminarz.core.audit import record_audit
-from terminarz.notifications.services import queue_email
 from terminarz.patients.models import Patient
-from terminarz.patients.services import attach_account_card, match_or_create_patient
-from terminarz.providers.models import RegistrationSettings, settings_for
+from terminarz.providers.models import settings_for
 from terminarz.scheduling.models import Slot, SlotState
-from terminarz.scheduling.search import open_slots
-from terminarz.waiting.models import QueueEntry
-from terminarz.waiting.tasks import offer_when_committed
 
-from . import capacity, transitions
-from . import rules as rules_lib
+from . import capacity, channels, pipeline, transitions
 from .errors import AppointmentNotFound, BookingRefused, InvalidBooking, SlotTaken
 from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Source
 from .notify import notify_patient
-from .validation import NOTE_MAX, PatientDataForm
-
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-ALTERNATIVES = 5
-
-
-def new_reference() -> str:
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-
-
-def alternatives_for(slot: Slot, *, now: dt.datetime, portal: bool, limit: int = ALTERNATIVES):
-    """The next open slots of the same practitioner, earliest first."""
-    return list(
-        open_slots(now, portal=portal)
-        .filter(practitioner_id=slot.practitioner_id)
-        .exclude(pk=slot.pk)
-        .select_related("practitioner", "unit__location", "block")
-        .prefetch_related("practitioner__specializations")
-        .order_by("start", "pk")[:limit]
-    )
-
-
-def bookable_slot(slot_id, *, now: dt.datetime, portal: bool) -> Slot:
-    """The slot a patient asks for, or InvalidBooking with a field error on "slot"."""
-    try:
-        slot_pk = int(slot_id)
-    except (TypeError, ValueError):
-        slot_pk = None
-    slot = (
-        Slot.objects.select_related("practitioner", "unit__location", "block", "provider").filter(pk=slot_pk).first()
-        if slot_pk is not None and 0 < slot_pk < 2**63
-        else None
-    )
-    if slot is None:
-        raise InvalidBooking(errors={"slot": [_("Nie ma takiego terminu.")]})
-    if slot.start <= now:
-        raise InvalidBooking(errors={"slot": [_("Ten termin już minął. Wybierz inny termin.")]})
-    return slot
 
 
 def book_appointment(
@@ -71,65 +26,11 @@ def book_appointment(
     account=None,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Book a slot for a patient in one transaction; SlotTaken when someone was faster.
-    `account`: the signed-in patient account booking it (D4)."""
-    now = now or clock.now()
-    portal = source in (Source.PORTAL, Source.API)
-    slot = bookable_slot(slot_id, now=now, portal=portal)
-    if portal and not slot_is_offered_online(slot, now=now):
-        raise InvalidBooking(errors={"slot": [_("Ten termin nie jest dostępny w rejestracji online.")]})
-    rules = settings_for(slot.provider_id) if portal else None
-    if rules is not None:
-        check_registration_open(rules, slot, source=source, account=account)
-    requirement = slot.block.requirement_text if slot.block else ""
-    form = PatientDataForm(
-        data,
-        requirement_text=requirement,
-        phone_required=bool(rules and rules.phone_required),
-        pesel_required=bool(rules and rules.pesel_required),
+    """Book a slot for a patient through the booking pipeline; SlotTaken when someone was
+    faster. `account`: the signed-in patient account booking it (D4)."""
+    return pipeline.book(
+        pipeline.BookingRequest(slot_id=slot_id, channel=source, data=data, actor=actor, account=account, now=now)
     )
-    if not form.is_valid():
-        raise InvalidBooking(errors={k: [str(m) for m in v] for k, v in form.errors.items()})
-    cleaned = form.cleaned_data
-    hold_until = None
-    if rules is not None and rules.multi_step and source == Source.PORTAL:
-        hold_until = now + dt.timedelta(minutes=rules.hold_minutes)
-    try:
-        with transaction.atomic():
-            appointment = book_in_transaction(
-                slot, cleaned, source=source, actor=actor, now=now, rules=rules, hold_until=hold_until, account=account
-            )
-    except (SlotTaken, IntegrityError):
-        raise SlotTaken(alternatives=alternatives_for(slot, now=now, portal=portal)) from None
-    return appointment
-
-
-def check_registration_open(rules: RegistrationSettings, slot: Slot, *, source: str, account=None) -> None:
-    """Registration off, or only for patients signed in to an account (D4)."""
-    phone = slot.provider.phone
-    contact = _(" Zadzwoń do placówki: %(phone)s.") % {"phone": phone} if phone else ""
-    if not rules.online_registration:
-        raise BookingRefused(_("Ta placówka nie prowadzi teraz rejestracji online.") + contact)
-    if source == Source.PORTAL and not rules.without_account and account is None:
-        raise BookingRefused(
-            _("Ta placówka przyjmuje rezerwacje online tylko od pacjentów z kontem. Zaloguj się lub załóż konto.")
-        )
-
-
-def slot_is_offered_online(slot: Slot, *, now: dt.datetime) -> bool:
-    """Portal rules: published, visible, not call-center-only, first-free-slot-only honoured.
-    A slot that is merely taken counts as offered, so the patient hears "zajęty"."""
-    if not slot.portal or slot.callcenter_only:
-        return False
-    if not (slot.practitioner.is_visible_online and slot.unit.is_visible and slot.unit.location.is_visible):
-        return False
-    if slot.first_free_only:
-        earlier_open = open_slots(now, portal=False).filter(
-            first_free_only=True, block_id=slot.block_id, day=slot.day, start__lt=slot.start
-        )
-        if earlier_open.exists():
-            return False
-    return True
 
 
 def book_for_patient(
@@ -137,145 +38,20 @@ def book_for_patient(
 ) -> Appointment:
     """Desk booking (F2): a registrar books any slot of the provider, call-center-only ones
     included, for a patient record of the same provider."""
-    now = now or clock.now()
-    slot = bookable_slot(slot_id, now=now, portal=False)
-    if slot.provider_id != patient.provider_id:
-        raise InvalidBooking(errors={"slot": [_("Nie ma takiego terminu.")]})
-    if len(note) > NOTE_MAX:
-        raise InvalidBooking(errors={"note": [_("Notatka może mieć najwyżej %(n)d znaków.") % {"n": NOTE_MAX}]})
-    cleaned = {
-        "first_name": patient.first_name,
-        "last_name": patient.last_name,
-        "email": patient.email or "",
-        "phone": patient.phone or "",
-        "pesel": patient.pesel or "",
-        "note": note,
-        "accept_requirements": True,
-    }
-    try:
-        with transaction.atomic():
-            return book_in_transaction(slot, cleaned, source=Source.DESK, actor=actor, now=now, patient=patient)
-    except (SlotTaken, IntegrityError):
-        raise SlotTaken(alternatives=alternatives_for(slot, now=now, portal=False)) from None
-
-
-def book_in_transaction(
-    slot: Slot,
-    cleaned: dict,
-    *,
-    source,
-    actor,
-    now,
-    patient: Patient | None = None,
-    rules: RegistrationSettings | None = None,
-    hold_until: dt.datetime | None = None,
-    account=None,
-) -> Appointment:
-    if not capacity.take_slot(slot.pk, now=now, hold_until=hold_until):
-        raise SlotTaken()
-    if slot.state == SlotState.HELD:  # we took over a hold that ran out
-        _expire_stale_holds(slot, now=now)
-    capacity.lock_practitioner(slot.practitioner_id)
-    overlapping = Appointment.objects.filter(
-        practitioner_id=slot.practitioner_id,
-        status__in=ACTIVE_STATUSES,
-        start__lt=slot.end,
-        end__gt=slot.start,
+    return pipeline.book(
+        pipeline.BookingRequest(slot_id=slot_id, channel=Source.DESK, patient=patient, actor=actor, note=note, now=now)
     )
-    if overlapping.exists():
-        raise SlotTaken()
-    first_nfz = False
-    if rules is not None:
-        rules_lib.lock_patient(
-            slot.provider_id, cleaned["pesel"], cleaned["email"], account.pk if account is not None else None
-        )
-        known = rules_lib.known_patient(slot.provider_id, cleaned["pesel"])
-        if rules.one_visit_per_specialization:
-            rules_lib.check_one_visit_per_specialization(slot, known, now=now, account=account)
-        first_nfz = rules_lib.is_first_nfz_visit(slot, known, now=now)
-        rules_lib.check_nfz_first_visit(rules, first_nfz)
-    patient = patient or match_or_create_patient(
-        slot.provider,
-        first_name=cleaned["first_name"],
-        last_name=cleaned["last_name"],
-        email=cleaned["email"],
-        phone=cleaned["phone"],
-        pesel=cleaned["pesel"],
-        account=account,
-    )
-    appointment = Appointment.objects.create(
-        provider_id=slot.provider_id,
-        slot=slot,
-        practitioner_id=slot.practitioner_id,
-        unit_id=slot.unit_id,
-        patient=patient,
-        start=slot.start,
-        end=slot.end,
-        status=AppointmentStatus.HELD if hold_until else AppointmentStatus.CONFIRMED,
-        hold_until=hold_until,
-        nfz_first_time=first_nfz,
-        source=source,
-        reference=new_reference(),
-        first_name=cleaned["first_name"],
-        last_name=cleaned["last_name"],
-        email=cleaned["email"],
-        phone=cleaned["phone"],
-        pesel=cleaned["pesel"],
-        note=cleaned["note"],
-        accepted_requirements=bool(cleaned.get("accept_requirements")),
-        booked_by=actor,
-        account=account,
-    )
-    transitions.record_created(appointment, now=now, actor=actor, actor_label=_actor_label(source, actor))
-    profile = getattr(account, "patient_profile", None) if account is not None else None
-    if profile is not None and profile.card_number and patient.account_id == account.pk:
-        attach_account_card(patient, profile.card_number)
-    if hold_until:
-        queue_email(
-            provider=slot.provider,
-            kind="booking_hold",
-            recipient=appointment.email,
-            template="booking/email/hold",
-            context={"appointment": appointment.pk},
-            idempotency_key=f"booking_hold:{appointment.pk}",
-        )
-    else:
-        _after_confirmed(appointment, rules)
-    return appointment
 
 
-def _after_confirmed(appointment: Appointment, rules: RegistrationSettings | None) -> None:
-    """What follows a confirmed booking: the patient's confirmation e-mail, the stable-queue
-    entry of a first-time NFZ visit (D6), the clinic's notice of an online booking."""
-    if appointment.email:
-        queue_email(
-            provider=appointment.provider,
-            kind="booking_confirmation",
-            recipient=appointment.email,
-            template="booking/email/confirmation",
-            context={"appointment": appointment.pk},
-            idempotency_key=f"booking_confirmation:{appointment.pk}",
-            patient=appointment.patient,
-        )
-    if appointment.nfz_first_time:
-        QueueEntry.objects.create(
-            provider_id=appointment.provider_id,
-            unit_id=appointment.unit_id,
-            patient_id=appointment.patient_id,
-            category=QueueEntry.Category.STABLE,
-            status=QueueEntry.Status.SCHEDULED,
-            appointment=appointment,
-            source="online",
-        )
-    if rules is not None and rules.return_email and appointment.source == Source.PORTAL and not appointment.account_id:
-        queue_email(
-            provider=appointment.provider,
-            kind="booking_clinic_notice",
-            recipient=rules.return_email,
-            template="booking/email/clinic_notice",
-            context={"appointment": appointment.pk},
-            idempotency_key=f"booking_clinic_notice:{appointment.pk}",
-        )
+bookable_slot = pipeline.bookable_slot
+
+
+def slot_is_offered_online(slot: Slot, *, now: dt.datetime) -> bool:
+    return channels.offered(slot, Source.PORTAL, now=now)
+
+
+def alternatives_for(slot: Slot, *, now: dt.datetime, portal: bool):
+    return pipeline.alternatives_for(slot, now=now, channel=Source.PORTAL if portal else Source.DESK)
 
 
 def confirm_held_booking(appointment_id, token: str, *, now: dt.datetime | None = None) -> Appointment:
@@ -301,13 +77,13 @@ def confirm_held_booking(appointment_id, token: str, *, now: dt.datetime | None 
                     held, AppointmentStatus.EXPIRED, now=now, actor_label="system", reason="hold expired"
                 )
                 capacity.release_slot(held.slot_id, held_only=True)
-                offer_when_committed(held.slot_id)
+                _announce_released(held.slot_id, held.provider_id, "expired")
             expired = True
         else:
             expired = False
             transitions.transition(held, AppointmentStatus.CONFIRMED, now=now, actor_label="patient", hold_until=None)
             capacity.confirm_slot(held.slot_id)
-            _after_confirmed(held, settings_for(held.provider_id))
+            pipeline.run_confirmed(held, now=now)
     if expired:
         raise InvalidBooking(
             _("Czas na potwierdzenie rezerwacji minął i termin został zwolniony. Wybierz nowy termin."),
@@ -316,23 +92,10 @@ def confirm_held_booking(appointment_id, token: str, *, now: dt.datetime | None 
     return held
 
 
-def _expire_stale_holds(slot: Slot, *, now: dt.datetime) -> None:
-    """A hold past its time no longer counts; finalize it before taking its place."""
-    stale = Appointment.objects.filter(slot=slot, status=AppointmentStatus.HELD, hold_until__lt=now).select_for_update()
-    for appointment in stale:
-        transitions.transition(
-            appointment,
-            AppointmentStatus.EXPIRED,
-            now=now,
-            actor_label="system",
-            reason="hold expired",
-        )
-
-
-def _actor_label(source: str, actor) -> str:
-    if actor is not None:
-        return f"user:{actor.pk}"
-    return "patient" if source == Source.PORTAL else source
+def _announce_released(slot_id: int, provider_id: int, reason: str) -> None:
+    """The slot is free again once this commits: whoever waits for one (the waiting list)
+    hears it through the `slot_released` event."""
+    events.emit(events.SLOT_RELEASED, slot_id=slot_id, provider_id=provider_id, reason=reason)
 
 
 def get_appointment_by_token(appointment_id, token: str) -> Appointment:
@@ -388,7 +151,7 @@ def _cancel(appointment: Appointment, *, now, actor, actor_label: str, reason: s
             cancel_reason=reason[:300],
         )
         capacity.release_slot(appointment.slot_id)
-        offer_when_committed(appointment.slot_id)
+        _announce_released(appointment.slot_id, appointment.provider_id, "cancelled")
         notify_patient(
             appointment,
             kind=kind,
@@ -423,7 +186,7 @@ def expire_hold(appointment_id: int, *, now: dt.datetime | None = None) -> bool:
             appointment, AppointmentStatus.EXPIRED, now=now, actor_label="system", reason="hold expired"
         )
         capacity.release_slot(slot_id, held_only=True)
-        offer_when_committed(slot_id)
+        _announce_released(slot_id, appointment.provider_id, "expired")
     return True
 
 
@@ -455,7 +218,7 @@ def move_appointment(
     now = now or clock.now()
     if appointment.status not in ACTIVE_STATUSES:
         raise InvalidBooking(errors={"slot": [_("Odwołanej wizyty nie można przenieść.")]})
-    new_slot = bookable_slot(new_slot_id, now=now, portal=False)
+    new_slot = bookable_slot(new_slot_id, now=now)
     if new_slot.provider_id != appointment.provider_id or new_slot.pk == appointment.slot_id:
         raise InvalidBooking(errors={"slot": [_("Wybierz inny wolny termin.")]})
     old_slot_id, old_start = appointment.slot_id, appointment.start
@@ -483,7 +246,7 @@ def move_appointment(
             if updated != 1:
                 raise InvalidBooking(errors={"slot": [_("Wizyta zmieniła się w międzyczasie. Odśwież stronę.")]})
             capacity.release_slot(old_slot_id)
-            offer_when_committed(old_slot_id)
+            _announce_released(old_slot_id, appointment.provider_id, "moved")
             appointment.refresh_from_db()
             entry = transitions.record_move(
                 appointment, old_start, now=now, actor=actor, actor_label=f"user:{actor.pk}", reason=reason
@@ -519,7 +282,7 @@ def reschedule_options(appointment: Appointment, *, now: dt.datetime, days: int 
     """Free portal slots the patient may move a visit to: same practitioner, unit and financing."""
     return [
         slot
-        for slot in open_slots(now)
+        for slot in channels.open_slots_for(Source.PORTAL, now)
         .filter(
             practitioner_id=appointment.practitioner_id,
             unit_id=appointment.unit_id,

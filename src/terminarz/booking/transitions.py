@@ -1,8 +1,12 @@
-"""Appointment state machine: allowed transitions, compare-and-set, recorded with actor."""
+"""Appointment state machine on `core.statemachine`: allowed transitions, compare-and-set,
+recorded with actor (`AppointmentTransition`), audited, and announced after commit as domain
+events (`appointment_confirmed`, `appointment_cancelled`, `appointment_expired`, …)."""
 
 import datetime as dt
 
+from terminarz.core import events
 from terminarz.core.audit import record_audit
+from terminarz.core.statemachine import Change, Machine
 
 from .errors import TransitionNotAllowed
 from .models import Appointment, AppointmentStatus, AppointmentTransition
@@ -37,15 +41,60 @@ def _audit(appointment: Appointment, from_status: str, *, now, actor, actor_labe
 
 
 def record_created(appointment: Appointment, *, now: dt.datetime, actor=None, actor_label: str) -> None:
+    MACHINE.created(appointment, now=now, actor=actor, actor_label=actor_label)
+
+
+def _record(change: Change) -> None:
     AppointmentTransition.objects.create(
-        appointment=appointment,
-        from_status="",
-        to_status=appointment.status,
-        at=now,
-        actor=actor,
-        actor_label=actor_label,
+        appointment=change.obj,  # type: ignore[misc]
+        from_status=change.from_state,
+        to_status=change.to_state,
+        at=change.at,
+        actor=change.actor,  # type: ignore[misc]
+        actor_label=change.actor_label,
+        reason=change.reason,
     )
-    _audit(appointment, "", now=now, actor=actor, actor_label=actor_label)
+    _audit(
+        change.obj,  # type: ignore[arg-type]
+        change.from_state,
+        now=change.at,
+        actor=change.actor,
+        actor_label=change.actor_label,
+        reason=change.reason,
+    )
+
+
+STATUS_EVENTS: dict[str, str] = {
+    S.CONFIRMED: events.APPOINTMENT_CONFIRMED,
+    S.CANCELLED: events.APPOINTMENT_CANCELLED,
+    S.EXPIRED: events.APPOINTMENT_EXPIRED,
+}
+
+
+def _announce(change: Change) -> None:
+    if not change.from_state:
+        return  # creation: the booking pipeline announces appointment_booked
+    appointment = change.obj
+    payload = {
+        "appointment_id": appointment.pk,
+        "provider_id": appointment.provider_id,  # type: ignore[attr-defined]
+        "slot_id": appointment.slot_id,  # type: ignore[attr-defined]
+    }
+    events.emit(events.APPOINTMENT_STATUS_CHANGED, **payload, **{"from": change.from_state, "to": change.to_state})
+    if change.to_state in STATUS_EVENTS:
+        events.emit(STATUS_EVENTS[change.to_state], **payload, by=change.actor_label)
+
+
+MACHINE = Machine(
+    Appointment,
+    transitions=ALLOWED,
+    subject="wizyty",
+    name="appointment",
+    audit=False,  # `_record` writes the appointment's own audit summary
+    error=TransitionNotAllowed,
+    record=_record,
+    after=[_announce],
+)
 
 
 def transition(
@@ -59,28 +108,7 @@ def transition(
     **fields,
 ) -> Appointment:
     """Move an appointment to a new status if allowed from its current one (CAS update)."""
-    from_status = appointment.status
-    if to_status not in ALLOWED.get(from_status, set()):
-        raise TransitionNotAllowed(
-            f"Nie można zmienić statusu wizyty z „{S(from_status).label}” na „{S(to_status).label}”."
-        )
-    updated = Appointment.objects.filter(pk=appointment.pk, status=from_status).update(status=to_status, **fields)
-    if updated != 1:
-        raise TransitionNotAllowed("Status wizyty zmienił się w międzyczasie. Odśwież stronę.")
-    appointment.status = to_status
-    for name, value in fields.items():
-        setattr(appointment, name, value)
-    AppointmentTransition.objects.create(
-        appointment=appointment,
-        from_status=from_status,
-        to_status=to_status,
-        at=now,
-        actor=actor,
-        actor_label=actor_label,
-        reason=reason,
-    )
-    _audit(appointment, from_status, now=now, actor=actor, actor_label=actor_label, reason=reason)
-    return appointment
+    return MACHINE.move(appointment, to_status, now=now, actor=actor, actor_label=actor_label, reason=reason, **fields)
 
 
 def record_move(
@@ -115,5 +143,12 @@ def record_move(
             **({"reason": reason} if reason else {}),
         },
         at=now,
+    )
+    events.emit(
+        events.APPOINTMENT_MOVED,
+        appointment_id=appointment.pk,
+        provider_id=appointment.provider_id,
+        slot_id=appointment.slot_id,
+        old_start=old_start.isoformat(),
     )
     return entry

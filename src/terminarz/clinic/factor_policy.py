@@ -19,7 +19,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 
-from .two_factor import NEXT_KEY, PENDING_KEY, confirmed_device, required_by
+from terminarz.factors.services import confirmed_device, required_by
+
+from .two_factor import NEXT_KEY, PENDING_KEY
 
 ADMIN = "admin"
 CLINIC = "clinic"

@@ -14,10 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.accounts.models import User
 from terminarz.core.audit import record_audit
+from terminarz.factors import services as factor_services
 from terminarz.providers.models import Membership
 from terminarz.providers.permissions import PERMISSIONS, ROLE_PERMISSIONS
 
-from . import two_factor
 from .access import clinic_view, get_for_provider
 
 PERMISSION_CHOICES = [(code, label) for code, label in PERMISSIONS.items()]
@@ -73,7 +73,7 @@ def staff_accounts(request):
     user_ids = [m.user_id for m in memberships]
     with_2fa = {
         user_id: label
-        for model, label in two_factor.METHOD_LABELS.items()
+        for model, label in factor_services.METHOD_LABELS.items()
         for user_id in model.objects.filter(user_id__in=user_ids, confirmed=True).values_list("user_id", flat=True)
     }
     for m in memberships:
@@ -155,7 +155,7 @@ def staff_2fa_reset(request, membership_id: int):
         )
         return redirect("clinic:staff-accounts")
     with transaction.atomic():
-        if two_factor.reset_for(membership.user):
+        if factor_services.reset_for(membership.user):
             record_audit(
                 provider_id=request.provider.pk,
                 action="staff.2fa_reset",

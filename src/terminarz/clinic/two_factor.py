@@ -1,25 +1,13 @@
-"""Two-factor sign-in for staff (L1), on django-otp devices.
+"""Two-factor sign-in pages for staff (L1): the code step after the password, and turning a
+factor on or off.
 
 A staff member may turn on a second factor – an authenticator app (TOTP) or a code sent by
 e-mail – and a provider may require one from all its staff. Once a factor is on, every
 sign-in asks for a code. The password step (LoginView) marks the session as waiting for the
-code; `clinic_view` lets nobody through until the code is given (the one decision for every
-entry point is `factor_policy.py`).
-
-E-mail codes go through the outbox like every other e-mail, so the demo mailbox shows them
-and a failing SMTP server is retried; the queued code is encrypted in the message's context.
-The devices are the project's own (`terminarz.factors`): the app key is stored encrypted and
-an e-mail code only as a keyed hash, so a database dump alone cannot produce a code."""
-
-import io
-import secrets
-from base64 import b32encode
+code; `clinic_view` (through `factor_policy`) lets nobody through until the code is given.
+The factors themselves and their rules live in `terminarz.factors`."""
 
 import django_otp
-import qrcode
-import qrcode.image.svg
-from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
@@ -30,39 +18,14 @@ from django.views.decorators.http import require_http_methods
 from django_otp.models import Device
 
 from terminarz.core.audit import record_audit
-from terminarz.core.crypto import PREFIX, decrypt, encrypt
+from terminarz.factors import services
+from terminarz.factors.forms import CodeForm
 from terminarz.factors.models import EmailDevice, TOTPDevice
-from terminarz.notifications.registry import register_context
-from terminarz.notifications.services import queue_email
+from terminarz.factors.services import confirmed_device, method_label, required_by, send_email_code
 from terminarz.providers.models import Membership
 
 PENDING_KEY = "clinic_2fa_pending"
 NEXT_KEY = "clinic_2fa_next"
-METHOD_LABELS: dict[type[TOTPDevice] | type[EmailDevice], str] = {
-    TOTPDevice: "aplikacja uwierzytelniająca",
-    EmailDevice: "kod e-mail",
-}
-
-
-def confirmed_device(user) -> Device | None:
-    for model in (TOTPDevice, EmailDevice):
-        device = model.objects.filter(user=user, confirmed=True).first()
-        if device is not None:
-            return device
-    return None
-
-
-def method_label(device: Device | None) -> str:
-    return METHOD_LABELS.get(type(device), "") if device else ""
-
-
-def required_by(user) -> list[str]:
-    """Names of the user's providers that require a second factor."""
-    return list(
-        Membership.objects.filter(user=user, provider__is_active=True, provider__require_staff_2fa=True)
-        .order_by("provider__name")
-        .values_list("provider__name", flat=True)
-    )
 
 
 def start_after_password(request, user, next_url: str) -> bool:
@@ -72,63 +35,6 @@ def start_after_password(request, user, next_url: str) -> bool:
     request.session[PENDING_KEY] = True
     request.session[NEXT_KEY] = next_url
     return True
-
-
-def send_email_code(device: EmailDevice, *, for_patient: bool = False) -> str | None:
-    """Generate a code and queue it for the device's address. Returns an error text when a
-    code was sent too recently (cooldown). Staff and patients get differently worded e-mails."""
-    allowed, data = device.generate_is_allowed()
-    if not allowed:
-        return "Kod został wysłany przed chwilą. Poczekaj minutę i spróbuj ponownie."
-    with transaction.atomic():
-        device.cooldown_set(commit=False)
-        code = device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
-        queue_email(
-            provider=None,
-            kind="patient_login_code" if for_patient else "staff_login_code",
-            recipient=device.email or device.user.email,
-            template="accounts/email/login_code" if for_patient else "clinic/email/login_code",
-            context={"code": encrypt(code), "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
-            idempotency_key=f"staff-2fa:{device.pk}:{secrets.token_hex(8)}",
-        )
-    return None
-
-
-@register_context("patient_login_code")
-@register_context("staff_login_code")
-def login_code_context(stored: dict) -> dict:
-    code = stored["code"]
-    return {"code": decrypt(code) if code.startswith(PREFIX) else code, "minutes": stored["minutes"]}
-
-
-def qr_svg(data: str) -> str:
-    out = io.BytesIO()
-    qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).save(out)
-    svg = out.getvalue().decode()
-    return svg[svg.index("<svg") :]
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label="Kod",
-        max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
-        error_messages={"required": "Wpisz kod."},
-    )
-
-    def __init__(self, *args, device: Device | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.device = device
-
-    def clean_code(self):
-        code = "".join(self.cleaned_data["code"].split())
-        assert self.device is not None
-        allowed, data = self.device.verify_is_allowed()
-        if not allowed:
-            raise forms.ValidationError("Zbyt wiele błędnych kodów. Odczekaj chwilę i spróbuj ponownie.")
-        if not code.isdigit() or not self.device.verify_token(code):
-            raise forms.ValidationError("Nieprawidłowy lub nieaktualny kod. Sprawdź go i spróbuj ponownie.")
-        return code
 
 
 def _signed_in(view):
@@ -270,20 +176,7 @@ def setup(request):
         "user_email": user.email,
     }
     if isinstance(pending, TOTPDevice):
-        context["qr"] = qr_svg(pending.config_url)
-        context["secret"] = _b32(pending)
+        context["qr"] = services.qr_svg(pending.config_url)
+        context["secret"] = services.b32_secret(pending)
     status = 422 if (form is not None and form.errors) or error else 200
     return render(request, "clinic/two_factor.html", context, status=status)
-
-
-def _b32(device: TOTPDevice) -> str:
-    raw = b32encode(device.bin_key).decode()
-    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
-
-
-def reset_for(user) -> bool:
-    """Remove a staff member's factors (a provider admin does this for a lost phone)."""
-    removed = 0
-    for model in (TOTPDevice, EmailDevice):
-        removed += model.objects.filter(user=user).delete()[0]
-    return removed > 0

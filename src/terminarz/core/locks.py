@@ -42,15 +42,23 @@ def _noop() -> None:
 
 
 def _state() -> dict:
-    """Per-transaction record of the highest rank locked so far. A marker on-commit hook tells
-    whether the transaction that made the record is still open: Django drops its hooks on
-    commit and on rollback, so a missing marker means a new transaction."""
+    """Per-transaction record of the highest rank locked so far. The transaction is the
+    outermost atomic block of the application (a test case's own wrapping block does not
+    count), recognised by identity and by a marker on-commit hook: Django drops its hooks on
+    commit and on rollback, so a missing marker means a new transaction even when a decorated
+    function reuses its atomic block object."""
     conn = transaction.get_connection()
+    blocks = [b for b in conn.atomic_blocks if not getattr(b, "_from_testcase", False)]
+    block = blocks[0] if blocks else None
     state = getattr(conn, "_terminarz_locks", None)
-    if state is None or not any(hook[1] is state["marker"] for hook in conn.run_on_commit):
+    if (
+        state is None
+        or state["block"] is not block
+        or not any(hook[1] is state["marker"] for hook in conn.run_on_commit)
+    ):
         marker = functools.partial(_noop)
         transaction.on_commit(marker)
-        state = {"marker": marker, "rank": -1}
+        state = {"block": block, "marker": marker, "rank": -1}
         conn._terminarz_locks = state  # type: ignore[attr-defined]
     return state
 
@@ -84,10 +92,13 @@ def lock_objects(*keys: tuple[str, int], timeout_ms: int = LOCK_TIMEOUT_MS) -> N
         _check_order(kind)
     if connection.vendor != "postgresql":
         return
+    # One round trip: the lock timeout for this transaction, then the locks in order.
+    calls = ", ".join(["set_config('lock_timeout', %s, true)"] + ["pg_advisory_xact_lock(%s, %s)"] * len(ordered))
+    params: list = [f"{int(timeout_ms)}ms"]
+    for kind, value in ordered:
+        params += [SPACES[kind], int(value)]
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(timeout_ms)}ms"])
-        for kind, value in ordered:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SPACES[kind], int(value)])
+        cursor.execute(f"SELECT {calls}", params)
 
 
 def lock_many(kind: str, values: Iterable[int]) -> None:

@@ -107,7 +107,7 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
 
 class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, Device):
-    """A code sent by e-mail (through the outbox, see clinic.two_factor.send_email_code)."""
+    """A code sent by e-mail (through the outbox, see factors.services.send_email_code)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -12,9 +12,11 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from terminarz.accounts.household import acting_account, contact_email
+from terminarz.booking import pipeline
 from terminarz.booking import services as booking
-from terminarz.booking.errors import AppointmentNotFound, BookingRefused, InvalidBooking, SlotTaken
+from terminarz.booking.errors import AppointmentNotFound, BookingRefused, InvalidBooking, SlotNotOffered, SlotTaken
 from terminarz.booking.ics import appointment_ics
+from terminarz.booking.models import Source
 from terminarz.booking.validation import PatientDataForm
 from terminarz.catalog.models import Specialization
 from terminarz.core import clock
@@ -169,22 +171,23 @@ def provider_card(request, pk: int):
 @ratelimit(key="ip", rate=_rate("RATELIMIT_BOOKING"), method="POST", block=True)
 def book(request, slot_id: int):
     now = clock.now()
-    try:
-        slot = booking.bookable_slot(slot_id, now=now, portal=True)
-    except InvalidBooking as exc:
-        return render(request, "portal/slot_unavailable.html", {"message": exc.errors["slot"][0]}, status=404)
-    if not booking.slot_is_offered_online(slot, now=now):
-        raise Http404
-    if request.method == "GET" and not open_slots(now, portal=False).filter(pk=slot.pk).exists():
-        return _slot_taken(request, slot, booking.alternatives_for(slot, now=now, portal=True))
-    rules = settings_for(slot.provider_id)
     account = acting_account(request)
     try:
-        booking.check_registration_open(rules, slot, source="portal", account=account)
+        checked = pipeline.preflight(
+            pipeline.BookingRequest(slot_id=slot_id, channel=Source.PORTAL, account=account, now=now)
+        )
     except BookingRefused as exc:
         return render(
             request, "portal/slot_unavailable.html", {"message": exc.message, "offer_login": True}, status=403
         )
+    except SlotNotOffered:
+        raise Http404 from None
+    except InvalidBooking as exc:
+        return render(request, "portal/slot_unavailable.html", {"message": exc.errors["slot"][0]}, status=404)
+    slot, rules = checked.slot, checked.rules
+    assert slot is not None and rules is not None
+    if request.method == "GET" and not open_slots(now, portal=False).filter(pk=slot.pk).exists():
+        return _slot_taken(request, slot, booking.alternatives_for(slot, now=now, portal=True))
     requirement = slot.block.requirement_text if slot.block else ""
     initial = account_initial(account, request.user)
     # Tabela 4: without "personal data required with an account" the account's data is used as is.

@@ -106,6 +106,7 @@ def save_schedule(schedule: Schedule, formset: forms.BaseInlineFormSet, *, actor
         formset.save()
         Slot.objects.filter(schedule=schedule).update(portal=schedule.is_published_online)
         Slot.objects.filter(schedule=schedule, callcenter_only=True).update(portal=False)
+        Slot.objects.filter(schedule=schedule).exclude(children="").update(portal=False)
         result = regenerate_schedule(schedule)
         record_audit(
             provider_id=schedule.provider_id,

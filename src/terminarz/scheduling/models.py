@@ -142,7 +142,7 @@ class Slot(models.Model):
     first_free_only = models.BooleanField(default=False)
     children = models.CharField(max_length=10, choices=Children.choices, default=Children.ANY, blank=True)
     televisit = models.CharField(max_length=10, choices=Televisit.choices, default=Televisit.NO)
-    # Visible on the public portal: schedule published online and not call-center-only.
+    # Offered online: schedule published online, not call-center-only, not a children's block.
     portal = models.BooleanField(default=True)
     state = models.CharField(max_length=10, choices=SlotState.choices, default=SlotState.FREE)
     hold_until = models.DateTimeField(null=True, blank=True)
@@ -164,10 +164,10 @@ class Slot(models.Model):
                 name="slot_open_portal_by_start",
                 condition=Q(state__in=["free", "held"], portal=True),
             ),
-            # first-free-slot-only: "is there an earlier open slot in this block's day?"
+            # first-free-slot-only: "is there an earlier open slot in this schedule's day?"
             models.Index(
-                fields=["block", "day", "start"],
-                name="slot_first_free_block_day",
+                fields=["schedule", "day", "start"],
+                name="slot_first_free_schedule_day",
                 condition=Q(first_free_only=True),
             ),
         ]

@@ -16,6 +16,9 @@ from terminarz.staff.models import Practitioner
 
 from .models import Slot, SlotState
 
+# Practitioners whose slots are offered online (B3: "rezerwacja online tylko dla" patients or everyone).
+BOOKABLE_ONLINE = Q(is_visible_online=True, provider__is_active=True, online_booking_for__in=("everyone", "patients"))
+
 
 def open_q(now: dt.datetime) -> Q:
     """A slot is open when free, or held with an expired hold (holds expire by time)."""
@@ -59,21 +62,21 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
 def open_slots(
     now: dt.datetime, *, portal: bool = True, check_practitioner: bool = True, check_unit: bool = True
 ) -> QuerySet[Slot]:
-    """Open future slots; on the portal only published, visible ones, honouring
-    first-free-slot-only (only the earliest open slot of the block's day is offered).
+    """Open future slots; on the portal only published, visible ones (see booking.channels),
+    honouring first-free-slot-only (only the earliest open slot of the schedule's day is offered).
     A caller that already limited the query to visible practitioners or units skips that join."""
     qs = Slot.objects.filter(open_q(now), start__gt=now)
     if portal:
         qs = qs.filter(portal=True)
         if check_practitioner:
-            visible = Practitioner.objects.filter(is_visible_online=True, provider__is_active=True)
+            visible = Practitioner.objects.filter(BOOKABLE_ONLINE)
             qs = qs.filter(practitioner__in=visible)
         if check_unit:
             qs = qs.filter(unit__is_visible=True, unit__location__is_visible=True)
         earlier = Slot.objects.filter(
             open_q(now),
             first_free_only=True,
-            block_id=OuterRef("block_id"),
+            schedule_id=OuterRef("schedule_id"),
             day=OuterRef("day"),
             start__lt=OuterRef("start"),
             start__gt=now,
@@ -110,7 +113,7 @@ def _resolve_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]:
         unit_ids = list(units.values_list("pk", flat=True))
     practitioner_ids = None
     if query.specialization or query.practitioner:
-        practitioners = Practitioner.objects.filter(is_visible_online=True, provider__is_active=True)
+        practitioners = Practitioner.objects.filter(BOOKABLE_ONLINE)
         if query.specialization:
             spec = query.specialization.strip()
             spec_ids = list(

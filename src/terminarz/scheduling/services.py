@@ -47,6 +47,12 @@ class GenerationResult:
     conflicts: list[Slot] = field(default_factory=list)
 
 
+def on_portal(published: bool, planned) -> bool:
+    """Offered online (booking.channels): the schedule is published, the block is neither
+    call-center-only nor for healthy/sick children (those go to insurers' systems only)."""
+    return published and not planned.callcenter_only and not planned.children
+
+
 def _days(start_day: dt.date, end_day: dt.date) -> Iterator[dt.date]:
     day = start_day
     while day <= end_day:
@@ -149,7 +155,7 @@ def generate_slots(
             new_values = {
                 "block_id": p.block_id,
                 "end": p.end,
-                "portal": portal and not p.callcenter_only,
+                "portal": on_portal(portal, p),
                 "out_of_schedule": False,
                 **{f: getattr(p, f) for f in SLOT_OPTION_FIELDS},
             }
@@ -238,7 +244,7 @@ def _insert_slots(schedule: Schedule, planned: list[PlannedSlot], *, portal: boo
                 f"{prefix}\t{p.block_id}\t{p.start.isoformat()}\t{p.end.isoformat()}\t{p.day.isoformat()}\t"
                 f"{p.financing}\t{flag[p.first_visit_only]}\t{flag[p.followup_only]}\t"
                 f"{flag[p.callcenter_only]}\t{flag[p.first_free_only]}\t{p.children}\t{p.televisit}\t"
-                f"{flag[portal and not p.callcenter_only]}\tfree\tf\n"
+                f"{flag[on_portal(portal, p)]}\tfree\tf\n"
             )
 
         with connection.cursor() as cursor:
@@ -265,7 +271,7 @@ def _insert_slots(schedule: Schedule, planned: list[PlannedSlot], *, portal: boo
                 first_free_only=p.first_free_only,
                 children=p.children,
                 televisit=p.televisit,
-                portal=portal and not p.callcenter_only,
+                portal=on_portal(portal, p),
             )
             for p in planned
         ),

@@ -7,4 +7,4 @@ class WaitingConfig(AppConfig):
     verbose_name = "Kolejki oczekujących"
 
     def ready(self):
-        from . import notifications  # noqa: F401  (registers message context builders)
+        from . import notifications, receivers  # noqa: F401  (message context builders, receivers)

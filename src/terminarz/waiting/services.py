@@ -12,14 +12,14 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
-from terminarz.booking import services as booking
+from terminarz.booking import capacity, channels, pipeline
 from terminarz.booking.errors import BookingError
 from terminarz.booking.models import Appointment, Source
 from terminarz.core import clock
 from terminarz.core.crypto import secret_hash_candidates
 from terminarz.notifications.services import queue_email, queue_sms
 from terminarz.providers.models import settings_for
-from terminarz.scheduling.models import Slot, SlotState
+from terminarz.scheduling.models import Slot
 from terminarz.scheduling.search import open_q, open_slots
 
 from .models import OFFER_TOKEN_PURPOSE, WaitlistEntry, WaitlistOffer
@@ -98,14 +98,13 @@ def offer_slot(slot_id: int, *, now: dt.datetime | None = None) -> int:
         )
         if slot is None or not Slot.objects.filter(Q(pk=slot_id) & open_q(now)).exists():
             return 0
-        if not booking.slot_is_offered_online(slot, now=now) or not settings_for(slot.provider_id).online_registration:
+        if not channels.offered(slot, Source.PORTAL, now=now) or not settings_for(slot.provider_id).online_registration:
             return 0
         entries = list(matching_entries(slot, now=now)[: settings.WAITLIST_OFFER_BATCH])
         if not entries:
             return 0
         expires = min(now + dt.timedelta(minutes=settings.WAITLIST_OFFER_MINUTES), slot.start)
-        held = Slot.objects.filter(Q(pk=slot_id) & open_q(now)).update(state=SlotState.HELD, hold_until=expires)
-        if not held:
+        if not capacity.hold_open_slot(slot_id, now=now, until=expires):
             return 0
         for entry in entries:
             offer = WaitlistOffer.objects.create(entry=entry, slot=slot, expires_at=expires)
@@ -164,25 +163,17 @@ def accept_offer(token: str, cleaned: dict, *, now: dt.datetime | None = None) -
             raise OfferGone
         if locked.entry.status != WaitlistEntry.Status.WAITING:
             raise OfferGone
-        released = Slot.objects.filter(
-            pk=offer.slot_id, state=SlotState.HELD, hold_until=offer.expires_at, hold_until__gt=now
-        ).update(state=SlotState.FREE, hold_until=None)
-        if not released:
+        if not capacity.release_hold(offer.slot_id, held_until=offer.expires_at, now=now):
             WaitlistOffer.objects.filter(pk=offer.pk, status=WaitlistOffer.Status.OFFERED).update(
                 status=WaitlistOffer.Status.GONE, answered_at=now
             )
             raise OfferGone
         slot = Slot.objects.select_related("practitioner", "unit__location", "provider", "block").get(pk=offer.slot_id)
         rules = settings_for(slot.provider_id)
-        booking.check_registration_open(rules, slot, source=Source.PORTAL, account=offer.entry.account)
-        appointment = booking.book_in_transaction(
-            slot,
-            cleaned,
-            source=Source.PORTAL,
-            actor=None,
-            now=now,
-            rules=rules,
-            account=offer.entry.account,
+        pipeline.check_registration_open(rules, slot, channel=Source.PORTAL, account=offer.entry.account)
+        request = pipeline.BookingRequest(slot_id=slot.pk, channel=Source.PORTAL, account=offer.entry.account, now=now)
+        appointment = pipeline.book_locked(
+            pipeline.Booking(request=request, now=now, slot=slot, rules=rules, cleaned=cleaned)
         )
         WaitlistOffer.objects.filter(pk=offer.pk).update(
             status=WaitlistOffer.Status.ACCEPTED, answered_at=now, appointment=appointment

@@ -13,10 +13,3 @@ def match_waitlist_task() -> int:
     from .services import match_waitlist
 
     return match_waitlist()
-
-
-def offer_when_committed(slot_id: int) -> None:
-    """Called inside the transaction that freed a slot: offer it once that commits."""
-    from django.db import transaction
-
-    transaction.on_commit(lambda: offer_slot_task.enqueue(slot_id))

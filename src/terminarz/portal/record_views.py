@@ -11,13 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.accounts.household import acting_account
-from terminarz.accounts.views import patient_view
 from terminarz.core import clock
 from terminarz.patients.models import Patient
 from terminarz.providers.models import Provider
+from terminarz.records import services
+from terminarz.records.models import PrescriptionRequest, RodoRequest, SharedDocument
 
-from . import services
-from .models import PrescriptionRequest, RodoRequest, SharedDocument
+from .account_views import patient_view
 
 
 @patient_view

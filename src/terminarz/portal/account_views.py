@@ -3,8 +3,6 @@ deleting the account. Sign-up, sign-in, e-mail, password and 2FA pages are allau
 
 from functools import wraps
 
-from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -15,20 +13,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from terminarz.accounts.forms import ConsentsForm, DeleteAccountForm, ProfileForm
+from terminarz.accounts.household import acting_account, household
+from terminarz.accounts.models import Consent, PatientProfile, current_consents, record_consents
+from terminarz.accounts.services import erase_patient_account
 from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingRefused, InvalidBooking, SlotTaken
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment
 from terminarz.core import clock
-from terminarz.core.audit import record_audit
-from terminarz.factors.models import EmailDevice
 from terminarz.patients.models import Patient
 from terminarz.patients.services import attach_account_card
 from terminarz.records.services import record_ids
-from terminarz.waiting.models import WaitlistEntry
-
-from .forms import ConsentsForm, DeleteAccountForm, ProfileForm
-from .household import acting_account, household
-from .models import Consent, PatientProfile, current_consents, record_consents
 
 
 def patient_view(view):
@@ -152,44 +147,11 @@ def profile(request):
 @require_http_methods(["GET", "POST"])
 @patient_view
 def delete_account(request):
-    """RODO: the account and its personal data go; visits stay in the providers' records (the
-    law requires them to keep medical documentation), without the link to the account."""
+    """RODO: the account and its personal data go (accounts.services.erase_patient_account)."""
     user = request.user
     form = DeleteAccountForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            provider_ids = set(Appointment.objects.filter(account=user).values_list("provider_id", flat=True))
-            Appointment.objects.filter(account=user).update(account=None)
-            # Sub-accounts made here cannot sign in by themselves: they go too; attached ones stay.
-            for dependent in [p.user for p in PatientProfile.objects.filter(guardian=user).select_related("user")]:
-                if not dependent.has_usable_password():
-                    Appointment.objects.filter(account=dependent).update(account=None)
-                    PatientProfile.objects.filter(user=dependent).delete()
-                    dependent.is_active = False
-                    dependent.first_name = dependent.last_name = ""
-                    dependent.save()
-            PatientProfile.objects.filter(guardian=user).update(guardian=None)
-            PatientProfile.objects.filter(user=user).delete()
-            EmailAddress.objects.filter(user=user).delete()
-            Authenticator.objects.filter(user=user).delete()
-            EmailDevice.objects.filter(user=user).delete()
-            # Waiting-list entries hold contact data: withdrawn and emptied.
-            WaitlistEntry.objects.filter(account=user).update(
-                status=WaitlistEntry.Status.CANCELLED, first_name="", last_name="", email="", phone="", account=None
-            )
-            user.username = f"usuniete-{user.pk}"
-            user.email = ""
-            user.first_name = user.last_name = ""
-            user.is_active = False
-            user.set_unusable_password()
-            user.save()
-            for provider_id in provider_ids:
-                record_audit(
-                    provider_id=provider_id,
-                    action="account.deleted",
-                    target=user,
-                    summary="Pacjent usunął konto w portalu; wizyty pozostają w kartotece placówki",
-                )
+        erase_patient_account(user)
         logout(request)
         messages.success(request, "Twoje konto zostało usunięte.")
         return redirect("portal:search")

@@ -16,9 +16,8 @@ from terminarz.core import clock
 from terminarz.patients.validation import email_field, name_field, phone_field
 from terminarz.providers.models import Provider, settings_for
 from terminarz.staff.models import Practitioner
-
-from . import services
-from .models import WaitlistEntry
+from terminarz.waiting import services
+from terminarz.waiting.models import WaitlistEntry
 
 
 class JoinForm(forms.Form):

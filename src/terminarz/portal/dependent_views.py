@@ -18,13 +18,13 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_de
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from terminarz.accounts.forms import AttachAccountForm, HandOverForm, NewDependentForm
+from terminarz.accounts.household import ACTING_KEY, dependents
+from terminarz.accounts.models import PatientProfile
 from terminarz.core import clock
 from terminarz.notifications.services import queue_rendered_email
 
-from .forms import AttachAccountForm, HandOverForm, NewDependentForm
-from .household import ACTING_KEY, dependents
-from .models import PatientProfile
-from .views import patient_view
+from .account_views import patient_view
 
 TAKE_OVER_AGE = 16
 

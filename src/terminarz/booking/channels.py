@@ -1,0 +1,65 @@
+"""Channels and audiences (C2, C4, B3): where a slot may be offered and booked.
+
+Channels: the public portal and the public API ("online"), the desk / call center, and later
+the payers' desk, aggregator feeds and widgets. The rules, in one place:
+
+- online (portal, API, widgets): the schedule is published online, the block is not
+  "widoczne tylko w CallCenter", the block is not for healthy or sick children (seed 000: those
+  go only to insurers' systems), the practitioner is published online and takes online
+  bookings from patients (B3: not "płatników i CallCenter" only), the unit and its location are
+  visible, and a "first free slot only" schedule offers only its earliest open slot of the day.
+  Most of that is folded into `Slot.portal` when slots are generated, so the search for the
+  channel stays one indexed query (`scheduling.search.open_slots`).
+- desk (registrar, call center): every slot of the provider.
+- aggregators (SMART Scheduling Links, later): as online, and never televisit-only slots.
+"""
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from terminarz.scheduling.models import Slot, Televisit
+from terminarz.scheduling.search import open_q, open_slots
+
+from .models import Source
+
+ONLINE = frozenset({Source.PORTAL, Source.API})
+AGGREGATOR = "aggregator"
+PATIENT_AUDIENCES = frozenset({"everyone", "patients"})
+
+
+def open_slots_for(channel: str, now: dt.datetime) -> QuerySet[Slot]:
+    """Open future slots offered on the channel (one query)."""
+    if channel in ONLINE:
+        return open_slots(now, portal=True)
+    if channel == AGGREGATOR:
+        return open_slots(now, portal=True).exclude(televisit=Televisit.ONLY)
+    return open_slots(now, portal=False)
+
+
+def offered(slot: Slot, channel: str, *, now: dt.datetime) -> bool:
+    """Whether this slot is offered on the channel. A slot that is merely taken counts as
+    offered, so the patient hears "zajęty" rather than "niedostępny"."""
+    if channel not in ONLINE and channel != AGGREGATOR:
+        return True
+    if not slot.portal or slot.callcenter_only or slot.children:
+        return False
+    if channel == AGGREGATOR and slot.televisit == Televisit.ONLY:
+        return False
+    practitioner = slot.practitioner
+    if not (practitioner.is_visible_online and practitioner.online_booking_for in PATIENT_AUDIENCES):
+        return False
+    if not (slot.unit.is_visible and slot.unit.location.is_visible):
+        return False
+    if slot.first_free_only:
+        earlier_open = Slot.objects.filter(
+            open_q(now),
+            first_free_only=True,
+            schedule_id=slot.schedule_id,
+            day=slot.day,
+            start__gt=now,
+            start__lt=slot.start,
+        )
+        if earlier_open.exists():
+            return False
+    return True

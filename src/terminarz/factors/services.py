@@ -1,0 +1,95 @@
+"""Second sign-in factors (L1 staff, E2 patients): which factor a user has, sending an e-mail
+code through the outbox, the QR code of an authenticator app, resetting a lost factor.
+
+The back-office (clinic) and the patient pages (portal) call these; the decision whether a
+request may go on without a code is `clinic.factor_policy` for staff."""
+
+import io
+import secrets
+from base64 import b32encode
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.db import transaction
+from django_otp.models import Device
+
+from terminarz.core.crypto import PREFIX, decrypt, encrypt
+from terminarz.notifications.registry import register_context
+from terminarz.notifications.services import queue_email
+from terminarz.providers.models import Membership
+
+from .models import EmailDevice, TOTPDevice
+
+METHOD_LABELS: dict[type[TOTPDevice] | type[EmailDevice], str] = {
+    TOTPDevice: "aplikacja uwierzytelniająca",
+    EmailDevice: "kod e-mail",
+}
+
+
+def confirmed_device(user) -> Device | None:
+    for model in (TOTPDevice, EmailDevice):
+        device = model.objects.filter(user=user, confirmed=True).first()
+        if device is not None:
+            return device
+    return None
+
+
+def method_label(device: Device | None) -> str:
+    return METHOD_LABELS.get(type(device), "") if device else ""
+
+
+def required_by(user) -> list[str]:
+    """Names of the user's providers that require a second factor."""
+    return list(
+        Membership.objects.filter(user=user, provider__is_active=True, provider__require_staff_2fa=True)
+        .order_by("provider__name")
+        .values_list("provider__name", flat=True)
+    )
+
+
+def send_email_code(device: EmailDevice, *, for_patient: bool = False) -> str | None:
+    """Generate a code and queue it for the device's address. Returns an error text when a
+    code was sent too recently (cooldown). Staff and patients get differently worded e-mails."""
+    allowed, data = device.generate_is_allowed()
+    if not allowed:
+        return "Kod został wysłany przed chwilą. Poczekaj minutę i spróbuj ponownie."
+    with transaction.atomic():
+        device.cooldown_set(commit=False)
+        code = device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
+        queue_email(
+            provider=None,
+            kind="patient_login_code" if for_patient else "staff_login_code",
+            recipient=device.email or device.user.email,
+            template="accounts/email/login_code" if for_patient else "clinic/email/login_code",
+            context={"code": encrypt(code), "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
+            idempotency_key=f"staff-2fa:{device.pk}:{secrets.token_hex(8)}",
+        )
+    return None
+
+
+@register_context("patient_login_code")
+@register_context("staff_login_code")
+def login_code_context(stored: dict) -> dict:
+    code = stored["code"]
+    return {"code": decrypt(code) if code.startswith(PREFIX) else code, "minutes": stored["minutes"]}
+
+
+def qr_svg(data: str) -> str:
+    out = io.BytesIO()
+    qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).save(out)
+    svg = out.getvalue().decode()
+    return svg[svg.index("<svg") :]
+
+
+def b32_secret(device: TOTPDevice) -> str:
+    raw = b32encode(device.bin_key).decode()
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def reset_for(user) -> bool:
+    """Remove a staff member's factors (a provider admin does this for a lost phone)."""
+    removed = 0
+    for model in (TOTPDevice, EmailDevice):
+        removed += model.objects.filter(user=user).delete()[0]
+    return removed > 0
