@@ -32,6 +32,9 @@ def bench_env(database_url: str) -> dict:
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "TERMINARZ_RATELIMIT": "off",
+        # Production settings want REDIS_URL for several workers; with rate limits off and nobody
+        # signing in, the per-process cache changes nothing measured here (REDIS_URL still wins).
+        "TERMINARZ_SINGLE_PROCESS": "1",
         "TERMINARZ_DATA_KEY_FILE": data_key_file(),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT / "src"),

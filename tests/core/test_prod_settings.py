@@ -1,5 +1,8 @@
 """Production settings refuse to start in demo mode: the demo mailbox (/dev/poczta/) shows every
-sent message, staff sign-in codes included (issue 8, defect 6)."""
+sent message, staff sign-in codes included (issue 8, defect 6); and without a shared cache
+(REDIS_URL) unless told it runs as one process; the client IP behind proxies comes from
+TERMINARZ_TRUSTED_PROXY_COUNT, the same for allauth, django-ratelimit, django-axes and the API
+throttle (issue 8 review, F5)."""
 
 import os
 import subprocess
@@ -12,15 +15,35 @@ from terminarz.core.crypto import new_master_key
 LOAD = "import django; django.setup(); from django.conf import settings; print(settings.DEMO_MODE)"
 
 
-def load_prod(**extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TERMINARZ_", "DJANGO_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="terminarz.settings.prod",
-        SECRET_KEY="a-production-secret-for-this-test-only",
-        TERMINARZ_DATA_KEY=new_master_key(),
+CLIENT_IPS = """
+import django; django.setup()
+from allauth.account.adapter import get_adapter
+from axes.helpers import get_client_ip_address
+from django.test import RequestFactory
+from django_ratelimit.core import _get_ip
+from terminarz.core.ratelimit import SettingsRateThrottle
+
+request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+print(get_adapter(request).get_client_ip(request))
+print(_get_ip(request))
+print(get_client_ip_address(request))
+print(SettingsRateThrottle("RATELIMIT_SEARCH").get_ident(request))
+"""
+
+
+def load_prod(code: str = LOAD, **extra: str | None) -> subprocess.CompletedProcess:
+    """Start the production settings in a fresh interpreter; a None in `extra` leaves that variable out."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TERMINARZ_", "DJANGO_", "REDIS_"))}
+    wanted: dict[str, str | None] = {
+        **base,
+        "DJANGO_SETTINGS_MODULE": "terminarz.settings.prod",
+        "SECRET_KEY": "a-production-secret-for-this-test-only",
+        "TERMINARZ_DATA_KEY": new_master_key(),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",  # only configured: loading the settings connects nowhere
         **extra,
-    )
-    return subprocess.run([sys.executable, "-c", LOAD], env=env, capture_output=True, text=True, timeout=60)
+    }
+    env = {k: v for k, v in wanted.items() if v is not None}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize("value", ["1", "true", "on"])
@@ -34,3 +57,46 @@ def test_production_settings_start_without_demo_mode():
     result = load_prod()
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_production_settings_refuse_to_start_without_a_shared_cache():
+    result = load_prod(REDIS_URL=None)
+    assert result.returncode == 1
+    assert "RuntimeError: REDIS_URL must be set in production" in result.stderr
+
+
+def test_production_settings_start_without_redis_when_told_it_is_one_process():
+    result = load_prod(
+        "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+        REDIS_URL=None,
+        TERMINARZ_SINGLE_PROCESS="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_production_settings_use_redis_when_given():
+    result = load_prod(
+        "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_without_trusted_proxies_every_per_ip_count_uses_remote_addr():
+    """A client-written X-Forwarded-For changes nothing (the API throttle used to trust it)."""
+    result = load_prod(CLIENT_IPS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["10.0.0.9"] * 4
+
+
+def test_behind_one_trusted_proxy_every_per_ip_count_uses_the_address_it_saw():
+    result = load_prod(CLIENT_IPS, TERMINARZ_TRUSTED_PROXY_COUNT="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["203.0.113.7"] * 4
+
+
+def test_behind_two_trusted_proxies_the_client_is_the_second_address_from_the_right():
+    result = load_prod(CLIENT_IPS, TERMINARZ_TRUSTED_PROXY_COUNT="2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["6.6.6.6"] * 4

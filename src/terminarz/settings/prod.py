@@ -1,5 +1,5 @@
 from .base import *  # noqa: F401,F403
-from .base import DEMO_MODE, SECRET_KEY, TERMINARZ_DATA_KEYS, env_bool
+from .base import DEMO_MODE, REDIS_URL, SECRET_KEY, TERMINARZ_DATA_KEYS, env_bool, env_int
 
 DEBUG = False
 if DEMO_MODE:
@@ -9,6 +9,22 @@ if SECRET_KEY.startswith("dev-only"):
     raise RuntimeError("SECRET_KEY must be set in production")
 if not TERMINARZ_DATA_KEYS:
     raise RuntimeError("TERMINARZ_DATA_KEY (or TERMINARZ_DATA_KEY_FILE) must be set in production")
+# Single-use human-check solutions, failure counters and rate limits live in the cache; a
+# per-process cache would give every worker its own, so several processes need Redis.
+if not REDIS_URL and not env_bool("TERMINARZ_SINGLE_PROCESS", False):
+    raise RuntimeError(
+        "REDIS_URL must be set in production (the cache is shared by all processes); "
+        "set TERMINARZ_SINGLE_PROCESS=1 only when a single process serves every request"
+    )
+
+# The client IP behind reverse proxies: with N trusted proxies, the N-th address from the right
+# of X-Forwarded-For (0: REMOTE_ADDR). allauth computes it; django-ratelimit, django-axes and the
+# API throttle ask the same function (terminarz.core.ratelimit.client_ip).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TERMINARZ_TRUSTED_PROXY_COUNT", 0)
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise RuntimeError("TERMINARZ_TRUSTED_PROXY_COUNT must be 0 or more")
+RATELIMIT_IP_META_KEY = "terminarz.core.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "terminarz.core.ratelimit.client_ip"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
