@@ -32,6 +32,18 @@ def require_postgres(connection) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _system_scope():
+    """Tests set up and read data across tenants, like a system job (core.tenancy). Requests
+    made with the test client get their own scope from the middleware and `clinic_view`
+    (a provider scope there narrows queries again); tests/core/test_tenancy.py proves that
+    nothing tenant-owned is readable outside a scope."""
+    from terminarz.core.tenancy import system_scope
+
+    with system_scope():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Search caches facet lookups briefly; every test starts from an empty cache."""
     from django.core.cache import cache

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.crypto import EncryptedTextField, link_token, link_token_matches, new_salt, secret_hash_matches
+from terminarz.core.tenancy import TenantManager
 from terminarz.patients.models import Patient
 from terminarz.providers.models import Provider, Unit
 from terminarz.scheduling.models import Slot
@@ -36,6 +37,10 @@ class Appointment(models.Model):
     """Wizyta: one lifecycle from hold to completion. Transitions live in booking.transitions."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="appointments")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="appointments")

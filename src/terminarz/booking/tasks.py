@@ -1,11 +1,13 @@
 from django_tasks import task
 
 from terminarz.core import clock
+from terminarz.core.tenancy import system_task
 
 from .models import Appointment, AppointmentStatus
 
 
 @task()
+@system_task
 def expire_holds_task() -> int:
     """Finalize held bookings whose time ran out (search already treats them as free)."""
     from .services import expire_hold
@@ -17,6 +19,7 @@ def expire_holds_task() -> int:
 
 
 @task()
+@system_task
 def send_reminders_task() -> int:
     from .reminders import send_due_reminders
 

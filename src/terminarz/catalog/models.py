@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from terminarz.core.tenancy import TenantManager
+
 
 class Specialization(models.Model):
     """Dictionary of medical specializations patients search by."""
@@ -30,6 +32,10 @@ class Service(models.Model):
     general gross price. Payer price lists and product groups come with the insurers' issue."""
 
     provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="services")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     code = models.CharField(_("kod własny"), max_length=30)
     name = models.CharField(_("nazwa usługi"), max_length=200)
     price = models.DecimalField(_("cena brutto (zł)"), max_digits=9, decimal_places=2, default=0)

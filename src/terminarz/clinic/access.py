@@ -19,6 +19,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import redirect
 
+from terminarz.core.tenancy import provider_scope
 from terminarz.providers.models import Membership
 
 from . import factor_policy
@@ -50,7 +51,8 @@ def clinic_view(permission: str) -> Callable:
                 raise PermissionDenied(permission)
             request.membership = membership
             request.provider = membership.provider
-            return view(request, *args, **kwargs)
+            with provider_scope(membership.provider_id):
+                return view(request, *args, **kwargs)
 
         wrapper.clinic_permission = permission  # type: ignore[attr-defined]
         return wrapper

@@ -32,6 +32,7 @@ from django.db import transaction
 from django_tasks import task
 
 from . import clock
+from .tenancy import system_task
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ def _call(subscription: Subscription, payload: dict, *, attempt: int) -> bool:
 
 
 @task()
+@system_task
 def deliver_event(key: str, payload: dict, attempt: int) -> bool:
     """A retry of one subscriber for one event (queued by a failed call)."""
     subscription = _by_key.get(key)

@@ -1,5 +1,7 @@
 from django.db import models
 
+from .tenancy import TenantManager
+
 
 class PeriodicRun(models.Model):
     """Last run of a periodic job; the scheduler claims a run with a conditional update."""
@@ -15,6 +17,10 @@ class AuditEntry(models.Model):
     """A8: who did what to which object of a provider, when, with before/after values."""
 
     provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="audit_entries")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"

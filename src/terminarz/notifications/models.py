@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.crypto import EncryptedTextField
+from terminarz.core.tenancy import TenantManager
 from terminarz.providers.models import Provider
 
 
@@ -32,6 +33,10 @@ class Message(models.Model):
         SMS = "sms", _("SMS")
 
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=50)
     recipient = models.CharField(max_length=254)
@@ -78,6 +83,10 @@ class MessageTemplate(models.Model):
     """A provider's own wording of one message on one channel (I1); see templating.py."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="message_templates")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     kind = models.CharField(max_length=50)
     channel = models.CharField(max_length=10, choices=Message.Channel.choices)
     subject = models.CharField(_("temat"), max_length=200, blank=True)

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.crypto import EncryptedTextField, lookup_hash
 from terminarz.core.phone import phone_digits
+from terminarz.core.tenancy import TenantManager
 from terminarz.providers.models import Provider
 
 from .pesel import birth_date_from_pesel, sex_from_pesel
@@ -12,6 +13,10 @@ class Patient(models.Model):
     """Kartoteka pacjenta: the provider's own record of a patient."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="patients")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     first_name = models.CharField(_("imię"), max_length=100)
     last_name = models.CharField(_("nazwisko"), max_length=100)
     # Personal data encrypted at rest (L2); found by exact match through the keyed hashes.
@@ -76,6 +81,10 @@ class HealthCard(models.Model):
     one active card per patient."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="cards")
     number = models.CharField(_("numer karty"), max_length=18)
     is_active = models.BooleanField(_("aktywna"), default=False)

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from terminarz.core.tenancy import TenantManager
+
 
 class Provider(models.Model):
     """Świadczeniodawca: the tenant. Every tenant-owned row carries a provider."""
@@ -31,6 +33,10 @@ class Location(models.Model):
     """An address where patients are seen; number 1 is the main location."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="locations")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     number = models.PositiveSmallIntegerField(_("numer"), default=1)
     name = models.CharField(_("nazwa"), max_length=200)
     street = models.CharField(_("ulica i numer"), max_length=200)
@@ -59,6 +65,10 @@ class Unit(models.Model):
     """Komórka organizacyjna / poradnia with its department code (kod resortowy cz. VIII)."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="units")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, related_name="units", verbose_name=_("lokalizacja")
     )
@@ -155,6 +165,10 @@ class Room(models.Model):
     """F8: a consulting room (gabinet) at a location."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="rooms")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     location = models.ForeignKey(
         Location, on_delete=models.CASCADE, related_name="rooms", verbose_name=_("lokalizacja")
     )
@@ -175,6 +189,10 @@ class RegistrationSettings(models.Model):
     created with the defaults on first read (`settings_for`)."""
 
     provider = models.OneToOneField(Provider, on_delete=models.CASCADE, related_name="registration")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     online_registration = models.BooleanField(
         _("Rejestracja on-line"),
         default=True,

@@ -8,6 +8,7 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from terminarz.core.tenancy import TenantManager
 from terminarz.patients.models import Patient
 from terminarz.providers.models import Provider
 
@@ -30,6 +31,10 @@ class SharedDocument(models.Model):
         DOCUMENT = "document", _("dokument medyczny")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="shared_documents")
     kind = models.CharField(_("rodzaj"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("tytuł"), max_length=200)
@@ -58,6 +63,10 @@ class PrescriptionRequest(models.Model):
         REJECTED = "rejected", _("odrzucony")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="prescription_requests")
     practitioner = models.ForeignKey(
         "staff.Practitioner", on_delete=models.CASCADE, related_name="+", verbose_name=_("lekarz")
@@ -91,6 +100,10 @@ class RodoRequest(models.Model):
         WITHDRAWN = "withdrawn", _("wycofany")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="rodo_requests")
     account = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(_("rodzaj wniosku"), max_length=20, choices=Kind.choices)

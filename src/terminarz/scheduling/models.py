@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from terminarz.core.tenancy import TenantManager
 from terminarz.providers.models import Provider, Unit
 from terminarz.staff.models import Practitioner
 
@@ -27,6 +28,10 @@ class Schedule(models.Model):
     """Harmonogram: a practitioner's weekly pattern in a unit, valid for a date range."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="schedules")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     practitioner = models.ForeignKey(
         Practitioner, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("personel medyczny")
     )
@@ -115,6 +120,10 @@ class Slot(models.Model):
     provider = models.ForeignKey(
         Provider, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     practitioner = models.ForeignKey(
         Practitioner, on_delete=models.CASCADE, related_name="slots", db_constraint=False, db_index=False
     )

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Tenancy scope of the request (core.tenancy): public, operator, or the clinic's provider.
+    "terminarz.core.tenancy.TenancyMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "terminarz.accounts.guard.PatientAreaMiddleware",

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.catalog.models import Service, Specialization
+from terminarz.core.tenancy import TenantManager
 from terminarz.providers.models import Provider, Room, Unit
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
@@ -23,6 +24,10 @@ class Practitioner(models.Model):
         OTHER = "other", _("inny personel")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="practitioners")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     title = models.CharField(_("tytuł"), max_length=50, blank=True)
     first_name = models.CharField(_("imię"), max_length=100)
@@ -86,6 +91,10 @@ class RoomAssignment(models.Model):
     """F8: which room a practitioner uses on a day; a room holds one practitioner a day."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("gabinet"))
     practitioner = models.ForeignKey(
         Practitioner, on_delete=models.CASCADE, related_name="room_assignments", verbose_name=_("lekarz")

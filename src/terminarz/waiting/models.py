@@ -10,6 +10,7 @@ from terminarz.core.crypto import (
     secret_hash,
     secret_hash_matches,
 )
+from terminarz.core.tenancy import TenantManager
 from terminarz.patients.models import Patient
 from terminarz.providers.models import Provider, Unit
 
@@ -31,6 +32,10 @@ class QueueEntry(models.Model):
         REMOVED = "removed", _("skreślony")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="queue_entries", verbose_name=_("komórka"))
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="queue_entries")
     category = models.CharField(_("kategoria"), max_length=10, choices=Category.choices, default=Category.STABLE)
@@ -65,6 +70,10 @@ class WaitlistEntry(models.Model):
         CANCELLED = "cancelled", _("zrezygnował")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
     practitioner = models.ForeignKey(
         "staff.Practitioner",
         null=True,

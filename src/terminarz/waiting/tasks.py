@@ -1,7 +1,10 @@
 from django_tasks import task
 
+from terminarz.core.tenancy import system_task
+
 
 @task()
+@system_task
 def offer_slot_task(slot_id: int) -> int:
     from .services import offer_slot
 
@@ -9,6 +12,7 @@ def offer_slot_task(slot_id: int) -> int:
 
 
 @task()
+@system_task
 def match_waitlist_task() -> int:
     from .services import match_waitlist
 

@@ -12,6 +12,7 @@ from django.db import connections, transaction
 
 from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
+from terminarz.core.tenancy import system_task
 from terminarz.providers.models import Location, Provider, Unit
 from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock
 from terminarz.scheduling.services import generate_slots
@@ -45,6 +46,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@system_task
 def _generate_for(
     schedule_ids: list[int], today: dt.date, end_day: dt.date, in_child: bool = False
 ) -> tuple[int, float]:
@@ -69,6 +71,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--jobs", type=int, default=1, help="processes generating slots in parallel")
 
+    @system_task
     def handle(self, *args, providers: int, practitioners: int, days: int, seed: int, jobs: int, **options):
         rng = random.Random(seed)
         today = clock.local_today()

@@ -17,6 +17,7 @@ from terminarz.booking.services import book_appointment, cancel_appointment_by_c
 from terminarz.catalog.models import Service
 from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
+from terminarz.core.tenancy import system_task
 from terminarz.patients.services import add_card
 from terminarz.providers.models import Location, Membership, OpeningHours, Provider, Room, Unit
 from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock, Slot
@@ -239,6 +240,7 @@ class Command(BaseCommand):
             help="Multiply the practitioners (and their schedules) of every unit, e.g. 10 for the calendar benchmark.",
         )
 
+    @system_task
     def handle(self, *args, **options):
         today = clock.local_today()
         scale = max(1, options["scale"])

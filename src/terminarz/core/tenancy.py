@@ -1,0 +1,97 @@
+"""Tenancy scopes (L3) on django-scopes: a tenant-owned row cannot be read outside a scope.
+
+Every model with a `provider` field (except `Membership`, the map from people to tenants that
+sign-in reads) has `objects = TenantManager()`. Its queries need an active scope:
+
+- `provider_scope(provider_id)` – clinic staff: `clinic_view` enters it for the request's
+  provider, and every query on a tenant-owned model is then filtered to that provider on top
+  of the view's own filters (a forgotten filter can no longer reach another tenant).
+- `public_scope()` – the public portal, the public API and patient-account pages: reads across
+  providers of what is public (published slots, practitioners, units) or filtered by the
+  signed-in account. Entered by `TenancyMiddleware` for those paths.
+- `system_scope()` – background tasks, periodic jobs, management commands: work across
+  tenants by design; every task body enters it explicitly (`system_task`).
+- `operator_scope(user, reason)` – platform staff (the Django admin); audited in the log.
+- The insurer scope (payer desk) joins as one more dimension when insurers exist.
+
+Outside any scope a query on a tenant-owned model raises `ScopeError`
+(`tests/core/test_tenancy.py` walks every such model).
+"""
+
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Iterator
+
+from django_scopes import ScopedManager, scope, scopes_disabled
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "provider"
+
+
+def TenantManager():  # noqa: N802 (a manager factory, used like a class)
+    return ScopedManager(provider="provider")
+
+
+@contextlib.contextmanager
+def provider_scope(provider_id: int) -> Iterator[None]:
+    with scope(provider=provider_id):
+        yield
+
+
+@contextlib.contextmanager
+def public_scope() -> Iterator[None]:
+    """Public reads across providers (portal, public API, a patient's own account pages)."""
+    with scopes_disabled():
+        yield
+
+
+@contextlib.contextmanager
+def system_scope() -> Iterator[None]:
+    """Background work across tenants (tasks, periodic jobs, management commands)."""
+    with scopes_disabled():
+        yield
+
+
+@contextlib.contextmanager
+def operator_scope(user, reason: str) -> Iterator[None]:
+    """Platform staff across tenants; who and why go to the log (no personal data)."""
+    log.info("operator scope: user %s (%s)", getattr(user, "pk", None), reason)
+    with scopes_disabled():
+        yield
+
+
+def system_task(func: Callable) -> Callable:
+    """A task body runs in the system scope, whatever scope its caller had."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with system_scope():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+# Paths outside the back-office and their scope; `/gabinet/` gets its provider scope from
+# `clinic_view`, after the person's membership is known.
+PATH_SCOPES: tuple[tuple[str, str], ...] = (
+    ("/gabinet/", ""),
+    ("/admin/", "operator"),
+    ("/", "public"),
+)
+
+
+class TenancyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        kind = next(kind for prefix, kind in PATH_SCOPES if request.path.startswith(prefix))
+        if kind == "public":
+            with public_scope():
+                return self.get_response(request)
+        if kind == "operator":
+            with operator_scope(request.user, request.path):
+                return self.get_response(request)
+        return self.get_response(request)
