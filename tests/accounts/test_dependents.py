@@ -149,7 +149,9 @@ def test_attaching_respects_lockout_second_factor_and_tells_the_owner(
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(url, {"action": "attach", "email": "dziadek@example.com", "password": "zle"})
     locked = client.post(url, {"action": "attach", "email": "dziadek@example.com", "password": PASSWORD})
-    assert locked.status_code in (422, 429)
+    # The right password of a locked account: the lockout page (axes), not a form error.
+    assert locked.status_code == 429
+    assert "Konto zostało zablokowane" in locked.content.decode()
     assert PatientProfile.objects.get(user=grandpa).guardian is None
 
     other = make_patient("babcia@example.com", first_name="Ala")

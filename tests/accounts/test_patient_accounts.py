@@ -217,7 +217,9 @@ def test_patient_reschedules_to_another_slot_of_the_same_practitioner(
     visit.refresh_from_db()
     assert visit.slot_id == slots[5].pk and visit.status == "confirmed"
     assert Slot.objects.get(pk=slots[0].pk).state == "free"
-    assert "zmieniona" in mail.outbox[-1].subject.lower() or "termin" in mail.outbox[-1].subject.lower()
+    moved = mail.outbox[-1]
+    assert moved.to == ["ewa@example.com"]
+    assert moved.subject == f"Zmiana terminu wizyty {visit.reference} – pt, 20 listopada 2026, 11:30"
 
 
 def test_reschedule_refuses_other_practitioners_slots_and_strangers(client, booked, today):

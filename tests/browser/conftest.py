@@ -2,8 +2,9 @@ import os
 import shutil
 
 import pytest
+import time_machine
 
-from tests.conftest import ON_CI
+from tests.conftest import FROZEN_NOW, ON_CI
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Playwright's sync API runs an event loop in this thread; the live server's ORM calls are in
@@ -43,3 +44,13 @@ def page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def ticking():
+    """The clock from a fixed start, running: Friday 20 Nov 2026, 10:00 in Warsaw (FROZEN_NOW),
+    far from midnight and from a DST change. The live server answers from a thread of this
+    process, so it reads the same clock as the test; Chromium keeps its own, which only the
+    page's scripts would see (cookies carry Max-Age, so their lifetime does not depend on it)."""
+    with time_machine.travel(FROZEN_NOW, tick=True) as traveller:
+        yield traveller

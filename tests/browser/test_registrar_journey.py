@@ -16,7 +16,7 @@ from tests.factories import VALID_PESEL, clinic, every_day
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_registrar_books_moves_and_cancels(page, live_server):
+def test_registrar_books_moves_and_cancels(page, live_server, ticking):
     today = clock.local_today()
     provider, _, practitioner, _ = clinic(today=today, days=4, blocks=every_day(dt.time(8), dt.time(20)))
     match_or_create_patient(

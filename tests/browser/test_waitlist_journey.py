@@ -31,7 +31,7 @@ def join(page, base_url, practitioner, first_name, email):
     expect(page.get_by_role("heading", name="Jesteś na liście rezerwowej")).to_be_visible()
 
 
-def test_first_of_two_waiting_patients_to_accept_gets_the_slot(page, browser, live_server, settings):
+def test_first_of_two_waiting_patients_to_accept_gets_the_slot(page, browser, live_server, settings, ticking):
     settings.SITE_URL = live_server.url
     _, _, practitioner, schedule = clinic(today=clock.local_today(), days=2)
     slots = list(Slot.objects.filter(schedule=schedule, start__gt=clock.now()).order_by("start"))

@@ -1,48 +1,33 @@
 """No double booking under real parallel connections (PostgreSQL in CI; SQLite serialized)."""
 
 import datetime as dt
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
 from terminarz.booking import capacity
-from terminarz.booking.errors import SlotTaken
 from terminarz.booking.models import Appointment
 from terminarz.booking.services import book_appointment
 from terminarz.core import clock
 from terminarz.scheduling.models import Slot, SlotState
+from tests.concurrency.parallel import BarrierBroken, run_parallel
 from tests.conftest import require_postgres
 from tests.factories import PATIENT, clinic, every_day
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run_parallel(n_threads: int, jobs: list, fn):
-    barrier = threading.Barrier(min(n_threads, len(jobs)))
-
-    def worker(job):
-        try:
-            barrier.wait(timeout=60)
-        except threading.BrokenBarrierError:
-            pass
-        try:
-            return fn(job)
-        except SlotTaken:
-            return "taken"
-        except Exception as exc:  # anything else is a failure the test reports
-            return f"error: {type(exc).__name__}: {exc}"
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        return list(pool.map(worker, jobs))
-
-
 def tomorrow_slots(schedule):
     tomorrow = clock.local_today() + dt.timedelta(days=1)
     return list(Slot.objects.filter(schedule=schedule, day__gte=tomorrow).order_by("start"))
+
+
+def test_a_broken_barrier_fails_the_run_instead_of_running_it_sequentially():
+    """Three jobs on two threads: the third thread waits alone and its barrier breaks."""
+    ran = []
+    with pytest.raises(BarrierBroken, match="1 of 3 threads saw a broken barrier"):
+        run_parallel(2, [1, 2, 3], ran.append, barrier_timeout=0.5)
+    assert sorted(ran) == [1, 2]
 
 
 def test_fifty_parallel_requests_for_one_slot_exactly_one_wins():
@@ -64,15 +49,26 @@ def test_database_constraint_stops_double_booking_even_if_the_conditional_update
     _, _, _, schedule = clinic(today=clock.local_today(), days=3)
     slot = tomorrow_slots(schedule)[0]
     monkeypatch.setattr(capacity, "take_slot", lambda *a, **kw: True)  # a broken primitive
-    # and a broken overlap check: only the unique index / exclusion constraint is left
-    monkeypatch.setattr("terminarz.booking.services.ACTIVE_STATUSES", [])
-    results = run_parallel(
-        20,
-        list(range(20)),
-        lambda i: book_appointment(slot.pk, {**PATIENT, "email": f"p{i}@example.com"}) and "ok",
-    )
+    # and a broken overlap check (the booking pipeline's): only the database is left
+    monkeypatch.setattr("terminarz.booking.pipeline.ACTIVE_STATUSES", [])
+    refused_inserts = []
+
+    def count_refusals(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        except IntegrityError:
+            if sql.startswith('INSERT INTO "booking_appointment"'):
+                refused_inserts.append(sql)
+            raise
+
+    def book(i):
+        with connection.execute_wrapper(count_refusals):  # this thread's connection
+            return book_appointment(slot.pk, {**PATIENT, "email": f"p{i}@example.com"}) and "ok"
+
+    results = run_parallel(20, list(range(20)), book)
     assert results.count("ok") == 1, results
     assert results.count("taken") == 19, results
+    assert len(refused_inserts) == 19  # every loser was stopped by the database, not the application
 
 
 def test_thousand_distinct_slots_from_eight_threads_without_errors():
