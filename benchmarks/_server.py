@@ -76,6 +76,9 @@ def running_server(database_url: str, *, port: int = 8765, workers: int = 2, thr
         proc.wait(timeout=20)
 
 
+_SYSTEM_SCOPE = None
+
+
 def setup_django(database_url: str) -> None:
     os.environ.update(bench_env(database_url))
     sys.path.insert(0, str(ROOT / "src"))
@@ -84,8 +87,11 @@ def setup_django(database_url: str) -> None:
     django.setup()
     from terminarz.core.tenancy import system_scope
 
-    # The benchmark script reads data across tenants, like a system job, for its whole run.
-    system_scope().__enter__()
+    # The benchmark script reads data across tenants, like a system job, for its whole run
+    # (the context manager is kept referenced: a collected one would leave the scope).
+    global _SYSTEM_SCOPE
+    _SYSTEM_SCOPE = system_scope()
+    _SYSTEM_SCOPE.__enter__()
 
 
 def percentile(values: list[float], p: float) -> float:

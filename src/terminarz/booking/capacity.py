@@ -12,6 +12,8 @@ from terminarz.core import locks
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import open_q
 
+from .models import ACTIVE_STATUSES, Appointment
+
 
 def take_slot(slot_id: int, *, now: dt.datetime, hold_until: dt.datetime | None = None) -> bool:
     """Mark an open slot booked (or held until a time). False when someone else has it."""
@@ -47,6 +49,17 @@ def lock_practitioner(practitioner_id: int) -> None:
     slot row (`core.locks` order). Without it two overlapping bookings of different slots both
     insert and then wait on each other in the exclusion constraint: a deadlock."""
     locks.lock_objects(("practitioner", practitioner_id))
+
+
+def practitioner_busy(slot: Slot, *, except_appointment: int | None = None) -> bool:
+    """Whether the practitioner has an active visit overlapping the slot's time (another
+    schedule's slot, a moved visit). Asked with the practitioner locked."""
+    overlapping = Appointment.objects.filter(
+        practitioner_id=slot.practitioner_id, status__in=ACTIVE_STATUSES, start__lt=slot.end, end__gt=slot.start
+    )
+    if except_appointment is not None:
+        overlapping = overlapping.exclude(pk=except_appointment)
+    return overlapping.exists()
 
 
 def lock_slot(slot_id: int) -> None:

@@ -42,7 +42,7 @@ from terminarz.scheduling.models import Slot, SlotState
 from . import capacity, channels, transitions
 from . import rules as rules_lib
 from .errors import BookingRefused, InvalidBooking, SlotNotOffered, SlotTaken
-from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Source
+from .models import Appointment, AppointmentStatus, Source
 from .validation import NOTE_MAX, PatientDataForm
 
 STAGES = ("check", "locked", "held", "confirmed")
@@ -159,9 +159,7 @@ def _book_locked(booking: Booking) -> Appointment:
     if slot.state == SlotState.HELD:  # we took over a hold that ran out
         _expire_stale_holds(slot, now=now)
     capacity.lock_practitioner(slot.practitioner_id)
-    if Appointment.objects.filter(
-        practitioner_id=slot.practitioner_id, status__in=ACTIVE_STATUSES, start__lt=slot.end, end__gt=slot.start
-    ).exists():
+    if capacity.practitioner_busy(slot):
         raise SlotTaken()
     if booking.rules is not None:
         account = booking.request.account

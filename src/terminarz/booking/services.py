@@ -228,13 +228,7 @@ def move_appointment(
                 raise SlotTaken()
             capacity.lock_slot(old_slot_id)
             capacity.lock_practitioner(new_slot.practitioner_id)
-            overlapping = Appointment.objects.filter(
-                practitioner_id=new_slot.practitioner_id,
-                status__in=ACTIVE_STATUSES,
-                start__lt=new_slot.end,
-                end__gt=new_slot.start,
-            ).exclude(pk=appointment.pk)
-            if overlapping.exists():
+            if capacity.practitioner_busy(new_slot, except_appointment=appointment.pk):
                 raise SlotTaken()
             updated = Appointment.objects.filter(pk=appointment.pk, status=appointment.status).update(
                 slot=new_slot,

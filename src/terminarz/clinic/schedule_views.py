@@ -23,6 +23,7 @@ from terminarz.scheduling.editing import (
     save_schedule,
 )
 from terminarz.scheduling.models import Schedule, ScheduleBlock, Slot
+from terminarz.scheduling.services import SLOT_OPTION_FIELDS
 from terminarz.staff.models import Practitioner
 
 from .access import clinic_view, get_for_provider
@@ -64,13 +65,7 @@ BlockFormSet = inlineformset_factory(
         "start_time",
         "end_time",
         "slot_minutes",
-        "financing",
-        "first_visit_only",
-        "followup_only",
-        "callcenter_only",
-        "first_free_only",
-        "children",
-        "televisit",
+        *SLOT_OPTION_FIELDS,
         "requirement_text",
     ],
     widgets={

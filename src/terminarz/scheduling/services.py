@@ -38,6 +38,10 @@ class PlannedSlot(NamedTuple):
     televisit: str
 
 
+# The option fields travel in this order from block to slot (the tuple above is typed).
+assert PlannedSlot._fields[4:] == SLOT_OPTION_FIELDS
+
+
 @dataclass
 class GenerationResult:
     created: int = 0
@@ -83,16 +87,7 @@ def plan_slots(
     for day in _days(start_day, end_day):
         for block in (*by_weekday.get(day.weekday(), ()), *by_date.get(day, ())):
             length = dt.timedelta(minutes=block.slot_minutes)
-            options = (
-                block.pk,
-                block.financing,
-                block.first_visit_only,
-                block.followup_only,
-                block.callcenter_only,
-                block.first_free_only,
-                block.children,
-                block.televisit,
-            )
+            options = (block.pk, *(getattr(block, name) for name in SLOT_OPTION_FIELDS))
             wall_start = dt.datetime.combine(day, block.start_time)
             count = int((dt.datetime.combine(day, block.end_time) - wall_start) / length)
             first = clock.local_datetime(day, block.start_time, tz)
@@ -217,13 +212,7 @@ SLOT_COLUMNS = (
     "start",
     "end",
     "day",
-    "financing",
-    "first_visit_only",
-    "followup_only",
-    "callcenter_only",
-    "first_free_only",
-    "children",
-    "televisit",
+    *SLOT_OPTION_FIELDS,
     "portal",
     "state",
     "out_of_schedule",
@@ -238,13 +227,20 @@ def _insert_slots(schedule: Schedule, planned: list[PlannedSlot], *, portal: boo
         columns = ", ".join(f'"{c}"' for c in SLOT_COLUMNS)
         prefix = "\t".join(str(v) for v in fixed)
         flag = {True: "t", False: "f"}
+        option_text: dict[tuple, str] = {}  # one block's options, written once per block
+
+        def options_of(p: PlannedSlot) -> str:
+            key = p[4:]
+            text = option_text.get(key)
+            if text is None:
+                values = [flag[v] if isinstance(v, bool) else str(v) for v in key]
+                text = option_text[key] = "\t".join([*values, flag[on_portal(portal, p)]])
+            return text
 
         def line(p: PlannedSlot) -> str:
             return (
                 f"{prefix}\t{p.block_id}\t{p.start.isoformat()}\t{p.end.isoformat()}\t{p.day.isoformat()}\t"
-                f"{p.financing}\t{flag[p.first_visit_only]}\t{flag[p.followup_only]}\t"
-                f"{flag[p.callcenter_only]}\t{flag[p.first_free_only]}\t{p.children}\t{p.televisit}\t"
-                f"{flag[on_portal(portal, p)]}\tfree\tf\n"
+                f"{options_of(p)}\tfree\tf\n"
             )
 
         with connection.cursor() as cursor:
@@ -264,13 +260,7 @@ def _insert_slots(schedule: Schedule, planned: list[PlannedSlot], *, portal: boo
                 start=p.start,
                 end=p.end,
                 day=p.day,
-                financing=p.financing,
-                first_visit_only=p.first_visit_only,
-                followup_only=p.followup_only,
-                callcenter_only=p.callcenter_only,
-                first_free_only=p.first_free_only,
-                children=p.children,
-                televisit=p.televisit,
+                **{name: getattr(p, name) for name in SLOT_OPTION_FIELDS},
                 portal=on_portal(portal, p),
             )
             for p in planned
