@@ -102,9 +102,11 @@ def test_rodo_request_with_deadline_withdraw_and_handling(client, world, frozen)
     client.post(reverse("account-rodo-withdraw", args=[item.pk]))
     item.refresh_from_db()
     assert item.status == "withdrawn"
-    assert client.post(reverse("account-rodo-withdraw", args=[item.pk])).status_code == 404
+    again = client.post(reverse("account-rodo-withdraw", args=[item.pk]), follow=True)
+    assert "Wniosku o statusie „wycofany” nie można już wycofać." in again.content.decode()
     client.force_login(staff)
-    client.post(reverse("clinic:rodo-update", args=[item.pk]), {"status": "done"})
+    refused = client.post(reverse("clinic:rodo-update", args=[item.pk]), {"status": "done"}, follow=True)
+    assert "Pacjent wycofał ten wniosek." in refused.content.decode()
     item.refresh_from_db()
     assert item.status == "withdrawn"
 

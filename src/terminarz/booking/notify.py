@@ -1,7 +1,7 @@
 """One way to tell a patient about their visit: the e-mail and/or the SMS of a message kind,
 queued in the caller's transaction with idempotency keys `key` and `sms:key`."""
 
-from terminarz.notifications.services import queue_email, queue_sms
+from terminarz.notifications.services import queue_email_and_sms
 
 from .models import Appointment
 
@@ -16,24 +16,13 @@ def notify_patient(
     email: bool = True,
     sms: bool = True,
 ) -> None:
-    context = context or {"appointment": appointment.pk}
-    if email and appointment.email:
-        queue_email(
-            provider=appointment.provider,
-            kind=kind,
-            recipient=appointment.email,
-            template=template,
-            context=context,
-            idempotency_key=key,
-            patient=appointment.patient,
-        )
-    if sms and appointment.phone:
-        queue_sms(
-            provider=appointment.provider,
-            kind=kind,
-            phone=appointment.phone,
-            template=template,
-            context=context,
-            idempotency_key=f"sms:{key}",
-            patient=appointment.patient,
-        )
+    queue_email_and_sms(
+        provider=appointment.provider,
+        kind=kind,
+        template=template,
+        context=context or {"appointment": appointment.pk},
+        key=key,
+        email=appointment.email if email else "",
+        phone=appointment.phone if sms else "",
+        patient=appointment.patient,
+    )

@@ -4,7 +4,6 @@ provider's own wording of patient messages with safe placeholders and a preview.
 from django import forms
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import BigIntegerField, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -13,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from terminarz.core.audit import record_audit
 from terminarz.notifications import templating
 from terminarz.notifications.models import Message, MessageStatus, MessageTemplate
+from terminarz.notifications.services import reset_message_template, save_message_template
 from terminarz.notifications.sms import to_gsm
 from terminarz.notifications.templating import EDITABLE, PLACEHOLDERS, TemplateError, check
 
@@ -130,15 +129,7 @@ def template_edit(request, kind: str, channel: str):
     form = TemplateForm(request.POST or None, initial=initial, channel=channel)
     action = request.POST.get("action", "save")
     if request.method == "POST" and action == "reset" and custom is not None:
-        with transaction.atomic():
-            custom.delete()
-            record_audit(
-                provider_id=request.provider.pk,
-                action="messages.template_reset",
-                target=request.provider,
-                summary=f"Przywrócono domyślną treść: {EDITABLE[(kind, channel)]} ({channel})",
-                actor=request.user,
-            )
+        reset_message_template(request.provider, actor=request.user, kind=kind, channel=channel)
         flash.success(request, "Przywrócono domyślną treść.")
         return redirect("clinic:message-template", kind=kind, channel=channel)
     preview = None
@@ -147,20 +138,14 @@ def template_edit(request, kind: str, channel: str):
         if action == "preview":
             preview = _preview(c.get("subject", ""), c["body"], channel, request.provider)
         else:
-            with transaction.atomic():
-                MessageTemplate.objects.update_or_create(
-                    provider=request.provider,
-                    kind=kind,
-                    channel=channel,
-                    defaults={"subject": c.get("subject", ""), "body": c["body"]},
-                )
-                record_audit(
-                    provider_id=request.provider.pk,
-                    action="messages.template_changed",
-                    target=request.provider,
-                    summary=f"Zmieniono treść wiadomości: {EDITABLE[(kind, channel)]} ({channel})",
-                    actor=request.user,
-                )
+            save_message_template(
+                request.provider,
+                actor=request.user,
+                kind=kind,
+                channel=channel,
+                subject=c.get("subject", ""),
+                body=c["body"],
+            )
             flash.success(request, "Zapisano treść wiadomości. Obowiązuje od następnej wysyłki.")
             return redirect("clinic:message-template", kind=kind, channel=channel)
     elif custom is not None:

@@ -3,16 +3,16 @@ and the provider's waiting list (lista rezerwowa)."""
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from terminarz.core.audit import record_audit
+from terminarz.core.statemachine import TransitionRefused
 from terminarz.patients.models import Patient
 from terminarz.patients.services import search_patients
 from terminarz.providers.models import Unit
+from terminarz.waiting import services as waiting
 from terminarz.waiting.models import QueueEntry, WaitlistEntry
 
 from . import scope
@@ -80,22 +80,14 @@ def queues(request):
             return render(request, "clinic/forbidden.html", status=403)
         if add_form.is_valid():
             c = add_form.cleaned_data
-            with transaction.atomic():
-                entry = QueueEntry.objects.create(
-                    provider=provider,
-                    unit=c["unit"],
-                    patient=c["patient"],
-                    category=c["category"],
-                    note=c["note"],
-                    created_by=request.user,
-                )
-                record_audit(
-                    provider_id=provider.pk,
-                    action="queue.added",
-                    target=entry,
-                    summary=f"Wpisano do kolejki oczekujących ({entry.get_category_display()}) – {entry.unit.name}",
-                    actor=request.user,
-                )
+            waiting.add_to_queue(
+                provider,
+                actor=request.user,
+                unit=c["unit"],
+                patient=c["patient"],
+                category=c["category"],
+                note=c["note"],
+            )
             messages.success(request, "Wpisano pacjenta do kolejki oczekujących.")
             return redirect("clinic:queues")
     query = request.GET.get("q", "")
@@ -138,18 +130,11 @@ def queue_entry_update(request, entry_id: int):
     if status not in QueueEntry.Status.values or category not in QueueEntry.Category.values:
         messages.error(request, "Nieprawidłowy status lub kategoria.")
         return redirect("clinic:queues")
-    with transaction.atomic():
-        before = {"status": entry.status, "category": entry.category}
-        entry.status, entry.category = status, category
-        entry.save(update_fields=["status", "category"])
-        record_audit(
-            provider_id=request.provider.pk,
-            action="queue.changed",
-            target=entry,
-            summary=f"Zmieniono wpis w kolejce oczekujących – {entry.unit.name}",
-            actor=request.user,
-            changes={"before": before, "after": {"status": status, "category": category}},
-        )
+    try:
+        waiting.change_queue_entry(entry, actor=request.user, status=status, category=category)
+    except TransitionRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("clinic:queues")
     messages.success(request, "Zapisano zmianę wpisu.")
     return redirect("clinic:queues")
 
@@ -160,13 +145,10 @@ def waitlist_remove(request, entry_id: int):
     entry = get_for_provider(
         scope.of_visible_waitlist(request.membership, WaitlistEntry.objects.all()), request.provider, entry_id
     )
-    WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistEntry.Status.CANCELLED)
-    record_audit(
-        provider_id=request.provider.pk,
-        action="waitlist.removed",
-        target=entry,
-        summary="Usunięto wpis z listy rezerwowej",
-        actor=request.user,
-    )
+    try:
+        waiting.remove_from_waitlist(entry, actor=request.user)
+    except TransitionRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("clinic:queues")
     messages.success(request, "Usunięto wpis z listy rezerwowej.")
     return redirect("clinic:queues")

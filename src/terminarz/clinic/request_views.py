@@ -3,14 +3,14 @@ their deadlines; documents shared with a patient from the patient record."""
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from terminarz.core import clock
-from terminarz.core.audit import record_audit
+from terminarz.core.statemachine import TransitionRefused
 from terminarz.patients.models import Patient
+from terminarz.records import services
 from terminarz.records.models import PrescriptionRequest, RodoRequest, SharedDocument
 
 from . import scope
@@ -50,17 +50,11 @@ def prescription_update(request, request_id: int):
     if status not in PrescriptionRequest.Status.values:
         messages.error(request, "Wybierz status.")
         return redirect("clinic:requests")
-    with transaction.atomic():
-        item.status, item.answer = status, request.POST.get("answer", "")[:1000]
-        item.handled_at, item.handled_by = clock.now(), request.user
-        item.save()
-        record_audit(
-            provider_id=request.provider.pk,
-            action="prescription.handled",
-            target=item,
-            summary=f"Prośba o receptę nr {item.pk}: {item.get_status_display()}",
-            actor=request.user,
-        )
+    try:
+        services.handle_prescription(item, actor=request.user, status=status, answer=request.POST.get("answer", ""))
+    except TransitionRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("clinic:requests")
     messages.success(request, "Zapisano.")
     return redirect("clinic:requests")
 
@@ -75,22 +69,11 @@ def rodo_update(request, request_id: int):
     if status not in RodoRequest.Status.values or status == RodoRequest.Status.WITHDRAWN:
         messages.error(request, "Wybierz status.")
         return redirect("clinic:requests")
-    if item.status == RodoRequest.Status.WITHDRAWN:
-        messages.error(request, "Pacjent wycofał ten wniosek.")
+    try:
+        services.handle_rodo_request(item, actor=request.user, status=status, answer=request.POST.get("answer", ""))
+    except TransitionRefused as exc:
+        messages.error(request, exc.message)
         return redirect("clinic:requests")
-    with transaction.atomic():
-        item.status, item.answer = status, request.POST.get("answer", "")[:3000]
-        item.handled_by = request.user
-        if status in (RodoRequest.Status.DONE, RodoRequest.Status.REJECTED):
-            item.answered_at = clock.now()
-        item.save()
-        record_audit(
-            provider_id=request.provider.pk,
-            action="rodo.handled",
-            target=item,
-            summary=f"Wniosek RODO nr {item.pk} ({item.get_kind_display()}): {item.get_status_display()}",
-            actor=request.user,
-        )
     messages.success(request, "Zapisano.")
     return redirect("clinic:requests")
 
@@ -122,16 +105,6 @@ def share_document(request, patient_id: int):
                 label = form.fields[field].label if field in form.fields else ""
                 messages.error(request, f"{label}: {error}" if label else str(error))
         return redirect("clinic:patient", patient_id=patient.pk)
-    with transaction.atomic():
-        doc = form.save(commit=False)
-        doc.provider, doc.patient, doc.shared_by = request.provider, patient, request.user
-        doc.save()
-        record_audit(
-            provider_id=request.provider.pk,
-            action="document.shared",
-            target=patient,
-            summary=f"Udostępniono pacjentowi: {doc.get_kind_display()}",
-            actor=request.user,
-        )
+    services.share_document(form.save(commit=False), provider=request.provider, patient=patient, actor=request.user)
     messages.success(request, "Udostępniono pacjentowi w jego panelu.")
     return redirect("clinic:patient", patient_id=patient.pk)

@@ -4,14 +4,14 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from terminarz.core import clock
-from terminarz.core.audit import record_audit
+from terminarz.providers import services as org_services
 from terminarz.providers.models import Location, Room
+from terminarz.staff import services as staff_services
 from terminarz.staff.models import Practitioner, RoomAssignment
 
 from .access import clinic_view
@@ -51,38 +51,20 @@ def rooms(request):
             room_form = _scope(RoomForm(request.POST, prefix="gabinet"), request.provider)
             if room_form.is_valid():
                 try:
-                    with transaction.atomic():
-                        room = Room.objects.create(provider=request.provider, **room_form.cleaned_data)
-                        record_audit(
-                            provider_id=request.provider.pk,
-                            action="room.created",
-                            target=room,
-                            summary=f"Dodano gabinet {room.name}",
-                            actor=request.user,
-                        )
+                    org_services.create_room(request.provider, actor=request.user, **room_form.cleaned_data)
+                except org_services.OrgError as exc:
+                    room_form.add_error("name", exc.message)
+                else:
                     messages.success(request, "Dodano gabinet.")
                     return redirect("clinic:rooms")
-                except IntegrityError:
-                    room_form.add_error("name", _("W tej lokalizacji jest już gabinet o tej nazwie."))
         else:
             assignment_form = _scope(AssignmentForm(request.POST, prefix="przydzial"), request.provider)
             if assignment_form.is_valid():
-                assignment = RoomAssignment(provider=request.provider, **assignment_form.cleaned_data)
                 try:
-                    assignment.validate_constraints()
+                    staff_services.assign_room(request.provider, actor=request.user, **assignment_form.cleaned_data)
                 except forms.ValidationError as exc:
                     assignment_form.add_error(None, exc)
                 else:
-                    with transaction.atomic():
-                        assignment.save()
-                        record_audit(
-                            provider_id=request.provider.pk,
-                            action="room.assigned",
-                            target=assignment,
-                            summary=f"Gabinet {assignment.room.name}: {assignment.practitioner.full_name}, "
-                            f"{assignment.day:%d.%m.%Y}",
-                            actor=request.user,
-                        )
                     messages.success(request, "Przydzielono gabinet.")
                     return redirect("clinic:rooms")
     today = clock.local_today()

@@ -2,19 +2,17 @@
 permissions. Only memberships of the admin's own provider are ever touched."""
 
 from axes.models import AccessAttempt
-from axes.utils import reset as axes_reset
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.accounts.models import User
-from terminarz.core.audit import record_audit
 from terminarz.factors import services as factor_services
+from terminarz.providers import staff_access
 from terminarz.providers.models import Membership
 from terminarz.providers.permissions import PERMISSIONS, ROLE_PERMISSIONS
 
@@ -53,11 +51,6 @@ class NewStaffForm(MembershipForm):
         password = self.cleaned_data["password"]
         validate_password(password)
         return password
-
-
-def _exceptions(role: str, chosen: list[str]) -> tuple[list[str], list[str]]:
-    default = ROLE_PERMISSIONS.get(role, frozenset())
-    return sorted(set(chosen) - default), sorted(default - set(chosen))
 
 
 @clinic_view("staff.change")
@@ -108,21 +101,7 @@ def staff_security(request):
     form = SecurityForm(request.POST)
     form.is_valid()
     wanted = bool(form.cleaned_data.get("require_2fa"))
-    provider = request.provider
-    if provider.require_staff_2fa != wanted:
-        with transaction.atomic():
-            provider.require_staff_2fa = wanted
-            provider.save(update_fields=["require_staff_2fa"])
-            record_audit(
-                provider_id=provider.pk,
-                action="settings.2fa_required" if wanted else "settings.2fa_optional",
-                target=provider,
-                summary="Włączono wymóg logowania dwuskładnikowego"
-                if wanted
-                else "Wyłączono wymóg logowania dwuskładnikowego",
-                actor=request.user,
-                changes={"require_staff_2fa": wanted},
-            )
+    if staff_access.set_staff_2fa_required(request.provider, wanted, actor=request.user):
         messages.success(
             request,
             "Logowanie dwuskładnikowe jest teraz wymagane od personelu."
@@ -132,42 +111,22 @@ def staff_security(request):
     return redirect("clinic:staff-accounts")
 
 
-def _beyond_this_provider(membership: Membership) -> str:
-    """Why a provider admin may not touch this account's sign-in (empty when they may): a platform
-    account, or a person who works at another provider too, is the platform operator's to manage."""
-    user = membership.user
-    if user.is_staff or user.is_superuser:
-        return "to konto platformy"
-    if Membership.objects.filter(user=user).exclude(provider_id=membership.provider_id).exists():
-        return "ta osoba pracuje także w innych placówkach"
-    return ""
-
-
 @require_POST
 @clinic_view("staff.change")
 def staff_2fa_reset(request, membership_id: int):
     """A lost phone or mailbox: remove the person's second factor so they can set a new one."""
     membership = get_for_provider(Membership.objects.select_related("user"), request.provider, membership_id)
-    if reason := _beyond_this_provider(membership):
-        messages.error(
-            request,
-            f"Drugi składnik konta {membership.user.username} może zresetować tylko operator platformy, bo {reason}.",
-        )
+    try:
+        reset = staff_access.reset_second_factor(membership, actor=request.user, reset=factor_services.reset_for)
+    except staff_access.StaffAccessError as exc:
+        messages.error(request, exc.message)
         return redirect("clinic:staff-accounts")
-    with transaction.atomic():
-        if factor_services.reset_for(membership.user):
-            record_audit(
-                provider_id=request.provider.pk,
-                action="staff.2fa_reset",
-                target=membership,
-                summary=f"Zresetowano logowanie dwuskładnikowe konta {membership.user.username}",
-                actor=request.user,
-            )
-            messages.success(
-                request,
-                f"Zresetowano drugi składnik konta {membership.user.username}. "
-                "Przy następnym logowaniu ta osoba ustawi go od nowa.",
-            )
+    if reset:
+        messages.success(
+            request,
+            f"Zresetowano drugi składnik konta {membership.user.username}. "
+            "Przy następnym logowaniu ta osoba ustawi go od nowa.",
+        )
     return redirect("clinic:staff-accounts")
 
 
@@ -175,19 +134,11 @@ def staff_2fa_reset(request, membership_id: int):
 @clinic_view("staff.change")
 def staff_account_unlock(request, membership_id: int):
     membership = get_for_provider(Membership.objects.select_related("user"), request.provider, membership_id)
-    if reason := _beyond_this_provider(membership):
-        messages.error(
-            request, f"Konto {membership.user.username} może odblokować tylko operator platformy, bo {reason}."
-        )
+    try:
+        staff_access.unlock_staff(membership, actor=request.user)
+    except staff_access.StaffAccessError as exc:
+        messages.error(request, exc.message)
         return redirect("clinic:staff-accounts")
-    axes_reset(username=membership.user.username)
-    record_audit(
-        provider_id=request.provider.pk,
-        action="staff.unlocked",
-        target=membership,
-        summary=f"Odblokowano logowanie konta {membership.user.username}",
-        actor=request.user,
-    )
     messages.success(request, f"Odblokowano konto {membership.user.username}.")
     return redirect("clinic:staff-accounts")
 
@@ -200,23 +151,20 @@ def staff_account_create(request):
     )
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
-        granted, revoked = _exceptions(c["role"], c["permissions"])
-        with transaction.atomic():
-            user = User.objects.create_user(
-                c["username"], c["email"], c["password"], first_name=c["first_name"], last_name=c["last_name"]
-            )
-            membership = Membership.objects.create(
-                user=user, provider=request.provider, role=c["role"], granted=granted, revoked=revoked
-            )
-            record_audit(
-                provider_id=request.provider.pk,
-                action="staff.added",
-                target=membership,
-                summary=f"Dodano konto personelu {user.username} (rola: {membership.get_role_display()})",
-                actor=request.user,
-                changes={"granted": granted, "revoked": revoked},
-            )
-        messages.success(request, f"Dodano konto {user.username}. Przekaż hasło tymczasowe bezpiecznym kanałem.")
+        membership = staff_access.add_staff(
+            request.provider,
+            actor=request.user,
+            username=c["username"],
+            email=c["email"],
+            password=c["password"],
+            first_name=c["first_name"],
+            last_name=c["last_name"],
+            role=c["role"],
+            permissions=c["permissions"],
+        )
+        messages.success(
+            request, f"Dodano konto {membership.user.username}. Przekaż hasło tymczasowe bezpiecznym kanałem."
+        )
         return redirect("clinic:staff-accounts")
     return render(request, "clinic/staff_account_form.html", {"form": form}, status=422 if form.errors else 200)
 
@@ -228,25 +176,16 @@ def staff_account_edit(request, membership_id: int):
     initial = {"role": membership.role, "permissions": sorted(membership.permissions)}
     form = MembershipForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        granted, revoked = _exceptions(form.cleaned_data["role"], form.cleaned_data["permissions"])
-        if membership.user_id == request.user.pk and "staff.change" not in form.cleaned_data["permissions"]:
-            form.add_error("permissions", _("Nie możesz odebrać sobie uprawnienia do zarządzania personelem."))
+        try:
+            staff_access.change_permissions(
+                membership,
+                actor=request.user,
+                role=form.cleaned_data["role"],
+                permissions=form.cleaned_data["permissions"],
+            )
+        except staff_access.StaffAccessError as exc:
+            form.add_error("permissions", exc.message)
         else:
-            with transaction.atomic():
-                before = {"role": membership.role, "granted": membership.granted, "revoked": membership.revoked}
-                membership.role, membership.granted, membership.revoked = form.cleaned_data["role"], granted, revoked
-                membership.save()
-                record_audit(
-                    provider_id=request.provider.pk,
-                    action="staff.permissions",
-                    target=membership,
-                    summary=f"Zmieniono uprawnienia konta {membership.user.username}",
-                    actor=request.user,
-                    changes={
-                        "before": before,
-                        "after": {"role": membership.role, "granted": granted, "revoked": revoked},
-                    },
-                )
             messages.success(request, "Zapisano uprawnienia.")
             return redirect("clinic:staff-accounts")
     return render(
@@ -261,17 +200,10 @@ def staff_account_edit(request, membership_id: int):
 @clinic_view("staff.change")
 def staff_account_remove(request, membership_id: int):
     membership = get_for_provider(Membership.objects.select_related("user"), request.provider, membership_id)
-    if membership.user_id == request.user.pk:
-        messages.error(request, "Nie możesz odebrać dostępu samemu sobie.")
+    try:
+        staff_access.remove_staff(membership, actor=request.user)
+    except staff_access.StaffAccessError as exc:
+        messages.error(request, exc.message)
         return redirect("clinic:staff-accounts")
-    with transaction.atomic():
-        record_audit(
-            provider_id=request.provider.pk,
-            action="staff.removed",
-            target=membership,
-            summary=f"Odebrano dostęp kontu {membership.user.username}",
-            actor=request.user,
-        )
-        membership.delete()
     messages.success(request, "Odebrano dostęp do placówki.")
     return redirect("clinic:staff-accounts")

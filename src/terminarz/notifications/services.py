@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 
 from terminarz.core import clock
+from terminarz.core.audit import record_audit
 
 from .models import Message, MessageStatus, MessageTemplate
 from .registry import build_attachments, build_context
@@ -55,6 +56,41 @@ def queue_sms(
         idempotency_key=idempotency_key,
         patient=patient,
     )
+
+
+def queue_email_and_sms(
+    *,
+    provider,
+    kind: str,
+    template: str,
+    context: dict,
+    key: str,
+    email: str = "",
+    phone: str = "",
+    patient=None,
+) -> None:
+    """One message kind to one person: the e-mail (idempotency key `key`) when there is an
+    address and the SMS (`sms:key`, rendered from `{template}_sms.txt`) when there is a phone."""
+    if email:
+        queue_email(
+            provider=provider,
+            kind=kind,
+            recipient=email,
+            template=template,
+            context=context,
+            idempotency_key=key,
+            patient=patient,
+        )
+    if phone:
+        queue_sms(
+            provider=provider,
+            kind=kind,
+            phone=phone,
+            template=template,
+            context=context,
+            idempotency_key=f"sms:{key}",
+            patient=patient,
+        )
 
 
 def _queue(*, channel, provider, kind, recipient, template, context, idempotency_key, patient) -> Message:
@@ -208,3 +244,39 @@ def deliver_due_messages(*, now: dt.datetime | None = None, limit: int = 500) ->
         | Q(status=MessageStatus.SENDING, next_attempt_at__lte=now - STUCK_AFTER)
     ).values_list("pk", flat=True)[:limit]
     return sum(1 for pk in list(due) if deliver_message(pk, now=now) == "sent")
+
+
+# -- the provider's own wording (I1 templates) ---------------------------------------------
+
+
+def save_message_template(provider, *, actor, kind: str, channel: str, subject: str, body: str) -> MessageTemplate:
+    """The provider's text of one editable message (checked placeholders: `templating.check`);
+    used from the next message on."""
+    with transaction.atomic():
+        template, _created = MessageTemplate.objects.update_or_create(
+            provider=provider, kind=kind, channel=channel, defaults={"subject": subject, "body": body}
+        )
+        record_audit(
+            provider_id=provider.pk,
+            action="messages.template_changed",
+            target=provider,
+            summary=f"Zmieniono treść wiadomości: {EDITABLE[(kind, channel)]} ({channel})",
+            actor=actor,
+        )
+    return template
+
+
+def reset_message_template(provider, *, actor, kind: str, channel: str) -> bool:
+    """Back to the default text; False when the provider had none of its own."""
+    with transaction.atomic():
+        deleted, _rows = MessageTemplate.objects.filter(provider=provider, kind=kind, channel=channel).delete()
+        if not deleted:
+            return False
+        record_audit(
+            provider_id=provider.pk,
+            action="messages.template_reset",
+            target=provider,
+            summary=f"Przywrócono domyślną treść: {EDITABLE[(kind, channel)]} ({channel})",
+            actor=actor,
+        )
+    return True

@@ -4,15 +4,13 @@ import mimetypes
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.accounts.household import acting_account
-from terminarz.core import clock
-from terminarz.patients.models import Patient
+from terminarz.core.statemachine import TransitionRefused
 from terminarz.providers.models import Provider
 from terminarz.records import services
 from terminarz.records.models import PrescriptionRequest, RodoRequest, SharedDocument
@@ -77,12 +75,9 @@ def prescriptions(request):
     visits = list(services.seen_visits(account))
     form = PrescriptionForm(request.POST or None, visits=visits)
     if request.method == "POST" and form.is_valid():
-        visit = form.visits[form.cleaned_data["visit"]]
-        PrescriptionRequest.objects.create(
-            provider_id=visit.provider_id,
-            patient_id=visit.patient_id,
-            practitioner_id=visit.practitioner_id,
-            account=account,
+        services.request_prescription(
+            account,
+            form.visits[form.cleaned_data["visit"]],
             medicines=form.cleaned_data["medicines"],
             note=form.cleaned_data["note"],
         )
@@ -122,17 +117,7 @@ def rodo_requests(request):
     form = RodoForm(request.POST or None, providers=providers)
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
-        patient_id = (
-            Patient.objects.filter(account=account, provider_id=c["provider"]).values_list("pk", flat=True).first()
-        )
-        RodoRequest.objects.create(
-            provider_id=c["provider"],
-            patient_id=patient_id,
-            account=account,
-            kind=c["kind"],
-            text=c["text"],
-            due_date=RodoRequest.deadline(clock.local_today()),
-        )
+        services.submit_rodo_request(account, provider_id=c["provider"], kind=c["kind"], text=c["text"])
         messages.success(request, "Wniosek został złożony. Placówka ma 30 dni na odpowiedź.")
         return redirect("account-rodo")
     mine = RodoRequest.objects.filter(account=account).select_related("provider")
@@ -148,11 +133,11 @@ def rodo_requests(request):
 @patient_view
 def rodo_withdraw(request, request_id: int):
     account = acting_account(request)
-    with transaction.atomic():
-        updated = RodoRequest.objects.filter(
-            pk=request_id, account=account, status__in=[RodoRequest.Status.SUBMITTED, RodoRequest.Status.IN_PROGRESS]
-        ).update(status=RodoRequest.Status.WITHDRAWN)
-    if not updated:
-        raise Http404
+    item: RodoRequest = get_object_or_404(RodoRequest.objects.filter(account=account), pk=request_id)
+    try:
+        services.withdraw_rodo_request(item, account=account)
+    except TransitionRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("account-rodo")
     messages.success(request, "Wniosek został wycofany.")
     return redirect("account-rodo")

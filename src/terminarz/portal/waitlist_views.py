@@ -13,6 +13,7 @@ from terminarz.booking.errors import BookingRefused, InvalidBooking, SlotTaken
 from terminarz.booking.validation import PatientDataForm
 from terminarz.catalog.models import Specialization
 from terminarz.core import clock
+from terminarz.core.statemachine import TransitionRefused
 from terminarz.patients.validation import email_field, name_field, phone_field
 from terminarz.providers.models import Provider, settings_for
 from terminarz.staff.models import Practitioner
@@ -146,6 +147,8 @@ def offer_page(request, token: str):
             for field, messages in exc.errors.items():
                 for message in messages:
                     form.add_error(field if field in form.fields else None, message)
+        except TransitionRefused as exc:
+            form.add_error(None, exc.message)
         else:
             confirmation = reverse("portal:confirmation", args=[appointment.pk])
             return redirect(f"{confirmation}?t={appointment.cancel_token}")

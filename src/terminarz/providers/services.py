@@ -1,13 +1,13 @@
-"""Org structure rules (A5, A6): locations, units, opening hours."""
+"""Org structure rules (A5, A6, F8): locations, units, opening hours, rooms."""
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from terminarz.core.audit import record_audit
 
-from .models import Location, OpeningHours, Unit
+from .models import Location, OpeningHours, Room, Unit
 
 
 class OrgError(Exception):
@@ -69,3 +69,20 @@ def set_opening_hours(unit: Unit, hours: dict[int, tuple[dt.time, dt.time] | Non
             summary=_("Zmieniono godziny otwarcia komórki %(n)s") % {"n": unit.name},
             actor=actor,
         )
+
+
+def create_room(provider, *, actor, location: Location, name: str) -> Room:
+    """F8: a consulting room at one of the provider's locations; names are unique per location."""
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(provider=provider, location=location, name=name)
+            record_audit(
+                provider_id=provider.pk,
+                action="room.created",
+                target=room,
+                summary=f"Dodano gabinet {room.name}",
+                actor=actor,
+            )
+    except IntegrityError:
+        raise OrgError(_("W tej lokalizacji jest już gabinet o tej nazwie.")) from None
+    return room

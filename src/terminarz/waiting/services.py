@@ -16,13 +16,16 @@ from terminarz.booking import capacity, channels, pipeline
 from terminarz.booking.errors import BookingError
 from terminarz.booking.models import Appointment, Source
 from terminarz.core import clock
+from terminarz.core.audit import record_audit
 from terminarz.core.crypto import secret_hash_candidates
-from terminarz.notifications.services import queue_email, queue_sms
+from terminarz.core.statemachine import TransitionRefused
+from terminarz.notifications.services import queue_email, queue_email_and_sms
 from terminarz.providers.models import settings_for
 from terminarz.scheduling.models import Slot
 from terminarz.scheduling.search import open_q, open_slots
 
-from .models import OFFER_TOKEN_PURPOSE, WaitlistEntry, WaitlistOffer
+from .machines import ENTRY, OFFER, QUEUE, expire_due_offers
+from .models import OFFER_TOKEN_PURPOSE, QueueEntry, WaitlistEntry, WaitlistOffer
 
 
 class OfferNotFound(Exception):
@@ -52,6 +55,7 @@ def join_waitlist(
             phone=data.get("phone", ""),
             account=account,
         )
+        ENTRY.created(entry, actor=account, actor_label="patient")
         queue_email(
             provider=provider,
             kind="waitlist_joined",
@@ -64,9 +68,64 @@ def join_waitlist(
 
 
 def leave_waitlist(entry: WaitlistEntry) -> None:
-    WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING).update(
-        status=WaitlistEntry.Status.CANCELLED
-    )
+    """The patient leaves by the link in the e-mail; leaving again changes nothing."""
+    if not ENTRY.can(entry, WaitlistEntry.Status.CANCELLED):
+        return
+    with transaction.atomic():
+        try:
+            ENTRY.move(entry, WaitlistEntry.Status.CANCELLED, actor_label="patient", reason="link w e-mailu")
+        except TransitionRefused:
+            pass  # changed in the meantime (booked, or left in another tab): the page shows the status
+
+
+def remove_from_waitlist(entry: WaitlistEntry, *, actor) -> None:
+    """The back-office takes a waiting patient off the list (refused when no longer waiting)."""
+    with transaction.atomic():
+        ENTRY.move(entry, WaitlistEntry.Status.CANCELLED, actor=actor)
+        record_audit(
+            provider_id=entry.provider_id,
+            action="waitlist.removed",
+            target=entry,
+            summary="Usunięto wpis z listy rezerwowej",
+            actor=actor,
+        )
+
+
+def add_to_queue(provider, *, actor, unit, patient, category: str, note: str = "") -> QueueEntry:
+    """The registrar enters a patient in a unit's NFZ waiting queue (F7)."""
+    with transaction.atomic():
+        entry = QueueEntry.objects.create(
+            provider=provider, unit=unit, patient=patient, category=category, note=note, created_by=actor
+        )
+        QUEUE.created(entry, actor=actor)
+        record_audit(
+            provider_id=provider.pk,
+            action="queue.added",
+            target=entry,
+            summary=f"Wpisano do kolejki oczekujących ({entry.get_category_display()}) – {entry.unit.name}",
+            actor=actor,
+        )
+    return entry
+
+
+def change_queue_entry(entry: QueueEntry, *, actor, status: str, category: str) -> QueueEntry:
+    """Status (through the machine) and category of a queue entry, audited as one change."""
+    with transaction.atomic():
+        before = {"status": entry.status, "category": entry.category}
+        if status != entry.status:
+            QUEUE.move(entry, status, actor=actor)
+        if category != entry.category:
+            QueueEntry.objects.filter(pk=entry.pk).update(category=category)
+            entry.category = category
+        record_audit(
+            provider_id=entry.provider_id,
+            action="queue.changed",
+            target=entry,
+            summary=f"Zmieniono wpis w kolejce oczekujących – {entry.unit.name}",
+            actor=actor,
+            changes={"before": before, "after": {"status": status, "category": category}},
+        )
+    return entry
 
 
 def matching_entries(slot: Slot, *, now: dt.datetime):
@@ -108,23 +167,16 @@ def offer_slot(slot_id: int, *, now: dt.datetime | None = None) -> int:
             return 0
         for entry in entries:
             offer = WaitlistOffer.objects.create(entry=entry, slot=slot, expires_at=expires)
-            queue_email(
+            OFFER.created(offer, now=now)
+            queue_email_and_sms(
                 provider=slot.provider,
                 kind="waitlist_offer",
-                recipient=entry.email,
                 template="waiting/email/offer",
                 context={"offer": offer.pk},
-                idempotency_key=f"waitlist_offer:{offer.pk}",
+                key=f"waitlist_offer:{offer.pk}",
+                email=entry.email,
+                phone=entry.phone,
             )
-            if entry.phone:
-                queue_sms(
-                    provider=slot.provider,
-                    kind="waitlist_offer",
-                    phone=entry.phone,
-                    template="waiting/email/offer",
-                    context={"offer": offer.pk},
-                    idempotency_key=f"sms:waitlist_offer:{offer.pk}",
-                )
     return len(entries)
 
 
@@ -150,12 +202,11 @@ def accept_offer(token: str, cleaned: dict, *, now: dt.datetime | None = None) -
     if offer.status == WaitlistOffer.Status.GONE:
         raise OfferGone
     if offer.status == WaitlistOffer.Status.EXPIRED or offer.expires_at <= now:
-        WaitlistOffer.objects.filter(pk=offer.pk, status=WaitlistOffer.Status.OFFERED).update(
-            status=WaitlistOffer.Status.EXPIRED
-        )
+        _close_offer(offer, WaitlistOffer.Status.EXPIRED, now=now, reason="czas na odpowiedź minął")
         raise OfferExpired
     with transaction.atomic():
-        # The offer row first: a double click waits here and then sees its own acceptance.
+        # The offer row first (and its entry): a double click waits here and then sees its
+        # own acceptance.
         locked = WaitlistOffer.objects.select_for_update().select_related("entry").get(pk=offer.pk)
         if locked.status == WaitlistOffer.Status.ACCEPTED and locked.appointment_id:
             return Appointment.objects.get(pk=locked.appointment_id)
@@ -163,37 +214,69 @@ def accept_offer(token: str, cleaned: dict, *, now: dt.datetime | None = None) -
             raise OfferGone
         if locked.entry.status != WaitlistEntry.Status.WAITING:
             raise OfferGone
-        if not capacity.release_hold(offer.slot_id, held_until=offer.expires_at, now=now):
-            WaitlistOffer.objects.filter(pk=offer.pk, status=WaitlistOffer.Status.OFFERED).update(
-                status=WaitlistOffer.Status.GONE, answered_at=now
+        held = capacity.release_hold(offer.slot_id, held_until=offer.expires_at, now=now)
+        if held:
+            appointment = _book_offered_slot(locked, cleaned, now=now)
+    if not held:
+        # The hold is gone (taken by someone else): this offer is over, recorded outside the
+        # booking's transaction so that raising keeps it.
+        _close_offer(offer, WaitlistOffer.Status.GONE, now=now, reason="termin zajęty", answered_at=now)
+        raise OfferGone
+    return appointment
+
+
+def _close_offer(offer: WaitlistOffer, to_state: str, *, now: dt.datetime, reason: str, **fields) -> None:
+    """An open offer ends without a booking; one already decided stays as it is."""
+    if not OFFER.can(offer, to_state):
+        return
+    with transaction.atomic():
+        try:
+            OFFER.move(offer, to_state, actor_label="system", reason=reason, now=now, **fields)
+        except TransitionRefused:
+            pass  # decided in the meantime (accepted, gone or expired by the periodic job)
+
+
+def _book_offered_slot(offer: WaitlistOffer, cleaned: dict, *, now: dt.datetime) -> Appointment:
+    """Inside the acceptance's transaction, with the offer and its entry locked."""
+    entry = offer.entry
+    slot = Slot.objects.select_related("practitioner", "unit__location", "provider", "block").get(pk=offer.slot_id)
+    rules = settings_for(slot.provider_id)
+    pipeline.check_registration_open(rules, slot, channel=Source.PORTAL, account=entry.account)
+    request = pipeline.BookingRequest(slot_id=slot.pk, channel=Source.PORTAL, account=entry.account, now=now)
+    appointment = pipeline.book_locked(
+        pipeline.Booking(request=request, now=now, slot=slot, rules=rules, cleaned=cleaned)
+    )
+    actor = entry.account
+    OFFER.move(
+        offer,
+        WaitlistOffer.Status.ACCEPTED,
+        actor=actor,
+        actor_label="patient",
+        now=now,
+        answered_at=now,
+        appointment=appointment,
+    )
+    ENTRY.move(entry, WaitlistEntry.Status.BOOKED, actor=actor, actor_label="patient", now=now)
+    others = (
+        WaitlistOffer.objects.filter(slot_id=offer.slot_id, status=WaitlistOffer.Status.OFFERED)
+        .exclude(pk=offer.pk)
+        .select_related("entry")
+    )
+    for other in others:
+        try:
+            OFFER.move(
+                other, WaitlistOffer.Status.GONE, actor_label="system", reason="termin zajęty", now=now, answered_at=now
             )
-            raise OfferGone
-        slot = Slot.objects.select_related("practitioner", "unit__location", "provider", "block").get(pk=offer.slot_id)
-        rules = settings_for(slot.provider_id)
-        pipeline.check_registration_open(rules, slot, channel=Source.PORTAL, account=offer.entry.account)
-        request = pipeline.BookingRequest(slot_id=slot.pk, channel=Source.PORTAL, account=offer.entry.account, now=now)
-        appointment = pipeline.book_locked(
-            pipeline.Booking(request=request, now=now, slot=slot, rules=rules, cleaned=cleaned)
+        except TransitionRefused:
+            continue  # decided in the meantime
+        queue_email(
+            provider=slot.provider,
+            kind="waitlist_gone",
+            recipient=other.entry.email,
+            template="waiting/email/gone",
+            context={"offer": other.pk},
+            idempotency_key=f"waitlist_gone:{other.pk}",
         )
-        WaitlistOffer.objects.filter(pk=offer.pk).update(
-            status=WaitlistOffer.Status.ACCEPTED, answered_at=now, appointment=appointment
-        )
-        WaitlistEntry.objects.filter(pk=offer.entry_id).update(status=WaitlistEntry.Status.BOOKED)
-        for other in WaitlistOffer.objects.filter(slot_id=offer.slot_id, status=WaitlistOffer.Status.OFFERED).exclude(
-            pk=offer.pk
-        ):
-            if not WaitlistOffer.objects.filter(pk=other.pk, status=WaitlistOffer.Status.OFFERED).update(
-                status=WaitlistOffer.Status.GONE, answered_at=now
-            ):
-                continue
-            queue_email(
-                provider=slot.provider,
-                kind="waitlist_gone",
-                recipient=other.entry.email,
-                template="waiting/email/gone",
-                context={"offer": other.pk},
-                idempotency_key=f"waitlist_gone:{other.pk}",
-            )
     return appointment
 
 
@@ -201,9 +284,7 @@ def match_waitlist(*, now: dt.datetime | None = None, limit: int = 200) -> int:
     """Periodic: expire old offers; offer each waiting patient the earliest matching free slot
     (covers new schedules and slots nobody took)."""
     now = now or clock.now()
-    WaitlistOffer.objects.filter(status=WaitlistOffer.Status.OFFERED, expires_at__lte=now).update(
-        status=WaitlistOffer.Status.EXPIRED
-    )
+    expire_due_offers(now=now)
     busy = WaitlistOffer.objects.filter(status=WaitlistOffer.Status.OFFERED, expires_at__gt=now).values("entry_id")
     offered = 0
     entries = (
