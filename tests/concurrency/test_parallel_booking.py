@@ -49,8 +49,8 @@ def test_database_constraint_stops_double_booking_even_if_the_conditional_update
     _, _, _, schedule = clinic(today=clock.local_today(), days=3)
     slot = tomorrow_slots(schedule)[0]
     monkeypatch.setattr(capacity, "take_slot", lambda *a, **kw: True)  # a broken primitive
-    # and a broken overlap check (the booking pipeline's): only the database is left
-    monkeypatch.setattr("terminarz.booking.pipeline.ACTIVE_STATUSES", [])
+    # and a broken overlap check (capacity.practitioner_busy): only the database is left
+    monkeypatch.setattr(capacity, "practitioner_busy", lambda *a, **kw: False)
     refused_inserts = []
 
     def count_refusals(execute, sql, params, many, context):

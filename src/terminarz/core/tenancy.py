@@ -22,16 +22,47 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
-from django_scopes import ScopedManager, scope, scopes_disabled
+from django.db import models
+from django_scopes import scope, scopes_disabled
+from django_scopes.manager import DisabledQuerySet
+from django_scopes.state import get_scope
 
 log = logging.getLogger(__name__)
 
 PROVIDER = "provider"
+M = TypeVar("M", bound=models.Model)
 
 
-def TenantManager():  # noqa: N802 (a manager factory, used like a class)
-    return ScopedManager(provider="provider")
+class TenantManager(models.Manager[M]):
+    """django-scopes' scoped manager on the `provider` dimension, as a plain class (so type
+    checkers see the model's manager): inside `provider_scope(p)` every query is filtered to
+    `provider=p`; in a disabled scope (public, system, operator) nothing is added; outside any
+    scope the queryset refuses to run (`ScopeError`)."""
+
+    dimension = PROVIDER
+    field = "provider"
+
+    def get_queryset(self) -> models.QuerySet[M]:
+        current = get_scope()
+        if not current.get("_enabled", True):
+            return super().get_queryset()
+        if self.dimension not in current:
+            return DisabledQuerySet(self.model, using=self._db, missing_scopes={self.dimension})
+        value = current[self.dimension]
+        queryset = super().get_queryset()
+        if isinstance(value, list | tuple):
+            return queryset.filter(**{f"{self.field}__in": value})
+        if value is not None:
+            return queryset.filter(**{self.field: value})
+        return queryset
+
+    def all(self) -> models.QuerySet[M]:
+        queryset = super().all()
+        if isinstance(queryset, DisabledQuerySet):
+            queryset = queryset.all()  # raises ScopeError
+        return queryset
 
 
 @contextlib.contextmanager
