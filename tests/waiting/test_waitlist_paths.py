@@ -241,7 +241,7 @@ def test_offer_of_a_patient_who_left_the_list_books_nothing(client, offered):
     entry.refresh_from_db()
     assert entry.status == WaitlistEntry.Status.CANCELLED
     response = accept(client, offered["ala"], "Ala", "ala@example.com")
-    assert response.status_code == 409
+    assert response.status_code == 410
     assert not Appointment.objects.filter(slot=offered["slot"], status="confirmed").exists()
     entry.refresh_from_db()
     assert entry.status == WaitlistEntry.Status.CANCELLED
@@ -250,20 +250,17 @@ def test_offer_of_a_patient_who_left_the_list_books_nothing(client, offered):
     assert Appointment.objects.get(slot=offered["slot"], status="confirmed").email == "ola@example.com"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: the offer page of a patient who left the list says another waiting patient took the "
-    "slot and that she is still on the list (waiting/views.offer_page maps OfferGone of a cancelled "
-    "entry to problem='gone'; GET even shows the booking form)",
-)
 def test_offer_page_does_not_tell_a_patient_who_left_that_she_is_still_on_the_list(client, offered):
     entry = WaitlistEntry.objects.get(first_name="Ala")
     client.post(reverse("waitlist-entry", args=[entry.pk]), {"t": entry.token})
     for response in (client.get(offered["ala"]), accept(client, offered["ala"], "Ala", "ala@example.com")):
         html = response.content.decode()
+        assert response.status_code == 410
+        assert "Ta propozycja jest nieaktualna" in html
         assert "Rezerwuję ten termin" not in html
         assert "Przyjęła go inna osoba z listy rezerwowej" not in html
         assert "Nadal jesteś na liście" not in html
+    assert not Appointment.objects.filter(slot=offered["slot"], status="confirmed").exists()
 
 
 @pytest.mark.parametrize("token", ["nieznany", "x" * 43, "0"])
@@ -313,3 +310,24 @@ def test_slot_booked_at_the_desk_after_the_offer_ran_out(client, offered, frozen
         assert "Czas na przyjęcie terminu minął" in late.content.decode()
     assert list(Appointment.objects.filter(slot=offered["slot"], status="confirmed")) == [desk_visit]
     assert WaitlistEntry.objects.filter(status="waiting").count() == 2
+
+
+def test_leaving_keeps_the_hold_for_the_others_and_the_last_one_frees_the_slot(
+    client, offered, django_capture_on_commit_callbacks
+):
+    ala = WaitlistEntry.objects.get(first_name="Ala")
+    client.post(reverse("waitlist-entry", args=[ala.pk]), {"t": ala.token})
+    offered["slot"].refresh_from_db()
+    assert offered["slot"].state == SlotState.HELD  # Ola's offer still runs
+    assert accept(client, offered["ola"], "Ola", "ola@example.com").status_code == 302
+    assert Appointment.objects.get(slot=offered["slot"], status="confirmed").email == "ola@example.com"
+
+
+def test_the_last_offered_patient_leaving_frees_the_slot_at_once(client, offered, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        for name in ("Ala", "Ola"):
+            entry = WaitlistEntry.objects.get(first_name=name)
+            client.post(reverse("waitlist-entry", args=[entry.pk]), {"t": entry.token})
+    offered["slot"].refresh_from_db()
+    assert (offered["slot"].state, offered["slot"].hold_until) == (SlotState.FREE, None)
+    assert sorted(WaitlistOffer.objects.values_list("status", flat=True)) == ["gone", "gone"]

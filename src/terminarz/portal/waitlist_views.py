@@ -128,7 +128,9 @@ def offer_page(request, token: str):
     )
     problem = None
     now = clock.now()
-    if offer.status == offer.Status.GONE:
+    if entry.status == entry.Status.CANCELLED and offer.status != offer.Status.ACCEPTED:
+        problem = "left"
+    elif offer.status == offer.Status.GONE:
         problem = "gone"
     elif offer.status == offer.Status.EXPIRED or (offer.status == offer.Status.OFFERED and offer.expires_at <= now):
         problem = "expired"
@@ -152,7 +154,7 @@ def offer_page(request, token: str):
         else:
             confirmation = reverse("portal:confirmation", args=[appointment.pk])
             return redirect(f"{confirmation}?t={appointment.cancel_token}")
-    status = 409 if problem == "gone" else 410 if problem == "expired" else 422 if form.errors else 200
+    status = 409 if problem == "gone" else 410 if problem in ("expired", "left") else 422 if form.errors else 200
     return render(
         request,
         "waiting/offer.html",

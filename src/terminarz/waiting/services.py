@@ -15,7 +15,7 @@ from django.db.models import Q
 from terminarz.booking import capacity, channels, pipeline
 from terminarz.booking.errors import BookingError
 from terminarz.booking.models import Appointment, Source
-from terminarz.core import clock
+from terminarz.core import clock, events
 from terminarz.core.audit import record_audit
 from terminarz.core.crypto import secret_hash_candidates
 from terminarz.core.statemachine import TransitionRefused
@@ -67,15 +67,28 @@ def join_waitlist(
     return entry
 
 
-def leave_waitlist(entry: WaitlistEntry) -> None:
-    """The patient leaves by the link in the e-mail; leaving again changes nothing."""
+def leave_waitlist(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> None:
+    """The patient leaves by the link in the e-mail; leaving again changes nothing. An offer
+    they still had ends with them, and a slot held for nobody else is free again at once."""
     if not ENTRY.can(entry, WaitlistEntry.Status.CANCELLED):
         return
+    now = now or clock.now()
     with transaction.atomic():
         try:
             ENTRY.move(entry, WaitlistEntry.Status.CANCELLED, actor_label="patient", reason="link w e-mailu")
         except TransitionRefused:
-            pass  # changed in the meantime (booked, or left in another tab): the page shows the status
+            return  # changed in the meantime (booked, or left in another tab): the page shows the status
+        _end_offers_of(entry, now=now)
+
+
+def _end_offers_of(entry: WaitlistEntry, *, now: dt.datetime) -> None:
+    for offer in WaitlistOffer.objects.select_for_update().filter(entry=entry, status=WaitlistOffer.Status.OFFERED):
+        OFFER.move(offer, WaitlistOffer.Status.GONE, actor_label="patient", reason="wypisanie z listy", now=now)
+        still_offered = WaitlistOffer.objects.filter(
+            slot_id=offer.slot_id, status=WaitlistOffer.Status.OFFERED, expires_at__gt=now
+        ).exists()
+        if not still_offered and capacity.release_hold(offer.slot_id, held_until=offer.expires_at, now=now):
+            events.emit(events.SLOT_RELEASED, slot_id=offer.slot_id, provider_id=entry.provider_id, reason="offer_left")
 
 
 def remove_from_waitlist(entry: WaitlistEntry, *, actor) -> None:
