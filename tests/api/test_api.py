@@ -166,3 +166,19 @@ def test_rate_limit_per_ip(client, settings, frozen):
     settings.RATELIMIT_ENABLE = False
     assert client.get("/api/v1/slots").status_code == 200
     cache.clear()
+
+
+@pytest.mark.parametrize(
+    "accepted, status, errors",
+    [(True, 201, None), (False, 422, {"accept_requirements": ["Aby umówić wizytę, zaakceptuj warunki wizyty."]})],
+)
+def test_requirement_acceptance_is_a_boolean_in_the_api(client, today, accepted, status, errors):
+    requirement = "Proszę zabrać wyniki badań."
+    _, _, _, schedule = clinic(
+        today=today, days=2, blocks=every_day(dt.time(12), dt.time(13), requirement_text=requirement)
+    )
+    slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start").first()
+    body = {"slot": slot.pk, "patient": PATIENT, "accept_requirements": accepted}
+    response = client.post("/api/v1/appointments", body, content_type="application/json")
+    assert response.status_code == status
+    assert response.json().get("errors") == errors

@@ -197,7 +197,7 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn):
     data = {
         **{k: (v or "") for k, v in patient.items()},
         "note": payload.note or "",
-        "accept_requirements": "on" if payload.accept_requirements else "",
+        "accept_requirements": payload.accept_requirements,  # the shared form takes the boolean as is
     }
     if payload.slot is None:
         return Status(422, error("invalid", INVALID, {"slot": ["Wybierz termin."]}))
