@@ -6,6 +6,8 @@ from django.db import transaction
 from django.dispatch import Signal
 
 from terminarz.factors.models import EmailDevice
+from terminarz.patients.models import Patient
+from terminarz.patients.services import attach_account_card
 
 from .models import PatientProfile
 
@@ -41,3 +43,23 @@ def erase_patient_account(user) -> None:
         user.is_active = False
         user.set_unusable_password()
         user.save()
+
+
+def patient_profile(user) -> PatientProfile:
+    profile, _ = PatientProfile.objects.get_or_create(user=user)
+    return profile
+
+
+def update_profile(user, *, first_name: str, last_name: str, pesel: str, phone: str, card_number: str) -> None:
+    """E3 "Moje dane" (validated by the form): the account's name and personal data; a card
+    number reaches the provider records created for this account's bookings as an inactive
+    card (E6)."""
+    with transaction.atomic():
+        user.first_name, user.last_name = first_name, last_name
+        user.save(update_fields=["first_name", "last_name"])
+        profile = patient_profile(user)
+        profile.pesel, profile.phone, profile.card_number = pesel, phone.strip(), card_number.upper()
+        profile.save()
+        if profile.card_number:
+            for patient in Patient.objects.filter(account=user):
+                attach_account_card(patient, profile.card_number)

@@ -6,7 +6,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,15 +14,12 @@ from django.views.decorators.http import require_http_methods
 
 from terminarz.accounts.forms import ConsentsForm, DeleteAccountForm, ProfileForm
 from terminarz.accounts.household import acting_account, household
-from terminarz.accounts.models import Consent, PatientProfile, current_consents, record_consents
-from terminarz.accounts.services import erase_patient_account
+from terminarz.accounts.models import Consent, current_consents, record_consents
+from terminarz.accounts.services import erase_patient_account, patient_profile, update_profile
 from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingRefused, InvalidBooking, SlotTaken
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment
 from terminarz.core import clock
-from terminarz.patients.models import Patient
-from terminarz.patients.services import attach_account_card
-from terminarz.records.services import record_ids
 
 
 def patient_view(view):
@@ -91,16 +87,11 @@ def reschedule(request, appointment_id: int):
     )
 
 
-def _profile(user) -> PatientProfile:
-    profile, _ = PatientProfile.objects.get_or_create(user=user)
-    return profile
-
-
 @require_http_methods(["GET", "POST"])
 @patient_view
 def profile(request):
     user = request.user
-    data = _profile(user)
+    data = patient_profile(user)
     action = request.POST.get("action")
     profile_form = ProfileForm(
         request.POST if action == "profile" else None,
@@ -119,15 +110,14 @@ def profile(request):
     )
     if action == "profile" and profile_form.is_valid():
         c = profile_form.cleaned_data
-        with transaction.atomic():
-            user.first_name, user.last_name = c["first_name"], c["last_name"]
-            user.save(update_fields=["first_name", "last_name"])
-            data.pesel, data.phone = c.get("pesel") or "", (c.get("phone") or "").strip()
-            data.card_number = (c.get("card_number") or "").upper()
-            data.save()
-            if data.card_number:
-                for patient in Patient.objects.filter(pk__in=record_ids(user)):
-                    attach_account_card(patient, data.card_number)
+        update_profile(
+            user,
+            first_name=c["first_name"],
+            last_name=c["last_name"],
+            pesel=c.get("pesel") or "",
+            phone=c.get("phone") or "",
+            card_number=c.get("card_number") or "",
+        )
         messages.success(request, "Zapisano Twoje dane.")
         return redirect("account-profile")
     if action == "consents" and consents_form.is_valid():
