@@ -25,6 +25,7 @@ channel) so a page can answer before the patient types anything; `book` runs the
 """
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -239,14 +240,12 @@ def _expire_stale_holds(slot: Slot, *, now: dt.datetime) -> None:
         )
 
 
-def new_reference() -> str:
-    import secrets
-
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-
-
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ALTERNATIVES = 5
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
 def alternatives_for(slot: Slot, booking: Booking | None = None, *, now=None, channel: str | None = None):
