@@ -44,6 +44,23 @@ def _system_scope():
 
 
 @pytest.fixture(autouse=True)
+def _requests_without_inherited_scope(monkeypatch):
+    """A request made with the test client starts, as in production, with no scope at all:
+    the middleware and `clinic_view` must give it one (the tests' own system scope would
+    otherwise hide a page that queries tenant data without a scope)."""
+    from django.test import Client
+    from django_scopes import scope
+
+    original = Client.request
+
+    def request(self, **request):
+        with scope(_enabled=True):
+            return original(self, **request)
+
+    monkeypatch.setattr(Client, "request", request)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Search caches facet lookups briefly; every test starts from an empty cache."""
     from django.core.cache import cache

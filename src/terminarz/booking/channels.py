@@ -49,6 +49,8 @@ def offered(slot: Slot, channel: str, *, now: dt.datetime) -> bool:
     practitioner = slot.practitioner
     if not (practitioner.is_visible_online and practitioner.online_booking_for in PATIENT_AUDIENCES):
         return False
+    if not slot.provider.is_active:  # as search (scheduling.search.BOOKABLE_ONLINE)
+        return False
     if not (slot.unit.is_visible and slot.unit.location.is_visible):
         return False
     if slot.first_free_only:

@@ -132,6 +132,16 @@ def preflight(request: BookingRequest) -> Booking:
     return booking
 
 
+def checked(request: BookingRequest, *, skip: frozenset[str] = frozenset()) -> Booking:
+    """The `check` stage alone (all of it but `skip`), for a caller that then books inside its
+    own transaction with `book_locked` (the waiting list accepting an offer)."""
+    booking = Booking(request=request, now=request.now or clock.now())
+    for p in _policies["check"]:
+        if p.name not in skip:
+            p.run(booking)
+    return booking
+
+
 def book(request: BookingRequest) -> Appointment:
     """Book in one transaction; SlotTaken (with alternatives) when someone was faster."""
     booking = Booking(request=request, now=request.now or clock.now())

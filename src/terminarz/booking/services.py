@@ -294,7 +294,7 @@ def reschedule_by_patient(appointment: Appointment, new_slot_id, *, account, now
     """E5: the patient moves a confirmed visit to another free slot of the same practitioner
     and service; the cut-off applies as for cancelling."""
     now = now or clock.now()
-    if appointment.status != AppointmentStatus.CONFIRMED:
+    if appointment.status != AppointmentStatus.CONFIRMED or appointment.start <= now:
         raise InvalidBooking(errors={"slot": [_("Tej wizyty nie można już zmienić.")]})
     check_cancel_cutoff(appointment, now=now)
     allowed = {slot.pk for slot in reschedule_options(appointment, now=now, limit=500)}

@@ -133,9 +133,9 @@ def unit_hours(request, unit_id: int):
     current = {h.weekday: h for h in unit.opening_hours.all()}
     if request.method == "POST":
         hours: dict[int, tuple[dt.time, dt.time] | None] = {}
-        copy_from = request.POST.get("copy_from")
+        copy_from = request.POST.get("copy_from", "")
         for day in range(7):
-            source = int(copy_from) if copy_from and copy_from.isdigit() and int(copy_from) < 7 and day < 5 else day
+            source = int(copy_from) if copy_from in {"0", "1", "2", "3", "4", "5", "6"} and day < 5 else day
             opens, closes = request.POST.get(f"opens-{source}", ""), request.POST.get(f"closes-{source}", "")
             if not opens and not closes:
                 hours[day] = None

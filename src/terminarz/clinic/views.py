@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from terminarz.booking.models import ACTIVE_STATUSES
 from terminarz.core import clock
+from terminarz.core.ids import parse_id
 from terminarz.core.models import AuditEntry
 from terminarz.providers.models import Membership
 
@@ -46,9 +47,9 @@ def no_access(request):
 @require_POST
 @clinic_view("calendar.view")
 def switch_provider(request):
-    wanted = request.POST.get("provider", "")
-    if wanted.isdigit() and Membership.objects.filter(user=request.user, provider_id=int(wanted)).exists():
-        request.session[SESSION_KEY] = int(wanted)
+    wanted = parse_id(request.POST.get("provider"))
+    if wanted is not None and Membership.objects.filter(user=request.user, provider_id=wanted).exists():
+        request.session[SESSION_KEY] = wanted
     return redirect("clinic:today")
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django_otp.models import Device
 
 from terminarz.core.crypto import PREFIX, decrypt, encrypt
+from terminarz.core.tenancy import system_scope
 from terminarz.notifications.registry import register_context
 from terminarz.notifications.services import queue_email
 from terminarz.providers.models import Membership
@@ -54,7 +55,9 @@ def send_email_code(device: EmailDevice, *, for_patient: bool = False) -> str | 
     allowed, data = device.generate_is_allowed()
     if not allowed:
         return "Kod został wysłany przed chwilą. Poczekaj minutę i spróbuj ponownie."
-    with transaction.atomic():
+    # The code is the person's, not a provider's (provider=None): queued in the system scope,
+    # also from the pre-membership sign-in pages, which have no tenant scope (core.tenancy).
+    with transaction.atomic(), system_scope():
         device.cooldown_set(commit=False)
         code = device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
         queue_email(

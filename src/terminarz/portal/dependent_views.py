@@ -22,6 +22,7 @@ from terminarz.accounts.forms import AttachAccountForm, HandOverForm, NewDepende
 from terminarz.accounts.household import ACTING_KEY, dependents
 from terminarz.accounts.models import PatientProfile
 from terminarz.core import clock
+from terminarz.core.ids import parse_id
 from terminarz.notifications.services import queue_rendered_email
 
 from .account_views import patient_view
@@ -143,9 +144,9 @@ def dependents_page(request):
 @patient_view
 def switch_account(request):
     """One click: act for yourself or for one of your dependents."""
-    wanted = request.POST.get("account", "")
-    if wanted.isdigit() and int(wanted) in {d.pk for d in dependents(request.user)}:
-        request.session[ACTING_KEY] = int(wanted)
+    wanted = parse_id(request.POST.get("account"))
+    if wanted is not None and wanted in {d.pk for d in dependents(request.user)}:
+        request.session[ACTING_KEY] = wanted
     else:
         request.session.pop(ACTING_KEY, None)
     next_url = request.POST.get("next") or ""

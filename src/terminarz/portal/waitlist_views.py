@@ -13,6 +13,7 @@ from terminarz.booking.errors import BookingRefused, InvalidBooking, SlotTaken
 from terminarz.booking.validation import PatientDataForm
 from terminarz.catalog.models import Specialization
 from terminarz.core import clock
+from terminarz.core.ids import parse_id
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.patients.validation import email_field, name_field, phone_field
 from terminarz.providers.models import Provider, settings_for
@@ -42,10 +43,10 @@ class JoinForm(forms.Form):
 
 def _target(request):
     """What the patient waits for: a practitioner (?lekarz=) or a specialization at a provider."""
-    practitioner_id = request.GET.get("lekarz") or request.POST.get("lekarz")
-    if practitioner_id and str(practitioner_id).isdigit():
+    practitioner_id = parse_id(request.GET.get("lekarz") or request.POST.get("lekarz"))
+    if practitioner_id is not None:
         practitioner = (
-            Practitioner.objects.filter(pk=int(practitioner_id), is_visible_online=True, provider__is_active=True)
+            Practitioner.objects.filter(pk=practitioner_id, is_visible_online=True, provider__is_active=True)
             .select_related("provider")
             .first()
         )
@@ -53,9 +54,9 @@ def _target(request):
             raise Http404
         return practitioner.provider, practitioner, None
     code = request.GET.get("specjalizacja") or request.POST.get("specjalizacja") or ""
-    provider_id = request.GET.get("placowka") or request.POST.get("placowka") or ""
+    provider_id = parse_id(request.GET.get("placowka") or request.POST.get("placowka"))
     specialization = Specialization.objects.filter(code=code).first()
-    provider = Provider.objects.filter(pk=int(provider_id), is_active=True).first() if provider_id.isdigit() else None
+    provider = Provider.objects.filter(pk=provider_id, is_active=True).first() if provider_id is not None else None
     if specialization is None or provider is None:
         raise Http404
     return provider, None, specialization

@@ -9,15 +9,17 @@ from terminarz.booking import pipeline
 from terminarz.core import events
 
 from .models import QueueEntry, WaitlistEntry
+from .services import leave_waitlist
 from .tasks import offer_slot_task
 
 
 @receiver(account_erasing, dispatch_uid="waiting.withdraw_erased_account")
 def withdraw_erased_account(sender, *, account, primary: bool, **kwargs) -> None:
-    """Waiting-list entries hold contact data: withdrawn and emptied."""
-    WaitlistEntry.objects.filter(account=account).update(
-        status=WaitlistEntry.Status.CANCELLED, first_name="", last_name="", email="", phone="", account=None
-    )
+    """Waiting-list entries hold contact data: withdrawn as if the patient left (their open
+    offers end, a slot held for nobody else is free again), then emptied."""
+    for entry in WaitlistEntry.objects.filter(account=account, status=WaitlistEntry.Status.WAITING):
+        leave_waitlist(entry, actor_label="account erased")
+    WaitlistEntry.objects.filter(account=account).update(first_name="", last_name="", email="", phone="", account=None)
 
 
 @events.subscriber(events.SLOT_RELEASED, key="waiting.offer_released_slot")

@@ -67,7 +67,7 @@ def join_waitlist(
     return entry
 
 
-def leave_waitlist(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> None:
+def leave_waitlist(entry: WaitlistEntry, *, now: dt.datetime | None = None, actor_label: str = "patient") -> None:
     """The patient leaves by the link in the e-mail; leaving again changes nothing. An offer
     they still had ends with them, and a slot held for nobody else is free again at once."""
     if not ENTRY.can(entry, WaitlistEntry.Status.CANCELLED):
@@ -75,7 +75,7 @@ def leave_waitlist(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> N
     now = now or clock.now()
     with transaction.atomic():
         try:
-            ENTRY.move(entry, WaitlistEntry.Status.CANCELLED, actor_label="patient", reason="link w e-mailu")
+            ENTRY.move(entry, WaitlistEntry.Status.CANCELLED, actor_label=actor_label, reason="wypisanie z listy")
         except TransitionRefused:
             return  # changed in the meantime (booked, or left in another tab): the page shows the status
         _end_offers_of(entry, now=now)
@@ -252,13 +252,13 @@ def _close_offer(offer: WaitlistOffer, to_state: str, *, now: dt.datetime, reaso
 def _book_offered_slot(offer: WaitlistOffer, cleaned: dict, *, now: dt.datetime) -> Appointment:
     """Inside the acceptance's transaction, with the offer and its entry locked."""
     entry = offer.entry
-    slot = Slot.objects.select_related("practitioner", "unit__location", "provider", "block").get(pk=offer.slot_id)
-    rules = settings_for(slot.provider_id)
-    pipeline.check_registration_open(rules, slot, channel=Source.PORTAL, account=entry.account)
-    request = pipeline.BookingRequest(slot_id=slot.pk, channel=Source.PORTAL, account=entry.account, now=now)
-    appointment = pipeline.book_locked(
-        pipeline.Booking(request=request, now=now, slot=slot, rules=rules, cleaned=cleaned)
+    # Every online rule applies as when booking from the portal (the slot may have left the
+    # portal, registration may be off since the offer was sent); the patient answered the
+    # offer, so it is confirmed at once (no multi-step hold).
+    request = pipeline.BookingRequest(
+        slot_id=offer.slot_id, channel=Source.PORTAL, data=cleaned, account=entry.account, now=now
     )
+    appointment = pipeline.book_locked(pipeline.checked(request, skip=frozenset({"multi_step_hold"})))
     actor = entry.account
     OFFER.move(
         offer,
@@ -283,7 +283,7 @@ def _book_offered_slot(offer: WaitlistOffer, cleaned: dict, *, now: dt.datetime)
         except TransitionRefused:
             continue  # decided in the meantime
         queue_email(
-            provider=slot.provider,
+            provider=appointment.provider,
             kind="waitlist_gone",
             recipient=other.entry.email,
             template="waiting/email/gone",
