@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -41,8 +42,17 @@ def bench_env(database_url: str) -> dict:
     }
 
 
+def free_port() -> int:
+    """A port nobody listens on now (the OS picks it), so a benchmark never measures a server
+    that some earlier run left behind."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextlib.contextmanager
-def running_server(database_url: str, *, port: int = 8765, workers: int = 2, threads: int = 1):
+def running_server(database_url: str, *, port: int | None = None, workers: int = 2, threads: int = 1):
+    port = port or free_port()
     cmd = [
         sys.executable,
         "-m",
@@ -57,19 +67,25 @@ def running_server(database_url: str, *, port: int = 8765, workers: int = 2, thr
         "--log-level",
         "warning",
         "--access-logfile",
-        "-" if False else "/dev/null",
+        "/dev/null",
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(database_url))
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(150):
+            if proc.poll() is not None:
+                raise RuntimeError(f"benchmark server exited with {proc.returncode} before answering on {base}")
             try:
-                httpx.get(base + "/api/v1/openapi.json", timeout=2)
-                break
+                if httpx.get(base + "/api/v1/openapi.json", timeout=2).status_code == 200:
+                    break
             except httpx.HTTPError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         else:
-            raise RuntimeError("server did not start")
+            raise RuntimeError(f"benchmark server did not answer on {base} within 30 s")
+        if proc.poll() is not None:  # something else answered on the port
+            raise RuntimeError(f"benchmark server exited; another process answers on {base}")
+        print(f"benchmark server (pid {proc.pid}) on {base}", file=sys.stderr)
         yield base
     finally:
         proc.terminate()
