@@ -1,5 +1,5 @@
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
@@ -33,6 +33,20 @@ class SlotOut(Schema):
 class SlotPage(Schema):
     items: list[SlotOut]
     next: str | None
+
+
+class PractitionerAvailabilityOut(Schema):
+    id: int
+    name: str
+    slots: list[tuple[int, dt.datetime, dt.datetime, int, Literal["nfz", "private"], Literal["no", "possible", "only"]]]
+
+
+class AvailabilityOut(Schema):
+    date_from: dt.date
+    date_to: dt.date
+    slot_fields: list[str]
+    practitioners: list[PractitionerAvailabilityOut]
+    truncated: bool
 
 
 class PatientIn(Schema):

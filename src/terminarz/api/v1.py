@@ -6,7 +6,8 @@ and every status an operation can answer is listed in its OpenAPI responses."""
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from django.http import Http404, HttpRequest, JsonResponse
+import orjson
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.timezone import localtime
 from ninja import NinjaAPI, Path, Query, Status
 from ninja.errors import HttpError, ValidationError
@@ -15,13 +16,15 @@ from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingError, SlotTaken
 from terminarz.booking.models import Source
 from terminarz.core.ratelimit import SettingsRateThrottle
-from terminarz.scheduling.forms import MAX_ID, MAX_LIMIT, SlotSearchForm
+from terminarz.scheduling.availability import availability
+from terminarz.scheduling.forms import MAX_ID, MAX_LIMIT, AvailabilityForm, SlotSearchForm
 from terminarz.scheduling.search import search_slots
 
 from .schemas import (
     MAX_PK,
     AppointmentIn,
     AppointmentOut,
+    AvailabilityOut,
     CancelIn,
     CancelOut,
     ErrorOut,
@@ -100,10 +103,11 @@ def field_message(item: dict[str, Any]) -> str:
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError):
     match = request.resolver_match
-    searching = match is not None and match.url_name == "slots"
+    searching = match is not None and match.url_name in ("slots", "availability")
     if searching:
         # Search parameters: the portal's form decides, so both answer with the same words.
-        form = SlotSearchForm(request.GET)
+        form_class = AvailabilityForm if match is not None and match.url_name == "availability" else SlotSearchForm
+        form = form_class(request.GET)
         if not form.is_valid():
             form_errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
             return api.create_response(request, error("invalid", INVALID_SEARCH, form_errors), status=422)
@@ -184,6 +188,38 @@ def list_slots(
     # Built directly (the schema above documents it): validating 20 nested items through
     # pydantic on every search costs more than the query itself.
     return JsonResponse({"items": [slot_json(s) for s in items], "next": next_cursor})
+
+
+@api.get(
+    "/availability",
+    response={200: AvailabilityOut, 422: ErrorOut, 429: ErrorOut},
+    throttle=[SettingsRateThrottle("RATELIMIT_SEARCH")],
+    summary="Free slots of many practitioners in a date window, in one compact answer",
+    url_name="availability",
+)
+def get_availability(
+    request: HttpRequest,
+    date_from: dt.date,
+    date_to: dt.date,
+    specialization: Annotated[str | None, Query(max_length=200)] = None,
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    provider: Id | None = None,
+    unit: Id | None = None,
+    practitioner: Id | None = None,
+    financing: Literal["nfz", "private"] | None = None,
+    visit_kind: Literal["first", "followup"] | None = None,
+):
+    """Per practitioner, every open slot of the window (at most 31 days), earliest first, on the
+    same filters and channel rules as `/slots`. Each slot is an array in the order of
+    `slot_fields`: id, start, end (local time with offset), unit id, financing, televisit.
+    `truncated` is true when the window held more than 20,000 slots (narrow the filters)."""
+    form = AvailabilityForm(request.GET)
+    if not form.is_valid():
+        errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+        return Status(422, error("invalid", INVALID_SEARCH, errors))
+    result = availability(form.to_query())
+    # Serialized with orjson straight from tuples (the schema above documents the shape).
+    return HttpResponse(orjson.dumps(result.as_dict()), content_type="application/json")
 
 
 @api.post(

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class SchedulingConfig(AppConfig):
     name = "terminarz.scheduling"
     label = "scheduling"
+
+    def ready(self):
+        from . import receivers
+
+        receivers.connect()

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from .availability import MAX_DAYS as AVAILABILITY_MAX_DAYS
 from .models import Financing
 from .search import InvalidCursor, SlotQuery, decode_cursor
 
@@ -96,3 +97,22 @@ class SlotSearchForm(forms.Form):
             date_from=c.get("date_from"),
             date_to=c.get("date_to"),
         )
+
+
+class AvailabilityForm(SlotSearchForm):
+    """The availability read's parameters: the search filters, with a required window of at
+    most `availability.MAX_DAYS` days (no paging: the window bounds the answer)."""
+
+    date_from = forms.DateField(label=_("Od dnia"), error_messages={"required": _("Podaj datę początkową.")})
+    date_to = forms.DateField(label=_("Do dnia"), error_messages={"required": _("Podaj datę końcową.")})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["limit"], self.fields["cursor"]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end >= start and (end - start) >= dt.timedelta(days=AVAILABILITY_MAX_DAYS):
+            self.add_error("date_to", _("Zakres dat może obejmować najwyżej %(n)d dni.") % {"n": AVAILABILITY_MAX_DAYS})
+        return cleaned

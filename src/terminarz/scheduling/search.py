@@ -86,6 +86,25 @@ def open_slots(
 
 
 FACET_CACHE_SECONDS = 30
+VERSION_KEY = "slotsearch:version"
+
+
+def lookup_version() -> int:
+    """Bumped by every change that can change the lookups (scheduling.receivers): cached ids of
+    an older version are never read again, across processes when the cache is Redis."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, 1, None)
+        version = cache.get(VERSION_KEY) or 1
+    return int(version)
+
+
+def invalidate_lookups() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not there yet (or evicted): any new value differs from cached keys' one
+        cache.set(VERSION_KEY, lookup_version() + 1, None)
+    cache.delete(CLOSED_PROVIDERS_KEY)
 
 
 def _matching_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]:
@@ -93,7 +112,7 @@ def _matching_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]
     are short, so the slot query only walks the open-slot index over the date window.
     Cached briefly: visibility changes reach search within FACET_CACHE_SECONDS."""
     raw = "|".join(str(v).strip().lower() for v in (query.specialization, query.city, query.unit, query.practitioner))
-    key = "slotsearch:ids:" + hashlib.sha1(raw.encode()).hexdigest()
+    key = f"slotsearch:ids:{lookup_version()}:" + hashlib.sha1(raw.encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -143,20 +162,14 @@ def closed_provider_ids() -> list[int]:
     return cached
 
 
-def search_slots(
-    query: SlotQuery,
-    *,
-    now: dt.datetime | None = None,
-    limit: int = 20,
-    cursor: str | None = None,
-    portal: bool = True,
-) -> tuple[list[Slot], str | None]:
-    """Earliest open slots first, keyset-paginated; returns (page, next cursor)."""
-    now = now or clock.now()
+def open_slot_query(query: SlotQuery, *, now: dt.datetime, portal: bool = True) -> QuerySet[Slot] | None:
+    """Open slots matching the query on the channel (portal: online rules), unordered; None when
+    nothing can match. Shared by the paged search and the availability read, so both return
+    the same slots for the same filters."""
     practitioner_ids, unit_ids = _matching_ids(query)
     qs = open_slots(now, portal=portal, check_practitioner=practitioner_ids is None, check_unit=unit_ids is None)
     if practitioner_ids == [] or unit_ids == []:
-        return [], None
+        return None
     if practitioner_ids is not None:
         qs = qs.filter(practitioner_id__in=practitioner_ids)
     if unit_ids is not None:
@@ -176,6 +189,22 @@ def search_slots(
         qs = qs.filter(start__gte=dt.datetime.combine(query.date_from, dt.time(0), clock.WARSAW))
     if query.date_to:
         qs = qs.filter(start__lt=dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time(0), clock.WARSAW))
+    return qs
+
+
+def search_slots(
+    query: SlotQuery,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+    portal: bool = True,
+) -> tuple[list[Slot], str | None]:
+    """Earliest open slots first, keyset-paginated; returns (page, next cursor)."""
+    now = now or clock.now()
+    qs = open_slot_query(query, now=now, portal=portal)
+    if qs is None:
+        return [], None
     if cursor:
         after_start, after_pk = decode_cursor(cursor)
         qs = qs.filter(Q(start__gt=after_start) | Q(start=after_start, pk__gt=after_pk))

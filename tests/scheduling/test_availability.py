@@ -1,0 +1,160 @@
+"""The compact availability read (issue 10): exactly what the paged search returns for the same
+filters and channel rules, per practitioner, in one query; the API answer as documented."""
+
+import datetime as dt
+import random
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from terminarz.booking.services import book_appointment
+from terminarz.scheduling.availability import availability
+from terminarz.scheduling.models import Slot, SlotState
+from terminarz.scheduling.search import SlotQuery, search_slots
+from terminarz.scheduling.services import generate_slots
+from tests.conftest import FROZEN_NOW
+from tests.factories import PATIENT, clinic, every_day, make_practitioner, make_provider, make_schedule, make_unit
+
+pytestmark = pytest.mark.django_db
+
+
+def all_pages(query: SlotQuery) -> list[int]:
+    ids, cursor = [], None
+    while True:
+        page, cursor = search_slots(query, now=FROZEN_NOW, limit=100, cursor=cursor)
+        ids += [slot.pk for slot in page]
+        if cursor is None:
+            return ids
+
+
+@pytest.fixture
+def generated(today, frozen):
+    """Two providers, practitioners with every kind of block, some slots booked, held with an
+    expired and a running hold."""
+    rng = random.Random(11)
+    kinds = [
+        {},
+        {"callcenter_only": True},
+        {"first_free_only": True},
+        {"children": "sick"},
+        {"first_visit_only": True},
+        {"followup_only": True, "financing": "private"},
+        {"televisit": "only"},
+    ]
+    for p_i, city in enumerate(("Kraków", "Gdańsk")):
+        provider = make_provider(name=f"Przychodnia {p_i}", city=city)
+        unit = make_unit(provider, name=f"Poradnia {p_i}")
+        for n in range(4):
+            practitioner = make_practitioner(provider, unit, spec="kardiologia" if n % 2 else "dermatologia")
+            if n == 3:
+                practitioner.online_booking_for = "payers"
+                practitioner.save()
+            blocks = every_day(dt.time(12), dt.time(14), **kinds[(p_i * 4 + n) % len(kinds)]) + every_day(
+                dt.time(15), dt.time(16), **kinds[(p_i * 4 + n + 1) % len(kinds)]
+            )
+            schedule = make_schedule(practitioner, unit, valid_from=today, blocks=blocks)
+            generate_slots(schedule, start_day=today, end_day=today + dt.timedelta(days=9))
+    slots = list(Slot.objects.filter(start__gt=FROZEN_NOW, state=SlotState.FREE).order_by("pk"))
+    for slot in rng.sample(slots, 40):
+        Slot.objects.filter(pk=slot.pk).update(state=SlotState.BOOKED)
+    for slot in rng.sample(slots, 10):
+        Slot.objects.filter(pk=slot.pk).update(state=SlotState.HELD, hold_until=FROZEN_NOW - dt.timedelta(minutes=1))
+    for slot in rng.sample(slots, 10):
+        Slot.objects.filter(pk=slot.pk).update(state=SlotState.HELD, hold_until=FROZEN_NOW + dt.timedelta(minutes=9))
+    return today
+
+
+QUERIES = [
+    {},
+    {"specialization": "kardiologia"},
+    {"city": "Gdańsk"},
+    {"financing": "private"},
+    {"visit_kind": "first"},
+    {"visit_kind": "followup", "specialization": "dermatologia", "city": "Kraków"},
+]
+
+
+@pytest.mark.parametrize("filters", QUERIES, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()) or "all")
+def test_availability_returns_exactly_what_search_returns(generated, filters):
+    window = {"date_from": generated, "date_to": generated + dt.timedelta(days=9)}
+    query = SlotQuery(**filters, **window)
+    expected = all_pages(query)
+    found = availability(query, now=FROZEN_NOW)
+    flat = [slot[0] for p in found.practitioners for slot in p.slots]
+    assert sorted(flat) == sorted(expected)
+    assert len(flat) == len(set(flat))
+    for p in found.practitioners:
+        starts = [slot[1] for slot in p.slots]
+        assert starts == sorted(starts)
+        assert {s.practitioner_id for s in Slot.objects.filter(pk__in=[slot[0] for slot in p.slots])} == {p.id}
+    assert found.truncated is False
+
+
+def test_availability_is_one_query_with_the_lookups_cached(generated):
+    query = SlotQuery(specialization="kardiologia", city="Kraków", date_from=generated, date_to=generated)
+    availability(query, now=FROZEN_NOW)  # warms the id lookups
+    with CaptureQueriesContext(connection) as queries:
+        result = availability(query, now=FROZEN_NOW)
+    assert len(queries.captured_queries) == 1
+    assert result.practitioners != []
+
+
+def test_a_window_with_more_slots_than_the_cap_says_truncated(generated):
+    query = SlotQuery(date_from=generated, date_to=generated + dt.timedelta(days=9))
+    result = availability(query, now=FROZEN_NOW, max_slots=5)
+    assert (sum(len(p.slots) for p in result.practitioners), result.truncated) == (5, True)
+
+
+def test_api_answer(client, today, frozen):
+    _, _, practitioner, schedule = clinic(today=today, days=3, blocks=every_day(dt.time(12), dt.time(13)))
+    first = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start").first()
+    book_appointment(first.pk, PATIENT)
+    response = client.get(
+        "/api/v1/availability", {"date_from": today.isoformat(), "date_to": (today + dt.timedelta(days=1)).isoformat()}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["slot_fields"] == ["id", "start", "end", "unit", "financing", "televisit"]
+    assert body["truncated"] is False
+    [entry] = body["practitioners"]
+    assert (entry["id"], entry["name"]) == (practitioner.pk, practitioner.full_name)
+    assert len(entry["slots"]) == 7  # 4 a day, the first one booked
+    assert entry["slots"][0] == [
+        first.pk + 1,
+        "2026-11-20T12:15:00+01:00",
+        "2026-11-20T12:30:00+01:00",
+        first.unit_id,
+        "nfz",
+        "no",
+    ]
+
+
+@pytest.mark.parametrize(
+    "params, field, message",
+    [
+        ({"date_to": "2026-11-21"}, "date_from", "Podaj datę początkową."),
+        ({"date_from": "2026-11-20", "date_to": "2026-12-31"}, "date_to", "Zakres dat może obejmować najwyżej 31 dni."),
+        (
+            {"date_from": "2026-11-20", "date_to": "2026-11-21", "financing": "x"},
+            "financing",
+            "Wybierz poprawną wartość. x nie jest żadną z dostępnych opcji.",
+        ),
+    ],
+)
+def test_api_refuses_bad_windows_with_the_forms_words(client, params, field, message):
+    response = client.get("/api/v1/availability", params)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["errors"] == {field: [message]}
+
+
+def test_a_visibility_change_reaches_the_cached_lookups_at_once(generated):
+    query = SlotQuery(specialization="kardiologia", date_from=generated, date_to=generated + dt.timedelta(days=9))
+    before = {p.id for p in availability(query, now=FROZEN_NOW).practitioners}
+    hidden = Slot.objects.get(pk=availability(query, now=FROZEN_NOW).practitioners[0].slots[0][0]).practitioner
+    hidden.is_visible_online = False
+    hidden.save(update_fields=["is_visible_online"])
+    after = {p.id for p in availability(query, now=FROZEN_NOW).practitioners}
+    assert after == before - {hidden.pk}
