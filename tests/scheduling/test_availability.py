@@ -158,3 +158,21 @@ def test_a_visibility_change_reaches_the_cached_lookups_at_once(generated):
     hidden.save(update_fields=["is_visible_online"])
     after = {p.id for p in availability(query, now=FROZEN_NOW).practitioners}
     assert after == before - {hidden.pk}
+
+
+@pytest.mark.parametrize("filters", QUERIES, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()) or "all")
+def test_paged_search_walks_the_same_order_as_one_sorted_query(generated, filters, monkeypatch):
+    """On PostgreSQL the pages of a search over several practitioners are read as a top-n per
+    practitioner (LATERAL); every page, cursor after cursor, equals the plain sorted query."""
+    from terminarz.scheduling import search
+
+    used = []
+    original = search._page_ids_lateral
+    monkeypatch.setattr(search, "_page_ids_lateral", lambda *a, **kw: used.append(1) or original(*a, **kw))
+    query = SlotQuery(**filters, date_from=generated, date_to=generated + dt.timedelta(days=9))
+    sorted_ids = list(
+        search.open_slot_query(query, now=FROZEN_NOW).order_by("start", "pk").values_list("pk", flat=True)
+    )
+    assert all_pages(query) == sorted_ids
+    lateral_expected = connection.vendor == "postgresql" and search._matching_ids(query)[0] is not None
+    assert bool(used) is lateral_expected

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from terminarz.catalog.models import Specialization
@@ -166,12 +167,21 @@ def open_slot_query(query: SlotQuery, *, now: dt.datetime, portal: bool = True) 
     """Open slots matching the query on the channel (portal: online rules), unordered; None when
     nothing can match. Shared by the paged search and the availability read, so both return
     the same slots for the same filters."""
+    qs, practitioner_ids = _open_slot_query(query, now=now, portal=portal)
+    if qs is None or practitioner_ids is None:
+        return qs
+    return qs.filter(practitioner_id__in=practitioner_ids)
+
+
+def _open_slot_query(
+    query: SlotQuery, *, now: dt.datetime, portal: bool
+) -> tuple[QuerySet[Slot] | None, list[int] | None]:
+    """The open-slot query without its practitioner filter, and the practitioner ids it needs
+    (None: any practitioner; the query then checks visibility itself)."""
     practitioner_ids, unit_ids = _matching_ids(query)
     qs = open_slots(now, portal=portal, check_practitioner=practitioner_ids is None, check_unit=unit_ids is None)
     if practitioner_ids == [] or unit_ids == []:
-        return None
-    if practitioner_ids is not None:
-        qs = qs.filter(practitioner_id__in=practitioner_ids)
+        return None, practitioner_ids
     if unit_ids is not None:
         qs = qs.filter(unit_id__in=unit_ids)
     if query.provider:
@@ -189,7 +199,34 @@ def open_slot_query(query: SlotQuery, *, now: dt.datetime, portal: bool = True) 
         qs = qs.filter(start__gte=dt.datetime.combine(query.date_from, dt.time(0), clock.WARSAW))
     if query.date_to:
         qs = qs.filter(start__lt=dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time(0), clock.WARSAW))
-    return qs
+    return qs, practitioner_ids
+
+
+# A practitioner id no row has: marks the place of the per-practitioner condition in the SQL the
+# ORM writes for the LATERAL form below.
+_LATERAL_MARK = -7_203_914_551
+
+
+def _page_ids_lateral(qs: QuerySet[Slot], practitioner_ids: list[int], n: int) -> list[int]:
+    """The first `n` slot ids by (start, id) of many practitioners, read as a top-n per
+    practitioner on the (practitioner, start) index and merged (PostgreSQL LATERAL): each
+    practitioner's scan stops after n rows instead of reading every slot of the window."""
+    inner = qs.filter(practitioner_id=_LATERAL_MARK).order_by("start", "pk").values_list("pk", "start")[:n]
+    sql, params = inner.query.sql_with_params()
+    marks = [i for i, value in enumerate(params) if value == _LATERAL_MARK]
+    pieces = sql.split("%s")
+    if len(marks) != 1 or len(pieces) != len(params) + 1:
+        raise RuntimeError("unexpected SQL for the LATERAL page query")
+    at = marks[0]
+    inner_sql = "%s".join(pieces[: at + 1]) + "p.id" + "%s".join(pieces[at + 1 :])
+    inner_params = list(params[:at]) + list(params[at + 1 :])
+    outer = (
+        f"SELECT s.pk FROM unnest(%s::bigint[]) AS p(id) CROSS JOIN LATERAL ({inner_sql}) s "
+        "ORDER BY s.start, s.pk LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(outer, [practitioner_ids, *inner_params, n])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def search_slots(
@@ -202,15 +239,20 @@ def search_slots(
 ) -> tuple[list[Slot], str | None]:
     """Earliest open slots first, keyset-paginated; returns (page, next cursor)."""
     now = now or clock.now()
-    qs = open_slot_query(query, now=now, portal=portal)
+    qs, practitioner_ids = _open_slot_query(query, now=now, portal=portal)
     if qs is None:
         return [], None
     if cursor:
         after_start, after_pk = decode_cursor(cursor)
         qs = qs.filter(Q(start__gt=after_start) | Q(start=after_start, pk__gt=after_pk))
     # Find the page on the slot index alone, then load its related rows: joining before the
-    # LIMIT would join every candidate slot.
-    page_ids = list(qs.order_by("start", "pk").values_list("pk", flat=True)[: limit + 1])
+    # LIMIT would join every candidate slot. Many practitioners on PostgreSQL: top-n each.
+    if practitioner_ids is not None and len(practitioner_ids) > 1 and connection.vendor == "postgresql":
+        page_ids = _page_ids_lateral(qs, practitioner_ids, limit + 1)
+    else:
+        if practitioner_ids is not None:
+            qs = qs.filter(practitioner_id__in=practitioner_ids)
+        page_ids = list(qs.order_by("start", "pk").values_list("pk", flat=True)[: limit + 1])
     page = sorted(
         Slot.objects.filter(pk__in=page_ids)
         .select_related("practitioner", "unit__location")
