@@ -176,3 +176,13 @@ def test_paged_search_walks_the_same_order_as_one_sorted_query(generated, filter
     assert all_pages(query) == sorted_ids
     lateral_expected = connection.vendor == "postgresql" and search._matching_ids(query)[0] is not None
     assert bool(used) is lateral_expected
+
+
+def test_a_search_page_is_three_queries_with_the_lookups_cached(generated):
+    query = SlotQuery(specialization="kardiologia", city="Kraków", date_from=generated)
+    search_slots(query, now=FROZEN_NOW, limit=5)  # warms the id lookups
+    with CaptureQueriesContext(connection) as queries:
+        page, _cursor = search_slots(query, now=FROZEN_NOW, limit=5)
+    # page ids, their rows with practitioner and unit, the practitioners' specializations
+    assert len(queries.captured_queries) == 3
+    assert len(page) == 5
