@@ -13,6 +13,7 @@ from terminarz.booking import capacity
 from terminarz.booking import services as booking
 from terminarz.booking.errors import SlotTaken
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment, AppointmentTransition
+from terminarz.core import locks
 from terminarz.notifications.models import Message
 from terminarz.providers.models import settings_for
 from terminarz.scheduling.models import Slot, SlotState
@@ -137,9 +138,9 @@ def test_exclusion_constraint_alone_stops_overlapping_bookings_from_two_connecti
     second = threading.local()
     monkeypatch.setattr(capacity, "practitioner_busy", lambda *a, **kw: False)
     monkeypatch.setattr(
-        capacity,
-        "lock_practitioner",
-        lambda practitioner_id: getattr(second, "waits", False) and first_inserted.wait(timeout=30),
+        locks,
+        "lock_objects",
+        lambda *keys, **kw: getattr(second, "waits", False) and first_inserted.wait(timeout=30),
     )
     refused: list[str] = []
 

@@ -30,10 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
-from terminarz.core import clock, events
+from terminarz.core import clock, events, locks
 from terminarz.notifications.services import queue_email
 from terminarz.patients.models import Patient
 from terminarz.patients.services import attach_account_card, match_or_create_patient
@@ -169,17 +169,22 @@ def _book_locked(booking: Booking) -> Appointment:
         raise SlotTaken()
     if slot.state == SlotState.HELD:  # we took over a hold that ran out
         _expire_stale_holds(slot, now=now)
-    capacity.lock_practitioner(slot.practitioner_id)
-    if capacity.practitioner_busy(slot):
-        raise SlotTaken()
+    # The practitioner and (online) the person, in one round trip, in the lock order.
+    keys = [("practitioner", slot.practitioner_id)]
     if booking.rules is not None:
         account = booking.request.account
-        rules_lib.lock_patient(
+        keys += rules_lib.patient_lock_keys(
             slot.provider_id,
             booking.cleaned["pesel"],
             booking.cleaned["email"],
             account.pk if account is not None else None,
         )
+    locks.lock_objects(*keys)
+    # On PostgreSQL the exclusion constraint (practitioner × time) is the overlap check: with
+    # the practitioner locked, a competing booking waits here and then meets the constraint
+    # (IntegrityError → SlotTaken). SQLite has no such constraint: asked explicitly.
+    if connection.vendor != "postgresql" and capacity.practitioner_busy(slot):
+        raise SlotTaken()
     _run("locked", booking)
     appointment = _create(booking)
     booking.appointment = appointment
@@ -212,7 +217,7 @@ def _create(booking: Booking) -> Appointment:
         account=account,
     )
     appointment = Appointment.objects.create(
-        provider_id=slot.provider_id,
+        provider=slot.provider,  # loaded with the slot: the messages below need no query for it
         slot=slot,
         practitioner_id=slot.practitioner_id,
         unit_id=slot.unit_id,

@@ -25,11 +25,15 @@ def lock_patient(provider_id: int, pesel: str, email: str, account_id: int | Non
     """Serialize bookings of one person at a provider until commit: by every identity the
     booking carries (account, PESEL, else e-mail), through `core.locks` (after the slot and the
     practitioner; keys sorted, so two bookings never wait on each other crosswise)."""
+    locks.lock_objects(*patient_lock_keys(provider_id, pesel, email, account_id))
+
+
+def patient_lock_keys(provider_id: int, pesel: str, email: str, account_id: int | None = None) -> list[tuple[str, int]]:
     identities = []
     if account_id:
         identities.append(f"{provider_id}:account:{account_id}")
     identities.append(f"{provider_id}:{pesel}" if pesel else f"{provider_id}:{email.lower()}")
-    locks.lock_objects(*(("patient", locks.key_for(identity)) for identity in identities))
+    return [("patient", locks.key_for(identity)) for identity in identities]
 
 
 def known_patient(provider_id: int, pesel: str) -> Patient | None:
