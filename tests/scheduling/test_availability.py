@@ -186,3 +186,12 @@ def test_a_search_page_is_three_queries_with_the_lookups_cached(generated):
     # page ids, their rows with practitioner and unit, the practitioners' specializations
     assert len(queries.captured_queries) == 3
     assert len(page) == 5
+
+
+def test_summer_times_carry_the_summer_offset(client):
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2027, 7, 1, 6, 0, tzinfo=dt.UTC), tick=False):
+        clinic(today=dt.date(2027, 7, 1), days=1, blocks=every_day(dt.time(12), dt.time(13)))
+        body = client.get("/api/v1/availability", {"date_from": "2027-07-01", "date_to": "2027-07-01"}).json()
+    assert body["practitioners"][0]["slots"][0][1:3] == ["2027-07-01T12:00:00+02:00", "2027-07-01T12:15:00+02:00"]
