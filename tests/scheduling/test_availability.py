@@ -195,3 +195,11 @@ def test_summer_times_carry_the_summer_offset(client):
         clinic(today=dt.date(2027, 7, 1), days=1, blocks=every_day(dt.time(12), dt.time(13)))
         body = client.get("/api/v1/availability", {"date_from": "2027-07-01", "date_to": "2027-07-01"}).json()
     assert body["practitioners"][0]["slots"][0][1:3] == ["2027-07-01T12:00:00+02:00", "2027-07-01T12:15:00+02:00"]
+
+
+def test_names_are_escaped_in_the_json(client, today, frozen):
+    _, _, practitioner, _ = clinic(today=today, days=1, blocks=every_day(dt.time(12), dt.time(13)))
+    practitioner.last_name = 'O"Brien \\ </script>'
+    practitioner.save(update_fields=["last_name"])
+    body = client.get("/api/v1/availability", {"date_from": today.isoformat(), "date_to": today.isoformat()}).json()
+    assert body["practitioners"][0]["name"] == practitioner.full_name
