@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.timezone import localtime
-from ninja import NinjaAPI, Path, Query, Status
+from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
 from terminarz.booking import services as booking
@@ -153,6 +153,23 @@ def on_booking_error(request: HttpRequest, exc: BookingError):
 Id = Annotated[int, Query(ge=1, le=MAX_ID)]
 
 
+class SearchFilters(Schema):
+    """The search filters of `/slots` and `/availability` (documentation; the shared form decides)."""
+
+    specialization: str | None = Field(None, max_length=200)
+    city: str | None = Field(None, max_length=100)
+    provider: int | None = Field(None, ge=1, le=MAX_ID)
+    unit: int | None = Field(None, ge=1, le=MAX_ID)
+    practitioner: int | None = Field(None, ge=1, le=MAX_ID)
+    financing: Literal["nfz", "private"] | None = None
+    visit_kind: Literal["first", "followup"] | None = None
+
+
+def search_refused(form) -> Status:
+    errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+    return Status(422, error("invalid", INVALID_SEARCH, errors))
+
+
 @api.get(
     "/slots",
     response={200: SlotPage, 422: ErrorOut, 429: ErrorOut},
@@ -162,13 +179,7 @@ Id = Annotated[int, Query(ge=1, le=MAX_ID)]
 )
 def list_slots(
     request: HttpRequest,
-    specialization: Annotated[str | None, Query(max_length=200)] = None,
-    city: Annotated[str | None, Query(max_length=100)] = None,
-    provider: Id | None = None,
-    unit: Id | None = None,
-    practitioner: Id | None = None,
-    financing: Literal["nfz", "private"] | None = None,
-    visit_kind: Literal["first", "followup"] | None = None,
+    filters: Query[SearchFilters],
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
@@ -178,8 +189,7 @@ def list_slots(
     validates the query string itself, so both refuse the same values with the same words."""
     form = SlotSearchForm(request.GET)
     if not form.is_valid():
-        errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
-        return Status(422, error("invalid", INVALID_SEARCH, errors))
+        return search_refused(form)
     items, next_cursor = search_slots(
         form.to_query(),
         limit=form.cleaned_data.get("limit") or 20,
@@ -201,13 +211,7 @@ def get_availability(
     request: HttpRequest,
     date_from: dt.date,
     date_to: dt.date,
-    specialization: Annotated[str | None, Query(max_length=200)] = None,
-    city: Annotated[str | None, Query(max_length=100)] = None,
-    provider: Id | None = None,
-    unit: Id | None = None,
-    practitioner: Id | None = None,
-    financing: Literal["nfz", "private"] | None = None,
-    visit_kind: Literal["first", "followup"] | None = None,
+    filters: Query[SearchFilters],
 ):
     """Per practitioner, every open slot of the window (at most 31 days), earliest first, on the
     same filters and channel rules as `/slots`. Each slot is an array in the order of
@@ -215,8 +219,7 @@ def get_availability(
     `truncated` is true when the window held more than 20,000 slots (narrow the filters)."""
     form = AvailabilityForm(request.GET)
     if not form.is_valid():
-        errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
-        return Status(422, error("invalid", INVALID_SEARCH, errors))
+        return search_refused(form)
     result = availability(form.to_query())
     # Serialized with orjson straight from tuples (the schema above documents the shape).
     return HttpResponse(orjson.dumps(result.as_dict()), content_type="application/json")
