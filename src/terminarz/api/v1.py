@@ -150,9 +150,6 @@ def on_booking_error(request: HttpRequest, exc: BookingError):
     return api.create_response(request, error(exc.code, exc.message, exc.errors), status=exc.status)
 
 
-Id = Annotated[int, Query(ge=1, le=MAX_ID)]
-
-
 class SearchFilters(Schema):
     """The search filters of `/slots` and `/availability` (documentation; the shared form decides)."""
 
