@@ -137,11 +137,13 @@ def test_exclusion_constraint_alone_stops_overlapping_bookings_from_two_connecti
     first_inserted = threading.Event()
     second = threading.local()
     monkeypatch.setattr(capacity, "practitioner_busy", lambda *a, **kw: False)
-    monkeypatch.setattr(
-        locks,
-        "lock_objects",
-        lambda *keys, **kw: getattr(second, "waits", False) and first_inserted.wait(timeout=30),
-    )
+
+    def no_locks(*keys, **kw):
+        if getattr(second, "waits", False):
+            first_inserted.wait(timeout=30)
+        return "", []  # the practitioner and person locks of take_slot's statement: none
+
+    monkeypatch.setattr(locks, "lock_calls", no_locks)
     refused: list[str] = []
 
     def watch_inserts(execute, sql, params, many, context):

@@ -5,8 +5,11 @@ requests can never both succeed; the partial unique index on appointments (and o
 an exclusion constraint on practitioner + time) is the last line of defence."""
 
 import datetime as dt
+from collections.abc import Sequence
 
+from django.db import connection
 from django.db.models import Case, Q, Value, When
+from django.db.models.sql import UpdateQuery
 
 from terminarz.core import locks
 from terminarz.scheduling.models import Slot, SlotState
@@ -14,13 +17,28 @@ from terminarz.scheduling.search import open_q
 
 from .models import ACTIVE_STATUSES, Appointment
 
+LockKey = tuple[str, int]
 
-def take_slot(slot_id: int, *, now: dt.datetime, hold_until: dt.datetime | None = None) -> bool:
-    """Mark an open slot booked (or held until a time). False when someone else has it."""
+
+def take_slot(
+    slot_id: int, *, now: dt.datetime, hold_until: dt.datetime | None = None, then_lock: Sequence[LockKey] = ()
+) -> bool:
+    """Mark an open slot booked (or held until a time). False when someone else has it.
+    `then_lock`: more `core.locks` keys taken once the slot is ours – on PostgreSQL in the same
+    statement (the RETURNING list runs after the row is locked and only when it was updated),
+    so taking a slot and the practitioner and person locks is one round trip."""
     new_state = SlotState.HELD if hold_until else SlotState.BOOKED
     locks.note_locked("slot")  # the UPDATE row-locks the slot
-    updated = Slot.objects.filter(Q(pk=slot_id) & open_q(now)).update(state=new_state, hold_until=hold_until)
-    return updated == 1
+    slots = Slot.objects.filter(Q(pk=slot_id) & open_q(now))
+    calls, lock_params = locks.lock_calls(*then_lock)
+    if not calls:
+        return slots.update(state=new_state, hold_until=hold_until) == 1
+    query: UpdateQuery = slots.query.chain(UpdateQuery)  # type: ignore[assignment]
+    query.add_update_values({"state": new_state, "hold_until": hold_until})
+    sql, params = query.get_compiler(slots.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {calls}", (*params, *lock_params))
+        return cursor.fetchone() is not None
 
 
 def hold_open_slot(slot_id: int, *, now: dt.datetime, until: dt.datetime) -> bool:

@@ -33,11 +33,11 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
-from terminarz.core import clock, events, locks
+from terminarz.core import batch, clock, events
 from terminarz.notifications.services import queue_email
 from terminarz.patients.models import Patient
-from terminarz.patients.services import attach_account_card, match_or_create_patient
-from terminarz.providers.models import RegistrationSettings, settings_for
+from terminarz.patients.services import UNKNOWN, attach_account_card, match_or_create_patient
+from terminarz.providers.models import RegistrationSettings, settings_for, settings_of
 from terminarz.scheduling.models import Slot, SlotState
 
 from . import capacity, channels, transitions
@@ -72,6 +72,7 @@ class Booking:
     cleaned: dict = field(default_factory=dict)
     hold_until: dt.datetime | None = None
     known_patient: Patient | None = None
+    known_patient_looked_up: bool = False  # known_patient is the lookup's answer
     nfz_first_time: bool = False
     appointment: Appointment | None = None
 
@@ -165,33 +166,27 @@ def book_locked(booking: Booking) -> Appointment:
 def _book_locked(booking: Booking) -> Appointment:
     slot, now = booking.slot, booking.now
     assert slot is not None
-    if not capacity.take_slot(slot.pk, now=now, hold_until=booking.hold_until):
+    # The slot, then the practitioner and (online) the person, in the lock order of core.locks:
+    # one statement on PostgreSQL.
+    if not capacity.take_slot(slot.pk, now=now, hold_until=booking.hold_until, then_lock=_lock_keys(booking)):
         raise SlotTaken()
     if slot.state == SlotState.HELD:  # we took over a hold that ran out
         _expire_stale_holds(slot, now=now)
-    # The practitioner and (online) the person, in one round trip, in the lock order.
-    keys = [("practitioner", slot.practitioner_id)]
-    if booking.rules is not None:
-        account = booking.request.account
-        keys += rules_lib.patient_lock_keys(
-            slot.provider_id,
-            booking.cleaned["pesel"],
-            booking.cleaned["email"],
-            account.pk if account is not None else None,
-        )
-    locks.lock_objects(*keys)
     # On PostgreSQL the exclusion constraint (practitioner × time) is the overlap check: with
     # the practitioner locked, a competing booking waits here and then meets the constraint
     # (IntegrityError → SlotTaken). SQLite has no such constraint: asked explicitly.
     if connection.vendor != "postgresql" and capacity.practitioner_busy(slot):
         raise SlotTaken()
     _run("locked", booking)
-    appointment = _create(booking)
-    booking.appointment = appointment
-    if booking.hold_until:
-        _run("held", booking)
-    else:
-        _run("confirmed", booking)
+    # The rows written after the appointment (transition, audit, messages, queue entry) go to
+    # the database together, in one statement on PostgreSQL (core.batch).
+    with batch.collected():
+        appointment = _create(booking)
+        booking.appointment = appointment
+        if booking.hold_until:
+            _run("held", booking)
+        else:
+            _run("confirmed", booking)
     events.emit(
         events.APPOINTMENT_BOOKED,
         appointment_id=appointment.pk,
@@ -201,6 +196,20 @@ def _book_locked(booking: Booking) -> Appointment:
         held=bool(booking.hold_until),
     )
     return appointment
+
+
+def _lock_keys(booking: Booking) -> list[tuple[str, int]]:
+    assert booking.slot is not None
+    keys = [("practitioner", booking.slot.practitioner_id)]
+    if booking.rules is not None:
+        account = booking.request.account
+        keys += rules_lib.patient_lock_keys(
+            booking.slot.provider_id,
+            booking.cleaned["pesel"],
+            booking.cleaned["email"],
+            account.pk if account is not None else None,
+        )
+    return keys
 
 
 def _create(booking: Booking) -> Appointment:
@@ -215,6 +224,7 @@ def _create(booking: Booking) -> Appointment:
         phone=cleaned["phone"],
         pesel=cleaned["pesel"],
         account=account,
+        known_by_pesel=booking.known_patient if booking.known_patient_looked_up else UNKNOWN,
     )
     appointment = Appointment.objects.create(
         provider=slot.provider,  # loaded with the slot: the messages below need no query for it
@@ -293,7 +303,9 @@ def bookable_slot(slot_id, *, now: dt.datetime) -> Slot:
     except (TypeError, ValueError):
         slot_pk = None
     slot = (
-        Slot.objects.select_related("practitioner", "unit__location", "block", "provider").filter(pk=slot_pk).first()
+        Slot.objects.select_related("practitioner", "unit__location", "block", "provider__registration")
+        .filter(pk=slot_pk)
+        .first()
         if slot_pk is not None and 0 < slot_pk < 2**63
         else None
     )
@@ -326,7 +338,7 @@ def registration_open(booking: Booking) -> None:
     if not booking.online:
         return
     assert booking.slot is not None
-    booking.rules = settings_for(booking.slot.provider_id)
+    booking.rules = settings_of(booking.slot.provider)
     check_registration_open(
         booking.rules, booking.slot, channel=booking.request.channel, account=booking.request.account
     )
@@ -389,6 +401,7 @@ def one_visit_per_specialization(booking: Booking) -> None:
         return
     assert slot is not None
     booking.known_patient = rules_lib.known_patient(slot.provider_id, booking.cleaned["pesel"])
+    booking.known_patient_looked_up = True
     if rules.one_visit_per_specialization:
         rules_lib.check_one_visit_per_specialization(
             slot, booking.known_patient, now=booking.now, account=booking.request.account

@@ -4,7 +4,7 @@ events (`appointment_confirmed`, `appointment_cancelled`, `appointment_expired`,
 
 import datetime as dt
 
-from terminarz.core import events
+from terminarz.core import batch, events
 from terminarz.core.audit import record_audit
 from terminarz.core.statemachine import Change, Machine
 
@@ -45,14 +45,16 @@ def record_created(appointment: Appointment, *, now: dt.datetime, actor=None, ac
 
 
 def _record(change: Change) -> None:
-    AppointmentTransition.objects.create(
-        appointment=change.obj,  # type: ignore[misc]
-        from_status=change.from_state,
-        to_status=change.to_state,
-        at=change.at,
-        actor=change.actor,  # type: ignore[misc]
-        actor_label=change.actor_label,
-        reason=change.reason,
+    batch.insert(
+        AppointmentTransition(
+            appointment=change.obj,  # type: ignore[misc]
+            from_status=change.from_state,
+            to_status=change.to_state,
+            at=change.at,
+            actor=change.actor,  # type: ignore[misc]
+            actor_label=change.actor_label,
+            reason=change.reason,
+        )
     )
     _audit(
         change.obj,  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from . import clock
+from . import batch, clock
 from .models import AuditEntry
 
 
@@ -18,7 +18,7 @@ def record_audit(
     at: dt.datetime | None = None,
 ) -> AuditEntry:
     """Never put personal data (PESEL, contacts) into summary or changes: ids and states only."""
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         provider_id=provider_id,
         at=at or clock.now(),
         actor=actor,
@@ -29,3 +29,5 @@ def record_audit(
         summary=summary[:300],
         changes=changes or {},
     )
+    batch.insert(entry)  # written at once, or with the request's other rows (core.batch)
+    return entry

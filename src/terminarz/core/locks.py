@@ -81,24 +81,33 @@ def _check_order(kind: str) -> dict:
 
 def lock_objects(*keys: tuple[str, int], timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
     """Take the locks for `keys` ((kind, int id) pairs) for the rest of the transaction."""
+    calls, params = lock_calls(*keys, timeout_ms=timeout_ms)
+    if not calls:
+        return
+    # One round trip: the lock timeout for this transaction, then the locks in order.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {calls}", params)
+
+
+def lock_calls(*keys: tuple[str, int], timeout_ms: int = LOCK_TIMEOUT_MS) -> tuple[str, list]:
+    """The order checks of `lock_objects`, then the SQL select list that takes the locks (the
+    lock timeout first, the locks in order; "" on SQLite) and its parameters, for a caller that
+    takes them within another statement (`booking.capacity.take_slot`: in the RETURNING list
+    of the slot's UPDATE, evaluated after the row is locked, so the order holds)."""
     for kind, _value in keys:
         if kind not in SPACES:
             raise ValueError(f"Unknown lock kind {kind!r}")
     ordered = sorted(set(keys), key=lambda k: (ORDER.index(k[0]), k[1]))
-    if not ordered:
-        return
     # Check the whole request against what is held before taking anything.
     for kind, _value in ordered:
         _check_order(kind)
-    if connection.vendor != "postgresql":
-        return
-    # One round trip: the lock timeout for this transaction, then the locks in order.
+    if not ordered or connection.vendor != "postgresql":
+        return "", []
     calls = ", ".join(["set_config('lock_timeout', %s, true)"] + ["pg_advisory_xact_lock(%s, %s)"] * len(ordered))
     params: list = [f"{int(timeout_ms)}ms"]
     for kind, value in ordered:
         params += [SPACES[kind], int(value)]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {calls}", params)
+    return calls, params
 
 
 def lock_many(kind: str, values: Iterable[int]) -> None:

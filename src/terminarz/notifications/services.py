@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 
-from terminarz.core import clock
+from terminarz.core import batch, clock
 from terminarz.core.audit import record_audit
 
 from .models import Message, MessageStatus, MessageTemplate
@@ -94,21 +94,28 @@ def queue_email_and_sms(
 
 
 def _queue(*, channel, provider, kind, recipient, template, context, idempotency_key, patient) -> Message:
-    message, created = Message.objects.get_or_create(
+    """One INSERT … ON CONFLICT DO NOTHING (with the request's other rows when they are
+    collected, core.batch); the message already there is returned when the key is taken."""
+    message = Message(
         idempotency_key=idempotency_key,
-        defaults={
-            "channel": channel,
-            "provider": provider,
-            "kind": kind,
-            "recipient": recipient,
-            "template": template,
-            "context": context,
-            "patient": patient,
-            "next_attempt_at": clock.now(),
-        },
+        channel=channel,
+        provider=provider,
+        kind=kind,
+        recipient=recipient,
+        template=template,
+        context=context,
+        patient=patient,
+        next_attempt_at=clock.now(),
     )
-    if created:
-        transaction.on_commit(lambda: _enqueue_delivery(message.pk))
+    batch.insert(message, skip_if_exists=True)
+
+    def deliver() -> None:
+        if message.pk is not None:  # None: the key was taken, that message is on its way
+            _enqueue_delivery(message.pk)
+
+    transaction.on_commit(deliver)
+    if message.pk is None and not batch.collecting():
+        return Message.objects.get(idempotency_key=idempotency_key)
     return message
 
 

@@ -10,20 +10,41 @@ from terminarz.providers.models import Provider
 from .models import CARD_LENGTH, HealthCard, Patient, phone_digits
 
 
+class _Unknown:
+    """Not looked up yet (as opposed to None: looked up, no such record)."""
+
+
+UNKNOWN = _Unknown()
+
+
 def match_or_create_patient(
-    provider: Provider, *, first_name: str, last_name: str, email: str, phone: str, pesel: str, account=None
+    provider: Provider,
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str,
+    pesel: str,
+    account=None,
+    known_by_pesel: "Patient | None | _Unknown" = UNKNOWN,
 ) -> Patient:
     """Match an online booking to the provider's record, or create a new record (F3).
 
     From an account: the record already linked to that account first. Then by PESEL. A record
     created for an account's booking is linked to it; a record found by PESEL is not (a typed
-    PESEL proves nothing), so the account never sees what was shared with that record."""
+    PESEL proves nothing), so the account never sees what was shared with that record.
+    `known_by_pesel`: the first record with this PESEL when the caller looked it up already
+    (the booking rules do, under the person's lock), so it is not asked twice."""
     if account is not None:
         own = Patient.objects.filter(provider=provider, account=account).order_by("pk").first()
         if own is not None and (not pesel or own.pesel_hash in ("", lookup_hash(pesel))):
             return own
     if pesel:
-        patient = Patient.objects.filter(provider=provider, pesel_hash=lookup_hash(pesel)).order_by("pk").first()
+        patient = (
+            Patient.objects.filter(provider=provider, pesel_hash=lookup_hash(pesel)).order_by("pk").first()
+            if isinstance(known_by_pesel, _Unknown)
+            else known_by_pesel
+        )
         if patient is not None:
             return patient
     return Patient.objects.create(

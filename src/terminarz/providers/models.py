@@ -306,6 +306,15 @@ class RegistrationSettings(models.Model):
         return f"Ustawienia rejestracji: {self.provider}"
 
 
+def settings_of(provider: Provider) -> RegistrationSettings:
+    """The settings of a provider loaded with `select_related("provider__registration")` (no
+    query then), else read or made like `settings_for`."""
+    try:
+        return provider.registration
+    except RegistrationSettings.DoesNotExist:
+        return settings_for(provider.pk)
+
+
 def settings_for(provider_id: int) -> RegistrationSettings:
     """The provider's registration settings (a row with the defaults is made on first use)."""
     found, _created = RegistrationSettings.objects.get_or_create(provider_id=provider_id)

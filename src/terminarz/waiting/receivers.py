@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from terminarz.accounts.services import account_erasing
 from terminarz.booking import pipeline
-from terminarz.core import events
+from terminarz.core import batch, events
 
 from .models import QueueEntry, WaitlistEntry
 from .services import leave_waitlist
@@ -34,12 +34,14 @@ def enter_nfz_queue(booking: pipeline.Booking) -> None:
     appointment = booking.appointment
     assert appointment is not None
     if appointment.nfz_first_time:
-        QueueEntry.objects.create(
-            provider_id=appointment.provider_id,
-            unit_id=appointment.unit_id,
-            patient_id=appointment.patient_id,
-            category=QueueEntry.Category.STABLE,
-            status=QueueEntry.Status.SCHEDULED,
-            appointment=appointment,
-            source="online",
+        batch.insert(
+            QueueEntry(
+                provider_id=appointment.provider_id,
+                unit_id=appointment.unit_id,
+                patient_id=appointment.patient_id,
+                category=QueueEntry.Category.STABLE,
+                status=QueueEntry.Status.SCHEDULED,
+                appointment=appointment,
+                source="online",
+            )
         )
