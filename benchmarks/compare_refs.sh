@@ -28,6 +28,11 @@ for round in $(seq 1 "$ROUNDS"); do
        --requests 300 | grep -E "server-side|round trip" | sed "s/^/search $side: /") | tee -a "$WORK/search_$side.txt"
     (cd "$WORK/$side" && .venv/bin/python benchmarks/booking_throughput.py --database-url "$PG/terminarz_bench_$side" \
        --bookings 800 --clients 8 | grep -E "throughput|errors" | sed "s/^/booking $side: /") | tee -a "$WORK/booking_$side.txt"
+    if command -v wrk >/dev/null; then  # the server alone: wrk's 8 connections cost little CPU
+      (cd "$WORK/$side" && .venv/bin/python benchmarks/booking_throughput.py --database-url "$PG/terminarz_bench_$side" \
+         --bookings 4000 --clients 8 --wrk-seconds 8 | grep -E "Requests/sec|wrk:" | sed "s/^/booking-wrk $side: /") \
+         | tee -a "$WORK/wrk_$side.txt"
+    fi
   done
 done
 
@@ -42,9 +47,13 @@ rows = [
     ("search server-side p95 (ms)", "search", r"server-side\s+p50=[\d.]+ ms\s+p95=([\d.]+)"),
     ("booking throughput (bookings/s)", "booking", r"throughput=([\d.]+)"),
     ("booking latency p95 (ms)", "booking", r"latency p50=[\d.]+ ms\s+p95=([\d.]+)"),
+    ("booking with wrk (bookings/s)", "wrk", r"Requests/sec:\s+([\d.]+)"),
+    ("booking with wrk p95 (ms)", "wrk", r"wrk: requests=\d+ non2xx/3xx=\d+ p50=[\d.]+ ms p95=([\d.]+)"),
 ]
 print(f"{'figure':34} {'before':>9} {'after':>9} {'after/before':>13}")
 for label, kind, pattern in rows:
+    if not (work / f"{kind}_before.txt").exists():
+        print(f"{label:34} not measured (install wrk)"); continue
     b = values(f"{kind}_before.txt", pattern); a = values(f"{kind}_after.txt", pattern)
     if not a or not b:
         print(f"{label:34} missing (before {b}, after {a})"); continue
