@@ -302,13 +302,14 @@ def bookable_slot(slot_id, *, now: dt.datetime) -> Slot:
         slot_pk = int(slot_id)
     except (TypeError, ValueError):
         slot_pk = None
-    slot = (
+    found = (
         Slot.objects.select_related("practitioner", "unit__location", "block", "provider__registration")
         .filter(pk=slot_pk)
-        .first()
+        .order_by()[:1]  # by primary key: no ORDER BY to build (first() would add one)
         if slot_pk is not None and 0 < slot_pk < 2**63
-        else None
+        else []
     )
+    slot = next(iter(found), None)
     if slot is None:
         raise InvalidBooking(errors={"slot": [_("Nie ma takiego terminu.")]})
     if slot.start <= now:
