@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from terminarz.booking.services import book_appointment
-from terminarz.scheduling.availability import availability
+from terminarz.scheduling.availability import availability, offset_stretches
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import SlotQuery, search_slots
 from terminarz.scheduling.services import generate_slots
@@ -102,8 +102,10 @@ def test_availability_is_one_query_with_the_lookups_cached(generated):
 
 def test_a_window_with_more_slots_than_the_cap_says_truncated(generated):
     query = SlotQuery(date_from=generated, date_to=generated + dt.timedelta(days=9))
+    everything = availability(query, now=FROZEN_NOW)
+    earliest = [(p.id, slot[0]) for p in everything.practitioners for slot in p.slots][:5]
     result = availability(query, now=FROZEN_NOW, max_slots=5)
-    assert (sum(len(p.slots) for p in result.practitioners), result.truncated) == (5, True)
+    assert ([(p.id, slot[0]) for p in result.practitioners for slot in p.slots], result.truncated) == (earliest, True)
 
 
 def test_api_answer(client, today, frozen):
@@ -203,3 +205,40 @@ def test_names_are_escaped_in_the_json(client, today, frozen):
     practitioner.save(update_fields=["last_name"])
     body = client.get("/api/v1/availability", {"date_from": today.isoformat(), "date_to": today.isoformat()}).json()
     assert body["practitioners"][0]["name"] == practitioner.full_name
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "expected"),
+    [
+        (dt.date(2026, 12, 1), dt.date(2026, 12, 14), [(None, dt.timedelta(hours=1))]),
+        (dt.date(2027, 7, 1), dt.date(2027, 7, 31), [(None, dt.timedelta(hours=2))]),
+        (
+            dt.date(2027, 3, 20),
+            dt.date(2027, 4, 2),
+            [(None, dt.timedelta(hours=1)), (dt.datetime(2027, 3, 28, 1, tzinfo=dt.UTC), dt.timedelta(hours=2))],
+        ),
+        (
+            dt.date(2027, 10, 31),
+            dt.date(2027, 10, 31),
+            [(None, dt.timedelta(hours=2)), (dt.datetime(2027, 10, 31, 1, tzinfo=dt.UTC), dt.timedelta(hours=1))],
+        ),
+    ],
+)
+def test_the_window_is_cut_where_summer_time_starts_or_ends(date_from, date_to, expected):
+    assert offset_stretches(date_from, date_to) == expected
+
+
+def test_times_on_both_sides_of_the_change_to_summer_time_carry_their_offset(client):
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2027, 3, 26, 6, 0, tzinfo=dt.UTC), tick=False):
+        clinic(today=dt.date(2027, 3, 26), days=4, blocks=every_day(dt.time(12), dt.time(13)))
+        body = client.get("/api/v1/availability", {"date_from": "2027-03-27", "date_to": "2027-03-29"}).json()
+    firsts: dict[str, list[str]] = {}
+    for slot in body["practitioners"][0]["slots"]:  # earliest first
+        firsts.setdefault(slot[1][:10], slot[1:3])
+    assert firsts == {
+        "2027-03-27": ["2027-03-27T12:00:00+01:00", "2027-03-27T12:15:00+01:00"],
+        "2027-03-28": ["2027-03-28T12:00:00+02:00", "2027-03-28T12:15:00+02:00"],
+        "2027-03-29": ["2027-03-29T12:00:00+02:00", "2027-03-29T12:15:00+02:00"],
+    }

@@ -63,45 +63,84 @@ class Availability:
         }
 
 
-# A timestamp as the API writes it: local time, ISO 8601, with the offset
-# ("2026-12-01T08:00:00+01:00"). Warsaw is UTC+1 or, in summer, UTC+2; plain casts (cheaper
-# than to_char on thousands of rows).
-LOCAL = (
-    "replace(({c} AT TIME ZONE 'Europe/Warsaw')::text, ' ', 'T') || "
-    "CASE WHEN ({c} AT TIME ZONE 'Europe/Warsaw') - ({c} AT TIME ZONE 'UTC') = interval '2 hours' "
-    "THEN '+02:00' ELSE '+01:00' END"
-)
+def offset_stretches(date_from: dt.date, date_to: dt.date) -> list[tuple[dt.datetime | None, dt.timedelta]]:
+    """Warsaw's UTC offset over the local days of a window, as (from instant, offset) stretches:
+    one stretch, or two when the window holds a change to or from summer time (the first
+    stretch has no start). Offsets change on the hour, UTC."""
+    tz = clock.WARSAW
+    midnights = [
+        dt.datetime.combine(date_from + dt.timedelta(days=n), dt.time(), tz).astimezone(dt.UTC)
+        for n in range((date_to - date_from).days + 2)
+    ]
+    stretches: list[tuple[dt.datetime | None, dt.timedelta]] = [(None, _offset(midnights[0]))]
+    for day_start, day_end in zip(midnights, midnights[1:], strict=False):
+        if _offset(day_end) == stretches[-1][1]:
+            continue
+        instant = day_start
+        while _offset(instant) == stretches[-1][1]:
+            instant += dt.timedelta(hours=1)
+        stretches.append((instant, _offset(instant)))
+    return stretches
 
 
-def _json_on_postgres(qs, max_slots: int) -> tuple[bytes, bool]:
-    rows = qs.order_by("practitioner_id", "start", "pk").values_list(
-        "practitioner_id", "pk", "start", "end", "unit_id", "financing", "televisit"
-    )[: max_slots + 1]
+def _offset(instant: dt.datetime) -> dt.timedelta:
+    offset = instant.astimezone(clock.WARSAW).utcoffset()
+    assert offset is not None
+    return offset
+
+
+def _local_iso(column: str, stretches) -> tuple[str, list]:
+    """SQL writing a timestamp as the API does: local time, ISO 8601, with the offset
+    ("2026-12-01T08:00:00+01:00"). A fixed offset per stretch of the window (`AT TIME ZONE
+    INTERVAL`) costs less than converting through the zone rules row by row."""
+
+    def text(offset: dt.timedelta) -> str:
+        minutes = int(offset.total_seconds()) // 60
+        return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+    def written(offset: dt.timedelta) -> str:
+        return f"replace(({column} AT TIME ZONE INTERVAL '{text(offset)}')::text, ' ', 'T') || '{text(offset)}'"
+
+    if len(stretches) == 1:
+        return written(stretches[0][1]), []
+    cases = " ".join(
+        f"WHEN {column} < %s THEN {written(offset)}"
+        for (_, offset), (until, _) in zip(stretches, stretches[1:], strict=False)
+    )
+    return f"CASE {cases} ELSE {written(stretches[-1][1])} END", [until for until, _ in stretches[1:]]
+
+
+def _json_on_postgres(qs, limit: int, stretches, *, earliest: bool) -> tuple[bytes, int]:
+    """The JSON of `limit` rows at most, and how many rows it holds. `earliest`: the first rows
+    by practitioner and time (sorting costs; without it any rows, enough to tell whether the
+    window holds more than the cap)."""
+    rows = qs.order_by("practitioner_id", "start", "pk") if earliest else qs.order_by()
+    rows = rows.values_list("practitioner_id", "pk", "start", "end", "unit_id", "financing", "televisit")[:limit]
     sql, params = rows.query.sql_with_params()
     # Text concatenation instead of json_build_array: the values are numbers, ISO times and
     # fixed codes (nothing to escape), and building JSON values row by row cost more than the
     # query. Only names go through to_json (escaping).
-    start, end = LOCAL.format(c="start"), LOCAL.format(c='"end"')
+    start, start_params = _local_iso("start", stretches)
+    end, end_params = _local_iso('"end"', stretches)
     query = f"""
         WITH r (practitioner_id, id, start, "end", unit_id, financing, televisit) AS ({sql}),
-        kept AS (SELECT * FROM r ORDER BY practitioner_id, start, id LIMIT %s),
         grouped AS (
             SELECT practitioner_id,
                    string_agg('[' || id || ',"' || {start} || '","' || {end} || '",' || unit_id
                               || ',"' || financing || '","' || televisit || '"]', ',' ORDER BY start, id) AS slots
-            FROM kept GROUP BY practitioner_id
+            FROM r GROUP BY practitioner_id
         )
         SELECT '[' || coalesce(string_agg(
                    '{{"id":' || g.practitioner_id
                    || ',"name":' || to_json(concat_ws(' ', nullif(p.title, ''), p.first_name, p.last_name))::text
                    || ',"slots":[' || g.slots || ']}}', ',' ORDER BY g.practitioner_id), '') || ']',
-               (SELECT count(*) FROM r) > %s
+               (SELECT count(*) FROM r)
         FROM grouped g JOIN staff_practitioner p ON p.id = g.practitioner_id
     """
     with connection.cursor() as cursor:
-        cursor.execute(query, [*params, max_slots, max_slots])
-        text, truncated = cursor.fetchone()
-    return text.encode(), bool(truncated)
+        cursor.execute(query, [*params, *start_params, *end_params])
+        text, count = cursor.fetchone()
+    return text.encode(), count
 
 
 def availability(query: SlotQuery, *, now: dt.datetime | None = None, max_slots: int = MAX_SLOTS) -> Availability:
@@ -113,7 +152,13 @@ def availability(query: SlotQuery, *, now: dt.datetime | None = None, max_slots:
     if qs is None:
         return Availability(query.date_from, query.date_to, b"[]", False)
     if connection.vendor == "postgresql":
-        text, truncated = _json_on_postgres(qs, max_slots)
+        stretches = offset_stretches(query.date_from, query.date_to)
+        # One statement: the whole window, capped one row above the limit. Only a window over the
+        # cap (rare: narrow the filters) is read again, the earliest slots up to the limit.
+        text, count = _json_on_postgres(qs, max_slots + 1, stretches, earliest=False)
+        truncated = count > max_slots
+        if truncated:
+            text, _count = _json_on_postgres(qs, max_slots, stretches, earliest=True)
         return Availability(query.date_from, query.date_to, text, truncated)
     rows = list(
         qs.order_by("practitioner_id", "start", "pk").values_list(
