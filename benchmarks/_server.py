@@ -24,8 +24,25 @@ def data_key_file() -> str:
     return str(key_file)
 
 
+def bench_redis_url() -> str:
+    """Production runs with Redis as the shared cache (search's id lookups live there, across
+    workers): the benchmark server does too when Redis answers (BENCH_REDIS_URL, default
+    database 15 of 127.0.0.1:6379; "none" for the per-process cache)."""
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    if url == "none":
+        return ""
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.partition(":")
+    try:
+        with socket.create_connection((host, int(port or 6379)), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return url if sock.recv(16).startswith(b"+PONG") else ""
+    except OSError:
+        return ""
+
+
 def bench_env(database_url: str) -> dict:
-    return {
+    env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "terminarz.settings.prod",
@@ -33,13 +50,17 @@ def bench_env(database_url: str) -> dict:
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "TERMINARZ_RATELIMIT": "off",
-        # Production settings want REDIS_URL for several workers; with rate limits off and nobody
-        # signing in, the per-process cache changes nothing measured here (REDIS_URL still wins).
-        "TERMINARZ_SINGLE_PROCESS": "1",
         "TERMINARZ_DATA_KEY_FILE": data_key_file(),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT / "src"),
     }
+    redis_url = bench_redis_url()
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    else:  # production settings want REDIS_URL for several workers: say it is one process
+        env.pop("REDIS_URL", None)
+        env["TERMINARZ_SINGLE_PROCESS"] = "1"
+    return env
 
 
 def free_port() -> int:
@@ -69,7 +90,8 @@ def running_server(database_url: str, *, port: int | None = None, workers: int =
         "--access-logfile",
         "/dev/null",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(database_url))
+    env = bench_env(database_url)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -85,7 +107,8 @@ def running_server(database_url: str, *, port: int | None = None, workers: int =
             raise RuntimeError(f"benchmark server did not answer on {base} within 30 s")
         if proc.poll() is not None:  # something else answered on the port
             raise RuntimeError(f"benchmark server exited; another process answers on {base}")
-        print(f"benchmark server (pid {proc.pid}) on {base}", file=sys.stderr)
+        cache = "Redis " + env["REDIS_URL"] if "REDIS_URL" in env else "per-process cache (no Redis)"
+        print(f"benchmark server (pid {proc.pid}) on {base}, {workers} workers, {cache}", file=sys.stderr)
         yield base
     finally:
         proc.terminate()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import redis
 
 from terminarz.core.crypto import new_master_key
 
@@ -81,6 +82,24 @@ def test_production_settings_use_redis_when_given():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_production_cache_round_trips_through_redis():
+    """The Redis client library is installed and the configured cache answers (it was missing:
+    every request touching the cache failed with ModuleNotFoundError in production)."""
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, db=14, socket_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis is required on CI (127.0.0.1:6379)")
+        pytest.skip("needs Redis at 127.0.0.1:6379")
+    code = (
+        "import django; django.setup(); from django.core.cache import cache; "
+        "cache.set('terminarz-test', [1, 2], 10); print(cache.get('terminarz-test')); cache.delete('terminarz-test')"
+    )
+    result = load_prod(code, REDIS_URL="redis://127.0.0.1:6379/14")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[1, 2]"
 
 
 def test_without_trusted_proxies_every_per_ip_count_uses_remote_addr():

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from terminarz.booking.services import book_appointment
+from terminarz.catalog.models import Specialization
 from terminarz.scheduling.availability import availability, offset_stretches
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import SlotQuery, search_slots
@@ -160,6 +161,15 @@ def test_a_visibility_change_reaches_the_cached_lookups_at_once(generated):
     hidden.save(update_fields=["is_visible_online"])
     after = {p.id for p in availability(query, now=FROZEN_NOW).practitioners}
     assert after == before - {hidden.pk}
+
+
+def test_renaming_a_specialization_reaches_the_cached_lookups_at_once(generated):
+    query = SlotQuery(specialization="Kardiologia dziecięca", date_from=generated, date_to=generated)
+    assert availability(query, now=FROZEN_NOW).practitioners == []
+    specialization = Specialization.objects.get(code="kardiologia")
+    specialization.name = "Kardiologia dziecięca"
+    specialization.save(update_fields=["name"])
+    assert availability(query, now=FROZEN_NOW).practitioners != []
 
 
 @pytest.mark.parametrize("filters", QUERIES, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()) or "all")

@@ -28,8 +28,8 @@ def set_location_visibility(location: Location, visible: bool, *, actor) -> None
             names = ", ".join(f"{first} {last}" for first, last in still_visible)
             raise OrgError(_("Najpierw ukryj personel przypisany do tej lokalizacji: %(names)s.") % {"names": names})
     with transaction.atomic():
-        Location.objects.filter(pk=location.pk).update(is_visible=visible)
         location.is_visible = visible
+        location.save(update_fields=["is_visible"])  # saved, so search's cached lookups hear of it
         record_audit(
             provider_id=location.provider_id,
             action="location.shown" if visible else "location.hidden",

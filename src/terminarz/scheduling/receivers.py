@@ -1,16 +1,17 @@
 """Search's cached id lookups (practitioners of a specialization, units of a city, providers with
 registration off) are dropped when what they are computed from changes, instead of waiting for
-their 30-second lifetime."""
+their (long) lifetime. Changes go through `save()` (a queryset `update()` would not be heard)."""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from terminarz.catalog.models import Specialization
 from terminarz.providers.models import Location, Provider, RegistrationSettings, Unit
 from terminarz.staff.models import Practitioner
 
 from .models import Schedule
 from .search import invalidate_lookups
 
-WATCHED = (Provider, Location, Unit, Practitioner, Schedule, RegistrationSettings)
+WATCHED = (Provider, Location, Unit, Practitioner, Schedule, RegistrationSettings, Specialization)
 
 
 def _changed(sender, **kwargs) -> None:

@@ -86,7 +86,9 @@ def open_slots(
     return qs
 
 
-FACET_CACHE_SECONDS = 30
+# The id lookups are versioned and dropped on every change they are computed from
+# (scheduling.receivers), so they may live long; the lifetime is only a safety net.
+FACET_CACHE_SECONDS = 3600
 VERSION_KEY = "slotsearch:version"
 
 
@@ -111,7 +113,7 @@ def invalidate_lookups() -> None:
 def _matching_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]:
     """Resolve specialization and city to explicit practitioner and unit ids first: the lists
     are short, so the slot query only walks the open-slot index over the date window.
-    Cached briefly: visibility changes reach search within FACET_CACHE_SECONDS."""
+    Cached (across processes with Redis) until a change they depend on bumps the version."""
     raw = "|".join(str(v).strip().lower() for v in (query.specialization, query.city, query.unit, query.practitioner))
     key = f"slotsearch:ids:{lookup_version()}:" + hashlib.sha1(raw.encode()).hexdigest()
     cached = cache.get(key)
@@ -153,7 +155,8 @@ CLOSED_PROVIDERS_KEY = "slotsearch:closed-providers"
 
 
 def closed_provider_ids() -> list[int]:
-    """Providers whose online registration is off (hidden from portal search; cached briefly)."""
+    """Providers whose online registration is off (hidden from portal search; cached, dropped
+    with the lookups)."""
     cached = cache.get(CLOSED_PROVIDERS_KEY)
     if cached is None:
         cached = list(
