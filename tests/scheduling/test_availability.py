@@ -2,19 +2,23 @@
 filters and channel rules, per practitioner, in one query; the API answer as documented."""
 
 import datetime as dt
+import json
 import random
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from terminarz.api.v1 import slot_json
 from terminarz.booking.services import book_appointment
 from terminarz.catalog.models import Specialization
 from terminarz.scheduling.availability import availability, offset_stretches
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import SlotQuery, search_slots
+from terminarz.scheduling.search_page import search_page_json
 from terminarz.scheduling.services import generate_slots
-from tests.conftest import FROZEN_NOW
+from tests.conftest import FROZEN_NOW, require_postgres
 from tests.factories import PATIENT, clinic, every_day, make_practitioner, make_provider, make_schedule, make_unit
 
 pytestmark = pytest.mark.django_db
@@ -179,8 +183,8 @@ def test_paged_search_walks_the_same_order_as_one_sorted_query(generated, filter
     from terminarz.scheduling import search
 
     used = []
-    original = search._page_ids_lateral
-    monkeypatch.setattr(search, "_page_ids_lateral", lambda *a, **kw: used.append(1) or original(*a, **kw))
+    original = search._lateral_page_sql
+    monkeypatch.setattr(search, "_lateral_page_sql", lambda *a, **kw: used.append(1) or original(*a, **kw))
     query = SlotQuery(**filters, date_from=generated, date_to=generated + dt.timedelta(days=9))
     sorted_ids = list(
         search.open_slot_query(query, now=FROZEN_NOW).order_by("start", "pk").values_list("pk", flat=True)
@@ -252,3 +256,42 @@ def test_times_on_both_sides_of_the_change_to_summer_time_carry_their_offset(cli
         "2027-03-28": ["2027-03-28T12:00:00+02:00", "2027-03-28T12:15:00+02:00"],
         "2027-03-29": ["2027-03-29T12:00:00+02:00", "2027-03-29T12:15:00+02:00"],
     }
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("filters", QUERIES, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()) or "all")
+def test_the_page_postgresql_writes_equals_the_page_built_from_models(generated, filters):
+    """The API's search page written by the database (scheduling.search_page) holds exactly the
+    items and cursors `search_slots` + `slot_json` give, page after page."""
+    require_postgres(connection)
+    query = SlotQuery(**filters, date_from=generated, date_to=generated + dt.timedelta(days=9))
+    cursor, pages = None, 0
+    while True:
+        written = search_page_json(query, now=FROZEN_NOW, limit=7, cursor=cursor)
+        assert written is not None
+        text, next_cursor = written
+        slots, expected_cursor = search_slots(query, now=FROZEN_NOW, limit=7, cursor=cursor)
+        expected = json.loads(json.dumps([slot_json(s) for s in slots], cls=DjangoJSONEncoder))
+        assert (json.loads(text), next_cursor) == (expected, expected_cursor)
+        pages += 1
+        if next_cursor is None:
+            break
+        cursor = next_cursor
+    assert pages > 1
+
+
+def test_elsewhere_the_api_builds_the_page_from_models(generated):
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite's path")
+    assert search_page_json(SlotQuery(date_from=generated), now=FROZEN_NOW, limit=5) is None
+
+
+@pytest.mark.postgres
+def test_an_api_search_page_is_one_statement_with_the_lookups_cached(client, generated):
+    require_postgres(connection)
+    params = {"specialization": "kardiologia", "city": "Kraków", "date_from": generated.isoformat(), "limit": 5}
+    client.get("/api/v1/slots", params)  # warms the id lookups
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/slots", params).json()
+    assert len(queries.captured_queries) == 1
+    assert len(body["items"]) == 5

@@ -19,6 +19,7 @@ from terminarz.core.ratelimit import SettingsRateThrottle
 from terminarz.scheduling.availability import availability
 from terminarz.scheduling.forms import MAX_ID, MAX_LIMIT, AvailabilityForm, SlotSearchForm
 from terminarz.scheduling.search import search_slots
+from terminarz.scheduling.search_page import search_page_json
 
 from .schemas import (
     MAX_PK,
@@ -187,11 +188,15 @@ def list_slots(
     form = SlotSearchForm(request.GET)
     if not form.is_valid():
         return search_refused(form)
-    items, next_cursor = search_slots(
-        form.to_query(),
-        limit=form.cleaned_data.get("limit") or 20,
-        cursor=form.cleaned_data.get("cursor") or None,
-    )
+    limit = form.cleaned_data.get("limit") or 20
+    cursor = form.cleaned_data.get("cursor") or None
+    written = search_page_json(form.to_query(), limit=limit, cursor=cursor)  # PostgreSQL writes the items
+    if written is not None:
+        text, next_cursor = written
+        return HttpResponse(
+            b'{"items":' + text + b',"next":' + orjson.dumps(next_cursor) + b"}", content_type="application/json"
+        )
+    items, next_cursor = search_slots(form.to_query(), limit=limit, cursor=cursor)
     # Built directly (the schema above documents it): validating 20 nested items through
     # pydantic on every search costs more than the query itself.
     return JsonResponse({"items": [slot_json(s) for s in items], "next": next_cursor})

@@ -44,7 +44,11 @@ class InvalidCursor(ValueError):
 
 
 def encode_cursor(slot: Slot) -> str:
-    raw = json.dumps([slot.start.isoformat(), slot.pk]).encode()
+    return cursor_after(slot.start, slot.pk)
+
+
+def cursor_after(start: dt.datetime, pk: int) -> str:
+    raw = json.dumps([start.isoformat(), pk]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -210,10 +214,11 @@ def _open_slot_query(
 _LATERAL_MARK = -7_203_914_551
 
 
-def _page_ids_lateral(qs: QuerySet[Slot], practitioner_ids: list[int], n: int) -> list[int]:
-    """The first `n` slot ids by (start, id) of many practitioners, read as a top-n per
-    practitioner on the (practitioner, start) index and merged (PostgreSQL LATERAL): each
-    practitioner's scan stops after n rows instead of reading every slot of the window."""
+def _lateral_page_sql(qs: QuerySet[Slot], practitioner_ids: list[int], n: int) -> tuple[str, list]:
+    """SQL of (id, start) of the first `n` slots by (start, id) of many practitioners, read as
+    a top-n per practitioner on the (practitioner, start) index and merged (PostgreSQL
+    LATERAL): each practitioner's scan stops after n rows instead of reading every slot of the
+    window."""
     inner = qs.filter(practitioner_id=_LATERAL_MARK).order_by("start", "pk").values_list("pk", "start")[:n]
     sql, params = inner.query.sql_with_params()
     marks = [i for i, value in enumerate(params) if value == _LATERAL_MARK]
@@ -224,12 +229,31 @@ def _page_ids_lateral(qs: QuerySet[Slot], practitioner_ids: list[int], n: int) -
     inner_sql = "%s".join(pieces[: at + 1]) + "p.id" + "%s".join(pieces[at + 1 :])
     inner_params = list(params[:at]) + list(params[at + 1 :])
     outer = (
-        f"SELECT s.pk FROM unnest(%s::bigint[]) AS p(id) CROSS JOIN LATERAL ({inner_sql}) s "
+        f"SELECT s.pk, s.start FROM unnest(%s::bigint[]) AS p(id) CROSS JOIN LATERAL ({inner_sql}) s "
         "ORDER BY s.start, s.pk LIMIT %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(outer, [practitioner_ids, *inner_params, n])
-        return [row[0] for row in cursor.fetchall()]
+    return outer, [practitioner_ids, *inner_params, n]
+
+
+def page_sql(query: SlotQuery, *, now: dt.datetime, n: int, cursor: str | None = None, portal: bool = True):
+    """SQL and parameters of (id, start) of the first `n` open slots by (start, id) after the
+    cursor, the way `search_slots` finds its page; None when nothing can match."""
+    qs, practitioner_ids = _search_queryset(query, now=now, cursor=cursor, portal=portal)
+    if qs is None:
+        return None
+    if practitioner_ids is not None and len(practitioner_ids) > 1 and connection.vendor == "postgresql":
+        return _lateral_page_sql(qs, practitioner_ids, n)
+    if practitioner_ids is not None:
+        qs = qs.filter(practitioner_id__in=practitioner_ids)
+    return qs.order_by("start", "pk").values_list("pk", "start")[:n].query.sql_with_params()
+
+
+def _search_queryset(query: SlotQuery, *, now: dt.datetime, cursor: str | None, portal: bool):
+    qs, practitioner_ids = _open_slot_query(query, now=now, portal=portal)
+    if qs is not None and cursor:
+        after_start, after_pk = decode_cursor(cursor)
+        qs = qs.filter(Q(start__gt=after_start) | Q(start=after_start, pk__gt=after_pk))
+    return qs, practitioner_ids
 
 
 def search_slots(
@@ -242,20 +266,14 @@ def search_slots(
 ) -> tuple[list[Slot], str | None]:
     """Earliest open slots first, keyset-paginated; returns (page, next cursor)."""
     now = now or clock.now()
-    qs, practitioner_ids = _open_slot_query(query, now=now, portal=portal)
-    if qs is None:
-        return [], None
-    if cursor:
-        after_start, after_pk = decode_cursor(cursor)
-        qs = qs.filter(Q(start__gt=after_start) | Q(start=after_start, pk__gt=after_pk))
     # Find the page on the slot index alone, then load its related rows: joining before the
-    # LIMIT would join every candidate slot. Many practitioners on PostgreSQL: top-n each.
-    if practitioner_ids is not None and len(practitioner_ids) > 1 and connection.vendor == "postgresql":
-        page_ids = _page_ids_lateral(qs, practitioner_ids, limit + 1)
-    else:
-        if practitioner_ids is not None:
-            qs = qs.filter(practitioner_id__in=practitioner_ids)
-        page_ids = list(qs.order_by("start", "pk").values_list("pk", flat=True)[: limit + 1])
+    # LIMIT would join every candidate slot.
+    found = page_sql(query, now=now, n=limit + 1, cursor=cursor, portal=portal)
+    if found is None:
+        return [], None
+    with connection.cursor() as db:
+        db.execute(*found)
+        page_ids = [row[0] for row in db.fetchall()]
     page = sorted(
         Slot.objects.filter(pk__in=page_ids)
         .select_related("practitioner", "unit__location")
