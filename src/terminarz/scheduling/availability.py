@@ -16,6 +16,7 @@ import orjson
 from django.db import connection
 
 from terminarz.core import clock
+from terminarz.core.db import unprepared
 
 from .search import SlotQuery, open_slot_query
 
@@ -137,7 +138,7 @@ def _json_on_postgres(qs, limit: int, stretches, *, earliest: bool) -> tuple[byt
                (SELECT count(*) FROM r)
         FROM grouped g JOIN staff_practitioner p ON p.id = g.practitioner_id
     """
-    with connection.cursor() as cursor:
+    with unprepared(), connection.cursor() as cursor:
         cursor.execute(query, [*params, *start_params, *end_params])
         text, count = cursor.fetchone()
     return text.encode(), count

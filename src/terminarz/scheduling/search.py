@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from terminarz.catalog.models import Specialization
 from terminarz.core import clock
+from terminarz.core.db import unprepared
 from terminarz.providers.models import RegistrationSettings, Unit
 from terminarz.staff.models import Practitioner
 
@@ -271,7 +272,7 @@ def search_slots(
     found = page_sql(query, now=now, n=limit + 1, cursor=cursor, portal=portal)
     if found is None:
         return [], None
-    with connection.cursor() as db:
+    with unprepared(), connection.cursor() as db:
         db.execute(*found)
         page_ids = [row[0] for row in db.fetchall()]
     page = sorted(

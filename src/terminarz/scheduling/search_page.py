@@ -15,6 +15,7 @@ from django.db import connection
 
 from terminarz.catalog.models import Specialization
 from terminarz.core import clock
+from terminarz.core.db import unprepared
 from terminarz.providers.models import Location, Unit
 from terminarz.staff.models import Practitioner
 
@@ -72,7 +73,7 @@ def search_page_json(
     if found is None:
         return b"[]", None
     sql, params = found
-    with connection.cursor() as db:
+    with unprepared(), connection.cursor() as db:
         db.execute(_statement(sql), [*params, limit, limit, limit])
         text, count, last_start, last_id = db.fetchone()
     return text.encode(), cursor_after(last_start, last_id) if count > limit else None
