@@ -101,7 +101,7 @@ def sql_floor(queries: list[dict]) -> list[float]:
         for _run in range(2):
             t0 = time.perf_counter()
             for sql, sql_params in statements:
-                raw.execute(sql, sql_params)
+                raw.execute(sql, sql_params, prepare=False)  # as the server runs them (core.db.unprepared)
                 raw.fetchall()
             elapsed = (time.perf_counter() - t0) * 1000
         floor.append(elapsed)
