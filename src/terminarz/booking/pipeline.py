@@ -75,6 +75,9 @@ class Booking:
     known_patient_looked_up: bool = False  # known_patient is the lookup's answer
     nfz_first_time: bool = False
     appointment: Appointment | None = None
+    # Made before the transaction (`_prepare`), so the locked section does only what needs locks.
+    draft: Appointment | None = None
+    lock_keys: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def online(self) -> bool:
@@ -149,6 +152,7 @@ def book(request: BookingRequest) -> Appointment:
     _run("check", booking)
     slot = booking.slot
     assert slot is not None
+    _prepare(booking)
     try:
         with transaction.atomic():
             appointment = _book_locked(booking)
@@ -166,9 +170,11 @@ def book_locked(booking: Booking) -> Appointment:
 def _book_locked(booking: Booking) -> Appointment:
     slot, now = booking.slot, booking.now
     assert slot is not None
+    if booking.draft is None:
+        _prepare(booking)
     # The slot, then the practitioner and (online) the person, in the lock order of core.locks:
     # one statement on PostgreSQL.
-    if not capacity.take_slot(slot.pk, now=now, hold_until=booking.hold_until, then_lock=_lock_keys(booking)):
+    if not capacity.take_slot(slot.pk, now=now, hold_until=booking.hold_until, then_lock=booking.lock_keys):
         raise SlotTaken()
     if slot.state == SlotState.HELD:  # we took over a hold that ran out
         _expire_stale_holds(slot, now=now)
@@ -198,45 +204,26 @@ def _book_locked(booking: Booking) -> Appointment:
     return appointment
 
 
-def _lock_keys(booking: Booking) -> list[tuple[str, int]]:
-    assert booking.slot is not None
-    keys = [("practitioner", booking.slot.practitioner_id)]
-    if booking.rules is not None:
-        account = booking.request.account
-        keys += rules_lib.patient_lock_keys(
-            booking.slot.provider_id,
-            booking.cleaned["pesel"],
-            booking.cleaned["email"],
-            account.pk if account is not None else None,
-        )
-    return keys
-
-
-def _create(booking: Booking) -> Appointment:
-    request, slot, cleaned, now = booking.request, booking.slot, booking.cleaned, booking.now
+def _prepare(booking: Booking) -> None:
+    """What needs no lock, done before the transaction: the lock keys and the appointment's
+    row as far as it is known (the patient and the first-visit flag come under the locks)."""
+    request, slot, cleaned = booking.request, booking.slot, booking.cleaned
     assert slot is not None
     account = request.account
-    patient = request.patient or match_or_create_patient(
-        slot.provider,
-        first_name=cleaned["first_name"],
-        last_name=cleaned["last_name"],
-        email=cleaned["email"],
-        phone=cleaned["phone"],
-        pesel=cleaned["pesel"],
-        account=account,
-        known_by_pesel=booking.known_patient if booking.known_patient_looked_up else UNKNOWN,
-    )
-    appointment = Appointment.objects.create(
+    booking.lock_keys = [("practitioner", slot.practitioner_id)]
+    if booking.rules is not None:
+        booking.lock_keys += rules_lib.patient_lock_keys(
+            slot.provider_id, cleaned["pesel"], cleaned["email"], account.pk if account is not None else None
+        )
+    booking.draft = Appointment(
         provider=slot.provider,  # loaded with the slot: the messages below need no query for it
         slot=slot,
         practitioner_id=slot.practitioner_id,
         unit_id=slot.unit_id,
-        patient=patient,
         start=slot.start,
         end=slot.end,
         status=AppointmentStatus.HELD if booking.hold_until else AppointmentStatus.CONFIRMED,
         hold_until=booking.hold_until,
-        nfz_first_time=booking.nfz_first_time,
         source=request.channel,
         reference=new_reference(),
         first_name=cleaned["first_name"],
@@ -249,6 +236,31 @@ def _create(booking: Booking) -> Appointment:
         booked_by=request.actor,
         account=account,
     )
+
+
+def _create(booking: Booking) -> Appointment:
+    request, slot, cleaned, now, appointment = (
+        booking.request,
+        booking.slot,
+        booking.cleaned,
+        booking.now,
+        booking.draft,
+    )
+    assert slot is not None and appointment is not None
+    account = request.account
+    patient = request.patient or match_or_create_patient(
+        slot.provider,
+        first_name=cleaned["first_name"],
+        last_name=cleaned["last_name"],
+        email=cleaned["email"],
+        phone=cleaned["phone"],
+        pesel=cleaned["pesel"],
+        account=account,
+        known_by_pesel=booking.known_patient if booking.known_patient_looked_up else UNKNOWN,
+    )
+    appointment.patient = patient
+    appointment.nfz_first_time = booking.nfz_first_time
+    appointment.save(force_insert=True)
     transitions.record_created(appointment, now=now, actor=request.actor, actor_label=actor_label(request))
     profile = getattr(account, "patient_profile", None) if account is not None else None
     if profile is not None and profile.card_number and patient.account_id == account.pk:
