@@ -178,20 +178,21 @@ def test_renaming_a_specialization_reaches_the_cached_lookups_at_once(generated)
 
 @pytest.mark.parametrize("filters", QUERIES, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()) or "all")
 def test_paged_search_walks_the_same_order_as_one_sorted_query(generated, filters, monkeypatch):
-    """On PostgreSQL the pages of a search over several practitioners are read as a top-n per
-    practitioner (LATERAL); every page, cursor after cursor, equals the plain sorted query."""
+    """The pages of a search over several practitioners are read as a top-n per practitioner
+    (LATERAL on PostgreSQL, UNION ALL on SQLite); every page, cursor after cursor, equals the
+    plain sorted query."""
     from terminarz.scheduling import search
 
     used = []
-    original = search._lateral_page_sql
-    monkeypatch.setattr(search, "_lateral_page_sql", lambda *a, **kw: used.append(1) or original(*a, **kw))
+    original = search._top_n_page_sql
+    monkeypatch.setattr(search, "_top_n_page_sql", lambda *a, **kw: used.append(1) or original(*a, **kw))
     query = SlotQuery(**filters, date_from=generated, date_to=generated + dt.timedelta(days=9))
     sorted_ids = list(
         search.open_slot_query(query, now=FROZEN_NOW).order_by("start", "pk").values_list("pk", flat=True)
     )
     assert all_pages(query) == sorted_ids
-    lateral_expected = connection.vendor == "postgresql" and search._matching_ids(query)[0] is not None
-    assert bool(used) is lateral_expected
+    practitioner_ids = search._matching_ids(query)[0]
+    assert bool(used) is (practitioner_ids is not None and len(practitioner_ids) > 1)
 
 
 def test_a_search_page_is_three_queries_with_the_lookups_cached(generated):
@@ -295,3 +296,16 @@ def test_an_api_search_page_is_one_statement_with_the_lookups_cached(client, gen
         body = client.get("/api/v1/slots", params).json()
     assert len(queries.captured_queries) == 1
     assert len(body["items"]) == 5
+
+
+def test_on_sqlite_more_practitioners_than_a_compound_select_takes_read_the_plain_way(generated, monkeypatch):
+    from terminarz.scheduling import search
+
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite's limit")
+    query = SlotQuery(date_from=generated, date_to=generated + dt.timedelta(days=9), specialization="kardiologia")
+    assert len(search._matching_ids(query)[0] or []) > 1
+    union_pages = all_pages(query)
+    monkeypatch.setattr(search, "UNION_MAX_PRACTITIONERS", 1)
+    assert all_pages(query) == union_pages
+    assert search._top_n_page_sql(search.open_slot_query(query, now=FROZEN_NOW), [1, 2], 5) is None

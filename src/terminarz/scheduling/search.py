@@ -215,25 +215,38 @@ def _open_slot_query(
 _LATERAL_MARK = -7_203_914_551
 
 
-def _lateral_page_sql(qs: QuerySet[Slot], practitioner_ids: list[int], n: int) -> tuple[str, list]:
+# SQLite caps a compound SELECT at 500 terms: more practitioners than this read the plain way.
+UNION_MAX_PRACTITIONERS = 400
+
+
+def _top_n_page_sql(qs: QuerySet[Slot], practitioner_ids: list[int], n: int) -> tuple[str, list] | None:
     """SQL of (id, start) of the first `n` slots by (start, id) of many practitioners, read as
-    a top-n per practitioner on the (practitioner, start) index and merged (PostgreSQL
-    LATERAL): each practitioner's scan stops after n rows instead of reading every slot of the
-    window."""
+    a top-n per practitioner on the (practitioner, start) index and merged: each practitioner's
+    scan stops after n rows instead of reading every slot of the window. PostgreSQL: LATERAL
+    over the id array; SQLite: one LIMITed term per practitioner, UNION ALL. None: too many
+    practitioners for SQLite's form (the caller reads the plain way)."""
     inner = qs.filter(practitioner_id=_LATERAL_MARK).order_by("start", "pk").values_list("pk", "start")[:n]
     sql, params = inner.query.sql_with_params()
     marks = [i for i, value in enumerate(params) if value == _LATERAL_MARK]
     pieces = sql.split("%s")
     if len(marks) != 1 or len(pieces) != len(params) + 1:
-        raise RuntimeError("unexpected SQL for the LATERAL page query")
+        raise RuntimeError("unexpected SQL for the top-n page query")
     at = marks[0]
-    inner_sql = "%s".join(pieces[: at + 1]) + "p.id" + "%s".join(pieces[at + 1 :])
-    inner_params = list(params[:at]) + list(params[at + 1 :])
-    outer = (
-        f"SELECT s.pk, s.start FROM unnest(%s::bigint[]) AS p(id) CROSS JOIN LATERAL ({inner_sql}) s "
-        "ORDER BY s.start, s.pk LIMIT %s"
-    )
-    return outer, [practitioner_ids, *inner_params, n]
+    if connection.vendor == "postgresql":
+        inner_sql = "%s".join(pieces[: at + 1]) + "p.id" + "%s".join(pieces[at + 1 :])
+        inner_params = list(params[:at]) + list(params[at + 1 :])
+        outer = (
+            f"SELECT s.pk, s.start FROM unnest(%s::bigint[]) AS p(id) CROSS JOIN LATERAL ({inner_sql}) s "
+            "ORDER BY s.start, s.pk LIMIT %s"
+        )
+        return outer, [practitioner_ids, *inner_params, n]
+    if len(practitioner_ids) > UNION_MAX_PRACTITIONERS:
+        return None
+    terms, union_params = [], []
+    for practitioner_id in practitioner_ids:
+        terms.append(f"SELECT * FROM ({sql})")
+        union_params += [*params[:at], practitioner_id, *params[at + 1 :]]
+    return " UNION ALL ".join(terms) + " ORDER BY 2, 1 LIMIT %s", [*union_params, n]
 
 
 def page_sql(query: SlotQuery, *, now: dt.datetime, n: int, cursor: str | None = None, portal: bool = True):
@@ -242,8 +255,10 @@ def page_sql(query: SlotQuery, *, now: dt.datetime, n: int, cursor: str | None =
     qs, practitioner_ids = _search_queryset(query, now=now, cursor=cursor, portal=portal)
     if qs is None:
         return None
-    if practitioner_ids is not None and len(practitioner_ids) > 1 and connection.vendor == "postgresql":
-        return _lateral_page_sql(qs, practitioner_ids, n)
+    if practitioner_ids is not None and len(practitioner_ids) > 1:
+        top_n = _top_n_page_sql(qs, practitioner_ids, n)
+        if top_n is not None:
+            return top_n
     if practitioner_ids is not None:
         qs = qs.filter(practitioner_id__in=practitioner_ids)
     return qs.order_by("start", "pk").values_list("pk", "start")[:n].query.sql_with_params()
