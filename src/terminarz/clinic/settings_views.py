@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +9,6 @@ from django.views.decorators.http import require_http_methods
 
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import RegistrationSettings, settings_for
-from terminarz.scheduling.search import CLOSED_PROVIDERS_KEY
 
 from .access import clinic_view
 
@@ -83,7 +81,6 @@ def registration_settings(request):
                     actor=request.user,
                     changes=changed,
                 )
-        cache.delete(CLOSED_PROVIDERS_KEY)
         messages.success(request, "Zapisano ustawienia rejestracji on-line.")
         return redirect("clinic:registration-settings")
     warnings = []

@@ -11,8 +11,8 @@ audit entry, the outbox messages, a queue entry), so one booking is one statemen
 Rules for a collected row:
 - it may refer to rows already written, never to another collected row (the CTEs of one
   statement run in no fixed order and see none of each other's rows);
-- `skip_if_exists=True` turns a unique violation into "not written" (`ON CONFLICT DO
-  NOTHING`): the object's pk then stays None;
+- `skip_if_exists_on=(fields…)` turns a violation of that unique constraint into "not
+  written" (`ON CONFLICT (columns) DO NOTHING`): the object's pk then stays None;
 - no `save()`, so no model signals (none of the collected models has receivers).
 """
 
@@ -27,41 +27,57 @@ from django.db import IntegrityError, connection, models, transaction
 @dataclass
 class _Row:
     obj: models.Model
-    skip_if_exists: bool
+    unique_on: tuple[str, ...]  # () or the fields of the unique constraint that may skip it
 
 
-_collector: contextvars.ContextVar[list[_Row] | None] = contextvars.ContextVar("terminarz_batch", default=None)
+@dataclass
+class _Collector:
+    rows: list[_Row]
+    depth: int  # savepoints open when collecting began
+
+
+_collector: contextvars.ContextVar[_Collector | None] = contextvars.ContextVar("terminarz_batch", default=None)
 
 
 def collecting() -> bool:
     return _collector.get() is not None
 
 
+def _depth() -> int:
+    return len(transaction.get_connection().savepoint_ids)
+
+
 @contextlib.contextmanager
 def collected() -> Iterator[None]:
     """Collect `insert` calls and write them when the block ends without an error (a nested
     block joins the outer one). Only inside a transaction: an on-commit hook registered for a
-    collected row runs after the row is written."""
+    collected row runs after the row is written. A row inserted inside a savepoint opened in
+    the block is written at once, so rolling that savepoint back drops it as it drops the
+    savepoint's on-commit hooks."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("batch.collected() needs a transaction")
     if _collector.get() is not None:
         yield
         return
-    rows: list[_Row] = []
-    token = _collector.set(rows)
+    collector = _Collector(rows=[], depth=_depth())
+    token = _collector.set(collector)
     try:
         yield
     finally:
         _collector.reset(token)
-    write(rows)
+    write(collector.rows)
 
 
-def insert(obj: models.Model, *, skip_if_exists: bool = False) -> None:
-    rows = _collector.get()
-    if rows is None:
-        write([_Row(obj, skip_if_exists)])
+def insert(obj: models.Model, *, skip_if_exists_on: tuple[str, ...] = ()) -> None:
+    """Insert `obj` (now, or with the collected rows). `skip_if_exists_on`: the fields of a
+    unique constraint; a row already holding those values makes this one "not written" (its pk
+    stays None). Any other violation raises, as a plain INSERT would."""
+    row = _Row(obj, skip_if_exists_on)
+    collector = _collector.get()
+    if collector is None or _depth() != collector.depth:
+        write([row])
     else:
-        rows.append(_Row(obj, skip_if_exists))
+        collector.rows.append(row)
 
 
 def write(rows: list[_Row]) -> None:
@@ -71,14 +87,17 @@ def write(rows: list[_Row]) -> None:
         _write_postgresql(rows)
         return
     for row in rows:
-        if row.skip_if_exists:
-            try:
-                with transaction.atomic():
-                    row.obj.save(force_insert=True)
-            except IntegrityError:
-                row.obj.pk = None
-        else:
+        if not row.unique_on:
             row.obj.save(force_insert=True)
+            continue
+        try:
+            with transaction.atomic():
+                row.obj.save(force_insert=True)
+        except IntegrityError:
+            existing = {name: getattr(row.obj, name) for name in row.unique_on}
+            if not type(row.obj)._base_manager.filter(**existing).exists():
+                raise
+            row.obj.pk = None
 
 
 def _write_postgresql(rows: list[_Row]) -> None:
@@ -91,7 +110,11 @@ def _write_postgresql(rows: list[_Row]) -> None:
         values = [f.get_db_prep_save(f.pre_save(row.obj, add=True), connection) for f in fields]
         columns = ", ".join(quote(str(f.column)) for f in fields)
         placeholders = ", ".join(["%s"] * len(fields))
-        conflict = " ON CONFLICT DO NOTHING" if row.skip_if_exists else ""
+        conflict = ""
+        if row.unique_on:
+            by_name = {f.name: f for f in meta.local_concrete_fields}
+            targets = ", ".join(quote(str(by_name[name].column)) for name in row.unique_on)
+            conflict = f" ON CONFLICT ({targets}) DO NOTHING"
         ctes.append(
             f"i{n} AS (INSERT INTO {quote(table)} ({columns}) VALUES ({placeholders}){conflict}"
             f" RETURNING {quote(pk_column)})"

@@ -107,7 +107,7 @@ def _queue(*, channel, provider, kind, recipient, template, context, idempotency
         patient=patient,
         next_attempt_at=clock.now(),
     )
-    batch.insert(message, skip_if_exists=True)
+    batch.insert(message, skip_if_exists_on=("idempotency_key",))
 
     def deliver() -> None:
         if message.pk is not None:  # None: the key was taken, that message is on its way

@@ -2,6 +2,7 @@
 registration off) are dropped when what they are computed from changes, instead of waiting for
 their (long) lifetime. Changes go through `save()` (a queryset `update()` would not be heard)."""
 
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from terminarz.catalog.models import Specialization
@@ -15,7 +16,10 @@ WATCHED = (Provider, Location, Unit, Practitioner, Schedule, RegistrationSetting
 
 
 def _changed(sender, **kwargs) -> None:
+    # Now, and again once the change commits: a search between the two reads the old rows and
+    # may cache them under the new version; the second bump makes that entry unreachable.
     invalidate_lookups()
+    transaction.on_commit(invalidate_lookups)
 
 
 def connect() -> None:

@@ -4,6 +4,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -58,7 +59,7 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         start, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
         parsed = dt.datetime.fromisoformat(start)
-        if parsed.tzinfo is None or not isinstance(pk, int):
+        if parsed.tzinfo is None or not isinstance(pk, int) or not 0 < pk < 2**63:
             raise ValueError
         return parsed, pk
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -99,11 +100,12 @@ VERSION_KEY = "slotsearch:version"
 
 def lookup_version() -> int:
     """Bumped by every change that can change the lookups (scheduling.receivers): cached ids of
-    an older version are never read again, across processes when the cache is Redis."""
+    an older version are never read again, across processes when the cache is Redis. A version
+    lost from the cache starts again from a random value, not from one used before."""
     version = cache.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, 1, None)
-        version = cache.get(VERSION_KEY) or 1
+        cache.add(VERSION_KEY, _fresh_version(), None)
+        version = cache.get(VERSION_KEY) or _fresh_version()
     return int(version)
 
 
@@ -111,8 +113,11 @@ def invalidate_lookups() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # not there yet (or evicted): any new value differs from cached keys' one
-        cache.set(VERSION_KEY, lookup_version() + 1, None)
-    cache.delete(CLOSED_PROVIDERS_KEY)
+        cache.set(VERSION_KEY, _fresh_version(), None)
+
+
+def _fresh_version() -> int:
+    return secrets.randbits(62)  # room left for increments in a signed 64-bit counter
 
 
 def _matching_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]:
@@ -156,18 +161,17 @@ def _resolve_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]:
     return practitioner_ids, unit_ids
 
 
-CLOSED_PROVIDERS_KEY = "slotsearch:closed-providers"
-
-
 def closed_provider_ids() -> list[int]:
-    """Providers whose online registration is off (hidden from portal search; cached, dropped
-    with the lookups)."""
-    cached = cache.get(CLOSED_PROVIDERS_KEY)
+    """Providers whose online registration is off (hidden from portal search), cached under the
+    lookups' version (read before the query, so a list read before a change is never stored
+    under the version after it)."""
+    key = f"slotsearch:closed-providers:{lookup_version()}"
+    cached = cache.get(key)
     if cached is None:
         cached = list(
             RegistrationSettings.objects.filter(online_registration=False).values_list("provider_id", flat=True)
         )
-        cache.set(CLOSED_PROVIDERS_KEY, cached, FACET_CACHE_SECONDS)
+        cache.set(key, cached, FACET_CACHE_SECONDS)
     return cached
 
 

@@ -15,6 +15,7 @@ from terminarz.core import clock
 from terminarz.core.tenancy import system_task
 from terminarz.providers.models import Location, Provider, Unit
 from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock
+from terminarz.scheduling.search import invalidate_lookups
 from terminarz.scheduling.services import generate_slots
 from terminarz.staff.models import Practitioner
 from terminarz.staff.pwz import make_pwz
@@ -162,6 +163,7 @@ class Command(BaseCommand):
                         )
                 ScheduleBlock.objects.bulk_create(blocks)
                 schedule_ids += [s.pk for s in schedules]
+        invalidate_lookups()  # bulk_create sends no signals: search's cached lookups must go
         setup_s = time.perf_counter() - t0
 
         end_day = today + dt.timedelta(days=days - 1)
