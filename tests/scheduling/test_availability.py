@@ -243,19 +243,19 @@ def test_the_window_is_cut_where_summer_time_starts_or_ends(date_from, date_to, 
     assert offset_stretches(date_from, date_to) == expected
 
 
-def test_times_on_both_sides_of_the_change_to_summer_time_carry_their_offset(client):
+def test_times_on_both_sides_of_the_change_from_summer_time_carry_their_offset(client):
     import time_machine
 
-    with time_machine.travel(dt.datetime(2027, 3, 26, 6, 0, tzinfo=dt.UTC), tick=False):
-        clinic(today=dt.date(2027, 3, 26), days=4, blocks=every_day(dt.time(12), dt.time(13)))
-        body = client.get("/api/v1/availability", {"date_from": "2027-03-27", "date_to": "2027-03-29"}).json()
+    with time_machine.travel(dt.datetime(2027, 10, 28, 6, 0, tzinfo=dt.UTC), tick=False):
+        clinic(today=dt.date(2027, 10, 28), days=4, blocks=every_day(dt.time(12), dt.time(13)))
+        body = client.get("/api/v1/availability", {"date_from": "2027-10-29", "date_to": "2027-10-31"}).json()
     firsts: dict[str, list[str]] = {}
     for slot in body["practitioners"][0]["slots"]:  # earliest first
         firsts.setdefault(slot[1][:10], slot[1:3])
     assert firsts == {
-        "2027-03-27": ["2027-03-27T12:00:00+01:00", "2027-03-27T12:15:00+01:00"],
-        "2027-03-28": ["2027-03-28T12:00:00+02:00", "2027-03-28T12:15:00+02:00"],
-        "2027-03-29": ["2027-03-29T12:00:00+02:00", "2027-03-29T12:15:00+02:00"],
+        "2027-10-29": ["2027-10-29T12:00:00+02:00", "2027-10-29T12:15:00+02:00"],
+        "2027-10-30": ["2027-10-30T12:00:00+02:00", "2027-10-30T12:15:00+02:00"],
+        "2027-10-31": ["2027-10-31T12:00:00+01:00", "2027-10-31T12:15:00+01:00"],
     }
 
 

@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     bookings,
     calendar_views,
+    closure_views,
     message_views,
     org_views,
     patient_views,
@@ -51,6 +52,8 @@ urlpatterns = [
     path("personel/<int:practitioner_id>/", org_views.practitioner_edit, name="practitioner"),
     path("harmonogramy/", schedule_views.schedule_list, name="schedules"),
     path("harmonogramy/nowy/", schedule_views.schedule_edit, name="schedule-create"),
+    path("harmonogramy/dni-wolne/", closure_views.closure_days, name="closure-days"),
+    path("harmonogramy/dni-wolne/zmien/", closure_views.closure_day_change, name="closure-day-change"),
     path("harmonogramy/<int:schedule_id>/", schedule_views.schedule_edit, name="schedule"),
     path("harmonogramy/<int:schedule_id>/dzien-wolny/", schedule_views.schedule_day_off, name="schedule-day-off"),
     path(

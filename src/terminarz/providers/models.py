@@ -319,3 +319,32 @@ def settings_for(provider_id: int) -> RegistrationSettings:
     """The provider's registration settings (a row with the defaults is made on first use)."""
     found, _created = RegistrationSettings.objects.get_or_create(provider_id=provider_id)
     return found
+
+
+class ClosureDay(models.Model):
+    """C3: a day on which the provider's calendar differs from its ordinary week, for all its
+    practitioners at once: closed (the provider's own closure) or open although it is a public
+    holiday (public holidays make no slots otherwise: `providers.holidays`)."""
+
+    class Kind(models.TextChoices):
+        CLOSED = "closed", _("placówka nieczynna")
+        OPEN = "open", _("dzień pracy mimo święta")
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="closure_days")
+    # Default manager for framework internals (model forms, admin, relations); queries go through
+    # the scoped `objects` (core.tenancy).
+    unscoped = models.Manager()
+    objects = TenantManager()
+    date = models.DateField(_("dzień"))
+    kind = models.CharField(_("rodzaj"), max_length=10, choices=Kind.choices)
+    reason = models.CharField(_("powód"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dzień wolny lub dzień pracy")
+        verbose_name_plural = _("dni wolne i dni pracy")
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["provider", "date"], name="closure_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}: {self.get_kind_display()}"

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from terminarz.core import clock
+from terminarz.providers.holidays import closed_days
 
 from .models import Schedule, ScheduleBlock, Slot, SlotState
 
@@ -69,8 +70,10 @@ def plan_slots(
     start_day: dt.date,
     end_day: dt.date,
     tz: ZoneInfo,
+    skip_days: frozenset[dt.date] = frozenset(),
 ) -> list[PlannedSlot]:
-    """Pure expansion of weekly blocks into slots, day by day in local wall-clock time.
+    """Pure expansion of weekly blocks into slots, day by day in local wall-clock time, but for
+    `skip_days` (public holidays and closures: `providers.holidays.closed_days`).
 
     A block with a date (extra hours) applies on that day only. A wall-clock time that does
     not exist (spring-forward) yields no slot; an ambiguous one (fall-back) yields one slot at
@@ -85,6 +88,8 @@ def plan_slots(
     planned: list[PlannedSlot] = []
     append = planned.append
     for day in _days(start_day, end_day):
+        if day in skip_days:
+            continue
         for block in (*by_weekday.get(day.weekday(), ()), *by_date.get(day, ())):
             length = dt.timedelta(minutes=block.slot_minutes)
             options = (block.pk, *(getattr(block, name) for name in SLOT_OPTION_FIELDS))
@@ -122,12 +127,17 @@ def generate_slots(
 ) -> GenerationResult:
     """Make the schedule's slots between two local days match its blocks.
 
-    Free slots that no longer fit are deleted; booked or held ones are kept and reported."""
+    No slots on public holidays and the provider's closure days (C3). Free slots that no longer
+    fit are deleted; booked or held ones are kept and reported."""
     result = GenerationResult()
     tz = ZoneInfo(schedule.unit.location.timezone)
     first, last = _schedule_window(schedule, start_day, end_day)
     blocks = list(schedule.blocks.all())
-    planned = plan_slots(blocks, first, last, tz) if first <= last else []
+    planned = (
+        plan_slots(blocks, first, last, tz, skip_days=closed_days(schedule.provider_id, first, last))
+        if first <= last
+        else []
+    )
     portal = schedule.is_published_online
 
     with transaction.atomic():
