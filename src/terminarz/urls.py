@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import RedirectView
 
 from terminarz.api.v1 import api
 from terminarz.notifications.views import sms_status
@@ -11,6 +13,7 @@ from terminarz.portal import waitlist_views as waiting_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
+    path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
     path("gabinet/", include("terminarz.clinic.urls")),
     path("admin/", admin.site.urls),
     path("hooks/sms/", sms_status, name="sms-status"),
@@ -42,4 +45,6 @@ if settings.DEMO_MODE:
         path("dev/poczta/<int:pk>/", dev_views.mailbox_message, name="dev-mailbox-message"),
     ]
 
-handler403 = "terminarz.clinic.views.forbidden"
+handler403 = "terminarz.portal.error_views.forbidden"
+handler404 = "terminarz.portal.error_views.not_found"
+handler500 = "terminarz.portal.error_views.server_error"

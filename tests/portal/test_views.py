@@ -141,5 +141,5 @@ def test_portal_is_rate_limited_per_ip(client, settings, frozen):  # frozen: no 
     cache.clear()
     codes = [client.get("/").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
-    assert "Zbyt wiele zapytań" in client.get("/").content.decode()
+    assert "Zbyt wiele prób w krótkim czasie" in client.get("/").content.decode()
     assert client.get("/", REMOTE_ADDR="10.1.1.1").status_code == 200

@@ -3,6 +3,7 @@ and the provider's waiting list (lista rezerwowa)."""
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -77,7 +78,7 @@ def queues(request):
     )
     if request.method == "POST":
         if not can_change:
-            return render(request, "clinic/forbidden.html", status=403)
+            raise PermissionDenied
         if add_form.is_valid():
             c = add_form.cleaned_data
             waiting.add_to_queue(

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
@@ -46,7 +47,7 @@ def rooms(request):
     assignment_form = _scope(AssignmentForm(prefix="przydzial"), request.provider)
     if request.method == "POST":
         if not request.membership.has_permission("org.change"):
-            return render(request, "clinic/forbidden.html", status=403)
+            raise PermissionDenied
         if "gabinet-name" in request.POST:
             room_form = _scope(RoomForm(request.POST, prefix="gabinet"), request.provider)
             if room_form.is_valid():

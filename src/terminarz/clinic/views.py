@@ -110,10 +110,6 @@ def clinic_context(request) -> dict:
     }
 
 
-def forbidden(request, exception=None):
-    return render(request, "clinic/forbidden.html", status=403)
-
-
 def locked_out(request, credentials, *args, **kwargs):
     """The lockout page (django-axes): the patients' one for patient sign-in, else the staff's."""
     if request.path.startswith("/konto/"):

@@ -8,7 +8,6 @@ from the right of X-Forwarded-For, the one the outermost trusted proxy saw. Addr
 left are written by the client and never used."""
 
 from django.conf import settings
-from django.http import HttpResponse
 from ninja.throttling import AnonRateThrottle
 
 
@@ -39,11 +38,3 @@ class SettingsRateThrottle(AnonRateThrottle):
     def get_ident(self, request) -> str:
         """The same client IP as everywhere else (ninja's own reading trusts any X-Forwarded-For)."""
         return client_ip(request)
-
-
-def ratelimited_view(request, exception) -> HttpResponse:
-    return HttpResponse(
-        "Zbyt wiele zapytań z tego adresu. Odczekaj chwilę i spróbuj ponownie.",
-        status=429,
-        content_type="text/plain; charset=utf-8",
-    )

@@ -282,7 +282,8 @@ SMS_CALLBACK_SECRET = env_str("SMS_CALLBACK_SECRET", "")
 RATELIMIT_ENABLE = env_str("TERMINARZ_RATELIMIT", "on").lower() not in {"off", "0", "false"}
 RATELIMIT_SEARCH = env_str("TERMINARZ_RATELIMIT_SEARCH", "120/m")
 RATELIMIT_BOOKING = env_str("TERMINARZ_RATELIMIT_BOOKING", "20/m")
-RATELIMIT_VIEW = "terminarz.core.ratelimit.ratelimited_view"
+RATELIMIT_VIEW = "terminarz.portal.error_views.too_many_requests"
+CSRF_FAILURE_VIEW = "terminarz.portal.error_views.csrf_failure"
 
 # Secret tokens in link paths (waiting-list offers, account take-over, reset keys) and in the
 # ``t`` parameter are redacted from the request loggers (core/logging.py). "django.server" is

@@ -1,0 +1,39 @@
+"""Error pages (403, 404, 429, CSRF failure, 500) in the product's design, in Polish.
+
+A page under /gabinet/ wears the back-office frame, any other the patient portal's. The 500
+page is self-contained: it renders without the request context (no database, no session),
+because whatever failed may be exactly that."""
+
+from django.http import HttpResponse, HttpResponseServerError
+from django.shortcuts import render
+from django.template import loader
+
+CLINIC_PREFIX = "/gabinet/"
+
+
+def _frame(request) -> str:
+    return "clinic/base.html" if request.path.startswith(CLINIC_PREFIX) else "portal/base.html"
+
+
+def _page(request, template: str, status: int) -> HttpResponse:
+    return render(request, template, {"frame": _frame(request)}, status=status)
+
+
+def not_found(request, exception=None) -> HttpResponse:
+    return _page(request, "errors/404.html", 404)
+
+
+def forbidden(request, exception=None) -> HttpResponse:
+    return _page(request, "errors/403.html", 403)
+
+
+def csrf_failure(request, reason: str = "") -> HttpResponse:
+    return _page(request, "errors/403_csrf.html", 403)
+
+
+def too_many_requests(request, exception=None) -> HttpResponse:
+    return _page(request, "errors/429.html", 429)
+
+
+def server_error(request) -> HttpResponse:
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())
