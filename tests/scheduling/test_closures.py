@@ -8,12 +8,15 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from terminarz.booking.services import book_appointment
+from terminarz.booking.errors import SlotTaken
+from terminarz.booking.services import book_appointment, cancel_appointment_by_clinic, day_off
 from terminarz.core.models import AuditEntry
 from terminarz.providers.holidays import closed_days, public_holidays
 from terminarz.providers.models import ClosureDay, Provider
-from terminarz.scheduling import closures
-from terminarz.scheduling.models import Slot, SlotState
+from terminarz.scheduling import closures, services
+from terminarz.scheduling.editing import add_blocks
+from terminarz.scheduling.models import ScheduleBlock, Slot, SlotState
+from terminarz.scheduling.search import open_slots
 from terminarz.scheduling.services import plan_slots
 from tests.clinic.test_access import make_user
 from tests.conftest import FROZEN_NOW
@@ -160,3 +163,69 @@ def test_the_demo_has_no_free_slots_on_holidays_until_one_is_made_a_working_day(
     assert [free_on(demo, day) for day in holidays] == [0, 0, 0, 0]
     closures.open_holiday(demo, dt.date(2027, 1, 6), actor=None)
     assert free_on(demo, dt.date(2027, 1, 6)) > 0
+
+
+# Found by the review of this feature.
+
+
+def test_practitioner_day_off_survives_close_and_restore(december):
+    provider, schedule = december
+    day_off(schedule, ORDINARY, actor=None)
+    assert free_on(provider, ORDINARY) == 0
+    closures.close_day(provider, ORDINARY, reason="", actor=None)
+    closures.restore_day(provider, ORDINARY, actor=None)
+    assert free_on(provider, ORDINARY) == 0, "practitioner's own day off was undone"
+
+
+def test_cancelled_slot_is_free_again_after_close_and_restore(december):
+    provider, schedule = december
+    slot = Slot.objects.filter(provider=provider, day=ORDINARY).order_by("start").first()
+    visit = book_appointment(slot.pk, PATIENT)
+    user = make_user("rejestracja", provider, "registrar")
+    cancel_appointment_by_clinic(visit, actor=user, reason="choroba")
+    assert free_on(provider, ORDINARY) == 16
+    closures.close_day(provider, ORDINARY, reason="", actor=None)
+    closures.restore_day(provider, ORDINARY, actor=None)
+    assert free_on(provider, ORDINARY) == 16
+
+
+def test_an_expired_hold_on_a_closed_day_is_not_offered_and_not_a_visit_to_move(december):
+    provider, schedule = december
+    slot = Slot.objects.filter(provider=provider, day=ORDINARY).order_by("start").first()
+    Slot.objects.filter(pk=slot.pk).update(state=SlotState.HELD, hold_until=FROZEN_NOW - dt.timedelta(minutes=1))
+    change = closures.close_day(provider, ORDINARY, reason="", actor=None)
+    assert change.conflicts == []
+    assert open_slots(FROZEN_NOW).filter(day=ORDINARY).count() == 0
+
+
+def test_an_expired_hold_on_a_closed_day_cannot_be_booked(december):
+    provider, schedule = december
+    slot = Slot.objects.filter(provider=provider, day=ORDINARY).order_by("start").first()
+    Slot.objects.filter(pk=slot.pk).update(state=SlotState.HELD, hold_until=FROZEN_NOW - dt.timedelta(minutes=1))
+    closures.close_day(provider, ORDINARY, reason="", actor=None)
+    with pytest.raises(SlotTaken):
+        book_appointment(slot.pk, PATIENT)
+
+
+def test_the_horizon_task_clears_slots_made_on_holidays_before_holidays_made_none(today, frozen, monkeypatch):
+    monkeypatch.setattr(services, "closed_days", lambda *a: frozenset())
+    provider, unit, practitioner, schedule = clinic(today=today, days=45)
+    monkeypatch.undo()
+    assert free_on(provider, CHRISTMAS) == 16
+    services.extend_horizon(today=today + dt.timedelta(days=1))
+    assert free_on(provider, CHRISTMAS) == 0
+
+
+def test_extra_hours_on_a_holiday_make_their_slots(december):
+    provider, schedule = december
+    block = ScheduleBlock(
+        date=CHRISTMAS,
+        weekday=CHRISTMAS.weekday(),
+        start_time=dt.time(14),
+        end_time=dt.time(15),
+        slot_minutes=15,
+        financing="nfz",
+    )
+    errors, result = add_blocks(schedule, [block], actor=None, action="schedule.extra_hours", what="x")
+    assert errors == []
+    assert free_on(provider, CHRISTMAS) == 4

@@ -13,7 +13,6 @@ from terminarz.core import clock
 from terminarz.scheduling import closures
 
 from .access import clinic_view
-from .calendar_views import day_url
 
 
 class CloseDayForm(forms.Form):
@@ -79,5 +78,4 @@ def closure_day_change(request):
             _("Umówione wizyty, które zostają tego dnia: %(n)d – przenieś je lub odwołaj w terminarzu.")
             % {"n": len(change.conflicts)},
         )
-        return redirect(day_url(change.conflicts[0]))
     return redirect("clinic:closure-days")

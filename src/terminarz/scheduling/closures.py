@@ -63,9 +63,9 @@ def days_ahead(provider: Provider, *, today: dt.date | None = None) -> list[DayE
         entries.append(DayEntry(day, holidays.get(day, ""), closed, reason=override.reason if override else ""))
     counts = dict(
         Slot.objects.filter(
+            Q(state=SlotState.BOOKED) | Q(state=SlotState.HELD, hold_until__gt=clock.now()),
             provider=provider,
             day__in=[e.day for e in entries if e.closed],
-            state__in=[SlotState.BOOKED, SlotState.HELD],
         )
         .values("day")
         .annotate(n=Count("pk"))
@@ -103,6 +103,8 @@ def _change(provider: Provider, day: dt.date, kind: str | None, reason: str, *, 
     if day > today + AHEAD:
         raise ClosureError(_("Dni wolne można ustawiać najwyżej rok naprzód."))
     with transaction.atomic():
+        # One change of a provider's days at a time (two at once would both insert the row).
+        Provider.objects.select_for_update().filter(pk=provider.pk).values_list("pk").first()
         ClosureDay.objects.filter(provider=provider, date=day).delete()
         if kind is not None:
             ClosureDay.objects.create(provider=provider, date=day, kind=kind, reason=reason)
@@ -117,7 +119,7 @@ def _change(provider: Provider, day: dt.date, kind: str | None, reason: str, *, 
             result = generate_slots(schedule, start_day=day, end_day=day)
             change.created += result.created
             change.deleted += result.deleted
-            change.conflicts += result.conflicts
+            change.conflicts += [slot for slot in result.conflicts if _waits_for_someone(slot)]
         record_audit(
             provider_id=provider.pk,
             action=_ACTIONS[kind],
@@ -134,6 +136,11 @@ _ACTIONS: dict[str | None, str] = {
     ClosureDay.Kind.CLOSED: "closure.closed",
     ClosureDay.Kind.OPEN: "closure.opened",
 }
+
+
+def _waits_for_someone(slot: Slot) -> bool:
+    """A booked visit, or a hold that still runs (not one that ran out)."""
+    return slot.state == SlotState.BOOKED or (slot.hold_until is not None and slot.hold_until > clock.now())
 
 
 def _describe(kind: str | None) -> str:

@@ -24,8 +24,9 @@ BOOKABLE_ONLINE = Q(is_visible_online=True, provider__is_active=True, online_boo
 
 
 def open_q(now: dt.datetime) -> Q:
-    """A slot is open when free, or held with an expired hold (holds expire by time)."""
-    return Q(state=SlotState.FREE) | Q(state=SlotState.HELD, hold_until__lt=now)
+    """A slot is open when it fits its schedule and is free, or held with an expired hold (holds
+    expire by time; a hold on a day that has since closed opens nothing)."""
+    return Q(out_of_schedule=False) & (Q(state=SlotState.FREE) | Q(state=SlotState.HELD, hold_until__lt=now))
 
 
 @dataclass

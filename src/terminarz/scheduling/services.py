@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from terminarz.core import clock
-from terminarz.providers.holidays import closed_days
+from terminarz.providers.holidays import closed_days, public_holidays
 
 from .models import Schedule, ScheduleBlock, Slot, SlotState
 
@@ -72,8 +72,9 @@ def plan_slots(
     tz: ZoneInfo,
     skip_days: frozenset[dt.date] = frozenset(),
 ) -> list[PlannedSlot]:
-    """Pure expansion of weekly blocks into slots, day by day in local wall-clock time, but for
-    `skip_days` (public holidays and closures: `providers.holidays.closed_days`).
+    """Pure expansion of weekly blocks into slots, day by day in local wall-clock time; weekly
+    blocks make nothing on `skip_days` (public holidays and closures:
+    `providers.holidays.closed_days`), extra hours on a date still apply.
 
     A block with a date (extra hours) applies on that day only. A wall-clock time that does
     not exist (spring-forward) yields no slot; an ambiguous one (fall-back) yields one slot at
@@ -88,9 +89,8 @@ def plan_slots(
     planned: list[PlannedSlot] = []
     append = planned.append
     for day in _days(start_day, end_day):
-        if day in skip_days:
-            continue
-        for block in (*by_weekday.get(day.weekday(), ()), *by_date.get(day, ())):
+        weekly = () if day in skip_days else by_weekday.get(day.weekday(), ())
+        for block in (*weekly, *by_date.get(day, ())):
             length = dt.timedelta(minutes=block.slot_minutes)
             options = (block.pk, *(getattr(block, name) for name in SLOT_OPTION_FIELDS))
             wall_start = dt.datetime.combine(day, block.start_time)
@@ -149,6 +149,7 @@ def generate_slots(
         }
         to_create: list[PlannedSlot] = []
         to_update: list[Slot] = []
+        returning: list[int] = []  # blocked while out of the schedule, fitting again
         wanted_starts = set()
         for p in planned:
             wanted_starts.add(p.start)
@@ -156,6 +157,8 @@ def generate_slots(
             if slot is None:
                 to_create.append(p)
                 continue
+            if slot.state == SlotState.BLOCKED and slot.out_of_schedule:
+                returning.append(slot.pk)
             changed = False
             new_values = {
                 "block_id": p.block_id,
@@ -178,8 +181,14 @@ def generate_slots(
         for start, slot in existing.items():
             if start in wanted_starts:
                 continue
-            if slot.state in (SlotState.FREE, SlotState.BLOCKED):
+            if slot.state == SlotState.FREE:
                 stale_free.append(slot.pk)
+            elif slot.state == SlotState.BLOCKED:
+                # A day off or a blocked slot: kept, so the block still holds if the day comes back
+                # (a closure taken back, a holiday made a working day).
+                if not slot.out_of_schedule or slot.portal:
+                    slot.out_of_schedule, slot.portal = True, False
+                    to_update.append(slot)
             else:
                 if not slot.out_of_schedule:
                     slot.out_of_schedule = True
@@ -198,6 +207,16 @@ def generate_slots(
                     state=SlotState.BLOCKED, out_of_schedule=True, portal=False
                 )
             result.deleted = Slot.objects.filter(pk__in=set(stale_free) - with_history).delete()[0]
+        if returning:
+            # Those blocked only because they had left the schedule with a past (cancelled)
+            # visit on them are free again; a day off or a blocked slot stays blocked.
+            Slot.objects.filter(pk__in=returning, appointments__isnull=False).update(state=SlotState.FREE)
+            freed = set(
+                Slot.objects.filter(pk__in=returning, state=SlotState.FREE).values_list("pk", flat=True)
+            )
+            for slot in to_update:
+                if slot.pk in freed:
+                    slot.state = SlotState.FREE
         if to_update:
             Slot.objects.bulk_update(
                 to_update,
@@ -304,4 +323,22 @@ def extend_horizon(*, today: dt.date | None = None) -> int:
             continue
         start = max(today, (schedule.generated_until or today - dt.timedelta(days=1)) + dt.timedelta(days=1))
         created += generate_slots(schedule, start_day=start, end_day=end).created
+    _clear_closed_days(today, end)
     return created
+
+
+def _clear_closed_days(today: dt.date, end: dt.date) -> None:
+    """Free slots made on a public holiday before holidays made none (or before a provider took
+    back a working holiday) go: that day of the schedule is generated again."""
+    holidays = public_holidays(today, end)
+    if not holidays:
+        return
+    stale = (
+        Slot.objects.filter(day__in=list(holidays), state=SlotState.FREE, out_of_schedule=False)
+        .values_list("schedule_id", "day")
+        .distinct()
+    )
+    for schedule_id, day in list(stale):
+        schedule = Schedule.objects.select_related("unit__location").get(pk=schedule_id)
+        if day in closed_days(schedule.provider_id, day, day):
+            generate_slots(schedule, start_day=day, end_day=day)
