@@ -1,19 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
-from django.views.generic import RedirectView
 
 from terminarz.api.v1 import api
 from terminarz.notifications.views import sms_status
-from terminarz.portal import account_views, dependent_views, dev_views
+from terminarz.portal import account_views, dependent_views, dev_views, error_views
 from terminarz.portal import email_code_views as email_code
 from terminarz.portal import record_views as records_views
 from terminarz.portal import waitlist_views as waiting_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
-    path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
+    path("favicon.ico", error_views.favicon),
     path("gabinet/", include("terminarz.clinic.urls")),
     path("admin/", admin.site.urls),
     path("hooks/sms/", sms_status, name="sms-status"),

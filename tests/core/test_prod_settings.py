@@ -119,3 +119,13 @@ def test_behind_two_trusted_proxies_the_client_is_the_second_address_from_the_ri
     result = load_prod(CLIENT_IPS, TERMINARZ_TRUSTED_PROXY_COUNT="2")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["6.6.6.6"] * 4
+
+
+def test_the_url_configuration_loads_without_a_static_manifest():
+    """Nothing resolves a static file's hashed name while the URLs are imported (a favicon
+    redirect built at import failed every request where collectstatic had not run)."""
+    result = load_prod(
+        "import django; django.setup(); from django.urls import resolve; print(resolve('/favicon.ico').func.__name__)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "favicon"

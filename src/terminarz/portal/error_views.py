@@ -4,9 +4,10 @@ A page under /gabinet/ wears the back-office frame, any other the patient portal
 page is self-contained: it renders without the request context (no database, no session),
 because whatever failed may be exactly that."""
 
-from django.http import HttpResponse, HttpResponseServerError
+from django.http import HttpResponse, HttpResponsePermanentRedirect, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
 
 CLINIC_PREFIX = "/gabinet/"
 
@@ -37,3 +38,9 @@ def too_many_requests(request, exception=None) -> HttpResponse:
 
 def server_error(request) -> HttpResponse:
     return HttpResponseServerError(loader.get_template("errors/500.html").render())
+
+
+def favicon(request) -> HttpResponse:
+    """Browsers ask for /favicon.ico; the icon is the static SVG (its hashed name is looked up
+    per request, so a missing static manifest never breaks the URL configuration)."""
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))

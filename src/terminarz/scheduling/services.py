@@ -211,9 +211,7 @@ def generate_slots(
             # Those blocked only because they had left the schedule with a past (cancelled)
             # visit on them are free again; a day off or a blocked slot stays blocked.
             Slot.objects.filter(pk__in=returning, appointments__isnull=False).update(state=SlotState.FREE)
-            freed = set(
-                Slot.objects.filter(pk__in=returning, state=SlotState.FREE).values_list("pk", flat=True)
-            )
+            freed = set(Slot.objects.filter(pk__in=returning, state=SlotState.FREE).values_list("pk", flat=True))
             for slot in to_update:
                 if slot.pk in freed:
                     slot.state = SlotState.FREE
