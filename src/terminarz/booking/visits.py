@@ -1,12 +1,21 @@
-"""The visit record beyond its booking (F9): services with payer/patient shares, staff notes.
+"""The visit record beyond its booking (F9): services with payer/patient shares, staff notes, and
+its outcome (took place / no-show) with the patient's attendance figure.
 
 Each change is one transaction with its audit entry; notes' text never goes to the audit."""
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db import transaction
+from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from terminarz.catalog.models import Service
+from terminarz.core import clock
 from terminarz.core.audit import record_audit
 
+from . import transitions
+from .errors import TransitionNotAllowed
 from .models import Appointment, AppointmentStatus, Payer, VisitNote, VisitService
 
 CLOSED = (AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED)
@@ -83,3 +92,49 @@ def totals(lines: list[VisitService]) -> dict:
     total = sum((line.total for line in lines), start=0)
     patient = sum((line.patient_amount for line in lines), start=0)
     return {"total": total, "patient": patient, "payer": total - patient}
+
+
+OUTCOMES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+
+
+class OutcomeRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def record_outcome(appointment: Appointment, outcome: str, *, actor, now: dt.datetime | None = None) -> Appointment:
+    """F9/practitioner's day: a confirmed visit whose time has come took place ("zrealizowana")
+    or the patient did not come ("nieobecność"); through the appointment's state machine
+    (compare-and-set, recorded, audited, announced)."""
+    now = now or clock.now()
+    if outcome not in OUTCOMES:
+        raise OutcomeRefused(_("Nieznany wynik wizyty."))
+    if appointment.start > now:
+        raise OutcomeRefused(_("Wizytę można oznaczyć dopiero od godziny jej rozpoczęcia."))
+    try:
+        with transaction.atomic():
+            return transitions.transition(
+                appointment, outcome, now=now, actor=actor, actor_label=f"user:{actor.pk}" if actor else "system"
+            )
+    except TransitionNotAllowed as refused:
+        raise OutcomeRefused(refused.message) from None
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """How a patient kept their visits at the provider: past visits that took place and those
+    they missed (the no-show figure registrars weigh before booking again)."""
+
+    completed: int
+    no_show: int
+
+
+def attendance(patient_id: int) -> Attendance:
+    counts = dict(
+        Appointment.objects.filter(patient_id=patient_id, status__in=OUTCOMES)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return Attendance(counts.get(AppointmentStatus.COMPLETED, 0), counts.get(AppointmentStatus.NO_SHOW, 0))

@@ -5,6 +5,7 @@ from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from terminarz.booking import visits as booking_visits
 from terminarz.core import clock
 from terminarz.notifications.models import Message
 from terminarz.patients import services
@@ -59,6 +60,7 @@ def patient_detail(request, patient_id: int):
             "cards": patient.cards.all(),
             "card_form": CardForm(),
             "first_time": services.is_first_time(patient, now=clock.now()),
+            "attendance": booking_visits.attendance(patient.pk),
             "shared": patient.shared_documents.order_by("-date")[:50],
             "share_form": ShareForm(initial={"date": clock.local_today()}),
             "can_share": request.membership.has_permission("patients.change"),

@@ -76,6 +76,7 @@ urlpatterns = [
     path("terminy/<int:slot_id>/umow/", calendar_views.desk_booking, name="desk-booking"),
     path("wizyty/<int:appointment_id>/", visit_views.visit_detail, name="visit"),
     path("wizyty/<int:appointment_id>/uslugi/", visit_views.visit_service_add, name="visit-service-add"),
+    path("wizyty/<int:appointment_id>/przebieg/", visit_views.visit_outcome, name="visit-outcome"),
     path(
         "wizyty/<int:appointment_id>/uslugi/<int:line_id>/usun/",
         visit_views.visit_service_remove,

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from terminarz.booking import visits
 from terminarz.booking.models import ACTIVE_STATUSES
 from terminarz.core import clock
 from terminarz.core.ids import parse_id
@@ -65,7 +66,7 @@ def today(request):
     day = _day(request)
     appointments = (
         scope.visible_appointments(request.membership)
-        .filter(start__date=day, status__in=ACTIVE_STATUSES)
+        .filter(start__date=day, status__in=[*ACTIVE_STATUSES, *visits.OUTCOMES])
         .select_related("practitioner", "unit")
         .order_by("practitioner__last_name", "practitioner_id", "start")
     )

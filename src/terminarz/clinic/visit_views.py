@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.booking import visits
-from terminarz.booking.models import Appointment, Payer, VisitService
+from terminarz.booking.models import Appointment, AppointmentStatus, Payer, VisitService
 from terminarz.catalog.models import Service
+from terminarz.core import clock
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import Unit
 
@@ -87,12 +88,32 @@ def _visit(request, appointment_id):
 def _panel(request, appointment, status=200, **forms_):
     history = appointment.transitions.select_related("actor").order_by("at", "pk")
     template = "clinic/_visit_panel.html" if request.htmx else "clinic/visit.html"
+    patient = appointment.patient
     context = {
         "appointment": appointment,
         "history": history,
+        "age": patient.age_on(clock.local_today(at=appointment.start)) if patient else None,
+        "attendance": visits.attendance(appointment.patient_id),
+        "can_record_outcome": request.membership.has_permission("visits.change")
+        and appointment.status == AppointmentStatus.CONFIRMED
+        and appointment.start <= clock.now(),
         **visit_context(appointment, request.membership, **forms_),
     }
     return render(request, template, context, status=status)
+
+
+@require_POST
+@clinic_view("visits.change")
+def visit_outcome(request, appointment_id: int):
+    """The visit took place, or the patient did not come (practitioner's day)."""
+    appointment = _visit(request, appointment_id)
+    try:
+        visits.record_outcome(appointment, request.POST.get("outcome", ""), actor=request.user)
+    except visits.OutcomeRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Zapisano: %(status)s.") % {"status": appointment.get_status_display()})
+    return redirect("clinic:visit", appointment_id=appointment.pk)
 
 
 @clinic_view("calendar.view")

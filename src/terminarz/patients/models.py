@@ -53,6 +53,13 @@ class Patient(models.Model):
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    def age_on(self, day) -> int | None:
+        """Full years on a day (from the birth date, which a PESEL fills in)."""
+        born = self.birth_date
+        if born is None:
+            return None
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
     def save(self, *args, **kwargs):
         if self.pesel:
             # Birth date and sex follow from the PESEL when there is one.
