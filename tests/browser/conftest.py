@@ -54,3 +54,13 @@ def ticking():
     page's scripts would see (cookies carry Max-Age, so their lifetime does not depend on it)."""
     with time_machine.travel(FROZEN_NOW, tick=True) as traveller:
         yield traveller
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every journey signs in from 127.0.0.1: the per-IP sign-in limits (allauth, axes counters
+    in the cache) must not carry over from earlier journeys of the same process."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
