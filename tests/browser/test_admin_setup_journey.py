@@ -27,7 +27,8 @@ def test_admin_sets_up_a_unit_practitioner_and_schedule(page, live_server):
     page.get_by_label("Hasło").fill("haslo-testowe-123")
     page.get_by_role("button", name="Zaloguj").click()
 
-    page.get_by_role("link", name="Struktura").click()
+    page.locator("summary", has_text="Placówka").click()  # the menu group
+    page.get_by_role("link", name="Struktura", exact=True).click()
     page.get_by_role("link", name="Nowa komórka").click()
     page.get_by_label("Kod komórki").fill("DERM")
     page.get_by_label("Kod resortowy cz. VIII").select_option("1200")
@@ -37,7 +38,8 @@ def test_admin_sets_up_a_unit_practitioner_and_schedule(page, live_server):
     page.get_by_role("button", name="Zapisz").click()
     expect(page.get_by_text("Zapisano komórkę organizacyjną.")).to_be_visible()
 
-    page.get_by_role("link", name="Personel").click()
+    page.locator("summary", has_text="Placówka").click()  # the menu group
+    page.get_by_role("link", name="Personel", exact=True).click()
     page.get_by_role("link", name="Dodaj osobę").click()
     page.get_by_label("Tytuł").fill("lek.")
     page.get_by_label("Imię").fill("Zofia")
@@ -48,7 +50,8 @@ def test_admin_sets_up_a_unit_practitioner_and_schedule(page, live_server):
     page.get_by_role("button", name="Zapisz").click()
     expect(page.get_by_text("Zapisano dane personelu.")).to_be_visible()
 
-    page.get_by_role("link", name="Harmonogramy").click()
+    page.locator("summary", has_text="Placówka").click()  # the menu group
+    page.get_by_role("link", name="Harmonogramy", exact=True).click()
     page.get_by_role("link", name="Nowy harmonogram").click()
     page.get_by_label("Personel medyczny").select_option(label="lek. Zofia Skórna")
     page.get_by_label("Komórka organizacyjna").select_option(label="Poradnia dermatologiczna")

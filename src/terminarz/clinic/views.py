@@ -18,6 +18,7 @@ from terminarz.providers.models import Membership
 from . import scope, two_factor
 from .access import SESSION_KEY, clinic_view
 from .forms import AuditFilterForm
+from .menu import menu_for
 
 
 class LoginView(auth_views.LoginView):
@@ -104,10 +105,14 @@ def clinic_context(request) -> dict:
     if membership is None:
         return {}
     memberships = Membership.objects.filter(user=request.user, provider__is_active=True).select_related("provider")
+    match = getattr(request, "resolver_match", None)
     return {
         "clinic_provider": request.provider,
         "clinic_providers": [m.provider for m in memberships],
         "clinic_perms": membership.permissions,
+        "clinic_menu": menu_for(
+            membership.permissions, superuser=request.user.is_superuser, current=match.url_name if match else ""
+        ),
     }
 
 
