@@ -10,7 +10,7 @@ from terminarz.booking.models import Appointment
 from terminarz.booking.services import book_appointment
 from terminarz.core import clock
 from terminarz.scheduling.models import Slot, SlotState
-from tests.concurrency.parallel import BarrierBroken, run_parallel
+from tests.concurrency.parallel import BarrierBroken, run_lined_up, run_parallel
 from tests.conftest import require_postgres
 from tests.factories import PATIENT, clinic, every_day
 
@@ -169,3 +169,16 @@ def test_one_visit_per_specialization_holds_under_parallel_requests():
     assert results.count("refused") == 7, results
     assert Appointment.objects.filter(status="confirmed").count() == 1
     assert Slot.objects.filter(pk__in=[s.pk for s in slots], state=SlotState.BOOKED).count() == 1
+
+
+def test_the_same_form_sent_twice_at_once_books_once_and_both_get_that_booking():
+    """A double click sends the form twice at the same moment: one booking, and the second
+    request waits for it and answers with it instead of "taken" (issue 11 item 6)."""
+    require_postgres(connection)
+    _, _, _, schedule = clinic(today=clock.local_today(), days=2)
+    slot = tomorrow_slots(schedule)[0]
+    results = run_lined_up(
+        [lambda: book_appointment(slot.pk, PATIENT, submission_key="dwuklik-1").pk for _ in range(2)]
+    )
+    made = Appointment.objects.get(slot=slot)
+    assert results == [made.pk, made.pk]

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -56,6 +57,30 @@ def test_booking_form_round_trip(client, today, mailoutbox, django_capture_on_co
     assert "Twoja wizyta została zarezerwowana" in page.content.decode()
     assert appointment.reference in page.content.decode()
     assert len(mailoutbox) == 1
+
+
+def test_the_same_form_sent_twice_books_once_and_shows_that_booking(client, today):
+    """A double click or Back and send: the second send finds the booking the first one made
+    (issue 11 item 6), never "Ten termin jest już zajęty"."""
+    _, _, _, schedule = clinic(today=today, days=1)
+    slot = free_slot(schedule)
+    url = reverse("portal:book", args=[slot.pk])
+    key = re.search(r'name="submission" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    first = client.post(url, {**PATIENT, "submission": key})
+    second = client.post(url, {**PATIENT, "submission": key})
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert second["Location"] == first["Location"]
+    assert Appointment.objects.count() == 1
+
+
+def test_a_submission_key_shows_nobody_elses_booking(client, today):
+    _, _, _, schedule = clinic(today=today, days=1)
+    slot = free_slot(schedule)
+    url = reverse("portal:book", args=[slot.pk])
+    assert client.post(url, {**PATIENT, "submission": "klucz-formularza-123"}).status_code == 302
+    other = client.post(url, {**PATIENT, "email": "ktos.inny@example.com", "submission": "klucz-formularza-123"})
+    assert other.status_code == 409
+    assert "Ten termin jest już zajęty" in other.content.decode()
 
 
 def test_booking_form_shows_field_errors_and_keeps_input(client, today):

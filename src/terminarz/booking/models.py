@@ -79,6 +79,9 @@ class Appointment(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(_("powód odwołania"), max_length=300, blank=True)
+    # The booking form's one-time key: the same form sent again (a double click, Back and send)
+    # finds this visit instead of a "taken" slot (booking.pipeline).
+    submission_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("wizyta")
@@ -90,6 +93,11 @@ class Appointment(models.Model):
                 fields=["slot"],
                 condition=Q(status__in=["held", "confirmed"]),
                 name="one_active_appointment_per_slot",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="one_appointment_per_submission",
             ),
         ]
         indexes = [

@@ -59,6 +59,8 @@ class BookingRequest:
     account: Any = None  # the patient account booking (D4)
     note: str = ""  # desk note
     now: dt.datetime | None = None
+    # The form's one-time key (portal): sent again, it gets the booking it already made.
+    submission_key: str = ""
 
 
 @dataclass
@@ -147,7 +149,11 @@ def checked(request: BookingRequest, *, skip: frozenset[str] = frozenset()) -> B
 
 
 def book(request: BookingRequest) -> Appointment:
-    """Book in one transaction; SlotTaken (with alternatives) when someone was faster."""
+    """Book in one transaction; SlotTaken (with alternatives) when someone was faster. The same
+    form sent again (its `submission_key`) gets the booking it made, never "taken"."""
+    made = already_made(request)
+    if made is not None:
+        return made
     booking = Booking(request=request, now=request.now or clock.now())
     _run("check", booking)
     slot = booking.slot
@@ -157,8 +163,31 @@ def book(request: BookingRequest) -> Appointment:
         with transaction.atomic():
             appointment = _book_locked(booking)
     except (SlotTaken, IntegrityError):
+        # A second send of the same form waited for the first one's commit: its booking.
+        made = already_made(request)
+        if made is not None:
+            return made
         raise SlotTaken(alternatives=alternatives_for(slot, booking)) from None
     return appointment
+
+
+def already_made(request: BookingRequest) -> Appointment | None:
+    """The booking this form already made: same key, same slot, same person (the key alone, if
+    it ever leaked, shows nobody else's visit)."""
+    if not request.submission_key:
+        return None
+    made = (
+        Appointment.objects.select_related("provider")
+        .filter(submission_key=request.submission_key, slot_id=request.slot_id)
+        .first()
+    )
+    if made is None:
+        return None
+    same_account = request.account is not None and made.account_id == request.account.pk
+    typed = str(request.data.get("email", "")).strip().lower()
+    if not same_account and (not typed or typed != made.email.lower()):
+        return None
+    return made
 
 
 def book_locked(booking: Booking) -> Appointment:
@@ -235,6 +264,7 @@ def _prepare(booking: Booking) -> None:
         accepted_requirements=bool(cleaned.get("accept_requirements")),
         booked_by=request.actor,
         account=account,
+        submission_key=request.submission_key[:64],
     )
 
 

@@ -25,11 +25,21 @@ def book_appointment(
     actor=None,
     account=None,
     now: dt.datetime | None = None,
+    submission_key: str = "",
 ) -> Appointment:
     """Book a slot for a patient through the booking pipeline; SlotTaken when someone was
-    faster. `account`: the signed-in patient account booking it (D4)."""
+    faster. `account`: the signed-in patient account booking it (D4). `submission_key`: the
+    form's one-time key, so sending it twice books once."""
     return pipeline.book(
-        pipeline.BookingRequest(slot_id=slot_id, channel=source, data=data, actor=actor, account=account, now=now)
+        pipeline.BookingRequest(
+            slot_id=slot_id,
+            channel=source,
+            data=data,
+            actor=actor,
+            account=account,
+            now=now,
+            submission_key=submission_key,
+        )
     )
 
 

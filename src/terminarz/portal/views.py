@@ -2,6 +2,7 @@
 
 import datetime as dt
 import mimetypes
+import secrets
 from collections import OrderedDict
 
 from django.conf import settings
@@ -212,17 +213,22 @@ def book(request, slot_id: int):
         phone_required=rules.phone_required,
         pesel_required=rules.pesel_required,
     )
+    # One key per form shown: sent twice (a double click, Back and send), it books once.
+    submission = request.POST.get("submission", "")[:64] if request.method == "POST" else secrets.token_urlsafe(24)
     context = {
         "slot": slot,
         "form": form,
         "requirement": requirement,
         "from_account": from_account,
         "account_data": initial,
+        "submission": submission,
     }
     if request.method == "POST":
         assert posted is not None
         try:
-            appointment = booking.book_appointment(slot.pk, posted, source="portal", account=account, now=now)
+            appointment = booking.book_appointment(
+                slot.pk, posted, source="portal", account=account, now=now, submission_key=submission
+            )
         except SlotTaken as exc:
             return _slot_taken(request, slot, exc.alternatives)
         except InvalidBooking as exc:
