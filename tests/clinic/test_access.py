@@ -124,6 +124,8 @@ def test_booking_changes_are_audited_per_provider(client, world):
     html = client.get(reverse("clinic:audit")).content.decode()
     assert world["visit_a"].reference in html and world["visit_b"].reference not in html
     filtered = client.get(reverse("clinic:audit"), {"action": "cancelled"}).content.decode()
-    assert "odwołana" in filtered and "zarezerwowana" not in filtered
+    assert "Zmiana statusu wizyty: odwołana" in filtered
+    assert "Zmiana statusu wizyty: zarezerwowana" not in filtered  # the booking's entry is filtered out
+    assert "status: zarezerwowana → odwołana" in filtered  # the change, in Polish
     client.force_login(world["bob"])
     assert world["visit_a"].reference not in client.get(reverse("clinic:audit")).content.decode()

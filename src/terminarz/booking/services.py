@@ -350,7 +350,7 @@ def set_slot_blocked(slot: Slot, blocked: bool, *, actor, now: dt.datetime | Non
                 action="slot.blocked" if blocked else "slot.unblocked",
                 target=slot,
                 summary=(_("Zablokowano termin %(t)s") if blocked else _("Odblokowano termin %(t)s"))
-                % {"t": f"{slot.start:%Y-%m-%d %H:%M} UTC"},
+                % {"t": clock.local_text(slot.start)},
                 actor=actor,
             )
     return changed

@@ -4,7 +4,7 @@ events (`appointment_confirmed`, `appointment_cancelled`, `appointment_expired`,
 
 import datetime as dt
 
-from terminarz.core import batch, events
+from terminarz.core import batch, clock, events
 from terminarz.core.audit import record_audit
 from terminarz.core.statemachine import Change, Machine
 
@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
 
 def _audit(appointment: Appointment, from_status: str, *, now, actor, actor_label: str, reason: str = "") -> None:
     to_label = S(appointment.status).label
-    summary = f"Wizyta {appointment.reference} ({appointment.start:%Y-%m-%d %H:%M} UTC): {to_label}"
+    summary = f"Wizyta {appointment.reference} ({clock.local_text(appointment.start)}): {to_label}"
     if not from_status:
         summary += f" – źródło: {appointment.get_source_display()}"
     record_audit(
@@ -130,18 +130,18 @@ def record_move(
         at=now,
         actor=actor,
         actor_label=actor_label,
-        reason=(reason or f"przeniesiona z {old_start:%Y-%m-%d %H:%M} UTC")[:300],
+        reason=(reason or f"przeniesiona z {clock.local_text(old_start)}")[:300],
     )
     record_audit(
         provider_id=appointment.provider_id,
         action="appointment.moved",
         target=appointment,
-        summary=f"Wizyta {appointment.reference} przeniesiona: {old_start:%Y-%m-%d %H:%M} → "
-        f"{appointment.start:%Y-%m-%d %H:%M} UTC",
+        summary=f"Wizyta {appointment.reference} przeniesiona: {clock.local_text(old_start)} → "
+        f"{clock.local_text(appointment.start)}",
         actor=actor,
         actor_label=actor_label,
         changes={
-            "start": [old_start.isoformat(), appointment.start.isoformat()],
+            "start": [clock.local_text(old_start), clock.local_text(appointment.start)],
             **({"reason": reason} if reason else {}),
         },
         at=now,

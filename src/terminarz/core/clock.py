@@ -25,3 +25,8 @@ def local_datetime(day: dt.date, wall: dt.time, tz: ZoneInfo = WARSAW) -> dt.dat
     if roundtrip != naive:
         return None
     return aware
+
+
+def local_text(moment: dt.datetime, tz: ZoneInfo = WARSAW) -> str:
+    """A moment as people here read it: "01.12.2026 09:00" in Polish local time."""
+    return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")

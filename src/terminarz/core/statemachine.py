@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from . import clock
+from . import audit_labels, clock
 from .audit import record_audit
 
 
@@ -71,6 +71,7 @@ class Machine:
             unknown = ({source} - {""} | set(targets)) - states
             if unknown:
                 raise ValueError(f"{self.name}: unknown states {sorted(unknown)}")
+        audit_labels.describe_machine(self.name, self.subject, self.field, self.label)
 
     # -- reading -------------------------------------------------------------------------
     def _choices(self) -> dict[str, str]:

@@ -1,0 +1,148 @@
+"""The audit log in words a clinic reads (A8): Polish names of the recorded actions, of the
+changed fields and of who acted, and changes written as "before → after".
+
+State machines register their status names (`describe_machine`), so "appointment.no_show"
+reads "Zmiana statusu wizyty: nieobecność"."""
+
+import functools
+from collections.abc import Callable
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+
+ACTIONS: dict[str, str] = {
+    "access.widened": "Wgląd poza własny kalendarz lub pacjentów",
+    "account.deleted": "Usunięcie konta pacjenta",
+    "appointment.moved": "Przeniesienie wizyty",
+    "bookings.exported": "Eksport rezerwacji",
+    "card.activated": "Aktywacja karty pacjenta",
+    "card.added": "Dodanie karty pacjenta",
+    "closure.closed": "Placówka nieczynna w wybranym dniu",
+    "closure.opened": "Dzień pracy mimo święta",
+    "closure.restored": "Dzień jak w kalendarzu",
+    "document.shared": "Udostępnienie dokumentu pacjentowi",
+    "location.hidden": "Ukrycie lokalizacji",
+    "location.shown": "Pokazanie lokalizacji",
+    "messages.template_changed": "Zmiana szablonu wiadomości",
+    "messages.template_reset": "Przywrócenie szablonu wiadomości",
+    "patient.changed": "Zmiana danych pacjenta",
+    "patient.created": "Nowy pacjent",
+    "patient.opened": "Otwarcie kartoteki pacjenta",
+    "practitioner.changed": "Zmiana danych personelu",
+    "practitioner.created": "Nowa osoba w personelu",
+    "prescription.handled": "Obsługa prośby o receptę",
+    "queue.added": "Wpis do kolejki oczekujących",
+    "queue.changed": "Zmiana wpisu w kolejce oczekujących",
+    "rodo.handled": "Obsługa wniosku RODO",
+    "rodo.withdrawn": "Wycofanie wniosku RODO",
+    "room.assigned": "Przydział gabinetu",
+    "room.created": "Nowy gabinet",
+    "schedule.block_copied": "Skopiowanie bloku harmonogramu",
+    "schedule.block_removed": "Usunięcie bloku harmonogramu",
+    "schedule.changed": "Zmiana harmonogramu",
+    "schedule.created": "Nowy harmonogram",
+    "schedule.day_off": "Dzień wolny lekarza",
+    "schedule.extra_hours": "Dodatkowe godziny",
+    "service.changed": "Zmiana usługi",
+    "service.created": "Nowa usługa",
+    "settings.registration": "Zmiana ustawień rejestracji on-line",
+    "slot.blocked": "Zablokowanie terminu",
+    "slot.unblocked": "Odblokowanie terminu",
+    "staff.added": "Dodanie konta personelu",
+    "staff.permissions": "Zmiana uprawnień personelu",
+    "staff.removed": "Usunięcie konta personelu",
+    "staff.unlocked": "Odblokowanie konta personelu",
+    "unit.changed": "Zmiana komórki",
+    "unit.created": "Nowa komórka",
+    "unit.opening_hours": "Zmiana godzin otwarcia",
+    "visit.note_added": "Notatka do wizyty",
+    "visit.service_added": "Dodanie usługi do wizyty",
+    "visit.service_removed": "Usunięcie usługi z wizyty",
+    "waitlist.removed": "Usunięcie z listy rezerwowej",
+}
+
+FIELDS: dict[str, str] = {
+    "status": "status",
+    "reason": "powód",
+    "created": "nowe wolne terminy",
+    "deleted": "usunięte wolne terminy",
+    "conflicts": "wizyty do przełożenia",
+    "start": "termin",
+    "before": "przed",
+    "after": "po",
+    "service": "usługa (nr)",
+    "quantity": "ilość",
+    "payer": "płatnik",
+    "patient_share": "udział pacjenta (%)",
+}
+
+ACTORS: dict[str, str] = {"patient": "pacjent", "system": "system", "api": "API", "portal": "portal"}
+
+_machines: dict[str, tuple[str, str, Callable[[str], str]]] = {}
+
+
+def describe_machine(name: str, subject: str, field: str, state_label: Callable[[str], str]) -> None:
+    """A state machine's actions ("<name>.<state>") read "Zmiana statusu <subject>: <state>",
+    and its status values in the changes by their Polish names."""
+    _machines[name] = (subject, field, state_label)
+
+
+def action_label(action: str) -> str:
+    if action in ACTIONS:
+        return ACTIONS[action]
+    prefix, _, state = action.partition(".")
+    if prefix in _machines:
+        subject, _field, state_label = _machines[prefix]
+        return f"Zmiana statusu {subject}: {state_label(state)}"
+    return action
+
+
+def actor_label(label: str) -> str:
+    if label.startswith("user:"):
+        return f"konto #{label.removeprefix('user:')}"
+    return ACTORS.get(label, label)
+
+
+def change_lines(action: str, changes: dict, object_type: str = "") -> list[tuple[str, str]]:
+    """(field, text) per change; a [before, after] pair or {"before", "after"} reads "a → b";
+    a state machine's status by its Polish names; a field of the changed model by its label."""
+    machine = _machines.get(action.partition(".")[0])
+    model = _models().get(object_type)
+    lines = []
+    for key, value in changes.items():
+        if machine is not None and key == machine[1] and isinstance(value, list | tuple):
+            value = [machine[2](v) if v else "" for v in value]
+        lines.append((_field_label(key, model), _value_text(value)))
+    return lines
+
+
+@functools.cache
+def _models() -> dict[str, type]:
+    return {str(model._meta.model_name): model for model in apps.get_models()}
+
+
+def _field_label(key: str, model) -> str:
+    if key in FIELDS:
+        return FIELDS[key]
+    if model is not None:
+        try:
+            return str(model._meta.get_field(key).verbose_name)
+        except FieldDoesNotExist:
+            pass
+    return key.replace("_", " ")
+
+
+def _value_text(value) -> str:
+    if isinstance(value, dict) and set(value) == {"before", "after"}:
+        return f"{_value_text(value['before'])} → {_value_text(value['after'])}"
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return f"{_value_text(value[0])} → {_value_text(value[1])}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value_text(v) for v in value) or "–"
+    if value is True:
+        return "tak"
+    if value is False:
+        return "nie"
+    if value in (None, ""):
+        return "–"
+    return str(value)

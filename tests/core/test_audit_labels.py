@@ -1,0 +1,31 @@
+"""The audit log in Polish (issue 11 item 8): actions, who acted, changes as "before → after"."""
+
+from terminarz.booking import transitions  # noqa: F401  (registers the appointment machine)
+from terminarz.core import audit_labels
+
+
+def test_actions_read_in_polish():
+    assert audit_labels.action_label("closure.opened") == "Dzień pracy mimo święta"
+    assert audit_labels.action_label("appointment.no_show") == "Zmiana statusu wizyty: nieobecność"
+    assert audit_labels.action_label("something.new") == "something.new"
+
+
+def test_changes_read_as_before_and_after():
+    assert audit_labels.change_lines(
+        "appointment.cancelled", {"status": ["confirmed", "cancelled"], "reason": "wyjazd"}
+    ) == [("status", "zarezerwowana → odwołana"), ("powód", "wyjazd")]
+    assert audit_labels.change_lines(
+        "settings.registration", {"online_registration": {"before": True, "after": False}}, "registrationsettings"
+    ) == [("Rejestracja on-line", "tak → nie")]
+    assert audit_labels.change_lines("appointment.confirmed", {"status": ["", "confirmed"]}) == [
+        ("status", "– → zarezerwowana")
+    ]
+
+
+def test_who_acted_reads_in_polish():
+    assert [audit_labels.actor_label(a) for a in ("patient", "system", "api", "user:7")] == [
+        "pacjent",
+        "system",
+        "API",
+        "konto #7",
+    ]
