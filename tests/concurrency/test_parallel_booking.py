@@ -171,6 +171,7 @@ def test_one_visit_per_specialization_holds_under_parallel_requests():
     assert Slot.objects.filter(pk__in=[s.pk for s in slots], state=SlotState.BOOKED).count() == 1
 
 
+@pytest.mark.postgres
 def test_the_same_form_sent_twice_at_once_books_once_and_both_get_that_booking():
     """A double click sends the form twice at the same moment: one booking, and the second
     request waits for it and answers with it instead of "taken" (issue 11 item 6)."""
