@@ -47,7 +47,7 @@ def test_unit_week_counts_per_practitioner_and_day(client, week):
     html = client.get(
         reverse("clinic:calendar-week"), {"poradnia": week["unit"].pk, "od": "2026-11-20"}
     ).content.decode()
-    assert "Drugi3" in html and "1 zajęte" in html
+    assert "Drugi3" in html and "zajęte: 1 ·" in html
 
 
 def test_htmx_navigation_returns_only_the_calendar_part(client, week):

@@ -25,6 +25,20 @@ KIND_LABELS = {
 }
 
 
+DELIVERY_LABELS = {
+    "QUEUE": "w kolejce bramki",
+    "ACCEPTED": "przyjęty przez operatora",
+    "SENT": "wysłany do operatora",
+    "DELIVERED": "doręczony",
+    "404": "doręczony",
+    "UNDELIVERED": "niedoręczony",
+    "FAILED": "nie wysłano",
+    "EXPIRED": "wygasł przed doręczeniem",
+    "REJECTED": "odrzucony przez operatora",
+    "UNKNOWN": "stan nieznany",
+}
+
+
 class Message(models.Model):
     """Outbox row: written in the transaction of the change that causes it."""
 
@@ -57,7 +71,7 @@ class Message(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     # The gateway's id and delivery status (SMS), updated by its status callbacks.
     external_id = models.CharField(max_length=100, blank=True, db_index=True)
-    delivery_status = models.CharField(max_length=30, blank=True)
+    delivery_status = models.CharField(max_length=30, blank=True)  # the SMS gateway's own word
     # Which patient record it concerns, for the message log per patient (no personal data here).
     patient = models.ForeignKey(
         "patients.Patient", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
@@ -68,6 +82,11 @@ class Message(models.Model):
         verbose_name_plural = _("wiadomości")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="message_due")]
+
+    @property
+    def delivery_label(self) -> str:
+        """The gateway's delivery status in Polish (SMSAPI's names; a code it adds stays as is)."""
+        return DELIVERY_LABELS.get(self.delivery_status.upper(), self.delivery_status)
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient}"

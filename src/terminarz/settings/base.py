@@ -203,6 +203,8 @@ MEDIA_URL = "/media/"
 # messages never reveal whether an account exists; TOTP second factor via allauth.mfa.
 ACCOUNT_ADAPTER = "terminarz.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
+# "Zalogowano jako Ewa Kowalska", never the internal username.
+ACCOUNT_USER_DISPLAY = "terminarz.accounts.display.user_display"
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "terminarz.accounts.forms.PatientSignupForm"
 ACCOUNT_FORMS = {
