@@ -4,7 +4,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.forms import inlineformset_factory
+from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -57,9 +57,31 @@ class ScheduleForm(forms.ModelForm):
         return cleaned
 
 
+class BlockForm(forms.ModelForm):
+    """One row of the blocks table: its controls have no visible label of their own (the column
+    heads are the labels), so each carries its name and row for screen readers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        row = self.prefix.rsplit("-", 1)[-1] if self.prefix else ""
+        number = int(row) + 1 if row.isdigit() else 0
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = _("%(field)s – blok %(n)d") % {"field": field.label, "n": number}
+
+
+class BaseBlockFormSet(BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            number = index + 1 if index is not None else 0
+            form.fields["DELETE"].widget.attrs["aria-label"] = _("Usuń blok %(n)d") % {"n": number}
+
+
 BlockFormSet = inlineformset_factory(
     Schedule,
     ScheduleBlock,
+    form=BlockForm,
+    formset=BaseBlockFormSet,
     fields=[
         "weekday",
         "start_time",

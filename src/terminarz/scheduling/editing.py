@@ -1,6 +1,7 @@
 """Schedule editing rules (C1–C3): validation of blocks, saving with slot regeneration."""
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.db import transaction
@@ -96,7 +97,7 @@ def check_blocks(schedule: Schedule, blocks: list[ScheduleBlock]) -> list[str]:
     return errors
 
 
-def save_schedule(schedule: Schedule, formset: forms.BaseInlineFormSet, *, actor) -> GenerationResult:
+def save_schedule(schedule: Schedule, formset: "forms.BaseInlineFormSet[Any, Any, Any]", *, actor) -> GenerationResult:
     """Save a schedule and its blocks, then regenerate its slots, all in one transaction.
     Booked visits that no longer fit are kept and returned as conflicts."""
     created = schedule.pk is None
