@@ -138,7 +138,7 @@ def test_switching_the_clinic_to_a_unicode_digit_provider_keeps_the_current_one(
     provider, _, _, _ = clinic(today=today, days=1)
     client.force_login(make_user("rita", provider, "registrar"))
     response = client.post(reverse("clinic:switch-provider"), {"provider": "²"})
-    assert (response.status_code, response.url) == (302, reverse("clinic:today"))
+    assert (response.status_code, response.url) == (302, reverse("clinic:home"))
 
 
 def test_erasing_an_account_ends_its_offers_and_frees_the_held_slot(offer, django_capture_on_commit_callbacks):

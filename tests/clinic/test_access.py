@@ -61,7 +61,7 @@ def test_sign_in_required_and_polish_error(client, world):
     bad = client.post(reverse("clinic:login"), {"username": "alice", "password": "zle"})
     assert "Nieprawidłowa nazwa użytkownika lub hasło" in bad.content.decode()
     ok = client.post(reverse("clinic:login"), {"username": "alice", "password": "haslo-testowe-123"})
-    assert ok.status_code == 302 and ok["Location"] == reverse("clinic:today")
+    assert ok.status_code == 302 and ok["Location"] == reverse("clinic:home")
 
 
 def test_user_without_provider_gets_no_access_page(client, world):

@@ -53,7 +53,7 @@ def provider():
 def test_without_a_factor_sign_in_is_one_step(client, provider, frozen):
     make_user("rita", provider, "registrar")
     response = sign_in(client, "rita")
-    assert response.status_code == 302 and response.url == reverse("clinic:today")
+    assert response.status_code == 302 and response.url == reverse("clinic:home")
     assert client.get(reverse("clinic:calendar")).status_code == 200
 
 
@@ -129,7 +129,7 @@ def test_email_factor_codes_go_through_the_outbox(client, provider, frozen, djan
         again = client.post(reverse("clinic:2fa-verify"), {"action": "resend"})
     assert "Poczekaj minutę" in again.content.decode() and len(mail.outbox) == 2
     response = client.post(reverse("clinic:2fa-verify"), {"action": "verify", "code": code})
-    assert response.url == reverse("clinic:today")
+    assert response.url == reverse("clinic:home")
     assert client.get(reverse("clinic:calendar")).status_code == 200
 
 

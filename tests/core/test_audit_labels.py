@@ -29,3 +29,13 @@ def test_who_acted_reads_in_polish():
         "API",
         "konto #7",
     ]
+
+
+def test_a_list_that_is_not_a_before_and_after_pair_reads_as_a_list():
+    assert audit_labels.change_lines("patient.changed", {"fields": ["first_name", "phone"]}, "patient") == [
+        ("zmienione pola", "imię, telefon")
+    ]
+    assert audit_labels.change_lines("staff.permissions", {"granted": ["a.b", "c.d"], "role": {"x": 1}}) == [
+        ("nadane uprawnienia", "a.b, c.d"),
+        ("rola", "x: 1"),
+    ]

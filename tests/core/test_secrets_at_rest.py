@@ -92,7 +92,7 @@ def test_staff_totp_key_is_encrypted_and_the_code_from_the_qr_page_works(client,
     client.post(reverse("clinic:login"), {"username": "rita", "password": "haslo-testowe-123"})
     frozen.shift(30)  # the next time step: a code is accepted once
     signed_in = client.post(reverse("clinic:2fa-verify"), {"action": "verify", "code": now_code(key)})
-    assert signed_in.status_code == 302 and signed_in.url == reverse("clinic:today")
+    assert signed_in.status_code == 302 and signed_in.url == reverse("clinic:home")
 
 
 # --- e-mail codes (patients here; staff share the device and send_email_code) -----------------

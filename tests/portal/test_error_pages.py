@@ -28,7 +28,7 @@ def test_a_missing_back_office_page_answers_404_in_the_back_office_frame(client)
     page = response.content.decode()
     assert response.status_code == 404
     assert "Terminarz · gabinet" in page
-    assert "Wróć do wizyt dnia" in page
+    assert "Wróć na stronę startową gabinetu" in page
 
 
 def test_a_page_without_the_permission_answers_403_with_the_reason(client):
@@ -68,3 +68,24 @@ def test_the_500_page_renders_without_the_request_context_or_the_database():
 def test_the_favicon_is_served_from_static_files(client):
     response = client.get("/favicon.ico")
     assert (response.status_code, response["Location"]) == (301, "/static/portal/favicon.svg")
+
+
+def test_finance_staff_land_on_their_own_work_and_a_403_keeps_the_menu_and_sign_out(client):
+    user = get_user_model().objects.create_user("ksiegowa", password="haslo-testowe-123")
+    Membership.objects.create(user=user, provider=make_provider(), role="finance")
+    client.force_login(user)
+    landing = client.get("/gabinet/")
+    assert (landing.status_code, landing["Location"]) == (302, "/gabinet/uslugi/")
+    refused = client.get("/gabinet/dzis/")
+    page = refused.content.decode()
+    assert refused.status_code == 403
+    assert "Wyloguj" in page and "Usługi" in page
+    assert 'href="/gabinet/"' in page
+
+
+def test_the_expired_form_page_opens_the_page_the_form_came_from_not_a_post_only_address():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/konto/login/", {}, HTTP_REFERER="http://testserver/konto/login/?next=/konto/")
+    assert 'href="http://testserver/konto/login/?next=/konto/"' in response.content.decode()
+    foreign = client.post("/konto/login/", {}, HTTP_REFERER="https://evil.example/")
+    assert 'href="/"' in foreign.content.decode()

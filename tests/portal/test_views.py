@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from terminarz.booking.models import Appointment
-from terminarz.booking.services import book_appointment
+from terminarz.booking.services import book_appointment, cancel_appointment_by_patient
 from terminarz.scheduling.models import Slot
 from tests.conftest import FROZEN_NOW
 from tests.factories import PATIENT, clinic, every_day
@@ -81,6 +81,36 @@ def test_a_submission_key_shows_nobody_elses_booking(client, today):
     other = client.post(url, {**PATIENT, "email": "ktos.inny@example.com", "submission": "klucz-formularza-123"})
     assert other.status_code == 409
     assert "Ten termin jest już zajęty" in other.content.decode()
+
+
+def test_the_form_sent_again_after_the_visit_was_cancelled_books_anew(client, today):
+    _, _, _, schedule = clinic(today=today, days=1)
+    slot = free_slot(schedule)
+    url = reverse("portal:book", args=[slot.pk])
+    client.post(url, {**PATIENT, "submission": "klucz-1"})
+    first = Appointment.objects.get()
+    cancel_appointment_by_patient(first.pk, first.cancel_token)
+    again = client.post(url, {**PATIENT, "submission": "klucz-1"})
+    assert again.status_code == 302
+    assert sorted(Appointment.objects.values_list("status", flat=True)) == ["cancelled", "confirmed"]
+
+
+def test_the_form_sent_again_with_another_persons_name_is_not_the_first_booking(client, today):
+    _, _, _, schedule = clinic(today=today, days=1)
+    slot = free_slot(schedule)
+    url = reverse("portal:book", args=[slot.pk])
+    client.post(url, {**PATIENT, "submission": "klucz-2"})
+    child = client.post(url, {**PATIENT, "first_name": "Zosia", "submission": "klucz-2"})
+    assert child.status_code == 409
+    assert Appointment.objects.get().first_name == PATIENT["first_name"]
+
+
+def test_a_key_sent_with_another_free_slot_books_that_slot(client, today):
+    _, _, _, schedule = clinic(today=today, days=1)
+    first, second = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start")[:2]
+    assert client.post(reverse("portal:book", args=[first.pk]), {**PATIENT, "submission": "k"}).status_code == 302
+    assert client.post(reverse("portal:book", args=[second.pk]), {**PATIENT, "submission": "k"}).status_code == 302
+    assert Appointment.objects.count() == 2
 
 
 def test_booking_form_shows_field_errors_and_keeps_input(client, today):

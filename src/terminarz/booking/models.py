@@ -80,7 +80,7 @@ class Appointment(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(_("powód odwołania"), max_length=300, blank=True)
     # The booking form's one-time key: the same form sent again (a double click, Back and send)
-    # finds this visit instead of a "taken" slot (booking.pipeline).
+    # finds this visit instead of a "taken" slot (booking.pipeline.already_made).
     submission_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
@@ -94,13 +94,10 @@ class Appointment(models.Model):
                 condition=Q(status__in=["held", "confirmed"]),
                 name="one_active_appointment_per_slot",
             ),
-            models.UniqueConstraint(
-                fields=["provider", "submission_key"],
-                condition=~Q(submission_key=""),
-                name="one_appointment_per_submission",
-            ),
         ]
         indexes = [
+            # A resent booking form finds the visit it made (booking.pipeline.already_made).
+            models.Index(fields=["submission_key"], condition=~Q(submission_key=""), name="appointment_submission"),
             models.Index(fields=["provider", "start"], name="appt_provider_start"),
             models.Index(fields=["practitioner", "start"], name="appt_practitioner_start"),
         ]

@@ -172,20 +172,32 @@ def book(request: BookingRequest) -> Appointment:
 
 
 def already_made(request: BookingRequest) -> Appointment | None:
-    """The booking this form already made: same key, same slot, same person (the key alone, if
-    it ever leaked, shows nobody else's visit)."""
+    """The booking this form already made and that still stands: same key, same slot, same
+    person as typed (the key alone shows nobody else's visit; a form sent again with another
+    person's data, or after the visit was cancelled, books anew or hears "taken")."""
     if not request.submission_key:
         return None
     made = (
         Appointment.objects.select_related("provider")
-        .filter(submission_key=request.submission_key, slot_id=request.slot_id)
+        .filter(
+            submission_key=request.submission_key,
+            slot_id=request.slot_id,
+            status__in=[AppointmentStatus.HELD, AppointmentStatus.CONFIRMED],
+        )
         .first()
     )
     if made is None:
         return None
+    typed = {name: str(request.data.get(name, "")).strip().casefold() for name in ("email", "first_name", "last_name")}
+    typed_pesel = str(request.data.get("pesel", "")).strip()
+    same_person = (
+        typed["email"] == made.email.casefold()
+        and typed["first_name"] == made.first_name.casefold()
+        and typed["last_name"] == made.last_name.casefold()
+        and typed_pesel == made.pesel
+    )
     same_account = request.account is not None and made.account_id == request.account.pk
-    typed = str(request.data.get("email", "")).strip().lower()
-    if not same_account and (not typed or typed != made.email.lower()):
+    if not (same_person and (request.account is None or same_account)):
         return None
     return made
 

@@ -36,6 +36,9 @@ def current_membership(request) -> Membership | None:
 
 
 def clinic_view(permission: str) -> Callable:
+    """Signed in, a member of an active provider, past the second factor, and holding
+    `permission` ("" for any member: a page every role may open)."""
+
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
@@ -47,10 +50,11 @@ def clinic_view(permission: str) -> Callable:
             gate = factor_policy.gate(request, entry=factor_policy.CLINIC)
             if gate is not None:
                 return gate
-            if not membership.has_permission(permission):
-                raise PermissionDenied(permission)
+            # Known before the check, so a 403 page still shows the person's menu and "Wyloguj".
             request.membership = membership
             request.provider = membership.provider
+            if permission and not membership.has_permission(permission):
+                raise PermissionDenied(permission)
             with provider_scope(membership.provider_id):
                 return view(request, *args, **kwargs)
 

@@ -57,7 +57,7 @@ def _finish(request, device: Device):
     next_url = request.session.pop(NEXT_KEY, "") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
-    return redirect(next_url or reverse("clinic:today"))
+    return redirect(next_url or reverse("clinic:home"))
 
 
 def _audit(user, action: str, summary: str) -> None:
@@ -70,11 +70,11 @@ def _audit(user, action: str, summary: str) -> None:
 def verify(request):
     """The second step of signing in."""
     if request.user.is_verified():
-        return redirect("clinic:today")
+        return redirect("clinic:home")
     device = confirmed_device(request.user)
     if device is None:  # the factor was reset meanwhile
         request.session.pop(PENDING_KEY, None)
-        return redirect("clinic:today")
+        return redirect("clinic:home")
     error = None
     resend = request.POST.get("action") == "resend"
     if isinstance(device, EmailDevice) and (resend or (request.method == "GET" and not _code_valid(device))):

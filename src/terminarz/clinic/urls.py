@@ -20,8 +20,8 @@ from . import (
 
 app_name = "clinic"
 urlpatterns = [
-    path("", views.today, name="today"),
-    path("dzis/", views.today),
+    path("", views.home, name="home"),
+    path("dzis/", views.today, name="today"),
     path("logowanie/", views.LoginView.as_view(), name="login"),
     path("logowanie/kod/", two_factor.verify, name="2fa-verify"),
     path("logowanie-dwuskladnikowe/", two_factor.setup, name="2fa"),

@@ -4,6 +4,7 @@ import datetime as dt
 from collections import OrderedDict
 
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -24,7 +25,7 @@ from .menu import menu_for
 class LoginView(auth_views.LoginView):
     template_name = "clinic/login.html"
     redirect_authenticated_user = True
-    next_page = "clinic:today"
+    next_page = "clinic:home"
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and request.session.get(two_factor.PENDING_KEY):
@@ -52,7 +53,7 @@ def switch_provider(request):
     wanted = parse_id(request.POST.get("provider"))
     if wanted is not None and Membership.objects.filter(user=request.user, provider_id=wanted).exists():
         request.session[SESSION_KEY] = wanted
-    return redirect("clinic:today")
+    return redirect("clinic:home")
 
 
 def _day(request) -> dt.date:
@@ -97,6 +98,18 @@ def audit_log(request):
     params = request.GET.copy()
     params.pop("strona", None)
     return render(request, "clinic/audit.html", {"form": form, "page": page, "params": params.urlencode()})
+
+
+@clinic_view("")
+def home(request):
+    """/gabinet/: the day's visits for those who keep a calendar, else the first page of the
+    menu the person may open (finance staff land on their own work, not on a 403)."""
+    if request.membership.has_permission("calendar.view"):
+        return redirect("clinic:today")
+    menu = menu_for(request.membership.permissions, superuser=request.user.is_superuser, current="")
+    if menu:
+        return redirect(menu[0].entries[0].url)
+    raise PermissionDenied("no page")
 
 
 def clinic_context(request) -> dict:

@@ -74,7 +74,17 @@ FIELDS: dict[str, str] = {
     "quantity": "ilość",
     "payer": "płatnik",
     "patient_share": "udział pacjenta (%)",
+    "fields": "zmienione pola",
+    "granted": "nadane uprawnienia",
+    "revoked": "odebrane uprawnienia",
+    "filters": "filtry",
+    "role": "rola",
+    "rows": "wiersze",
+    "format": "format",
 }
+
+# Changes stored as [before, after]; any other list is a list.
+PAIRS = {"status", "start"}
 
 ACTORS: dict[str, str] = {"patient": "pacjent", "system": "system", "api": "API", "portal": "portal"}
 
@@ -110,9 +120,12 @@ def change_lines(action: str, changes: dict, object_type: str = "") -> list[tupl
     model = _models().get(object_type)
     lines = []
     for key, value in changes.items():
+        pair = key in PAIRS
         if machine is not None and key == machine[1] and isinstance(value, list | tuple):
-            value = [machine[2](v) if v else "" for v in value]
-        lines.append((_field_label(key, model), _value_text(value)))
+            value, pair = [machine[2](v) if v else "" for v in value], True
+        if key == "fields" and isinstance(value, list | tuple):
+            value = [_field_label(str(name), model) for name in value]
+        lines.append((_field_label(key, model), _value_text(value, pair=pair)))
     return lines
 
 
@@ -132,12 +145,14 @@ def _field_label(key: str, model) -> str:
     return key.replace("_", " ")
 
 
-def _value_text(value) -> str:
-    if isinstance(value, dict) and set(value) == {"before", "after"}:
-        return f"{_value_text(value['before'])} → {_value_text(value['after'])}"
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return f"{_value_text(value[0])} → {_value_text(value[1])}"
+def _value_text(value, *, pair: bool = False) -> str:
+    if isinstance(value, dict):
+        if set(value) == {"before", "after"}:
+            return f"{_value_text(value['before'])} → {_value_text(value['after'])}"
+        return ", ".join(f"{FIELDS.get(str(k), str(k))}: {_value_text(v)}" for k, v in value.items()) or "–"
     if isinstance(value, list | tuple):
+        if pair and len(value) == 2:
+            return f"{_value_text(value[0])} → {_value_text(value[1])}"
         return ", ".join(_value_text(v) for v in value) or "–"
     if value is True:
         return "tak"

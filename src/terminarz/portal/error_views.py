@@ -8,6 +8,7 @@ from django.http import HttpResponse, HttpResponsePermanentRedirect, HttpRespons
 from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
+from django.utils.http import url_has_allowed_host_and_scheme
 
 CLINIC_PREFIX = "/gabinet/"
 
@@ -29,7 +30,15 @@ def forbidden(request, exception=None) -> HttpResponse:
 
 
 def csrf_failure(request, reason: str = "") -> HttpResponse:
-    return _page(request, "errors/403_csrf.html", 403)
+    """The form's page to open again: where the form came from when that is this site (a
+    POST-only address would answer 405), else the start page of the frame."""
+    referer = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        referer = ""
+    home = "/gabinet/" if request.path.startswith(CLINIC_PREFIX) else "/"
+    return render(request, "errors/403_csrf.html", {"frame": _frame(request), "back": referer or home}, status=403)
 
 
 def too_many_requests(request, exception=None) -> HttpResponse:
