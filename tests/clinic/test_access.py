@@ -115,6 +115,14 @@ def test_staff_of_two_providers_switches_between_them(client, world):
     assert "Beta" in html and "Alfa" not in html
 
 
+def test_finance_staff_of_two_providers_switch_too(client, world):
+    Membership.objects.create(user=world["fiona"], provider=world["b"], role="finance")
+    client.force_login(world["fiona"])
+    response = client.post(reverse("clinic:switch-provider"), {"provider": world["b"].pk})
+    assert (response.status_code, response.url) == (302, reverse("clinic:home"))
+    assert client.session["clinic_provider_id"] == world["b"].pk
+
+
 def test_booking_changes_are_audited_per_provider(client, world):
     cancel_appointment_by_patient(world["visit_a"].pk, world["visit_a"].cancel_token, reason="wyjazd")
     entries = AuditEntry.objects.filter(provider=world["a"], object_id=str(world["visit_a"].pk))
