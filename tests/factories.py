@@ -19,6 +19,8 @@ PATIENT = {
     "phone": "600 100 200",
     "pesel": "",
     "note": "",
+    # The platform terms, ticked on the review step (portal bookings).
+    "accept_terms": "on",
 }
 
 

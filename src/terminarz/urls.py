@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.i18n import set_language
 
 from terminarz.api.v1 import api
 from terminarz.notifications.views import sms_status
@@ -12,6 +13,7 @@ from terminarz.portal import waitlist_views as waiting_views
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("favicon.ico", error_views.favicon),
+    path("jezyk/", set_language, name="set-language"),
     path("gabinet/", include("terminarz.clinic.urls")),
     path("admin/", admin.site.urls),
     path("hooks/sms/", sms_status, name="sms-status"),

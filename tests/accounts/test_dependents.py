@@ -59,7 +59,14 @@ def test_add_a_child_and_book_for_her_after_switching(client, guardian, today):
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
     form = client.get(reverse("portal:book", args=[slot.pk])).content.decode()
     assert 'value="Zosia"' in form and 'value="mama@example.com"' in form and CHILD_PESEL in form
-    data = {"first_name": "Zosia", "last_name": "Kowal", "email": "mama@example.com", "phone": "", "pesel": CHILD_PESEL}
+    data = {
+        "accept_terms": "on",
+        "first_name": "Zosia",
+        "last_name": "Kowal",
+        "email": "mama@example.com",
+        "phone": "",
+        "pesel": CHILD_PESEL,
+    }
     client.post(reverse("portal:book", args=[slot.pk]), data)
     visit = Appointment.objects.get()
     assert visit.account == child

@@ -24,6 +24,7 @@ PASSWORD = "Mocne-Haslo-Pacjenta-42"
 
 def signup_data(**over):
     return {
+        "accept_terms": "on",
         "first_name": "Ewa",
         "last_name": "Pacjentka",
         "pesel": VALID_PESEL,
@@ -77,7 +78,7 @@ def test_sign_up_stores_profile_encrypted_and_consents_then_activation_email(cli
     [
         ({"consent_rodo": ""}, "zaakceptuj zgodę na przetwarzanie danych osobowych"),
         ({"pesel": "44051401358"}, "Nieprawidłowy numer PESEL"),
-        ({"first_name": ""}, "Podaj imię."),
+        ({"accept_terms": "on", "first_name": ""}, "Podaj imię."),
         ({"password2": "inne-haslo-123"}, "Musisz wpisać za każdym razem to samo hasło."),
     ],
 )
@@ -150,6 +151,7 @@ def test_booking_with_an_account_prefills_and_links_the_visit(
     form = client.get(reverse("portal:book", args=[slot.pk])).content.decode()
     assert 'value="Ewa"' in form and 'value="ewa@example.com"' in form and VALID_PESEL in form
     data = {
+        "accept_terms": "on",
         "first_name": "Ewa",
         "last_name": "Pacjentka",
         "email": "ewa@example.com",
@@ -180,7 +182,14 @@ def test_delete_account_keeps_visits_with_the_provider(client, signed_up, today,
     activate(client, django_capture_on_commit_callbacks)
     provider, _, _, schedule = clinic(today=today, days=3)
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
-    data = {"first_name": "Ewa", "last_name": "Pacjentka", "email": "ewa@example.com", "phone": "", "pesel": ""}
+    data = {
+        "accept_terms": "on",
+        "first_name": "Ewa",
+        "last_name": "Pacjentka",
+        "email": "ewa@example.com",
+        "phone": "",
+        "pesel": "",
+    }
     client.post(reverse("portal:book", args=[slot.pk]), data)
     url = reverse("account-delete")
     wrong = client.post(url, {"password": "zle", "confirm": "on"})
@@ -200,7 +209,14 @@ def booked(client, signed_up, today, django_capture_on_commit_callbacks):
     activate(client, django_capture_on_commit_callbacks)
     provider, _, _, schedule = clinic(today=today, days=4)
     slots = list(Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start"))
-    data = {"first_name": "Ewa", "last_name": "Pacjentka", "email": "ewa@example.com", "phone": "", "pesel": ""}
+    data = {
+        "accept_terms": "on",
+        "first_name": "Ewa",
+        "last_name": "Pacjentka",
+        "email": "ewa@example.com",
+        "phone": "",
+        "pesel": "",
+    }
     client.post(reverse("portal:book", args=[slots[0].pk]), data)
     return {"provider": provider, "slots": slots, "visit": Appointment.objects.get()}
 
@@ -254,7 +270,9 @@ def test_without_required_personal_data_the_account_data_is_used(
     page = client.get(reverse("portal:book", args=[slot.pk])).content.decode()
     assert "Dane z Twojego konta" in page and 'name="first_name"' not in page
     # Whatever is posted, the account's data goes into the booking.
-    client.post(reverse("portal:book", args=[slot.pk]), {"first_name": "Inna", "note": "Proszę o L4"})
+    client.post(
+        reverse("portal:book", args=[slot.pk]), {"accept_terms": "on", "first_name": "Inna", "note": "Proszę o L4"}
+    )
     visit = Appointment.objects.get()
     assert (visit.first_name, visit.email, visit.pesel, visit.note) == (
         "Ewa",
@@ -298,7 +316,14 @@ def test_one_visit_per_specialization_by_account_without_pesel(
     rules.one_visit_per_specialization = True
     rules.save()
     slots = list(Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start"))
-    data = {"first_name": "Ewa", "last_name": "Pacjentka", "email": "ewa@example.com", "phone": "", "pesel": ""}
+    data = {
+        "accept_terms": "on",
+        "first_name": "Ewa",
+        "last_name": "Pacjentka",
+        "email": "ewa@example.com",
+        "phone": "",
+        "pesel": "",
+    }
     client.post(reverse("portal:book", args=[slots[0].pk]), data)
     second = client.post(reverse("portal:book", args=[slots[3].pk]), {**data, "email": "inny@example.com"})
     assert second.status_code == 422 and "Masz już umówioną wizytę w tej specjalizacji" in second.content.decode()

@@ -44,7 +44,7 @@ def test_patient_pages_pass_wcag_aa_checks(page, live_server):
         found[name] = violations(page)
     # The booking form with errors shown.
     page.goto(f"{live_server.url}/rezerwacja/{slot.pk}/")
-    page.get_by_role("button", name="Rezerwuję wizytę").click()
+    page.get_by_role("button", name="Dalej – podsumowanie").click()
     found["booking form with errors"] = violations(page)
 
     user = get_user_model().objects.create_user("ewa", "ewa@example.com", PASSWORD, first_name="Ewa", last_name="K")

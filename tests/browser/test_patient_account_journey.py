@@ -11,6 +11,7 @@ from terminarz.core import clock
 from terminarz.notifications.models import Message
 from terminarz.providers.models import settings_for
 from terminarz.scheduling.models import Slot
+from tests.browser.flows import book_from_form
 from tests.factories import clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -57,7 +58,7 @@ def test_sign_up_activate_book_for_a_child_reschedule_and_cancel(page, live_serv
     page.goto(f"{live_server.url}/rezerwacja/{first_slot.pk}/")
     expect(page.get_by_label("Imię")).to_have_value("Zosia")
     expect(page.get_by_label("Adres e-mail")).to_have_value("ewa@example.com")
-    page.get_by_role("button", name="Rezerwuję wizytę").click()
+    book_from_form(page)
     expect(page.get_by_role("heading", name="Twoja wizyta została zarezerwowana")).to_be_visible()
     visit = Appointment.objects.get()
     assert visit.account.first_name == "Zosia"
@@ -91,7 +92,7 @@ def test_booking_without_account_with_multi_step_confirmation(page, live_server,
     page.get_by_label("Imię").fill("Jan")
     page.get_by_label("Nazwisko").fill("Nowak")
     page.get_by_label("Adres e-mail").fill("jan@example.com")
-    page.get_by_role("button", name="Rezerwuję wizytę").click()
+    book_from_form(page)
     expect(page.get_by_role("heading", name="Potwierdź rezerwację w wiadomości e-mail")).to_be_visible()
     assert Slot.objects.get(pk=slot.pk).state == "held"
 

@@ -9,6 +9,7 @@ from terminarz.booking.models import Appointment
 from terminarz.core import clock
 from terminarz.notifications.models import Message
 from terminarz.scheduling.models import Slot
+from tests.browser.flows import book_from_form, to_review
 from tests.factories import clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,14 +34,14 @@ def test_patient_books_and_cancels_from_the_email_link(page, live_server, settin
     page.get_by_label("Nazwisko").fill("Kowalski")
     page.get_by_label("Adres e-mail").fill("jan@example")
     page.get_by_label("PESEL").fill("12345678901")
-    page.get_by_role("button", name="Rezerwuję wizytę").click()
+    to_review(page)
     expect(page.get_by_text("Nieprawidłowy numer PESEL")).to_be_visible()
     expect(page.get_by_text("Podaj poprawny adres e-mail")).to_be_visible()
 
     page.get_by_label("Adres e-mail").fill("jan.kowalski@example.com")
     page.get_by_label("PESEL").fill("44051401359")
     page.get_by_label("Chcę przesłać lekarzowi dodatkową informację").fill("<b>Proszę o skierowanie</b>")
-    page.get_by_role("button", name="Rezerwuję wizytę").click()
+    book_from_form(page)
     expect(page.get_by_role("heading", name="Twoja wizyta została zarezerwowana")).to_be_visible()
     appointment = Appointment.objects.get()
     expect(page.get_by_text(appointment.reference)).to_be_visible()

@@ -67,6 +67,8 @@ class Appointment(models.Model):
     accepted_requirements = models.BooleanField(default=False)
     # D6: booked online as a first-time NFZ visit (the patient goes to the stable waiting queue).
     nfz_first_time = models.BooleanField(_("pierwszorazowa NFZ"), default=False)
+    # The language the patient booked in: their e-mails and SMS are written in it.
+    language = models.CharField(_("język"), max_length=8, default="pl")
     # I2: the visit start a reminder was sent for (a moved visit gets a new one).
     reminded_for = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

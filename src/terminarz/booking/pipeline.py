@@ -61,6 +61,7 @@ class BookingRequest:
     now: dt.datetime | None = None
     # The form's one-time key (portal): sent again, it gets the booking it already made.
     submission_key: str = ""
+    language: str = "pl"  # the patient's interface language: their messages use it
 
 
 @dataclass
@@ -277,6 +278,7 @@ def _prepare(booking: Booking) -> None:
         booked_by=request.actor,
         account=account,
         submission_key=request.submission_key[:64],
+        language=request.language,
     )
 
 

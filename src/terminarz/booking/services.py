@@ -26,6 +26,7 @@ def book_appointment(
     account=None,
     now: dt.datetime | None = None,
     submission_key: str = "",
+    language: str = "pl",
 ) -> Appointment:
     """Book a slot for a patient through the booking pipeline; SlotTaken when someone was
     faster. `account`: the signed-in patient account booking it (D4). `submission_key`: the
@@ -39,6 +40,7 @@ def book_appointment(
             account=account,
             now=now,
             submission_key=submission_key,
+            language=language,
         )
     )
 

@@ -22,6 +22,11 @@ SPECIALIZATIONS = [
     ("alergologia", "Alergologia"),
 ]
 
+# Specialists an NFZ patient may see without a referral (ustawa o świadczeniach opieki
+# zdrowotnej, art. 57 ust. 2: ginekolog i położnik, dermatolog-wenerolog, psychiatra, and so on),
+# with the family doctor of primary care.
+REFERRAL_FREE = frozenset({"ginekologia", "dermatologia", "psychiatria", "medycyna-rodzinna"})
+
 
 # Kod resortowy, część VIII (specialty of an organisational unit), shipped as data/department_codes.csv.
 # source "official": the 359 codes of the consolidated MZ regulation (Dz.U. 2019 poz. 173), checked

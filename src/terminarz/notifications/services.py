@@ -8,6 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from terminarz.core import batch, clock
 from terminarz.core.audit import record_audit
@@ -16,6 +17,9 @@ from .models import Message, MessageStatus, MessageTemplate
 from .registry import build_attachments, build_context
 from .sms import normalize_phone, send_sms, to_gsm
 from .templating import EDITABLE, render_custom
+
+# Messages to the clinic's staff (always in Polish, whatever language the patient used).
+CLINIC_KINDS = frozenset({"booking_clinic_notice"})
 
 log = logging.getLogger(__name__)
 STUCK_AFTER = dt.timedelta(minutes=10)
@@ -151,7 +155,19 @@ def _custom_template(message: Message) -> MessageTemplate | None:
 
 def render_message(message: Message) -> tuple[str, str, str]:
     context = {**build_context(message.kind, message.context), "SITE_URL": str(settings.SITE_URL).rstrip("/")}
-    custom = _custom_template(message)
+    # A message about a visit is written in the language the patient booked in (messages to
+    # the clinic are not about one patient's visit in this sense and stay Polish).
+    language = getattr(context.get("appointment"), "language", None) if message.kind not in CLINIC_KINDS else None
+    if not isinstance(language, str) or language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _render(message, context, language)
+
+
+def _render(message: Message, context: dict, language: str) -> tuple[str, str, str]:
+    # A clinic's own wording of a message is Polish: patients who chose another language get
+    # the translated standard text instead.
+    custom = _custom_template(message) if language == settings.LANGUAGE_CODE else None
     if custom is not None and "appointment" in context:
         rendered = render_custom(custom, context["appointment"], context["SITE_URL"])
         if message.channel == Message.Channel.SMS:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("lekarz/<int:pk>/zdjecie/", views.practitioner_photo, name="practitioner-photo"),
     path("placowka/<int:pk>/", views.provider_card, name="provider"),
     path("rezerwacja/<int:slot_id>/", views.book, name="book"),
+    path("regulamin/", views.terms, name="terms"),
     path("wizyta/<int:appointment_id>/", views.confirmation, name="confirmation"),
     path("wizyta/<int:appointment_id>/odwolaj/", views.cancel, name="cancel"),
     path("wizyta/<int:appointment_id>/potwierdz/", views.confirm_booking, name="confirm-booking"),

@@ -6,9 +6,12 @@ import secrets
 from collections import OrderedDict
 
 from django.conf import settings
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
@@ -19,8 +22,11 @@ from terminarz.booking.errors import AppointmentNotFound, BookingRefused, Invali
 from terminarz.booking.ics import appointment_ics
 from terminarz.booking.models import Source
 from terminarz.booking.validation import PatientDataForm
+from terminarz.catalog.dictionaries import REFERRAL_FREE
 from terminarz.catalog.models import Specialization
 from terminarz.core import clock
+from terminarz.legal import services as legal
+from terminarz.legal.models import TermsDocument
 from terminarz.providers.models import Location, Provider, Unit, settings_for
 from terminarz.scheduling.forms import SlotSearchForm
 from terminarz.scheduling.models import Slot
@@ -168,9 +174,16 @@ def provider_card(request, pk: int):
     )
 
 
+# The fields a patient types on the booking form; the review step carries them as hidden
+# inputs, and so do the alternatives offered to the loser of a race for a slot.
+DATA_FIELDS = ("first_name", "last_name", "email", "phone", "pesel", "note", "accept_requirements")
+
+
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate=_rate("RATELIMIT_BOOKING"), method="POST", block=True)
 def book(request, slot_id: int):
+    """D3 in steps: termin (chosen) → dane → podsumowanie (RODO clause, terms) → booked.
+    A POST with the terms accepted books; any other POST shows the form or the review."""
     now = clock.now()
     account = acting_account(request)
     try:
@@ -188,7 +201,7 @@ def book(request, slot_id: int):
     slot, rules = checked.slot, checked.rules
     assert slot is not None and rules is not None
     if request.method == "GET" and not open_slots(now, portal=False).filter(pk=slot.pk).exists():
-        return _slot_taken(request, slot, booking.alternatives_for(slot, now=now, portal=True))
+        return _slot_taken(request, slot, booking.alternatives_for(slot, now=now, portal=True), kept={})
     requirement = slot.block.requirement_text if slot.block else ""
     initial = account_initial(account, request.user)
     # Tabela 4: without "personal data required with an account" the account's data is used as is.
@@ -206,15 +219,18 @@ def book(request, slot_id: int):
             "note": request.POST.get("note", ""),
             "accept_requirements": request.POST.get("accept_requirements", ""),
         }
+    action = request.POST.get("action", "")
+    editing = request.method == "POST" and action == "edit"
     form = PatientDataForm(
-        posted,
-        initial=initial,
+        None if editing else posted,
+        initial={**initial, **{k: v for k, v in request.POST.items() if k in DATA_FIELDS}} if editing else initial,
         requirement_text=requirement,
         phone_required=rules.phone_required,
         pesel_required=rules.pesel_required,
     )
     # One key per form shown: sent twice (a double click, Back and send), it books once.
     submission = request.POST.get("submission", "")[:64] if request.method == "POST" else secrets.token_urlsafe(24)
+    terms = legal.in_force(TermsDocument.Kind.PLATFORM, now)
     context = {
         "slot": slot,
         "form": form,
@@ -222,28 +238,82 @@ def book(request, slot_id: int):
         "from_account": from_account,
         "account_data": initial,
         "submission": submission,
+        "acting_for": account if account is not None and account != request.user else None,
+        "nfz_referral": needs_referral(slot),
+        "terms": terms,
+        "step": 2,
     }
-    if request.method == "POST":
-        assert posted is not None
-        try:
+    if request.method == "GET" or editing:
+        return render(request, "portal/book.html", context)
+    assert posted is not None
+    if not form.is_valid():
+        return render(
+            request, "portal/book.html", {**context, "slot_error": _account_data_hint(form, from_account)}, status=422
+        )
+    review = {
+        **context,
+        "step": 3,
+        "data": form.cleaned_data,
+        "kept": _kept(request.POST, from_account),
+    }
+    shown_version = request.POST.get("terms_version", terms.version)
+    if request.POST.get("accept_terms") != "on" or shown_version != terms.version:
+        # The review step; sent from it without the box ticked (or after the terms changed),
+        # it says what is missing.
+        error = ""
+        if shown_version != terms.version:
+            error = _("Regulamin się zmienił. Przeczytaj i zaakceptuj wersję %(version)s.") % {"version": terms.version}
+        elif action == "confirm":
+            error = _("Aby zarezerwować wizytę, zaakceptuj regulamin.")
+        return render(
+            request, "portal/book_review.html", {**review, "terms_error": error}, status=422 if error else 200
+        )
+    try:
+        with transaction.atomic():
             appointment = booking.book_appointment(
-                slot.pk, posted, source="portal", account=account, now=now, submission_key=submission
+                slot.pk,
+                posted,
+                source="portal",
+                account=account,
+                now=now,
+                submission_key=submission,
+                language=translation.get_language() or settings.LANGUAGE_CODE,
             )
-        except SlotTaken as exc:
-            return _slot_taken(request, slot, exc.alternatives)
-        except InvalidBooking as exc:
-            form.is_valid()  # show field errors next to the fields
-            for field, messages in exc.errors.items():
-                if field not in form.errors and field in form.fields:
-                    for message in messages:
-                        form.add_error(field, message)
-            non_field = [exc.message] if isinstance(exc, BookingRefused) else exc.errors.get("slot")
-            if from_account and any(f in exc.errors for f in ("first_name", "last_name", "email", "phone", "pesel")):
-                non_field = [*(non_field or []), "Uzupełnij dane w zakładce „Moje dane” w swoim koncie."]
-            return render(request, "portal/book.html", {**context, "slot_error": non_field}, status=422)
-        confirmation = reverse("portal:confirmation", args=[appointment.pk])
-        return redirect(f"{confirmation}?t={appointment.cancel_token}")
-    return render(request, "portal/book.html", context)
+            legal.accept_for_booking(
+                terms, reference=appointment.reference, user=request.user, channel="portal", now=now
+            )
+    except SlotTaken as exc:
+        return _slot_taken(request, slot, exc.alternatives, kept=review["kept"])
+    except InvalidBooking as exc:
+        for field, messages in exc.errors.items():
+            if field not in form.errors and field in form.fields:
+                for message in messages:
+                    form.add_error(field, message)
+        non_field = [exc.message] if isinstance(exc, BookingRefused) else exc.errors.get("slot")
+        non_field = [*(non_field or []), *_account_data_hint(form, from_account)]
+        return render(request, "portal/book.html", {**context, "slot_error": non_field}, status=422)
+    confirmation = reverse("portal:confirmation", args=[appointment.pk])
+    return redirect(f"{confirmation}?t={appointment.cancel_token}")
+
+
+def _account_data_hint(form, from_account: bool) -> list[str]:
+    if from_account and any(f in form.errors for f in ("first_name", "last_name", "email", "phone", "pesel")):
+        return [_("Uzupełnij dane w zakładce „Moje dane” w swoim koncie.")]
+    return []
+
+
+def _kept(post, from_account: bool) -> list[tuple[str, str]]:
+    """What the patient typed, to carry to the next step or to another slot."""
+    names = ("note", "accept_requirements") if from_account else DATA_FIELDS
+    return [(name, post[name]) for name in names if post.get(name)]
+
+
+def needs_referral(slot) -> bool:
+    """An NFZ first visit at a specialist the law does not exempt from a referral (D3 note)."""
+    if slot.financing != "nfz" or slot.followup_only:
+        return False
+    codes = {s.code for s in slot.practitioner.specializations.all()}
+    return bool(codes) and not codes & REFERRAL_FREE
 
 
 def account_initial(account, user) -> dict:
@@ -263,8 +333,16 @@ def account_initial(account, user) -> dict:
     }
 
 
-def _slot_taken(request, slot, alternatives):
-    context = {"slot": slot, "alternatives": alternatives, "message": SlotTaken().message}
+def _slot_taken(request, slot, alternatives, *, kept):
+    """The slot went to someone else: its alternatives, each a button that carries what the
+    patient typed to the review of that slot, so nothing has to be typed again."""
+    context = {
+        "slot": slot,
+        "alternatives": alternatives,
+        "message": SlotTaken().message,
+        "kept": kept,
+        "submission_seed": secrets.token_urlsafe(16),
+    }
     return render(request, "portal/slot_taken.html", context, status=409)
 
 
@@ -347,3 +425,8 @@ def cancel(request, appointment_id: int):
         },
         status=422 if error or reason_errors else 200,
     )
+
+
+def terms(request):
+    """The platform terms in force (A3), linked from the booking review."""
+    return render(request, "portal/terms.html", {"terms": legal.in_force(TermsDocument.Kind.PLATFORM, clock.now())})

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "terminarz.core",
+    "terminarz.legal",
     "terminarz.accounts",
     "terminarz.factors",
     "terminarz.providers",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "terminarz.core.middleware.PolishBackOfficeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -89,6 +91,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "terminarz.core.context_processors.site",
@@ -155,7 +158,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "pl"
-LANGUAGES = [("pl", "Polski")]
+# Patient pages, e-mails and SMS in Polish (the source), English and Ukrainian; each name in
+# its own language for the switcher. The back-office and the API stay Polish (core.middleware).
+LANGUAGES = [("pl", "Polski"), ("en", "English"), ("uk", "Українська")]
+LOCALE_PATHS = [SRC_DIR / "terminarz" / "locale"]
+POLISH_ONLY_PATHS = ("/gabinet/", "/api/", "/admin/")
 TIME_ZONE = "Europe/Warsaw"
 USE_I18N = True
 USE_TZ = True
