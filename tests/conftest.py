@@ -6,7 +6,11 @@ import pytest
 import time_machine
 from django.conf import settings
 
+from terminarz.core.translations import compile_all
+
 Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+# The catalogues as they are now (a .po edited since the last setup is compiled again).
+compile_all()
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 # A fixed "now" for tests that need one: Friday 20 Nov 2026, 10:00 in Warsaw.

@@ -49,7 +49,7 @@ def add_child(client, **over):
     return client.post(reverse("account-dependents"), data)
 
 
-def test_add_a_child_and_book_for_her_after_switching(client, guardian, today):
+def test_add_a_child_and_book_for_her_after_switching(client, guardian, today, django_capture_on_commit_callbacks):
     assert add_child(client).status_code == 302
     child = get_user_model().objects.get(first_name="Zosia")
     assert child.patient_profile.guardian == guardian and not child.has_usable_password()
@@ -59,6 +59,7 @@ def test_add_a_child_and_book_for_her_after_switching(client, guardian, today):
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
     form = client.get(reverse("portal:book", args=[slot.pk])).content.decode()
     assert 'value="Zosia"' in form and 'value="mama@example.com"' in form and CHILD_PESEL in form
+    assert "Rezerwujesz dla: Zosia" in form
     data = {
         "accept_terms": "on",
         "first_name": "Zosia",
@@ -67,9 +68,17 @@ def test_add_a_child_and_book_for_her_after_switching(client, guardian, today):
         "phone": "",
         "pesel": CHILD_PESEL,
     }
-    client.post(reverse("portal:book", args=[slot.pk]), data)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:book", args=[slot.pk]), data)
     visit = Appointment.objects.get()
     assert visit.account == child
+    # The guardian is written to about the child's visit, not greeted as the child.
+    confirmation = next(m for m in mail.outbox if visit.reference in m.subject)
+    assert confirmation.to == ["mama@example.com"]
+    assert confirmation.body.startswith(
+        "Dzień dobry,\n\npiszemy w sprawie wizyty osoby, którą się opiekujesz: Zosia Kowal.\n\n"
+        "Wizyta została zarezerwowana."
+    )
     panel = client.get(reverse("account-panel")).content.decode()
     assert visit.reference in panel and "Wizyty podopiecznego" in panel
     # Switching back shows the guardian's own (empty) list.

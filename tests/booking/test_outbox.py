@@ -47,7 +47,7 @@ def test_failed_send_is_retried_with_backoff_then_sent(frozen):
     message.refresh_from_db()
     assert message.status == "sent" and message.attempts == 2
     assert len(mail.outbox) == 1
-    assert "Dzień dobry Ala" in mail.outbox[0].body and message.subject == mail.outbox[0].subject
+    assert "Dzień dobry,\n\nWizyta ABC" in mail.outbox[0].body and message.subject == mail.outbox[0].subject
     assert deliver_message(message.pk) == "skipped"  # never sent twice
 
 

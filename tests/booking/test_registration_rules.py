@@ -165,7 +165,7 @@ def test_multi_step_holds_the_slot_until_the_email_link_is_confirmed(
     assert "Potwierdź rezerwację w wiadomości e-mail" in client.get(response.url).content.decode()
     (hold_mail,) = mail.outbox
     confirm_url = f"/wizyta/{appointment.pk}/potwierdz/?t={appointment.cancel_token}"
-    assert confirm_url in hold_mail.body and "(20 min)" in hold_mail.body
+    assert confirm_url in hold_mail.body and "(20 minut)" in hold_mail.body
 
     page = client.get(confirm_url)  # a GET (e.g. a link scanner) changes nothing
     assert "Potwierdzam rezerwację" in page.content.decode()

@@ -20,10 +20,15 @@ def test_patient_books_and_cancels_from_the_email_link(page, live_server, settin
     _, _, practitioner, _ = clinic(today=clock.local_today(), days=7)
 
     page.goto(live_server.url + "/")
-    page.get_by_label("Specjalizacja").select_option("kardiologia")
-    page.get_by_label("Miejscowość").select_option("Kraków")
+    # The free-text box names a specialization; the folded filters add the city.
+    page.get_by_label("Lekarz, specjalizacja, placówka lub miejscowość").fill("Kardiologia")
+    page.get_by_role("button", name="Szukaj", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile("^Wolne terminy"))).to_be_visible()
+    page.get_by_text("Więcej filtrów").click()
+    expect(page.get_by_label("Specjalizacja", exact=True)).to_have_value("kardiologia")
+    page.get_by_label("Miejscowość", exact=True).select_option("Kraków")
     page.get_by_role("button", name="Szukaj terminów").click()
-    expect(page.get_by_role("heading", name="Wolne terminy")).to_be_visible()
+    expect(page.get_by_role("heading", name=practitioner.full_name)).to_be_visible()
 
     page.get_by_role("link", name=practitioner.full_name).first.click()
     expect(page.get_by_role("heading", name=practitioner.full_name)).to_be_visible()

@@ -4,7 +4,7 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-NO_SLOTS = "Nie znaleźliśmy wolnych terminów"
+NO_SLOTS = "W tym tygodniu nie ma wolnych terminów dla wybranych kryteriów."
 INVALID_SUMMARY = "Popraw parametry wyszukiwania – z takimi nie możemy szukać terminów."
 
 # Fields shown on the form: the error stands next to the field.

@@ -24,7 +24,7 @@ def test_search_page_lists_earliest_slots_with_booking_links(client, today):
     html = response.content.decode()
     assert practitioner.full_name in html
     assert reverse("portal:book", args=[free_slot(schedule).pk]) in html
-    assert "Pokaż kolejne terminy" in html
+    assert "Następny tydzień" in html
 
 
 def test_search_form_errors_are_polish(client):

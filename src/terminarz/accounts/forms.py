@@ -1,6 +1,7 @@
 """Patient account forms (E1, E3): sign-up extras, personal data and consents."""
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.patients.validation import name_field, pesel_field, phone_field
@@ -103,7 +104,7 @@ class DeleteAccountForm(forms.Form):
     def clean_password(self):
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError(_("Nieprawidłowe hasło."))
+            raise forms.ValidationError(gettext("Nieprawidłowe hasło."))
         return password
 
 
@@ -132,9 +133,9 @@ class NewDependentForm(forms.Form):
     def clean(self):
         cleaned = super().clean() or {}
         if not cleaned.get("pesel") and not cleaned.get("uses_guardian_pesel"):
-            self.add_error("pesel", _("Podaj PESEL podopiecznego albo zaznacz „PESEL opiekuna”."))
+            self.add_error("pesel", gettext("Podaj PESEL podopiecznego albo zaznacz „PESEL opiekuna”."))
         if cleaned.get("uses_guardian_pesel") and not cleaned.get("birth_date"):
-            self.add_error("birth_date", _("Podaj datę urodzenia podopiecznego."))
+            self.add_error("birth_date", gettext("Podaj datę urodzenia podopiecznego."))
         return cleaned
 
 

@@ -28,28 +28,34 @@ from django_altcha.conf import get_setting
 
 logger = logging.getLogger(__name__)
 
-LABEL = "Nie jestem robotem"
-# Texts of the widget (ALTCHA's `strings`); the footer link to altcha.org is hidden.
+LABEL = _("Nie jestem robotem")
+# Texts of the widget (ALTCHA's `strings`); the footer link to altcha.org is hidden. Lazy: each
+# page gets them in its language (`widget_strings`, plain text for the JSON attribute).
 STRINGS = {
-    "ariaLinkLabel": "Strona ALTCHA",
-    "enterCode": "Wpisz kod",
-    "enterCodeAria": "Wpisz kod, który słyszysz. Naciśnij spację, aby odtworzyć nagranie.",
-    "error": "Weryfikacja nie powiodła się. Spróbuj ponownie.",
-    "expired": "Weryfikacja wygasła. Zaznacz pole ponownie.",
+    "ariaLinkLabel": _("Strona ALTCHA"),
+    "enterCode": _("Wpisz kod"),
+    "enterCodeAria": _("Wpisz kod, który słyszysz. Naciśnij spację, aby odtworzyć nagranie."),
+    "error": _("Weryfikacja nie powiodła się. Spróbuj ponownie."),
+    "expired": _("Weryfikacja wygasła. Zaznacz pole ponownie."),
     "footer": "",
-    "getAudioChallenge": "Odtwórz wyzwanie dźwiękowe",
+    "getAudioChallenge": _("Odtwórz wyzwanie dźwiękowe"),
     "label": LABEL,
-    "loading": "Ładowanie…",
-    "reload": "Odśwież",
-    "verify": "Zweryfikuj",
-    "verificationRequired": "Wymagana weryfikacja.",
-    "verified": "Zweryfikowano",
-    "verifying": "Weryfikacja…",
-    "waitAlert": "Trwa weryfikacja… Poczekaj chwilę.",
+    "loading": _("Ładowanie…"),
+    "reload": _("Odśwież"),
+    "verify": _("Zweryfikuj"),
+    "verificationRequired": _("Wymagana weryfikacja."),
+    "verified": _("Zweryfikowano"),
+    "verifying": _("Weryfikacja…"),
+    "waitAlert": _("Trwa weryfikacja… Poczekaj chwilę."),
 }
 FIELD_NAME = "altcha"
 _USED_PREFIX = "human-check:used:"
 _FAIL_PREFIX = "human-check:fail:"
+
+
+def widget_strings() -> dict[str, str]:
+    """The widget's texts in the active language, as plain strings (JSON)."""
+    return {key: str(text) for key, text in STRINGS.items()}
 
 
 def new_challenge(max_number: int | None = None) -> altcha.Challenge:
@@ -78,9 +84,9 @@ class HumanCheckWidget(forms.Widget):
             {
                 "js_url": get_setting("ALTCHA_JS_URL"),  # our static file
                 "challenge_json": json.dumps(challenge.to_dict()),
-                "strings_json": json.dumps(STRINGS, ensure_ascii=False),
+                "strings_json": json.dumps(widget_strings(), ensure_ascii=False),
                 "max_number": challenge.max_number,
-                "label": LABEL,
+                "label": str(LABEL),
             }
         )
         return context

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.crypto import EncryptedTextField, lookup_hash
@@ -11,8 +12,8 @@ class User(AbstractUser):
     """Sign-in identity of staff and patients (patients sign in with their e-mail, allauth)."""
 
     class Meta:
-        verbose_name = "użytkownik"
-        verbose_name_plural = "użytkownicy"
+        verbose_name = _("użytkownik")
+        verbose_name_plural = _("użytkownicy")
 
 
 class PatientProfile(models.Model):
@@ -54,7 +55,7 @@ class PatientProfile(models.Model):
         verbose_name_plural = _("profile pacjentów")
 
     def __str__(self) -> str:
-        return f"Profil pacjenta {self.user_id}"
+        return gettext("Profil pacjenta %(id)s") % {"id": self.user_id}
 
     def save(self, *args, **kwargs):
         if self.pesel:
@@ -86,7 +87,7 @@ class Consent(models.Model):
         indexes = [models.Index(fields=["user", "kind", "-at"], name="consent_user_kind_at")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {'tak' if self.granted else 'nie'}"
+        return f"{self.get_kind_display()}: {gettext('tak') if self.granted else gettext('nie')}"
 
 
 def current_consents(user) -> dict[str, bool]:

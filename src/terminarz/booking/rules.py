@@ -6,6 +6,7 @@ of the same person at the provider, so two racing requests can never both pass a
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from terminarz.core import locks
 from terminarz.core.crypto import lookup_hash
@@ -16,7 +17,8 @@ from terminarz.scheduling.models import Financing, Slot
 from .errors import BookingRefused
 from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 
-NFZ_FIRST_VISIT_REFUSED = (
+# The seed's wording (kept as is); marked for translation, translated where it is raised.
+NFZ_FIRST_VISIT_REFUSED = gettext_noop(
     "Przepraszamy, ale nie możesz się umówić się na pierwszą wizytę NFZ samodzielnie. Prosimy o kontakt z placówką"
 )
 
@@ -90,4 +92,4 @@ def is_first_nfz_visit(slot: Slot, patient: Patient | None, *, now) -> bool:
 def check_nfz_first_visit(settings: RegistrationSettings, first_nfz: bool) -> None:
     """D6: refused with the seed's message unless the provider allows it."""
     if first_nfz and not settings.nfz_first_visit_online:
-        raise BookingRefused(NFZ_FIRST_VISIT_REFUSED)
+        raise BookingRefused(_(NFZ_FIRST_VISIT_REFUSED))

@@ -1,6 +1,7 @@
 """Validation of the data a patient submits when booking (shared by portal and API)."""
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.patients.validation import email_field, name_field, pesel_field, phone_field
@@ -29,15 +30,15 @@ class PatientDataForm(forms.Form):
         self.requirement_text = requirement_text
         if phone_required:
             self.fields["phone"].required = True
-            self.fields["phone"].error_messages["required"] = _("Podaj numer telefonu – placówka go wymaga.")
+            self.fields["phone"].error_messages["required"] = gettext("Podaj numer telefonu – placówka go wymaga.")
         if pesel_required:
             self.fields["pesel"].required = True
-            self.fields["pesel"].error_messages["required"] = _("Podaj numer PESEL – placówka go wymaga.")
+            self.fields["pesel"].error_messages["required"] = gettext("Podaj numer PESEL – placówka go wymaga.")
         if not requirement_text:
             del self.fields["accept_requirements"]
         else:
             self.fields["accept_requirements"].required = True
-            self.fields["accept_requirements"].error_messages["required"] = _(
+            self.fields["accept_requirements"].error_messages["required"] = gettext(
                 "Aby umówić wizytę, zaakceptuj warunki wizyty."
             )
 

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -120,7 +121,7 @@ def unit_edit(request, unit_id: int | None = None):
     form = UnitForm(request.POST or None, instance=unit, provider=request.provider)
     if request.method == "POST" and form.is_valid():
         save_unit(form.save(commit=False), actor=request.user, created=unit_id is None)
-        messages.success(request, "Zapisano komórkę organizacyjną.")
+        messages.success(request, gettext("Zapisano komórkę organizacyjną."))
         return redirect("clinic:org")
     return render(request, "clinic/unit_form.html", {"form": form, "unit": unit}, status=422 if form.errors else 200)
 
@@ -151,7 +152,7 @@ def unit_hours(request, unit_id: int):
             hours[day] = span
         if not errors:
             set_opening_hours(unit, hours, actor=request.user)
-            messages.success(request, "Zapisano godziny otwarcia.")
+            messages.success(request, gettext("Zapisano godziny otwarcia."))
             return redirect("clinic:org")
     rows = [
         {
@@ -176,7 +177,7 @@ def location_visibility(request, location_id: int):
     location = get_for_provider(Location.objects.all(), request.provider, location_id)
     try:
         set_location_visibility(location, request.POST.get("visible") == "1", actor=request.user)
-        messages.success(request, "Zapisano widoczność lokalizacji.")
+        messages.success(request, gettext("Zapisano widoczność lokalizacji."))
     except OrgError as exc:
         messages.error(request, exc.message)
     return redirect("clinic:org")
@@ -214,7 +215,7 @@ def practitioner_edit(request, practitioner_id: int | None = None):
                 actor=request.user,
                 changes={"fields": sorted(form.changed_data)},
             )
-        messages.success(request, "Zapisano dane personelu.")
+        messages.success(request, gettext("Zapisano dane personelu."))
         return redirect("clinic:staff")
     return render(
         request,

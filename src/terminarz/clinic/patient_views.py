@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.booking import visits as booking_visits
@@ -36,7 +37,7 @@ def patient_create(request):
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "guardian_pesel"}
         patient = services.create_patient(request.provider, data, actor=request.user)
-        messages.success(request, "Dodano pacjenta do kartoteki.")
+        messages.success(request, gettext("Dodano pacjenta do kartoteki."))
         return redirect("clinic:patient", patient_id=patient.pk)
     return render(request, "clinic/patient_form.html", {"form": form}, status=422 if form.errors else 200)
 
@@ -81,7 +82,7 @@ def patient_edit(request, patient_id: int):
     form = PatientEditForm(request.POST or None, initial=initial, provider=request.provider, patient=patient)
     if request.method == "POST" and form.is_valid():
         changed = services.update_patient(patient, form.cleaned_data, actor=request.user)
-        messages.success(request, "Zapisano zmiany." if changed else "Nic się nie zmieniło.")
+        messages.success(request, gettext("Zapisano zmiany.") if changed else gettext("Nic się nie zmieniło."))
         return redirect("clinic:patient", patient_id=patient.pk)
     return render(
         request, "clinic/patient_form.html", {"form": form, "patient": patient}, status=422 if form.errors else 200
@@ -96,9 +97,9 @@ def card_add(request, patient_id: int):
     if form.is_valid():
         try:
             services.add_card(patient, form.cleaned_data["number"], actor=request.user)
-            messages.success(request, "Dodano kartę (nieaktywna). Aktywuj ją, gdy pacjent ją okaże.")
+            messages.success(request, gettext("Dodano kartę (nieaktywna). Aktywuj ją, gdy pacjent ją okaże."))
         except IntegrityError:
-            messages.error(request, "Karta o tym numerze jest już w kartotece.")
+            messages.error(request, gettext("Karta o tym numerze jest już w kartotece."))
     else:
         messages.error(request, " ".join(str(e) for e in form.errors["number"]))
     return redirect("clinic:patient", patient_id=patient.pk)
@@ -110,5 +111,5 @@ def card_activate(request, patient_id: int, card_id: int):
     patient = scope.get_patient(request, Patient.objects.all(), patient_id)
     card = get_for_provider(HealthCard.objects.filter(patient=patient), request.provider, card_id)
     services.activate_card(card, actor=request.user)
-    messages.success(request, "Karta jest aktywna; pozostałe karty pacjenta stały się nieaktywne.")
+    messages.success(request, gettext("Karta jest aktywna; pozostałe karty pacjenta stały się nieaktywne."))
     return redirect("clinic:patient", patient_id=patient.pk)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -89,7 +90,7 @@ def queues(request):
                 category=c["category"],
                 note=c["note"],
             )
-            messages.success(request, "Wpisano pacjenta do kolejki oczekujących.")
+            messages.success(request, gettext("Wpisano pacjenta do kolejki oczekujących."))
             return redirect("clinic:queues")
     query = request.GET.get("q", "")
     found = search_patients(provider, query, among=scope.visible_patients(request.membership)) if query else []
@@ -129,14 +130,14 @@ def queue_entry_update(request, entry_id: int):
     status = request.POST.get("status", entry.status)
     category = request.POST.get("category", entry.category)
     if status not in QueueEntry.Status.values or category not in QueueEntry.Category.values:
-        messages.error(request, "Nieprawidłowy status lub kategoria.")
+        messages.error(request, gettext("Nieprawidłowy status lub kategoria."))
         return redirect("clinic:queues")
     try:
         waiting.change_queue_entry(entry, actor=request.user, status=status, category=category)
     except TransitionRefused as exc:
         messages.error(request, exc.message)
         return redirect("clinic:queues")
-    messages.success(request, "Zapisano zmianę wpisu.")
+    messages.success(request, gettext("Zapisano zmianę wpisu."))
     return redirect("clinic:queues")
 
 
@@ -151,5 +152,5 @@ def waitlist_remove(request, entry_id: int):
     except TransitionRefused as exc:
         messages.error(request, exc.message)
         return redirect("clinic:queues")
-    messages.success(request, "Usunięto wpis z listy rezerwowej.")
+    messages.success(request, gettext("Usunięto wpis z listy rezerwowej."))
     return redirect("clinic:queues")

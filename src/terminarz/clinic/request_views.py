@@ -4,6 +4,7 @@ their deadlines; documents shared with a patient from the patient record."""
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -48,14 +49,14 @@ def prescription_update(request, request_id: int):
     )
     status = request.POST.get("status", "")
     if status not in PrescriptionRequest.Status.values:
-        messages.error(request, "Wybierz status.")
+        messages.error(request, gettext("Wybierz status."))
         return redirect("clinic:requests")
     try:
         services.handle_prescription(item, actor=request.user, status=status, answer=request.POST.get("answer", ""))
     except TransitionRefused as exc:
         messages.error(request, exc.message)
         return redirect("clinic:requests")
-    messages.success(request, "Zapisano.")
+    messages.success(request, gettext("Zapisano."))
     return redirect("clinic:requests")
 
 
@@ -67,14 +68,14 @@ def rodo_update(request, request_id: int):
     )
     status = request.POST.get("status", "")
     if status not in RodoRequest.Status.values or status == RodoRequest.Status.WITHDRAWN:
-        messages.error(request, "Wybierz status.")
+        messages.error(request, gettext("Wybierz status."))
         return redirect("clinic:requests")
     try:
         services.handle_rodo_request(item, actor=request.user, status=status, answer=request.POST.get("answer", ""))
     except TransitionRefused as exc:
         messages.error(request, exc.message)
         return redirect("clinic:requests")
-    messages.success(request, "Zapisano.")
+    messages.success(request, gettext("Zapisano."))
     return redirect("clinic:requests")
 
 
@@ -106,5 +107,5 @@ def share_document(request, patient_id: int):
                 messages.error(request, f"{label}: {error}" if label else str(error))
         return redirect("clinic:patient", patient_id=patient.pk)
     services.share_document(form.save(commit=False), provider=request.provider, patient=patient, actor=request.user)
-    messages.success(request, "Udostępniono pacjentowi w jego panelu.")
+    messages.success(request, gettext("Udostępniono pacjentowi w jego panelu."))
     return redirect("clinic:patient", patient_id=patient.pk)

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -56,7 +57,7 @@ def rooms(request):
                 except org_services.OrgError as exc:
                     room_form.add_error("name", exc.message)
                 else:
-                    messages.success(request, "Dodano gabinet.")
+                    messages.success(request, gettext("Dodano gabinet."))
                     return redirect("clinic:rooms")
         else:
             assignment_form = _scope(AssignmentForm(request.POST, prefix="przydzial"), request.provider)
@@ -66,7 +67,7 @@ def rooms(request):
                 except forms.ValidationError as exc:
                     assignment_form.add_error(None, exc)
                 else:
-                    messages.success(request, "Przydzielono gabinet.")
+                    messages.success(request, gettext("Przydzielono gabinet."))
                     return redirect("clinic:rooms")
     today = clock.local_today()
     upcoming = RoomAssignment.objects.filter(

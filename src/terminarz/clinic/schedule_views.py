@@ -8,6 +8,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -234,7 +235,7 @@ def schedule_block_copy(request, schedule_id: int):
     ).first()
     weekdays = [int(d) for d in request.POST.getlist("weekdays") if d in {"0", "1", "2", "3", "4", "5", "6"}]
     if block is None or not weekdays:
-        messages.error(request, "Wybierz blok i co najmniej jeden dzień, na który go skopiować.")
+        messages.error(request, gettext("Wybierz blok i co najmniej jeden dzień, na który go skopiować."))
         return redirect("clinic:schedule", schedule_id=schedule.pk)
     errors, result = copy_block(schedule, block, weekdays, actor=request.user)
     _report(request, errors, result, f"Skopiowano blok {describe_block(block)}.")
@@ -268,7 +269,7 @@ def schedule_day_off(request, schedule_id: int):
     try:
         day = dt.date.fromisoformat(request.POST.get("day", ""))
     except ValueError:
-        messages.error(request, "Podaj datę dnia wolnego.")
+        messages.error(request, gettext("Podaj datę dnia wolnego."))
         return redirect("clinic:schedule", schedule_id=schedule.pk)
     conflicts = booking.day_off(schedule, day, actor=request.user)
     messages.success(request, f"Dzień wolny {day:%d.%m.%Y}: wolne terminy zablokowane.")
@@ -285,5 +286,5 @@ def slot_block(request, slot_id: int):
     slot = get_for_provider(Slot.objects.all(), request.provider, slot_id)
     blocked = request.POST.get("blocked") == "1"
     if not booking.set_slot_blocked(slot, blocked, actor=request.user):
-        messages.error(request, "Tego terminu nie można teraz zmienić (zajęty lub miniony).")
+        messages.error(request, gettext("Tego terminu nie można teraz zmienić (zajęty lub miniony)."))
     return redirect(day_url(slot))

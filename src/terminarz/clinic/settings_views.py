@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -81,7 +82,7 @@ def registration_settings(request):
                     actor=request.user,
                     changes=changed,
                 )
-        messages.success(request, "Zapisano ustawienia rejestracji on-line.")
+        messages.success(request, gettext("Zapisano ustawienia rejestracji on-line."))
         return redirect("clinic:registration-settings")
     warnings = []
     values = form.instance

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.password_validation import validate_password
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -186,7 +187,7 @@ def staff_account_edit(request, membership_id: int):
         except staff_access.StaffAccessError as exc:
             form.add_error("permissions", exc.message)
         else:
-            messages.success(request, "Zapisano uprawnienia.")
+            messages.success(request, gettext("Zapisano uprawnienia."))
             return redirect("clinic:staff-accounts")
     return render(
         request,
@@ -205,5 +206,5 @@ def staff_account_remove(request, membership_id: int):
     except staff_access.StaffAccessError as exc:
         messages.error(request, exc.message)
         return redirect("clinic:staff-accounts")
-    messages.success(request, "Odebrano dostęp do placówki.")
+    messages.success(request, gettext("Odebrano dostęp do placówki."))
     return redirect("clinic:staff-accounts")

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 from django_otp.models import Device
 
@@ -80,7 +81,7 @@ def verify(request):
     if isinstance(device, EmailDevice) and (resend or (request.method == "GET" and not _code_valid(device))):
         error = send_email_code(device)
         if error is None and request.method == "POST":
-            messages.success(request, "Wysłaliśmy nowy kod.")
+            messages.success(request, gettext("Wysłaliśmy nowy kod."))
             return redirect("clinic:2fa-verify")
     form = CodeForm(request.POST if request.POST.get("action") == "verify" else None, device=device)
     if form.is_valid():
@@ -147,7 +148,7 @@ def setup(request):
             django_otp.login(request, device)
             request.session.pop(PENDING_KEY, None)
             messages.success(
-                request, "Logowanie dwuskładnikowe jest włączone. Kod będzie potrzebny przy każdym logowaniu."
+                request, gettext("Logowanie dwuskładnikowe jest włączone. Kod będzie potrzebny przy każdym logowaniu.")
             )
             next_url = request.session.pop(NEXT_KEY, "")
             return redirect(
@@ -161,7 +162,7 @@ def setup(request):
                 for model in (TOTPDevice, EmailDevice):
                     model.objects.filter(user=user).delete()
                 _audit(user, "staff.2fa_off", "Wyłączono logowanie dwuskładnikowe")
-            messages.success(request, "Logowanie dwuskładnikowe jest wyłączone.")
+            messages.success(request, gettext("Logowanie dwuskładnikowe jest wyłączone."))
             return redirect("clinic:2fa")
 
     pending = pending_totp or pending_email

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -145,7 +146,7 @@ def visit_service_add(request, appointment_id: int):
         return _panel(request, appointment, status=422, service_form=form)
     if request.htmx:
         return _panel(request, appointment)
-    messages.success(request, "Dodano usługę.")
+    messages.success(request, gettext("Dodano usługę."))
     return redirect("clinic:visit", appointment_id=appointment.pk)
 
 
@@ -163,7 +164,7 @@ def visit_service_remove(request, appointment_id: int, line_id: int):
     visits.remove_service(line, actor=request.user)
     if request.htmx:
         return _panel(request, appointment)
-    messages.success(request, "Usunięto usługę.")
+    messages.success(request, gettext("Usunięto usługę."))
     return redirect("clinic:visit", appointment_id=appointment.pk)
 
 
@@ -177,7 +178,7 @@ def visit_note_add(request, appointment_id: int):
     visits.add_note(appointment, form.cleaned_data["text"], actor=request.user)
     if request.htmx:
         return _panel(request, appointment)
-    messages.success(request, "Dodano notatkę.")
+    messages.success(request, gettext("Dodano notatkę."))
     return redirect("clinic:visit", appointment_id=appointment.pk)
 
 

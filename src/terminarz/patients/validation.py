@@ -4,6 +4,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from localflavor.pl.forms import PLPESELField
 
@@ -14,7 +15,7 @@ def validate_phone(value: str) -> None:
     digits = re.sub(r"\D", "", value)
     if not PHONE_RE.match(value) or not 9 <= len(digits) <= 15:
         raise ValidationError(
-            _("Podaj poprawny numer telefonu, np. 600 100 200 lub +48 600 100 200."),
+            gettext("Podaj poprawny numer telefonu, np. 600 100 200 lub +48 600 100 200."),
             code="phone",
         )
 

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from terminarz.accounts.forms import ConsentsForm, DeleteAccountForm, ProfileForm
@@ -69,11 +70,11 @@ def reschedule(request, appointment_id: int):
         except BookingRefused as exc:
             error = exc.message
         except SlotTaken:
-            error = "Ten termin został przed chwilą zajęty. Wybierz inny."
+            error = gettext("Ten termin został przed chwilą zajęty. Wybierz inny.")
         except InvalidBooking as exc:
             error = " ".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
         else:
-            messages.success(request, "Zmieniliśmy termin wizyty. Potwierdzenie wysłaliśmy e-mailem.")
+            messages.success(request, gettext("Zmieniliśmy termin wizyty. Potwierdzenie wysłaliśmy e-mailem."))
             return redirect("account-panel")
     options = booking.reschedule_options(visit, now=now) if visit.status in ACTIVE_STATUSES else []
     days: dict = {}
@@ -118,11 +119,11 @@ def profile(request):
             phone=c.get("phone") or "",
             card_number=c.get("card_number") or "",
         )
-        messages.success(request, "Zapisano Twoje dane.")
+        messages.success(request, gettext("Zapisano Twoje dane."))
         return redirect("account-profile")
     if action == "consents" and consents_form.is_valid():
         changed = record_consents(user, consents_form.consents())
-        messages.success(request, "Zapisano zgody." if changed else "Zgody bez zmian.")
+        messages.success(request, gettext("Zapisano zgody.") if changed else gettext("Zgody bez zmian."))
         return redirect("account-profile")
     history = Consent.objects.filter(user=user).order_by("-at", "-pk")[:50]
     invalid = bool(action and (profile_form.errors or consents_form.errors))
@@ -143,6 +144,6 @@ def delete_account(request):
     if request.method == "POST" and form.is_valid():
         erase_patient_account(user)
         logout(request)
-        messages.success(request, "Twoje konto zostało usunięte.")
+        messages.success(request, gettext("Twoje konto zostało usunięte."))
         return redirect("portal:search")
     return render(request, "accounts/delete.html", {"form": form}, status=422 if form.errors else 200)

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -84,21 +85,26 @@ def dependents_page(request):
                 birth_date=c.get("birth_date"),
                 dependent_reason=c["reason"],
             )
-        messages.success(request, f"Utworzono subkonto: {dependent.first_name} {dependent.last_name}.")
+        messages.success(
+            request,
+            gettext("Utworzono subkonto: %(name)s.") % {"name": f"{dependent.first_name} {dependent.last_name}"},
+        )
         return redirect("account-dependents")
     if action == "attach" and attach_form.is_valid():
         if getattr(request, "limited", False):
-            attach_form.add_error(None, "Zbyt wiele prób. Spróbuj ponownie za godzinę.")
+            attach_form.add_error(None, gettext("Zbyt wiele prób. Spróbuj ponownie za godzinę."))
         else:
             email = attach_form.cleaned_data["email"].strip().lower()
             # authenticate(): the sign-in lockout counts these attempts like any other.
             candidate = authenticate(request, email=email, password=attach_form.cleaned_data["password"])
             if candidate is None or not _can_be_dependent(candidate, user):
-                attach_form.add_error(None, "Nieprawidłowy adres e-mail lub hasło konta podopiecznego.")
+                attach_form.add_error(None, gettext("Nieprawidłowy adres e-mail lub hasło konta podopiecznego."))
             elif _has_second_factor(candidate):
                 attach_form.add_error(
                     None,
-                    "To konto ma włączone logowanie dwuskładnikowe. Jego właściciel musi je najpierw wyłączyć.",
+                    gettext(
+                        "To konto ma włączone logowanie dwuskładnikowe. Jego właściciel musi je najpierw wyłączyć."
+                    ),
                 )
             else:
                 with transaction.atomic():
@@ -109,18 +115,21 @@ def dependents_page(request):
                     queue_rendered_email(
                         kind="account:attached",
                         recipient=candidate.email,
-                        subject="Terminarz – Twoje konto dołączono jako subkonto",
-                        body=(
-                            f"Dzień dobry,\n\n{user.first_name} {user.last_name} dołączył(a) Twoje konto pacjenta "
+                        subject=gettext("Terminarz – Twoje konto dołączono jako subkonto"),
+                        body=gettext(
+                            "Dzień dobry,\n\n%(guardian)s dołączył(a) Twoje konto pacjenta "
                             "jako subkonto i może umawiać wizyty w Twoim imieniu oraz widzieć je w swoim panelu.\n\n"
                             "Jeśli to nie Ty podałeś(-aś) hasło, natychmiast zmień hasło i skontaktuj się z nami.\n\n"
                             "Wiadomość wysłana automatycznie przez Terminarz."
-                        ),
+                        )
+                        % {"guardian": f"{user.first_name} {user.last_name}"},
                         html_body="",
                         idempotency_key=f"account:attached:{candidate.pk}:{user.pk}:{clock.now().isoformat()}",
                     )
                 messages.success(
-                    request, f"Dołączono konto {candidate.first_name} {candidate.last_name} jako subkonto."
+                    request,
+                    gettext("Dołączono konto %(name)s jako subkonto.")
+                    % {"name": f"{candidate.first_name} {candidate.last_name}"},
                 )
                 return redirect("account-dependents")
     today = clock.local_today()
@@ -165,10 +174,18 @@ def hand_over(request, dependent_id: int):
     form = HandOverForm(request.POST)
     years = age(dependent.patient_profile, clock.local_today())
     if years is None or years < TAKE_OVER_AGE:
-        messages.error(request, f"Konto można przekazać podopiecznemu, który skończył {TAKE_OVER_AGE} lat.")
+        messages.error(
+            request,
+            ngettext(
+                "Konto można przekazać podopiecznemu, który skończył %(age)d rok.",
+                "Konto można przekazać podopiecznemu, który skończył %(age)d lat.",
+                TAKE_OVER_AGE,
+            )
+            % {"age": TAKE_OVER_AGE},
+        )
         return redirect("account-dependents")
     if not form.is_valid():
-        messages.error(request, "Podaj poprawny adres e-mail podopiecznego.")
+        messages.error(request, gettext("Podaj poprawny adres e-mail podopiecznego."))
         return redirect("account-dependents")
     email = form.cleaned_data["email"].strip().lower()
     User = get_user_model()
@@ -176,7 +193,7 @@ def hand_over(request, dependent_id: int):
         User.objects.filter(email__iexact=email).exclude(pk=dependent.pk).exists()
         or EmailAddress.objects.filter(email__iexact=email).exclude(user=dependent).exists()
     ):
-        messages.error(request, "Tego adresu nie można użyć. Podaj inny adres podopiecznego.")
+        messages.error(request, gettext("Tego adresu nie można użyć. Podaj inny adres podopiecznego."))
         return redirect("account-dependents")
     with transaction.atomic():
         dependent.email = email
@@ -187,18 +204,23 @@ def hand_over(request, dependent_id: int):
         queue_rendered_email(
             kind="account:take_over",
             recipient=email,
-            subject="Terminarz – przejmij swoje konto pacjenta",
-            body=(
-                f"Dzień dobry {dependent.first_name},\n\n"
-                f"{request.user.first_name} {request.user.last_name} przekazuje Ci Twoje konto pacjenta w Terminarzu. "
-                f"Aby je przejąć, ustaw własne hasło:\n{link}\n\n"
+            subject=gettext("Terminarz – przejmij swoje konto pacjenta"),
+            body=gettext(
+                "Dzień dobry %(first_name)s,\n\n"
+                "%(guardian)s przekazuje Ci Twoje konto pacjenta w Terminarzu. "
+                "Aby je przejąć, ustaw własne hasło:\n%(link)s\n\n"
                 "Po przejęciu konta opiekun nie będzie już nim zarządzać.\n\n"
                 "Wiadomość wysłana automatycznie przez Terminarz."
-            ),
+            )
+            % {
+                "first_name": dependent.first_name,
+                "guardian": f"{request.user.first_name} {request.user.last_name}",
+                "link": link,
+            },
             html_body="",
             idempotency_key=f"account:take_over:{dependent.pk}:{token}",
         )
-    messages.success(request, f"Wysłaliśmy zaproszenie na adres {email}.")
+    messages.success(request, gettext("Wysłaliśmy zaproszenie na adres %(email)s.") % {"email": email})
     return redirect("account-dependents")
 
 
@@ -221,9 +243,11 @@ def take_over(request, uidb64: str, token: str):
                 EmailAddress.objects.filter(user=dependent).delete()
                 EmailAddress.objects.create(user=dependent, email=dependent.email, verified=True, primary=True)
         except IntegrityError:
-            form.add_error(None, "Ten adres e-mail jest już używany. Poproś opiekuna o zaproszenie na inny adres.")
+            form.add_error(
+                None, gettext("Ten adres e-mail jest już używany. Poproś opiekuna o zaproszenie na inny adres.")
+            )
         else:
-            messages.success(request, "Konto jest teraz Twoje. Zaloguj się adresem e-mail i nowym hasłem.")
+            messages.success(request, gettext("Konto jest teraz Twoje. Zaloguj się adresem e-mail i nowym hasłem."))
             return redirect("account_login")
     return render(
         request, "accounts/take_over.html", {"form": form, "dependent": dependent}, status=422 if form.errors else 200

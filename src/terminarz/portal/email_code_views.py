@@ -5,6 +5,7 @@ from allauth.account.stages import LoginStageController
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from terminarz.accounts.email_code import STAGE_KEY, email_device, has_totp
@@ -27,7 +28,7 @@ def login_code(request):
     if request.POST.get("action") == "resend":
         error = send_email_code(device, for_patient=True)
         if error is None:
-            messages.success(request, "Wysłaliśmy nowy kod.")
+            messages.success(request, gettext("Wysłaliśmy nowy kod."))
     form = CodeForm(request.POST if request.POST.get("action") == "verify" else None, device=device)
     if form.is_valid():
         return stage.exit()
@@ -57,11 +58,11 @@ def email_code_settings(request):
                 EmailDevice.objects.filter(user=user).exclude(pk=pending.pk).delete()
                 pending.confirmed = True
                 pending.save(update_fields=["confirmed"])
-            messages.success(request, "Kod e-mail przy logowaniu jest włączony.")
+            messages.success(request, gettext("Kod e-mail przy logowaniu jest włączony."))
             return redirect("account-email-code")
     elif action == "disable":
         EmailDevice.objects.filter(user=user).delete()
-        messages.success(request, "Kod e-mail przy logowaniu jest wyłączony.")
+        messages.success(request, gettext("Kod e-mail przy logowaniu jest wyłączony."))
         return redirect("account-email-code")
     return render(
         request,

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -81,7 +82,7 @@ def prescriptions(request):
             medicines=form.cleaned_data["medicines"],
             note=form.cleaned_data["note"],
         )
-        messages.success(request, "Wysłaliśmy prośbę o receptę. Status zobaczysz poniżej.")
+        messages.success(request, gettext("Wysłaliśmy prośbę o receptę. Status zobaczysz poniżej."))
         return redirect("account-prescriptions")
     mine = PrescriptionRequest.objects.filter(account=account).select_related("practitioner", "provider")
     return render(
@@ -118,7 +119,7 @@ def rodo_requests(request):
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
         services.submit_rodo_request(account, provider_id=c["provider"], kind=c["kind"], text=c["text"])
-        messages.success(request, "Wniosek został złożony. Placówka ma 30 dni na odpowiedź.")
+        messages.success(request, gettext("Wniosek został złożony. Placówka ma 30 dni na odpowiedź."))
         return redirect("account-rodo")
     mine = RodoRequest.objects.filter(account=account).select_related("provider")
     return render(
@@ -139,5 +140,5 @@ def rodo_withdraw(request, request_id: int):
     except TransitionRefused as exc:
         messages.error(request, exc.message)
         return redirect("account-rodo")
-    messages.success(request, "Wniosek został wycofany.")
+    messages.success(request, gettext("Wniosek został wycofany."))
     return redirect("account-rodo")

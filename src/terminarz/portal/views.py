@@ -27,10 +27,11 @@ from terminarz.catalog.models import Specialization
 from terminarz.core import clock
 from terminarz.legal import services as legal
 from terminarz.legal.models import TermsDocument
+from terminarz.portal.search_cards import search_cards
 from terminarz.providers.models import Location, Provider, Unit, settings_for
-from terminarz.scheduling.forms import SlotSearchForm
+from terminarz.scheduling.forms import MAX_DATE, MIN_DATE, SlotSearchForm
 from terminarz.scheduling.models import Slot
-from terminarz.scheduling.search import SlotQuery, open_slots, search_slots
+from terminarz.scheduling.search import SlotQuery, open_slots
 from terminarz.staff.models import Practitioner
 
 PAGE_SIZE = 20
@@ -48,23 +49,23 @@ HIDDEN_SEARCH_FIELDS = ("unit", "practitioner", "limit", "cursor")
 
 @ratelimit(key="ip", rate=_rate("RATELIMIT_SEARCH"), method="GET", block=True)
 def search(request):
-    form = SlotSearchForm(request.GET or None)
-    slots: list[Slot] = []
-    next_cursor: str | None = None
-    searched = False
+    """D1 around doctors: a free-text box (doctor, specialization, clinic, city), filters
+    folded away, and one card per practitioner with a week of free slots."""
+    params = request.GET.copy()
+    text = params.pop("q", [""])[-1].strip()[:100]
+    week_param = params.pop("tydzien", [""])[-1]
+    page_param = params.pop("strona", ["1"])[-1]
+    text_filter = _apply_text(text, params) if text else ""
+    form = SlotSearchForm(params or None)
     invalid = form.is_bound and not form.is_valid()
-    if form.is_bound and not invalid:
-        searched = True
-        slots, next_cursor = search_slots(
-            form.to_query(), limit=PAGE_SIZE, cursor=form.cleaned_data.get("cursor") or None
-        )
-    elif not form.is_bound:
-        slots, next_cursor = search_slots(SlotQuery(), limit=PAGE_SIZE)
-    next_url = None
-    if next_cursor:
-        params = request.GET.copy()
-        params["cursor"] = next_cursor
-        next_url = f"{reverse('portal:search')}?{params.urlencode()}"
+    query = form.to_query() if form.is_bound and not invalid else SlotQuery()
+    try:
+        week = dt.date.fromisoformat(week_param) if week_param else None
+    except ValueError:
+        week = None
+    if week is not None and not (MIN_DATE <= week <= MAX_DATE):
+        week = None
+    results = search_cards(query, text=text_filter, week=week, page=int(page_param) if page_param.isdigit() else 1)
     hidden_errors = [
         (form.fields[name].label, form.errors[name]) for name in HIDDEN_SEARCH_FIELDS if name in form.errors
     ]
@@ -73,15 +74,20 @@ def search(request):
         for name in ("unit", "practitioner", "limit")
         if invalid and form.data.get(name) and name not in form.errors
     ]
+    kept = request.GET.copy()
+    for name in ("tydzien", "strona"):
+        kept.pop(name, None)
+    filters = [name for name in FILTER_FIELDS if request.GET.get(name)]
     context = {
         "form": form,
+        "text": text,
         "invalid": invalid,
         "hidden_errors": hidden_errors,
         "kept_hidden": kept_hidden,
-        "slots": slots,
-        "days": _group_by_day(slots),
-        "next_url": next_url,
-        "searched": searched,
+        "results": results,
+        "week_query": f"{kept.urlencode()}&" if kept else "",
+        "filter_count": len(filters),
+        "filters_open": invalid or bool(filters),
         "specializations": Specialization.objects.filter(practitioners__is_visible_online=True).distinct(),
         "cities": Location.objects.filter(is_visible=True, provider__is_active=True)
         .order_by("city")
@@ -89,7 +95,37 @@ def search(request):
         .distinct(),
         "providers": Provider.objects.filter(is_active=True),
     }
+    if request.htmx:
+        return render(request, "portal/_search_results.html", context)
     return render(request, "portal/search.html", context)
+
+
+FILTER_FIELDS = ("specialization", "city", "provider", "financing", "visit_kind", "date_from", "date_to")
+
+
+def _apply_text(text: str, params) -> str:
+    """The free-text box: a specialization, city or clinic named in it becomes that filter
+    (unless the filter is set already); anything else narrows the cards to doctors whose name
+    contains it. Returns the name filter ("" when the text named a filter)."""
+    wanted = text.casefold()
+    for spec in Specialization.objects.all():
+        if spec.name.casefold() == wanted or spec.code == wanted:
+            _set_unless_chosen(params, "specialization", spec.code)
+            return ""
+    for city in Location.objects.filter(is_visible=True).values_list("city", flat=True).distinct():
+        if city.casefold() == wanted:
+            _set_unless_chosen(params, "city", city)
+            return ""
+    for provider in Provider.objects.filter(is_active=True, name__iexact=text):
+        _set_unless_chosen(params, "provider", str(provider.pk))
+        return ""
+    return text
+
+
+def _set_unless_chosen(params, name: str, value: str) -> None:
+    """The form sends every filter, empty ones too: an empty one takes the free text's value."""
+    if not params.get(name):
+        params[name] = value
 
 
 def _group_by_day(slots):

@@ -4,6 +4,7 @@ from django import forms
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
@@ -37,7 +38,7 @@ class JoinForm(forms.Form):
     def clean_before(self):
         before = self.cleaned_data.get("before")
         if before and before < clock.local_today():
-            raise forms.ValidationError(_("Data nie może być z przeszłości."))
+            raise forms.ValidationError(gettext("Data nie może być z przeszłości."))
         return before
 
 

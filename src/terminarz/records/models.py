@@ -6,6 +6,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.tenancy import TenantManager
@@ -20,7 +21,7 @@ def validate_document_size(document) -> None:
     from django.core.exceptions import ValidationError
 
     if document.size > DOCUMENT_MAX_BYTES:
-        raise ValidationError(_("Plik może mieć najwyżej 10 MB."))
+        raise ValidationError(gettext("Plik może mieć najwyżej 10 MB."))
 
 
 class SharedDocument(models.Model):

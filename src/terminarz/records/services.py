@@ -6,6 +6,7 @@ Below: the writes of both sides (E5) – a patient's prescription and RODO reque
 back-office's answers (status changes through `records.machines`) and shared documents."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from terminarz.booking.models import Appointment, AppointmentStatus
 from terminarz.core import clock
@@ -101,7 +102,9 @@ def submit_rodo_request(account, *, provider_id: int, kind: str, text: str) -> R
 def withdraw_rodo_request(item: RodoRequest, *, account) -> RodoRequest:
     """The patient withdraws their own open request (refused once it is closed)."""
     if not RODO.can(item, RodoRequest.Status.WITHDRAWN):
-        raise TransitionRefused(f"Wniosku o statusie „{item.get_status_display()}” nie można już wycofać.")
+        raise TransitionRefused(
+            gettext("Wniosku o statusie „%(status)s” nie można już wycofać.") % {"status": item.get_status_display()}
+        )
     now = clock.now()
     with transaction.atomic():
         RODO.move(item, RodoRequest.Status.WITHDRAWN, actor=account, actor_label="patient", now=now)
@@ -121,9 +124,9 @@ def handle_rodo_request(item: RodoRequest, *, actor, status: str, answer: str) -
     """The back-office works on a RODO request: a new status through the machine (an answer
     time when it is closed), or the same status with a new answer. Only the patient withdraws."""
     if item.status == RodoRequest.Status.WITHDRAWN:
-        raise TransitionRefused("Pacjent wycofał ten wniosek.")
+        raise TransitionRefused(gettext("Pacjent wycofał ten wniosek."))
     if status == RodoRequest.Status.WITHDRAWN:
-        raise TransitionRefused("Wniosek może wycofać tylko pacjent.")
+        raise TransitionRefused(gettext("Wniosek może wycofać tylko pacjent."))
     now = clock.now()
     fields: dict = {"answer": answer[:3000], "handled_by": actor}
     if status in (RodoRequest.Status.DONE, RodoRequest.Status.REJECTED):

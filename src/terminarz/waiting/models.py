@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.crypto import (
@@ -112,7 +113,7 @@ class WaitlistEntry(models.Model):
         indexes = [models.Index(fields=["provider", "status", "created_at"], name="waitlist_provider_status")]
 
     def __str__(self) -> str:
-        return f"Lista rezerwowa #{self.pk} ({self.get_status_display()})"
+        return gettext("Lista rezerwowa #%(id)s (%(status)s)") % {"id": self.pk, "status": self.get_status_display()}
 
     @property
     def token(self) -> str:
