@@ -39,7 +39,7 @@ def test_practitioner_week_shows_visits_and_free_slots(client, week):
     html = client.get(
         reverse("clinic:calendar-week"), {"lekarz": week["practitioner"].pk, "od": "2026-11-20"}
     ).content.decode()
-    assert "Tygodniowy" in html and "wolny" in html and "source-portal" in html
+    assert "Tygodniowy" in html and "wolny" in html and "źródło: portal" in html
     assert "16 listopada" in html  # the week starts on Monday
 
 

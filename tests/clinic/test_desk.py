@@ -113,7 +113,7 @@ def test_calendar_day_shows_slots_states_and_visits(client, desk):
     html = client.get(reverse("clinic:calendar"), {"lekarz": desk["practitioner"].pk, "dzien": "2026-11-20"}).content
     html = html.decode()
     assert "Kowalski" in html and "&lt;i&gt;uwaga&lt;/i&gt;" in html
-    assert html.count("badge free") >= 5 and "CC" in html
+    assert html.count("tg-item state-free") >= 5 and "CC" in html
     assert reverse("clinic:desk-booking", args=[desk["slots"][1].pk]) in html
 
 

@@ -21,7 +21,7 @@ from terminarz.scheduling.models import Schedule, Slot
 from terminarz.scheduling.search import open_slots
 from terminarz.staff.models import Practitioner, RoomAssignment
 
-from . import scope
+from . import scope, timegrid
 from .access import clinic_view, get_for_provider
 
 
@@ -57,42 +57,78 @@ def _chosen_practitioner(request, practitioners: list[Practitioner]) -> Practiti
     return scope.default_practitioner(request.membership, practitioners)
 
 
+def _grid_permissions(request) -> dict:
+    return {
+        "today": clock.local_today(),
+        "can_book": request.membership.has_permission("calendar.book"),
+        "can_block": request.membership.has_permission("schedules.change"),
+    }
+
+
+def _with_visits(request, slots: list[Slot]) -> list[tuple[Slot, Appointment | None]]:
+    visits = {
+        a.slot_id: a
+        for a in Appointment.objects.filter(
+            provider=request.provider, slot__in=[s.pk for s in slots], status__in=ACTIVE_STATUSES
+        )
+    }
+    return [(s, visits.get(s.pk)) for s in slots]
+
+
 @clinic_view("calendar.view")
 def calendar_day(request):
+    """F1 day as a time grid: one practitioner's day, or a unit's day with its practitioners
+    as columns (those the person may see). A visit opens in the side panel."""
     practitioners = list(scope.visible_practitioners(request.membership).order_by("last_name", "first_name"))
-    practitioner = _chosen_practitioner(request, practitioners)
+    units = list(Unit.objects.filter(provider=request.provider).order_by("name"))
+    unit = next((u for u in units if str(u.pk) == request.GET.get("poradnia", "")), None)
+    practitioner = None if unit is not None else _chosen_practitioner(request, practitioners)
     day = _day(request.GET.get("dzien"))
-    rows = []
+    now = clock.now()
+    grid = None
     room = None
-    if practitioner is not None:
-        slots = list(
-            Slot.objects.filter(
-                provider=request.provider, practitioner=practitioner, start__range=_local_range(day, day), day=day
+    if unit is not None or practitioner is not None:
+        slots = Slot.objects.filter(provider=request.provider, start__range=_local_range(day, day), day=day)
+        if unit is not None:
+            shown = {p.pk for p in practitioners}
+            slots = slots.filter(unit=unit, practitioner_id__in=sorted(shown))
+        else:
+            slots = slots.filter(practitioner=practitioner)
+        rows = _with_visits(request, list(slots.select_related("unit").order_by("start")))
+        if unit is not None:
+            by_id = {p.pk: p for p in practitioners}
+            present = sorted(
+                {s.practitioner_id for s, _v in rows}, key=lambda pk: (by_id[pk].last_name, by_id[pk].first_name)
             )
-            .select_related("unit")
-            .order_by("start")
-        )
-        visits = {
-            a.slot_id: a
-            for a in Appointment.objects.filter(
-                provider=request.provider, slot__in=slots, status__in=ACTIVE_STATUSES
-            ).select_related("patient")
-        }
-        now = clock.now()
-        rows = [{"slot": s, "visit": visits.get(s.pk), "past": s.start <= now} for s in slots]
-        room = RoomAssignment.objects.filter(practitioner=practitioner, day=day).select_related("room").first()
+            columns = [
+                timegrid.Column(key=str(pk), label=by_id[pk].full_name, day=day, practitioner=by_id[pk])
+                for pk in present
+            ]
+            entries: dict[str, list] = {}
+            for slot, visit in rows:
+                entries.setdefault(str(slot.practitioner_id), []).append((slot, visit))
+            scope.audit_calendars_read(request, present, f"dzień poradni {unit.name}", target=unit)
+        else:
+            assert practitioner is not None
+            columns = [timegrid.Column(key="day", label=f"{day:%d.%m}", day=day, practitioner=practitioner)]
+            entries = {"day": rows}
+            room = RoomAssignment.objects.filter(practitioner=practitioner, day=day).select_related("room").first()
+        grid = timegrid.build(columns, entries, now=now, today=clock.local_today())
     return render(
         request,
         "clinic/calendar_day.html",
         {
             "practitioners": practitioners,
+            "units": units,
+            "unit": unit,
             "practitioner": practitioner,
             "day": day,
-            "rows": rows,
+            "grid": grid,
             "room": room,
             "own_only": not scope.sees_all_calendars(request.membership),
             "prev_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
+            **_grid_permissions(request),
         },
     )
 
@@ -251,6 +287,7 @@ def calendar_week(request):
         "practitioner": practitioner,
         "prev_week": monday - dt.timedelta(days=7),
         "next_week": monday + dt.timedelta(days=7),
+        **_grid_permissions(request),
     }
     if unit is not None:
         # Counted in the database: a unit's week can hold thousands of slots.
@@ -264,16 +301,13 @@ def calendar_week(request):
                 row[c["day"]][key] += c["n"]
         context["unit_rows"] = dict(sorted(rows.items(), key=lambda item: (item[0].last_name, item[0].first_name)))
     else:
-        slots = list(week_slots.order_by("start"))
-        visits = {
-            a.slot_id: a
-            for a in Appointment.objects.filter(
-                provider=request.provider, slot__in=[s.pk for s in slots], status__in=ACTIVE_STATUSES
-            )
-        }
-        columns: dict = {d: [] for d in days}
-        for slot in slots:
-            columns[slot.day].append({"slot": slot, "visit": visits.get(slot.pk)})
-        context["columns"] = columns
+        week_rows = _with_visits(request, list(week_slots.select_related("unit").order_by("start")))
+        columns = [
+            timegrid.Column(key=d.isoformat(), label=f"{d:%d.%m}", day=d, practitioner=practitioner) for d in days
+        ]
+        entries: dict[str, list] = {}
+        for slot, visit in week_rows:
+            entries.setdefault(slot.day.isoformat(), []).append((slot, visit))
+        context["grid"] = timegrid.build(columns, entries, now=clock.now(), today=clock.local_today())
     template = "clinic/_calendar_week.html" if request.htmx else "clinic/calendar_week.html"
     return render(request, template, context)
