@@ -1,6 +1,7 @@
 """Patient account pages (E3, E5): the panel with visits, personal data and consents,
 deleting the account. Sign-up, sign-in, e-mail, password and 2FA pages are allauth's."""
 
+import datetime as dt
 from functools import wraps
 
 from django.contrib import messages
@@ -77,15 +78,25 @@ def reschedule(request, appointment_id: int):
             messages.success(request, gettext("Zmieniliśmy termin wizyty. Potwierdzenie wysłaliśmy e-mailem."))
             return redirect("account-panel")
     options = booking.reschedule_options(visit, now=now) if visit.status in ACTIVE_STATUSES else []
-    days: dict = {}
-    for slot in options:
-        days.setdefault(timezone.localtime(slot.start).date(), []).append(slot)
     return render(
         request,
         "accounts/reschedule.html",
-        {"visit": visit, "days": days, "error": error},
+        {"visit": visit, "weeks": _weeks(options), "error": error},
         status=422 if error else 200,
     )
+
+
+def _weeks(slots) -> list[list[tuple[dt.date, list]]]:
+    """Slots as weeks of seven days (Monday first), the same grid as the search cards; weeks
+    without a slot are left out."""
+    by_day: dict[dt.date, list] = {}
+    for slot in slots:
+        by_day.setdefault(timezone.localtime(slot.start).date(), []).append(slot)
+    mondays = sorted({day - dt.timedelta(days=day.weekday()) for day in by_day})
+    return [
+        [(monday + dt.timedelta(days=i), by_day.get(monday + dt.timedelta(days=i), [])) for i in range(7)]
+        for monday in mondays
+    ]
 
 
 @require_http_methods(["GET", "POST"])
