@@ -20,6 +20,7 @@ from terminarz.scheduling.editing import (
     check_blocks,
     copy_block,
     describe_block,
+    preview_schedule,
     remove_block,
     save_schedule,
 )
@@ -59,23 +60,11 @@ class ScheduleForm(forms.ModelForm):
 
 
 class BlockForm(forms.ModelForm):
-    """One row of the blocks table: its controls have no visible label of their own (the column
-    heads are the labels), so each carries its name and row for screen readers."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        row = self.prefix.rsplit("-", 1)[-1] if self.prefix else ""
-        number = int(row) + 1 if row.isdigit() else 0
-        for field in self.fields.values():
-            field.widget.attrs["aria-label"] = _("%(field)s – blok %(n)d") % {"field": field.label, "n": number}
+    """One block of the week, shown as a card with a visible label on each control."""
 
 
 class BaseBlockFormSet(BaseInlineFormSet):
-    def add_fields(self, form, index):
-        super().add_fields(form, index)
-        if "DELETE" in form.fields:
-            number = index + 1 if index is not None else 0
-            form.fields["DELETE"].widget.attrs["aria-label"] = _("Usuń blok %(n)d") % {"n": number}
+    pass
 
 
 BlockFormSet = inlineformset_factory(
@@ -125,13 +114,19 @@ def schedule_edit(request, schedule_id: int | None = None):
     formset = BlockFormSet(request.POST or None, instance=schedule, prefix="bloki", queryset=weekly)
     block_errors: list[str] = []
     result = None
+    preview = None
+    shown_blocks: list[ScheduleBlock] = list(weekly) if weekly is not None else []
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         candidate = form.save(commit=False)
         blocks = [f.save(commit=False) for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        shown_blocks = [b for b in blocks if b.date is None]
         if schedule.pk:
             blocks += list(ScheduleBlock.objects.filter(schedule=schedule, date__isnull=False))
         block_errors = check_blocks(candidate, blocks)
-        if not block_errors:
+        if not block_errors and request.POST.get("action") == "preview":
+            # Nothing is written: the editor shows what saving would do to the slots.
+            preview = preview_schedule(candidate, blocks, today=clock.local_today())
+        elif not block_errors:
             result = save_schedule(candidate, formset, actor=request.user)
             messages.success(
                 request,
@@ -154,13 +149,15 @@ def schedule_edit(request, schedule_id: int | None = None):
             .prefetch_related("appointments")
             .order_by("start")
         )
-    invalid = request.method == "POST" and result is None
+    invalid = request.method == "POST" and result is None and preview is None
     context = {
         "schedule": schedule,
         "form": form,
         "formset": formset,
         "block_errors": block_errors,
         "conflicts": conflicts,
+        "preview": preview,
+        "week": week_picture(shown_blocks),
     }
     if schedule.pk:
         context.update(
@@ -172,6 +169,30 @@ def schedule_edit(request, schedule_id: int | None = None):
             weekdays=ScheduleBlock.Weekday.choices,
         )
     return render(request, "clinic/schedule_form.html", context, status=422 if invalid else 200)
+
+
+WEEKDAY_SHORT = ["pon", "wt", "śr", "czw", "pt", "sob", "nd"]
+
+
+def week_picture(blocks: list[ScheduleBlock]) -> dict:
+    """The weekly blocks drawn on a week (rows of 15 minutes), for the editor's picture."""
+    timed = [b for b in blocks if b.start_time and b.end_time and b.weekday is not None]
+    first = min([8, *(b.start_time.hour for b in timed)])
+    last = max([16, *(b.end_time.hour + (1 if b.end_time.minute else 0) for b in timed)])
+    days: list[list[dict]] = [[] for _ in range(7)]
+    for number, block in enumerate(blocks, start=1):
+        if block not in timed:
+            continue
+        start = (block.start_time.hour - first) * 60 + block.start_time.minute
+        end = (block.end_time.hour - first) * 60 + block.end_time.minute
+        days[block.weekday].append(
+            {"number": number, "block": block, "row": start // 15 + 1, "span": max(1, (end - start) // 15)}
+        )
+    return {
+        "days": list(zip(WEEKDAY_SHORT, days, strict=True)),
+        "rows": (last - first) * 4,
+        "hours": [(h, (h - first) * 4 + 1) for h in range(first, last)],
+    }
 
 
 class ExtraHoursForm(forms.ModelForm):

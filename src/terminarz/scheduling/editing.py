@@ -1,16 +1,20 @@
 """Schedule editing rules (C1–C3): validation of blocks, saving with slot regeneration."""
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from terminarz.core import clock
 from terminarz.core.audit import record_audit
+from terminarz.providers.holidays import closed_days
 
-from .models import Schedule, ScheduleBlock, Slot
-from .services import GenerationResult, regenerate_schedule
+from .models import Schedule, ScheduleBlock, Slot, SlotState
+from .services import GenerationResult, horizon_end, plan_slots, regenerate_schedule
 
 
 def _overlaps(a_start: dt.time, a_end: dt.time, b_start: dt.time, b_end: dt.time) -> bool:
@@ -192,3 +196,54 @@ def remove_block(schedule: Schedule, block: ScheduleBlock, *, actor) -> Generati
         result = regenerate_schedule(schedule)
         _audit_change(schedule, "schedule.block_removed", what, result, actor)
     return result
+
+
+@dataclass
+class Preview:
+    """What saving would do to the slots from today to the horizon (C1 editor, issue 11
+    item 4): slots made, free slots removed, booked ones left outside the schedule."""
+
+    created: int
+    removed: int
+    kept: int
+    conflicts: list[Slot]
+    first_day: dt.date
+    last_day: dt.date
+    by_weekday: list[tuple[int, int, int]]  # (weekday, created, removed)
+
+
+def preview_schedule(schedule: Schedule, blocks: list[ScheduleBlock], *, today: dt.date) -> Preview:
+    """The slots a changed schedule would make, compared with the ones it has (nothing is
+    written): the same expansion as `generate_slots`, holidays and closures included."""
+    start, end = today, horizon_end(today)
+    first = max(start, schedule.valid_from)
+    last = min(end, schedule.valid_to) if schedule.valid_to else end
+    planned = set()
+    if first <= last:
+        tz = ZoneInfo(schedule.unit.location.timezone)
+        skip = closed_days(schedule.provider_id, first, last)
+        planned = {p.start for p in plan_slots(blocks, first, last, tz, skip_days=skip)}
+    existing = (
+        list(Slot.objects.filter(schedule=schedule, day__gte=start, day__lte=end).prefetch_related("appointments"))
+        if schedule.pk
+        else []
+    )
+    have = {s.start for s in existing}
+    created_starts = planned - have
+    removed = [s for s in existing if s.start not in planned and s.state in (SlotState.FREE, SlotState.BLOCKED)]
+    conflicts = [s for s in existing if s.start not in planned and s.state in (SlotState.BOOKED, SlotState.HELD)]
+    weekday_of = {s.start: s.day.weekday() for s in existing}
+    by_weekday = []
+    for weekday in range(7):
+        made = sum(1 for t in created_starts if t.astimezone(clock.WARSAW).weekday() == weekday)
+        gone = sum(1 for s in removed if weekday_of[s.start] == weekday)
+        by_weekday.append((weekday, made, gone))
+    return Preview(
+        created=len(created_starts),
+        removed=len(removed),
+        kept=len(have & planned),
+        conflicts=sorted(conflicts, key=lambda s: s.start),
+        first_day=start,
+        last_day=end,
+        by_weekday=by_weekday,
+    )
