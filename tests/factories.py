@@ -19,8 +19,10 @@ PATIENT = {
     "phone": "600 100 200",
     "pesel": "",
     "note": "",
-    # The platform terms, ticked on the review step (portal bookings).
+    # The review step's confirmation with the platform terms ticked (portal bookings).
+    "action": "confirm",
     "accept_terms": "on",
+    "terms_version": "1.0",
 }
 
 

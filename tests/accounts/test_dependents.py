@@ -61,7 +61,9 @@ def test_add_a_child_and_book_for_her_after_switching(client, guardian, today, d
     assert 'value="Zosia"' in form and 'value="mama@example.com"' in form and CHILD_PESEL in form
     assert "Rezerwujesz dla: Zosia" in form
     data = {
+        "action": "confirm",
         "accept_terms": "on",
+        "terms_version": "1.0",
         "first_name": "Zosia",
         "last_name": "Kowal",
         "email": "mama@example.com",

@@ -24,7 +24,9 @@ PASSWORD = "Mocne-Haslo-Pacjenta-42"
 
 def signup_data(**over):
     return {
+        "action": "confirm",
         "accept_terms": "on",
+        "terms_version": "1.0",
         "first_name": "Ewa",
         "last_name": "Pacjentka",
         "pesel": VALID_PESEL,
@@ -78,7 +80,7 @@ def test_sign_up_stores_profile_encrypted_and_consents_then_activation_email(cli
     [
         ({"consent_rodo": ""}, "zaakceptuj zgodę na przetwarzanie danych osobowych"),
         ({"pesel": "44051401358"}, "Nieprawidłowy numer PESEL"),
-        ({"accept_terms": "on", "first_name": ""}, "Podaj imię."),
+        ({"action": "confirm", "accept_terms": "on", "terms_version": "1.0", "first_name": ""}, "Podaj imię."),
         ({"password2": "inne-haslo-123"}, "Musisz wpisać za każdym razem to samo hasło."),
     ],
 )
@@ -151,7 +153,9 @@ def test_booking_with_an_account_prefills_and_links_the_visit(
     form = client.get(reverse("portal:book", args=[slot.pk])).content.decode()
     assert 'value="Ewa"' in form and 'value="ewa@example.com"' in form and VALID_PESEL in form
     data = {
+        "action": "confirm",
         "accept_terms": "on",
+        "terms_version": "1.0",
         "first_name": "Ewa",
         "last_name": "Pacjentka",
         "email": "ewa@example.com",
@@ -183,7 +187,9 @@ def test_delete_account_keeps_visits_with_the_provider(client, signed_up, today,
     provider, _, _, schedule = clinic(today=today, days=3)
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
     data = {
+        "action": "confirm",
         "accept_terms": "on",
+        "terms_version": "1.0",
         "first_name": "Ewa",
         "last_name": "Pacjentka",
         "email": "ewa@example.com",
@@ -210,7 +216,9 @@ def booked(client, signed_up, today, django_capture_on_commit_callbacks):
     provider, _, _, schedule = clinic(today=today, days=4)
     slots = list(Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start"))
     data = {
+        "action": "confirm",
         "accept_terms": "on",
+        "terms_version": "1.0",
         "first_name": "Ewa",
         "last_name": "Pacjentka",
         "email": "ewa@example.com",
@@ -271,7 +279,14 @@ def test_without_required_personal_data_the_account_data_is_used(
     assert "Dane z Twojego konta" in page and 'name="first_name"' not in page
     # Whatever is posted, the account's data goes into the booking.
     client.post(
-        reverse("portal:book", args=[slot.pk]), {"accept_terms": "on", "first_name": "Inna", "note": "Proszę o L4"}
+        reverse("portal:book", args=[slot.pk]),
+        {
+            "action": "confirm",
+            "accept_terms": "on",
+            "terms_version": "1.0",
+            "first_name": "Inna",
+            "note": "Proszę o L4",
+        },
     )
     visit = Appointment.objects.get()
     assert (visit.first_name, visit.email, visit.pesel, visit.note) == (
@@ -317,7 +332,9 @@ def test_one_visit_per_specialization_by_account_without_pesel(
     rules.save()
     slots = list(Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start"))
     data = {
+        "action": "confirm",
         "accept_terms": "on",
+        "terms_version": "1.0",
         "first_name": "Ewa",
         "last_name": "Pacjentka",
         "email": "ewa@example.com",

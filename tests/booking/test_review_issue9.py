@@ -55,7 +55,14 @@ def offer(today, frozen, django_capture_on_commit_callbacks):
     waiting.join_waitlist(
         provider,
         practitioner=practitioner,
-        data={"accept_terms": "on", "first_name": "Ala", "last_name": "Nowak", "email": "ala@example.com"},
+        data={
+            "action": "confirm",
+            "accept_terms": "on",
+            "terms_version": "1.0",
+            "first_name": "Ala",
+            "last_name": "Nowak",
+            "email": "ala@example.com",
+        },
     )
     with django_capture_on_commit_callbacks(execute=True):
         cancel_appointment_by_patient(visits[0].pk, visits[0].cancel_token)

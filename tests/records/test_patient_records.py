@@ -29,7 +29,9 @@ def world(client, today, frozen, settings, tmp_path):
     client.force_login(patient_user, backend="django.contrib.auth.backends.ModelBackend")
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start").first()
     data = {
+        "action": "confirm",
         "accept_terms": "on",
+        "terms_version": "1.0",
         "first_name": "Ewa",
         "last_name": "Kowal",
         "email": "ewa@example.com",
@@ -137,7 +139,9 @@ def test_health_card_from_the_account_reaches_provider_records_inactive(client, 
     _, _, _, schedule = clinic(today=today, days=2)
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
     data = {
+        "action": "confirm",
         "accept_terms": "on",
+        "terms_version": "1.0",
         "first_name": "Ewa",
         "last_name": "Kowal",
         "email": "ewa@example.com",
@@ -162,7 +166,9 @@ def test_a_typed_pesel_does_not_open_someone_elses_records(client, world, today)
     )
     slot = Slot.objects.filter(start__gt=FROZEN_NOW, state="free").order_by("start").first()
     data = {
+        "action": "confirm",
         "accept_terms": "on",
+        "terms_version": "1.0",
         "first_name": "Ewa",
         "last_name": "Kowal",
         "email": "ewa@example.com",
@@ -194,7 +200,9 @@ def test_first_booking_with_a_known_pesel_is_not_linked_either(client, today, fr
     client.force_login(attacker, backend="django.contrib.auth.backends.ModelBackend")
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
     data = {
+        "action": "confirm",
         "accept_terms": "on",
+        "terms_version": "1.0",
         "first_name": "Z",
         "last_name": "Ly",
         "email": "zly@example.com",

@@ -197,8 +197,10 @@ def already_made(request: BookingRequest) -> Appointment | None:
         and typed["last_name"] == made.last_name.casefold()
         and typed_pesel == made.pesel
     )
-    same_account = request.account is not None and made.account_id == request.account.pk
-    if not (same_person and (request.account is None or same_account)):
+    # The same account, or no account on both sides: a visit booked while signed in is not
+    # shown to the same form sent again after signing out.
+    same_account = made.account_id == (request.account.pk if request.account is not None else None)
+    if not (same_person and same_account):
         return None
     return made
 

@@ -8,13 +8,12 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Min, Prefetch, Q
 
 from terminarz.catalog.models import Service
 from terminarz.core import clock
-from terminarz.providers.models import Unit, settings_for
-from terminarz.scheduling.availability import availability
-from terminarz.scheduling.search import SlotQuery, search_slots
+from terminarz.providers.models import RegistrationSettings, Unit
+from terminarz.scheduling.search import SlotQuery, open_slot_query, search_slots
 from terminarz.staff.models import Practitioner
 
 WEEK_DAYS = 7
@@ -65,26 +64,54 @@ def week_of(query: SlotQuery, today: dt.date, start: dt.date | None) -> tuple[dt
 
 
 def search_cards(query: SlotQuery, *, text: str = "", week: dt.date | None = None, page: int = 1) -> Results:
+    """The week's cards, a page at a time: the database ranks the practitioners (or
+    practitioner and unit pairs) by their earliest open slot in the week and counts them; only
+    the page's practitioners' slots are read. A name typed in the box filters in SQL."""
     today = clock.local_today()
     first, last = week_of(query, today, week)
     window = dataclasses.replace(query, date_from=first, date_to=last)
-    found = availability(window).practitioners
-    if text:
-        wanted = text.casefold()
-        found = [p for p in found if wanted in p.name.casefold()]
+    qs = open_slot_query(window, now=clock.now(), portal=True)
+    if qs is not None and text:
+        named = Practitioner.objects.filter(
+            Q(last_name__icontains=text) | Q(first_name__icontains=text) | Q(title__icontains=text)
+        )
+        qs = qs.filter(practitioner_id__in=named.values("pk"))
     # One card per practitioner, or per practitioner and unit when the provider searched for
-    # groups its practitioners by units (registration setting).
-    by_unit = bool(query.provider and settings_for(query.provider).group_by_units)
-    keyed: OrderedDict[tuple[int, int | None], list[tuple]] = OrderedDict()
-    for p in sorted(found, key=lambda p: p.slots[0][1]):
-        for slot in p.slots:
-            keyed.setdefault((p.id, slot[3] if by_unit else None), []).append(slot)
-    keys = list(keyed)
-    if by_unit:
-        keys.sort(key=lambda k: k[1] or 0)  # stable: earliest first within a unit
-    pages = max(1, -(-len(keys) // CARDS_PER_PAGE))
+    # groups its practitioners by units (registration setting; read, never created here).
+    by_unit = bool(
+        query.provider and RegistrationSettings.objects.filter(provider_id=query.provider, group_by_units=True).exists()
+    )
+    group = ("unit_id", "practitioner_id") if by_unit else ("practitioner_id",)
+    ranked = (
+        qs.values(*group)
+        .annotate(earliest=Min("start"))
+        .order_by(*(("unit_id",) if by_unit else ()), "earliest", "practitioner_id")
+        if qs is not None
+        else None
+    )
+    total = ranked.count() if ranked is not None else 0
+    pages = max(1, -(-total // CARDS_PER_PAGE))
     page = min(max(page, 1), pages)
-    shown = keys[(page - 1) * CARDS_PER_PAGE : page * CARDS_PER_PAGE]
+    shown: list[tuple[int, int | None]] = (
+        [
+            (r["practitioner_id"], r["unit_id"] if by_unit else None)
+            for r in ranked[(page - 1) * CARDS_PER_PAGE : page * CARDS_PER_PAGE]
+        ]
+        if ranked is not None
+        else []
+    )
+    keyed: OrderedDict[tuple[int, int | None], list[tuple]] = OrderedDict((k, []) for k in shown)
+    if shown and qs is not None:
+        rows = (
+            qs.filter(practitioner_id__in={k[0] for k in shown})
+            .order_by("start", "pk")
+            .values_list("pk", "start", "end", "unit_id", "financing", "televisit", "practitioner_id")
+        )
+        for pk, start, end, unit_id, financing, televisit, practitioner_id in rows:
+            key = (practitioner_id, unit_id if by_unit else None)
+            if key in keyed:
+                keyed[key].append((pk, start.astimezone(clock.WARSAW), end, unit_id, financing, televisit))
+    keys = list(keyed) if total else []
     practitioners = {
         p.pk: p
         for p in Practitioner.objects.filter(pk__in={k[0] for k in shown})
@@ -98,18 +125,20 @@ def search_cards(query: SlotQuery, *, text: str = "", week: dt.date | None = Non
     unit_ids = {slot[3] for k in shown for slot in keyed[k]}
     units = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids).select_related("location")}
     cards = []
-    for practitioner_id, unit_id in shown:
+    for practitioner_id, card_unit_id in shown:
         practitioner = practitioners.get(practitioner_id)
         if practitioner is None:
             continue
-        slots = keyed[(practitioner_id, unit_id)]
+        slots = keyed[(practitioner_id, card_unit_id)]
+        if not slots:  # booked by someone between the two reads
+            continue
         days: OrderedDict[dt.date, list[CardSlot]] = OrderedDict(
             (first + dt.timedelta(days=i), []) for i in range((last - first).days + 1)
         )
         for pk, start, _end, _unit, financing, televisit in slots:
             days[start.date()].append(CardSlot(pk, start, financing, televisit))
         prices = [s.price for s in practitioner.procedures.all() if s.price]
-        card_unit = units.get(unit_id) if unit_id else units.get(slots[0][3])
+        card_unit = units.get(card_unit_id) if card_unit_id else units.get(slots[0][3])
         cards.append(
             Card(
                 practitioner=practitioner,

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import mimetypes
+import re
 import secrets
 from collections import OrderedDict
 
@@ -11,6 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
@@ -52,7 +54,7 @@ def search(request):
     """D1 around doctors: a free-text box (doctor, specialization, clinic, city), filters
     folded away, and one card per practitioner with a week of free slots."""
     params = request.GET.copy()
-    text = params.pop("q", [""])[-1].strip()[:100]
+    text = params.pop("q", [""])[-1].replace("\x00", "").strip()[:100]
     week_param = params.pop("tydzien", [""])[-1]
     page_param = params.pop("strona", ["1"])[-1]
     text_filter = _apply_text(text, params) if text else ""
@@ -65,7 +67,8 @@ def search(request):
         week = None
     if week is not None and not (MIN_DATE <= week <= MAX_DATE):
         week = None
-    results = search_cards(query, text=text_filter, week=week, page=int(page_param) if page_param.isdigit() else 1)
+    page = int(page_param) if page_param.isascii() and page_param.isdigit() and len(page_param) <= 6 else 1
+    results = search_cards(query, text=text_filter, week=week, page=page)
     hidden_errors = [
         (form.fields[name].label, form.errors[name]) for name in HIDDEN_SEARCH_FIELDS if name in form.errors
     ]
@@ -95,9 +98,10 @@ def search(request):
         .distinct(),
         "providers": Provider.objects.filter(is_active=True),
     }
-    if request.htmx:
-        return render(request, "portal/_search_results.html", context)
-    return render(request, "portal/search.html", context)
+    response = render(request, "portal/_search_results.html" if request.htmx else "portal/search.html", context)
+    # The same address answers the whole page or only the results (htmx): caches keep both.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 FILTER_FIELDS = ("specialization", "city", "provider", "financing", "visit_kind", "date_from", "date_to")
@@ -163,7 +167,7 @@ def practitioner_card(request, pk: int):
         start = dt.date.fromisoformat(request.GET.get("od", "")) if request.GET.get("od") else today
     except ValueError:
         start = today
-    start = max(start, today)
+    start = min(max(start, today), MAX_DATE - dt.timedelta(days=CARD_DAYS))
     days = [start + dt.timedelta(days=i) for i in range(CARD_DAYS)]
     slots = list(
         open_slots(clock.now())
@@ -209,6 +213,8 @@ def provider_card(request, pk: int):
         {"provider": provider, "locations": locations, "practitioners": practitioners, "by_unit": by_unit},
     )
 
+
+SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # The fields a patient types on the booking form; the review step carries them as hidden
 # inputs, and so do the alternatives offered to the loser of a race for a slot.
@@ -264,8 +270,11 @@ def book(request, slot_id: int):
         phone_required=rules.phone_required,
         pesel_required=rules.pesel_required,
     )
-    # One key per form shown: sent twice (a double click, Back and send), it books once.
-    submission = request.POST.get("submission", "")[:64] if request.method == "POST" else secrets.token_urlsafe(24)
+    # One key per form shown: sent twice (a double click, Back and send), it books once. A key
+    # not of the form's own making is no key.
+    submission = request.POST.get("submission", "") if request.method == "POST" else secrets.token_urlsafe(24)
+    if not SUBMISSION_KEY.fullmatch(submission):
+        submission = ""
     terms = legal.in_force(TermsDocument.Kind.PLATFORM, now)
     context = {
         "slot": slot,
@@ -290,14 +299,17 @@ def book(request, slot_id: int):
         **context,
         "step": 3,
         "data": form.cleaned_data,
-        "kept": _kept(request.POST, from_account),
     }
-    shown_version = request.POST.get("terms_version", terms.version)
-    if request.POST.get("accept_terms") != "on" or shown_version != terms.version:
+    kept = _kept(request.POST, from_account)
+    review["kept"] = kept
+    # Only the review's own button books: it carries the version of the terms it showed.
+    shown_version = request.POST.get("terms_version", "")
+    confirmed = action == "confirm" and request.POST.get("accept_terms") == "on"
+    if not confirmed or shown_version != terms.version:
         # The review step; sent from it without the box ticked (or after the terms changed),
         # it says what is missing.
         error = ""
-        if shown_version != terms.version:
+        if action == "confirm" and shown_version != terms.version:
             error = _("Regulamin się zmienił. Przeczytaj i zaakceptuj wersję %(version)s.") % {"version": terms.version}
         elif action == "confirm":
             error = _("Aby zarezerwować wizytę, zaakceptuj regulamin.")
@@ -319,7 +331,8 @@ def book(request, slot_id: int):
                 terms, reference=appointment.reference, user=request.user, channel="portal", now=now
             )
     except SlotTaken as exc:
-        return _slot_taken(request, slot, exc.alternatives, kept=review["kept"])
+        # The conditions the patient accepted were this slot's: another slot's are shown anew.
+        return _slot_taken(request, slot, exc.alternatives, kept=[kv for kv in kept if kv[0] != "accept_requirements"])
     except InvalidBooking as exc:
         for field, messages in exc.errors.items():
             if field not in form.errors and field in form.fields:

@@ -1,9 +1,11 @@
 """Portal side of the waiting list (F7): join, leave, accept an offered slot."""
 
 from django import forms
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
@@ -138,7 +140,9 @@ def offer_page(request, token: str):
         problem = "expired"
     if request.method == "POST" and problem is None and form.is_valid():
         try:
-            appointment = services.accept_offer(token, form.cleaned_data, now=now)
+            appointment = services.accept_offer(
+                token, form.cleaned_data, now=now, language=translation.get_language() or settings.LANGUAGE_CODE
+            )
         except services.OfferGone:
             problem = "gone"
         except services.OfferExpired:

@@ -206,7 +206,7 @@ def get_offer(token: str) -> WaitlistOffer:
     return offer
 
 
-def accept_offer(token: str, cleaned: dict, *, now: dt.datetime | None = None) -> Appointment:
+def accept_offer(token: str, cleaned: dict, *, now: dt.datetime | None = None, language: str = "pl") -> Appointment:
     """The first to accept books the held slot; the other offered patients are told it is gone."""
     now = now or clock.now()
     offer = get_offer(token)
@@ -229,7 +229,7 @@ def accept_offer(token: str, cleaned: dict, *, now: dt.datetime | None = None) -
             raise OfferGone
         held = capacity.release_hold(offer.slot_id, held_until=offer.expires_at, now=now)
         if held:
-            appointment = _book_offered_slot(locked, cleaned, now=now)
+            appointment = _book_offered_slot(locked, cleaned, now=now, language=language)
     if not held:
         # The hold is gone (taken by someone else): this offer is over, recorded outside the
         # booking's transaction so that raising keeps it.
@@ -249,14 +249,19 @@ def _close_offer(offer: WaitlistOffer, to_state: str, *, now: dt.datetime, reaso
             pass  # decided in the meantime (accepted, gone or expired by the periodic job)
 
 
-def _book_offered_slot(offer: WaitlistOffer, cleaned: dict, *, now: dt.datetime) -> Appointment:
+def _book_offered_slot(offer: WaitlistOffer, cleaned: dict, *, now: dt.datetime, language: str) -> Appointment:
     """Inside the acceptance's transaction, with the offer and its entry locked."""
     entry = offer.entry
     # Every online rule applies as when booking from the portal (the slot may have left the
     # portal, registration may be off since the offer was sent); the patient answered the
     # offer, so it is confirmed at once (no multi-step hold).
     request = pipeline.BookingRequest(
-        slot_id=offer.slot_id, channel=Source.PORTAL, data=cleaned, account=entry.account, now=now
+        slot_id=offer.slot_id,
+        channel=Source.PORTAL,
+        data=cleaned,
+        account=entry.account,
+        now=now,
+        language=language,
     )
     appointment = pipeline.book_locked(pipeline.checked(request, skip=frozenset({"multi_step_hold"})))
     actor = entry.account
