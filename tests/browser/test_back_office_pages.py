@@ -40,6 +40,9 @@ def test_every_menu_page_fits_and_passes_axe(page, live_server, ticking, viewpor
         "schedule": reverse("clinic:schedule", args=[schedule.pk]),
         "visit": reverse("clinic:visit", args=[visit.pk]),
         "patient": reverse("clinic:patient", args=[visit.patient_id]),
+        "unit day": f"{reverse('clinic:calendar')}?poradnia={schedule.unit_id}",
+        "practitioner week": f"{reverse('clinic:calendar-week')}?lekarz={practitioner.pk}",
+        "patterns": reverse("clinic:patterns"),
     }
     for label, url in [*((item.label, item.url()) for item in PAGES), *behind.items()]:
         page.goto(live_server.url + url)

@@ -35,17 +35,19 @@ def test_registrar_books_moves_and_cancels(page, live_server, ticking):
     # Book two visits tomorrow for Jan Kowalski, found by PESEL (a scanner would type it).
     for _ in range(2):
         page.goto(f"{live_server.url}/gabinet/terminarz/?lekarz={practitioner.pk}&dzien={tomorrow:%Y-%m-%d}")
-        page.get_by_role("link", name="Umów").first.click()
+        page.locator(".tg-item.state-free a.tg-who").first.click()
         expect(page.get_by_role("heading", name="Umów wizytę")).to_be_visible()
         page.get_by_label("PESEL, nazwisko, imię lub telefon").fill(VALID_PESEL)
         page.get_by_label("PESEL, nazwisko, imię lub telefon").press("Enter")
         page.get_by_role("button", name="Umów dla: Jan Kowalski").click()
         expect(page.get_by_text("Umówiono wizytę")).to_be_visible()
     first, second = Appointment.objects.order_by("start")
-    expect(page.get_by_text(first.reference)).to_be_visible()
+    expect(page.locator(".tg-item.state-booked")).to_have_count(2)
 
-    # Move the first visit to the day after tomorrow.
-    page.locator("tr", has_text=first.reference).get_by_role("link", name="Przenieś").click()
+    # Move the first visit to the day after tomorrow: from its panel beside the grid.
+    page.locator(".tg-item.state-booked a.tg-who").first.click()
+    expect(page.get_by_role("heading", name=f"Wizyta {first.reference}")).to_be_visible()
+    page.locator("#panel").get_by_role("link", name="Przenieś").click()
     expect(page.get_by_role("heading", name="Przenieś wizytę")).to_be_visible()
     page.get_by_role("link", name="Następny dzień").click()
     page.locator("input[name=slot]").first.check()
@@ -56,7 +58,9 @@ def test_registrar_books_moves_and_cancels(page, live_server, ticking):
 
     # Cancel the second one, with a reason.
     page.goto(f"{live_server.url}/gabinet/terminarz/?lekarz={practitioner.pk}&dzien={tomorrow:%Y-%m-%d}")
-    page.locator("tr", has_text=second.reference).get_by_role("link", name="Odwołaj").click()
+    page.locator(".tg-item.state-booked a.tg-who").first.click()
+    expect(page.get_by_role("heading", name=f"Wizyta {second.reference}")).to_be_visible()
+    page.locator("#panel").get_by_role("link", name="Odwołaj").click()
     page.get_by_label("Powód odwołania").fill("Nieobecność lekarza")
     page.get_by_role("button", name="Odwołaj wizytę i powiadom pacjenta").click()
     expect(page.get_by_text(f"Odwołano wizytę {second.reference}")).to_be_visible()

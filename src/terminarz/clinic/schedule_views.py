@@ -157,6 +157,12 @@ def schedule_edit(request, schedule_id: int | None = None):
         "block_errors": block_errors,
         "conflicts": conflicts,
         "preview": preview,
+        # Weekdays the change touches, named (a cycle in the template lost count of the days).
+        "preview_rows": [
+            (ScheduleBlock.Weekday(weekday).label, made, gone)
+            for weekday, made, gone in (preview.by_weekday if preview else [])
+            if made or gone
+        ],
         "week": week_picture(shown_blocks),
     }
     if schedule.pk:

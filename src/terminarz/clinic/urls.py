@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from . import (
@@ -7,6 +8,7 @@ from . import (
     message_views,
     org_views,
     patient_views,
+    pattern_views,
     queue_views,
     request_views,
     room_views,
@@ -99,3 +101,6 @@ urlpatterns = [
     path("wizyty/<int:appointment_id>/odwolaj/", calendar_views.cancel_visit, name="cancel-visit"),
     path("wizyty/<int:appointment_id>/przenies/", calendar_views.move_visit, name="move-visit"),
 ]
+
+if settings.DEMO_MODE:
+    urlpatterns.append(path("_wzorce/", pattern_views.patterns, name="patterns"))

@@ -9,6 +9,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.db.models import Min, Prefetch, Q
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from terminarz.catalog.models import Service
 from terminarz.core import clock
@@ -16,6 +19,7 @@ from terminarz.providers.models import RegistrationSettings, Unit
 from terminarz.scheduling.search import SlotQuery, open_slot_query, search_slots
 from terminarz.staff.models import Practitioner
 
+URL_MARK = "987654321"  # a slot id in the booking address, replaced by each slot's
 WEEK_DAYS = 7
 CARDS_PER_PAGE = 10
 
@@ -26,6 +30,10 @@ class CardSlot:
     start: dt.datetime
     financing: str
     televisit: str
+    time: str = ""  # "08:15", local
+    label: str = ""  # what a screen reader says for the button
+    url: str = ""
+    earliest: bool = False
 
 
 @dataclass
@@ -36,10 +44,6 @@ class Card:
     financing: set[str] = field(default_factory=set)
     televisit: set[str] = field(default_factory=set)
     price_from: object = None
-
-    @property
-    def first_slot(self) -> CardSlot | None:
-        return next((s for slots in self.days.values() for s in slots), None)
 
 
 @dataclass
@@ -122,6 +126,9 @@ def search_cards(query: SlotQuery, *, text: str = "", week: dt.date | None = Non
             Prefetch("procedures", queryset=Service.objects.filter(is_active=True, self_service=True)),
         )
     }
+    label_text = gettext("Umów wizytę: %(name)s, %(date)s, godz. %(time)s")
+    tele_text = gettext("(teleporada)")
+    book_url = reverse("portal:book", args=[URL_MARK])
     unit_ids = {slot[3] for k in shown for slot in keyed[k]}
     units = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids).select_related("location")}
     cards = []
@@ -135,8 +142,20 @@ def search_cards(query: SlotQuery, *, text: str = "", week: dt.date | None = Non
         days: OrderedDict[dt.date, list[CardSlot]] = OrderedDict(
             (first + dt.timedelta(days=i), []) for i in range((last - first).days + 1)
         )
+        # Labels made here, once per day and slot: a template tag per slot button cost more
+        # than the page's queries together.
+        day_names = {day: date_format(day, "l, j E").lower() for day in days}
+        name = practitioner.full_name
         for pk, start, _end, _unit, financing, televisit in slots:
-            days[start.date()].append(CardSlot(pk, start, financing, televisit))
+            time = f"{start:%H:%M}"
+            label = label_text % {"name": name, "date": day_names[start.date()], "time": time}
+            if televisit == "only":
+                label = f"{label} {tele_text}"
+            url = book_url.replace(URL_MARK, str(pk))
+            days[start.date()].append(CardSlot(pk, start, financing, televisit, time, label, url))
+        first_slot = next((s for day_slots in days.values() for s in day_slots), None)
+        if first_slot is not None:
+            first_slot.earliest = True
         prices = [s.price for s in practitioner.procedures.all() if s.price]
         card_unit = units.get(card_unit_id) if card_unit_id else units.get(slots[0][3])
         cards.append(
