@@ -115,6 +115,20 @@ def running_server(database_url: str, *, port: int | None = None, workers: int =
         proc.wait(timeout=20)
 
 
+def fresh_database(url: str) -> None:
+    """Drop and create the benchmark's own database (connections left by an earlier run are
+    closed: FORCE)."""
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(url)
+    with psycopg.connect(
+        host=cfg["HOST"], port=cfg["PORT"] or None, user=cfg["USER"], dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+
+
 _SYSTEM_SCOPE = None
 
 

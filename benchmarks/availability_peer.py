@@ -116,18 +116,6 @@ def ensure_peer(django_version: str, psycopg_version: str) -> str:
     return got
 
 
-def fresh_database(url: str) -> None:
-    import dj_database_url
-    import psycopg
-
-    cfg = dj_database_url.parse(url)
-    with psycopg.connect(
-        host=cfg["HOST"], port=cfg["PORT"] or None, user=cfg["USER"], dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-
-
 def prepare_ours(args) -> dict:
     """Fresh database, load data, one slot length per schedule, half of the slots booked.
     Returns the peer's spec: per practitioner its slot length, online working hours, bookings."""
@@ -226,6 +214,8 @@ def measure_peer(args, spec: dict) -> dict:
         if args.peer_db == "sqlite":
             database = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(Path(tmp) / "peer.sqlite3")}
         else:
+            from _server import fresh_database
+
             fresh_database(PEER_PG_DB)
             cfg = dj_database_url.parse(PEER_PG_DB)
             database = {k: cfg[k] for k in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT")}
@@ -383,7 +373,7 @@ def main():
     import psycopg
 
     ensure_peer(django.get_version(), psycopg.__version__)
-    from _server import setup_django
+    from _server import fresh_database, setup_django
 
     fresh_database(args.database_url)
     setup_django(args.database_url)

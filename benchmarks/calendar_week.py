@@ -12,22 +12,10 @@ import argparse
 import datetime as dt
 import time
 
-from _server import percentile, setup_django
+from _server import fresh_database, percentile, setup_django
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/terminarz_bench"
 DEMO_DB = "postgres://postgres@127.0.0.1:5432/terminarz_demo_bench"
-
-
-def fresh_database(url: str) -> None:
-    import dj_database_url
-    import psycopg
-
-    cfg = dj_database_url.parse(url)
-    with psycopg.connect(
-        host=cfg["HOST"], port=cfg["PORT"] or None, user=cfg["USER"], dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}"')
-        conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
 
 
 def main():

@@ -18,21 +18,9 @@ import sys
 
 import httpx
 
-from _server import ROOT, bench_env, percentile, running_server
+from _server import ROOT, bench_env, fresh_database, percentile, running_server
 
 DB = "postgres://postgres@127.0.0.1:5432/terminarz_search_page_bench"
-
-
-def fresh_database(url: str) -> None:
-    import dj_database_url
-    import psycopg
-
-    cfg = dj_database_url.parse(url)
-    with psycopg.connect(
-        host=cfg["HOST"], port=cfg["PORT"] or None, user=cfg["USER"], dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}"')
-        conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
 
 
 def manage(url: str, *args: str) -> None:

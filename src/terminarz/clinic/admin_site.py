@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from . import factor_policy
 
@@ -26,7 +27,7 @@ HIDDEN_MODELS = (
 
 
 class TerminarzAdminSite(admin.AdminSite):
-    site_header = "Terminarz – administracja"
+    site_header = gettext_lazy("Terminarz – administracja")
 
     def has_permission(self, request) -> bool:
         if not super().has_permission(request):

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
@@ -119,24 +120,24 @@ def _bookings(request):
 def bookings_list(request):
     form, qs = _bookings(request)
     page = Paginator(qs, 50).get_page(request.GET.get("strona"))
-    scope.audit_calendars_read(request, {a.practitioner_id for a in page}, "lista rezerwacji")
+    scope.audit_calendars_read(request, {a.practitioner_id for a in page}, gettext("lista rezerwacji"))
     params = request.GET.copy()
     params.pop("strona", None)
     return render(request, "clinic/bookings.html", {"form": form, "page": page, "params": params.urlencode()})
 
 
 COLUMNS = [
-    "Numer",
-    "Termin",
-    "Lekarz",
-    "Poradnia",
-    "Pacjent",
-    "Źródło",
-    "Status",
-    "Umówiono",
-    "Umówił(a)",
-    "Odwołano",
-    "Powód odwołania",
+    _("Numer"),
+    _("Termin"),
+    _("Lekarz"),
+    _("Poradnia"),
+    _("Pacjent"),
+    _("Źródło"),
+    _("Status"),
+    _("Umówiono"),
+    _("Umówił(a)"),
+    _("Odwołano"),
+    _("Powód odwołania"),
 ]
 
 
@@ -176,20 +177,21 @@ def bookings_export(request, fmt: str):
         provider_id=request.provider.pk,
         action="bookings.exported",
         target=None,
-        summary=f"Wyeksportowano listę rezerwacji ({fmt.upper()})",
+        summary=gettext("Wyeksportowano listę rezerwacji (%(format)s)") % {"format": fmt.upper()},
         actor=request.user,
         changes={"filters": {k: v for k, v in request.GET.items() if v}},
     )
+    header = [str(column) for column in COLUMNS]
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(COLUMNS)
+        writer.writerow(header)
         writer.writerows(rows)
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     else:
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("Rezerwacje")
-        sheet.append(COLUMNS)
+        sheet = workbook.create_sheet(gettext("Rezerwacje"))
+        sheet.append(header)
         for row in rows:
             sheet.append(row)
         out = io.BytesIO()

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from terminarz.booking import services as booking
@@ -107,7 +108,9 @@ def calendar_day(request):
             entries: dict[str, list] = {}
             for slot, visit in rows:
                 entries.setdefault(str(slot.practitioner_id), []).append((slot, visit))
-            scope.audit_calendars_read(request, present, f"dzień poradni {unit.name}", target=unit)
+            scope.audit_calendars_read(
+                request, present, gettext("dzień poradni %(unit)s") % {"unit": unit.name}, target=unit
+            )
         else:
             assert practitioner is not None
             columns = [timegrid.Column(key="day", label=f"{day:%d.%m}", day=day, practitioner=practitioner)]
@@ -160,15 +163,20 @@ def desk_booking(request, slot_id: int):
             try:
                 appointment = booking.book_for_patient(slot.pk, patient, actor=request.user, note=note)
             except SlotTaken:
-                error = "Ten termin jest już zajęty. Wybierz inny termin w terminarzu."
+                error = gettext("Ten termin jest już zajęty. Wybierz inny termin w terminarzu.")
             except InvalidBooking as exc:
                 error = " ".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
             else:
                 messages.success(
                     request,
-                    f"Umówiono wizytę {appointment.reference}: {patient.first_name} {patient.last_name}, "
-                    f"{clock.local_today(at=appointment.start):%d.%m.%Y} "
-                    f"{appointment.start.astimezone(clock.WARSAW):%H:%M}.",
+                    gettext("Umówiono wizytę %(reference)s: %(first_name)s %(last_name)s, %(date)s %(time)s.")
+                    % {
+                        "reference": appointment.reference,
+                        "first_name": patient.first_name,
+                        "last_name": patient.last_name,
+                        "date": f"{clock.local_today(at=appointment.start):%d.%m.%Y}",
+                        "time": f"{appointment.start.astimezone(clock.WARSAW):%H:%M}",
+                    },
                 )
                 return redirect(day_url(slot))
     status = 422 if request.method == "POST" else 200
@@ -193,7 +201,11 @@ def cancel_visit(request, appointment_id: int):
         except InvalidBooking as exc:
             error = " ".join(m for msgs in exc.errors.values() for m in msgs)
         else:
-            messages.success(request, f"Odwołano wizytę {appointment.reference}. Pacjent dostanie powiadomienie.")
+            messages.success(
+                request,
+                gettext("Odwołano wizytę %(reference)s. Pacjent dostanie powiadomienie.")
+                % {"reference": appointment.reference},
+            )
             return redirect(day_url(appointment))
     return render(
         request, "clinic/cancel_visit.html", {"appointment": appointment, "error": error}, status=422 if error else 200
@@ -220,11 +232,15 @@ def move_visit(request, appointment_id: int):
         try:
             booking.move_appointment(appointment, slot_id, actor=request.user, reason=request.POST.get("reason", ""))
         except SlotTaken:
-            error = "Ten termin jest już zajęty. Wybierz inny."
+            error = gettext("Ten termin jest już zajęty. Wybierz inny.")
         except InvalidBooking as exc:
             error = " ".join(m for msgs in exc.errors.values() for m in msgs)
         else:
-            messages.success(request, f"Przeniesiono wizytę {appointment.reference}. Pacjent dostanie powiadomienie.")
+            messages.success(
+                request,
+                gettext("Przeniesiono wizytę %(reference)s. Pacjent dostanie powiadomienie.")
+                % {"reference": appointment.reference},
+            )
             appointment.refresh_from_db()
             return redirect(day_url(appointment))
     day = _day(request.GET.get("dzien") or f"{clock.local_today(at=appointment.start):%Y-%m-%d}")
@@ -274,7 +290,9 @@ def calendar_week(request):
             Schedule.objects.filter(unit=unit).values_list("practitioner_id", flat=True).distinct()
         ) & {p.pk for p in practitioners}
         week_slots = week_slots.filter(unit=unit, practitioner_id__in=sorted(unit_practitioners))
-        scope.audit_calendars_read(request, unit_practitioners, f"tydzień poradni {unit.name}", target=unit)
+        scope.audit_calendars_read(
+            request, unit_practitioners, gettext("tydzień poradni %(unit)s") % {"unit": unit.name}, target=unit
+        )
     elif practitioner is not None:
         week_slots = week_slots.filter(practitioner=practitioner)
     else:

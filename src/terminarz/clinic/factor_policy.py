@@ -18,6 +18,7 @@ from enum import Enum
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext, gettext_lazy
 
 from terminarz.factors.services import confirmed_device, required_by
 
@@ -25,7 +26,7 @@ from .two_factor import NEXT_KEY, PENDING_KEY
 
 ADMIN = "admin"
 CLINIC = "clinic"
-PLATFORM = "Administracja platformy"
+PLATFORM = gettext_lazy("Administracja platformy")
 
 
 class Need(Enum):
@@ -38,7 +39,7 @@ def requirement(user, *, entry: str) -> list[str]:
     """Who requires a second factor of this user at this entry point (names, for the message)."""
     names = required_by(user)
     if entry == ADMIN and getattr(settings, "TERMINARZ_ADMIN_REQUIRES_2FA", True):
-        names.append(PLATFORM)
+        names.append(str(PLATFORM))
     return names
 
 
@@ -63,9 +64,11 @@ def gate(request, *, entry: str, next_url: str | None = None):
     if decision is Need.CODE:
         request.session[PENDING_KEY] = True
         return redirect("clinic:2fa-verify")
-    verb = "wymaga" if len(requiring) == 1 else "wymagają"
-    messages.warning(
-        request,
-        f"{', '.join(requiring)} {verb} logowania dwuskładnikowego. Włącz drugi składnik, aby kontynuować.",
+    # One name or a list of names (no number is shown): two whole sentences, not a plural.
+    warning = (
+        gettext("%(names)s wymaga logowania dwuskładnikowego. Włącz drugi składnik, aby kontynuować.")
+        if len(requiring) == 1
+        else gettext("%(names)s wymagają logowania dwuskładnikowego. Włącz drugi składnik, aby kontynuować.")
     )
+    messages.warning(request, warning % {"names": ", ".join(requiring)})
     return redirect("clinic:2fa")

@@ -4,11 +4,13 @@
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class Item:
-    label: str
+    label: StrOrPromise
     url_name: str  # in the "clinic" namespace unless it contains ":"
     permission: str  # "" for superusers only
 
@@ -16,43 +18,43 @@ class Item:
         return reverse(self.url_name if ":" in self.url_name else f"clinic:{self.url_name}")
 
 
-GROUPS: list[tuple[str, list[Item]]] = [
+GROUPS: list[tuple[StrOrPromise, list[Item]]] = [
     (
-        "Kalendarz",
+        gettext_lazy("Kalendarz"),
         [
-            Item("Terminarz dnia", "calendar", "calendar.view"),
-            Item("Tydzień", "calendar-week", "calendar.view"),
-            Item("Wizyty dnia", "today", "calendar.view"),
-            Item("Rezerwacje", "bookings", "calendar.view"),
+            Item(gettext_lazy("Terminarz dnia"), "calendar", "calendar.view"),
+            Item(gettext_lazy("Tydzień"), "calendar-week", "calendar.view"),
+            Item(gettext_lazy("Wizyty dnia"), "today", "calendar.view"),
+            Item(gettext_lazy("Rezerwacje"), "bookings", "calendar.view"),
         ],
     ),
     (
-        "Pacjenci",
+        gettext_lazy("Pacjenci"),
         [
-            Item("Kartoteka pacjentów", "patients", "patients.view"),
-            Item("Kolejki oczekujących", "queues", "patients.view"),
-            Item("Wnioski pacjentów", "requests", "patients.view"),
-            Item("Wiadomości", "messages", "messages.view"),
+            Item(gettext_lazy("Kartoteka pacjentów"), "patients", "patients.view"),
+            Item(gettext_lazy("Kolejki oczekujących"), "queues", "patients.view"),
+            Item(gettext_lazy("Wnioski pacjentów"), "requests", "patients.view"),
+            Item(gettext_lazy("Wiadomości"), "messages", "messages.view"),
         ],
     ),
     (
-        "Placówka",
+        gettext_lazy("Placówka"),
         [
-            Item("Harmonogramy", "schedules", "schedules.view"),
-            Item("Dni wolne i święta", "closure-days", "schedules.view"),
-            Item("Struktura", "org", "org.view"),
-            Item("Personel", "staff", "org.view"),
-            Item("Gabinety", "rooms", "org.view"),
-            Item("Usługi", "services", "services.change"),
+            Item(gettext_lazy("Harmonogramy"), "schedules", "schedules.view"),
+            Item(gettext_lazy("Dni wolne i święta"), "closure-days", "schedules.view"),
+            Item(gettext_lazy("Struktura"), "org", "org.view"),
+            Item(gettext_lazy("Personel"), "staff", "org.view"),
+            Item(gettext_lazy("Gabinety"), "rooms", "org.view"),
+            Item(gettext_lazy("Usługi"), "services", "services.change"),
         ],
     ),
     (
-        "Ustawienia",
+        gettext_lazy("Ustawienia"),
         [
-            Item("Rejestracja on-line", "registration-settings", "settings.change"),
-            Item("Konta personelu", "staff-accounts", "staff.change"),
-            Item("Dziennik zmian (audyt)", "audit", "audit.view"),
-            Item("Administracja systemu", "admin:index", ""),
+            Item(gettext_lazy("Rejestracja on-line"), "registration-settings", "settings.change"),
+            Item(gettext_lazy("Konta personelu"), "staff-accounts", "staff.change"),
+            Item(gettext_lazy("Dziennik zmian (audyt)"), "audit", "audit.view"),
+            Item(gettext_lazy("Administracja systemu"), "admin:index", ""),
         ],
     ),
 ]
@@ -80,10 +82,10 @@ def menu_for(permissions, *, superuser: bool, current: str) -> list[Group]:
     groups = []
     for label, items in GROUPS:
         entries = [
-            Entry(item.label, item.url(), item.url_name == current)
+            Entry(str(item.label), item.url(), item.url_name == current)
             for item in items
             if (item.permission in permissions if item.permission else superuser)
         ]
         if entries:
-            groups.append(Group(label, entries))
+            groups.append(Group(str(label), entries))
     return groups

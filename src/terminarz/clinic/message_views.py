@@ -9,6 +9,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -130,7 +131,7 @@ def template_edit(request, kind: str, channel: str):
     action = request.POST.get("action", "save")
     if request.method == "POST" and action == "reset" and custom is not None:
         reset_message_template(request.provider, actor=request.user, kind=kind, channel=channel)
-        flash.success(request, "Przywrócono domyślną treść.")
+        flash.success(request, gettext("Przywrócono domyślną treść."))
         return redirect("clinic:message-template", kind=kind, channel=channel)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -146,7 +147,7 @@ def template_edit(request, kind: str, channel: str):
                 subject=c.get("subject", ""),
                 body=c["body"],
             )
-            flash.success(request, "Zapisano treść wiadomości. Obowiązuje od następnej wysyłki.")
+            flash.success(request, gettext("Zapisano treść wiadomości. Obowiązuje od następnej wysyłki."))
             return redirect("clinic:message-template", kind=kind, channel=channel)
     elif custom is not None:
         preview = _preview(custom.subject, custom.body, channel, request.provider)

@@ -20,7 +20,15 @@ from terminarz.staff.pwz import is_valid_pwz
 
 from .access import clinic_view, get_for_provider
 
-WEEKDAYS = ["poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela"]
+WEEKDAYS = [
+    _("poniedziałek"),
+    _("wtorek"),
+    _("środa"),
+    _("czwartek"),
+    _("piątek"),
+    _("sobota"),
+    _("niedziela"),
+]
 
 
 class UnitForm(forms.ModelForm):
@@ -144,10 +152,10 @@ def unit_hours(request, unit_id: int):
             try:
                 span = (dt.time.fromisoformat(opens), dt.time.fromisoformat(closes))
             except ValueError:
-                errors[day] = "Podaj obie godziny w formacie GG:MM."
+                errors[day] = gettext("Podaj obie godziny w formacie GG:MM.")
                 continue
             if span[1] <= span[0]:
-                errors[day] = "Godzina zamknięcia musi być po godzinie otwarcia."
+                errors[day] = gettext("Godzina zamknięcia musi być po godzinie otwarcia.")
                 continue
             hours[day] = span
         if not errors:
@@ -211,7 +219,12 @@ def practitioner_edit(request, practitioner_id: int | None = None):
                 provider_id=request.provider.pk,
                 action="practitioner.created" if practitioner_id is None else "practitioner.changed",
                 target=saved,
-                summary=f"{'Dodano' if practitioner_id is None else 'Zmieniono'} personel: {saved.full_name}",
+                summary=(
+                    gettext("Dodano personel: %(name)s")
+                    if practitioner_id is None
+                    else gettext("Zmieniono personel: %(name)s")
+                )
+                % {"name": saved.full_name},
                 actor=request.user,
                 changes={"fields": sorted(form.changed_data)},
             )

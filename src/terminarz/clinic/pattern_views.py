@@ -5,22 +5,23 @@ styles is checked in one place (and by the browser sweep: overflow, axe). Demo m
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
 from .access import clinic_view
 
 # (name, text colour, background colour) as in portal/site.css and clinic/clinic.css.
 COLOUR_PAIRS = [
-    ("Tekst", "#1b1f24", "#ffffff"),
-    ("Tekst drugorzędny", "#555c66", "#ffffff"),
-    ("Pasek i przycisk główny", "#ffffff", "#0b5cad"),
-    ("Link", "#0b5cad", "#f6f7f9"),
-    ("Sukces", "#126b2e", "#e6f4ea"),
-    ("Błąd", "#a4161a", "#fdecea"),
-    ("Wizyta w siatce", "#1b1f24", "#dcebff"),
-    ("Wolny termin w siatce", "#1b1f24", "#eaf7ee"),
-    ("Minął (siatka)", "#4a505a", "#f1f2f4"),
-    ("Wstępna rezerwacja", "#1b1f24", "#fff4d6"),
-    ("Znacznik NFZ", "#0b4d8f", "#ffffff"),
+    (gettext_lazy("Tekst"), "#1b1f24", "#ffffff"),
+    (gettext_lazy("Tekst drugorzędny"), "#555c66", "#ffffff"),
+    (gettext_lazy("Pasek i przycisk główny"), "#ffffff", "#0b5cad"),
+    (gettext_lazy("Link"), "#0b5cad", "#f6f7f9"),
+    (gettext_lazy("Sukces"), "#126b2e", "#e6f4ea"),
+    (gettext_lazy("Błąd"), "#a4161a", "#fdecea"),
+    (gettext_lazy("Wizyta w siatce"), "#1b1f24", "#dcebff"),
+    (gettext_lazy("Wolny termin w siatce"), "#1b1f24", "#eaf7ee"),
+    (gettext_lazy("Minął (siatka)"), "#4a505a", "#f1f2f4"),
+    (gettext_lazy("Wstępna rezerwacja"), "#1b1f24", "#fff4d6"),
+    (gettext_lazy("Znacznik NFZ"), "#0b4d8f", "#ffffff"),
 ]
 
 

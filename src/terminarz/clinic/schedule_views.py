@@ -130,8 +130,10 @@ def schedule_edit(request, schedule_id: int | None = None):
             result = save_schedule(candidate, formset, actor=request.user)
             messages.success(
                 request,
-                f"Zapisano harmonogram. Terminy: dodano {result.created}, zmieniono {result.updated}, "
-                f"usunięto {result.deleted}.",
+                gettext(
+                    "Zapisano harmonogram. Terminy: dodano %(created)d, zmieniono %(updated)d, usunięto %(deleted)d."
+                )
+                % {"created": result.created, "updated": result.updated, "deleted": result.deleted},
             )
             if not result.conflicts:
                 return redirect("clinic:schedule", schedule_id=candidate.pk)
@@ -177,7 +179,7 @@ def schedule_edit(request, schedule_id: int | None = None):
     return render(request, "clinic/schedule_form.html", context, status=422 if invalid else 200)
 
 
-WEEKDAY_SHORT = ["pon", "wt", "śr", "czw", "pt", "sob", "nd"]
+WEEKDAY_SHORT = [_("pon"), _("wt"), _("śr"), _("czw"), _("pt"), _("sob"), _("nd")]
 
 
 def week_picture(blocks: list[ScheduleBlock]) -> dict:
@@ -224,10 +226,17 @@ def _report(request, errors: list[str], result, done: str) -> None:
         for error in errors:
             messages.error(request, error)
         return
-    messages.success(request, f"{done} Terminy: dodano {result.created}, usunięto {result.deleted}.")
+    messages.success(
+        request,
+        gettext("%(done)s Terminy: dodano %(created)d, usunięto %(deleted)d.")
+        % {"done": done, "created": result.created, "deleted": result.deleted},
+    )
     for slot in result.conflicts:
         when = f"{timezone.localtime(slot.start):%d.%m.%Y %H:%M}"
-        messages.warning(request, f"Wizyta {when} pozostała poza harmonogramem – przenieś ją lub odwołaj.")
+        messages.warning(
+            request,
+            gettext("Wizyta %(when)s pozostała poza harmonogramem – przenieś ją lub odwołaj.") % {"when": when},
+        )
 
 
 @require_POST
@@ -239,7 +248,12 @@ def schedule_extra_hours(request, schedule_id: int):
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             for error in errors:
-                messages.error(request, f"Dodatkowe godziny – {label}: {error}" if label else str(error))
+                messages.error(
+                    request,
+                    gettext("Dodatkowe godziny – %(label)s: %(error)s") % {"label": label, "error": error}
+                    if label
+                    else str(error),
+                )
         return redirect("clinic:schedule", schedule_id=schedule.pk)
     block = form.save(commit=False)
     errors, result = add_blocks(
@@ -247,9 +261,14 @@ def schedule_extra_hours(request, schedule_id: int):
         [block],
         actor=request.user,
         action="schedule.extra_hours",
-        what=f"dodatkowe godziny {describe_block(block)}",
+        what=gettext("dodatkowe godziny %(block)s") % {"block": describe_block(block)},
     )
-    _report(request, errors, result, f"Dodano dodatkowe godziny {describe_block(block)}.")
+    _report(
+        request,
+        errors,
+        result,
+        gettext("Dodano dodatkowe godziny %(block)s.") % {"block": describe_block(block)},
+    )
     return redirect("clinic:schedule", schedule_id=schedule.pk)
 
 
@@ -265,7 +284,7 @@ def schedule_block_copy(request, schedule_id: int):
         messages.error(request, gettext("Wybierz blok i co najmniej jeden dzień, na który go skopiować."))
         return redirect("clinic:schedule", schedule_id=schedule.pk)
     errors, result = copy_block(schedule, block, weekdays, actor=request.user)
-    _report(request, errors, result, f"Skopiowano blok {describe_block(block)}.")
+    _report(request, errors, result, gettext("Skopiowano blok %(block)s.") % {"block": describe_block(block)})
     return redirect("clinic:schedule", schedule_id=schedule.pk)
 
 
@@ -278,7 +297,7 @@ def schedule_block_remove(request, schedule_id: int, block_id: int):
         raise Http404
     what = describe_block(block)
     result = remove_block(schedule, block, actor=request.user)
-    _report(request, [], result, f"Usunięto dodatkowe godziny {what}.")
+    _report(request, [], result, gettext("Usunięto dodatkowe godziny %(block)s.") % {"block": what})
     return redirect("clinic:schedule", schedule_id=schedule.pk)
 
 
@@ -299,10 +318,12 @@ def schedule_day_off(request, schedule_id: int):
         messages.error(request, gettext("Podaj datę dnia wolnego."))
         return redirect("clinic:schedule", schedule_id=schedule.pk)
     conflicts = booking.day_off(schedule, day, actor=request.user)
-    messages.success(request, f"Dzień wolny {day:%d.%m.%Y}: wolne terminy zablokowane.")
+    messages.success(request, gettext("Dzień wolny %(day)s: wolne terminy zablokowane.") % {"day": f"{day:%d.%m.%Y}"})
     for slot in conflicts:
         messages.warning(
-            request, f"Wizyta o {timezone.localtime(slot.start):%H:%M} pozostała – przenieś ją lub odwołaj."
+            request,
+            gettext("Wizyta o %(time)s pozostała – przenieś ją lub odwołaj.")
+            % {"time": f"{timezone.localtime(slot.start):%H:%M}"},
         )
     return redirect(calendar_url(schedule.practitioner_id, day))
 

@@ -19,6 +19,7 @@ from typing import TypeVar
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
 
 from terminarz.booking.models import Appointment
 from terminarz.core.audit import record_audit
@@ -135,7 +136,8 @@ def audit_calendars_read(request, practitioner_ids: Iterable[int], what: str, ta
             request,
             ALL_CALENDARS,
             target,
-            f"Wgląd poza własnym terminarzem ({what}); lekarze nr {', '.join(map(str, others))}",
+            gettext("Wgląd poza własnym terminarzem (%(what)s); lekarze nr %(ids)s")
+            % {"what": what, "ids": ", ".join(map(str, others))},
         )
 
 
@@ -143,14 +145,14 @@ def get_practitioner(request, pk) -> Practitioner:
     """A practitioner whose calendar the person may open; 404 otherwise. A colleague's calendar
     opened through a grant is audited."""
     practitioner = _get(visible_practitioners(request.membership), pk)
-    audit_calendars_read(request, [practitioner.pk], "terminarz lekarza", target=practitioner)
+    audit_calendars_read(request, [practitioner.pk], gettext("terminarz lekarza"), target=practitioner)
     return practitioner
 
 
 def get_appointment(request, queryset: QuerySet[Appointment], pk) -> Appointment:
     """A visit (from `queryset`) the person may open; 404 otherwise. Audited when widened."""
     appointment = _get(queryset.filter(pk__in=visible_appointments(request.membership).values("pk")), pk)
-    audit_calendars_read(request, [appointment.practitioner_id], "wizyta", target=appointment)
+    audit_calendars_read(request, [appointment.practitioner_id], gettext("wizyta"), target=appointment)
     return appointment
 
 
@@ -161,7 +163,10 @@ def get_patient(request, queryset: QuerySet[Patient], pk) -> Patient:
     patient = _get(queryset.filter(pk__in=visible_patients(membership).values("pk")), pk)
     if _widened_by_grant(membership, ALL_PATIENTS) and not own_patients(membership).filter(pk=patient.pk).exists():
         _audit_widened(
-            request, ALL_PATIENTS, patient, f"Wgląd do kartoteki pacjenta nr {patient.pk} spoza własnych pacjentów"
+            request,
+            ALL_PATIENTS,
+            patient,
+            gettext("Wgląd do kartoteki pacjenta nr %(id)s spoza własnych pacjentów") % {"id": patient.pk},
         )
     return patient
 

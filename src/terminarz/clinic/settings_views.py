@@ -78,7 +78,7 @@ def registration_settings(request):
                     provider_id=request.provider.pk,
                     action="settings.registration",
                     target=saved,
-                    summary=f"Zmieniono ustawienia rejestracji on-line ({len(changed)})",
+                    summary=gettext("Zmieniono ustawienia rejestracji on-line (%(n)d)") % {"n": len(changed)},
                     actor=request.user,
                     changes=changed,
                 )

@@ -105,9 +105,9 @@ def staff_security(request):
     if staff_access.set_staff_2fa_required(request.provider, wanted, actor=request.user):
         messages.success(
             request,
-            "Logowanie dwuskładnikowe jest teraz wymagane od personelu."
+            gettext("Logowanie dwuskładnikowe jest teraz wymagane od personelu.")
             if wanted
-            else "Logowanie dwuskładnikowe nie jest już wymagane.",
+            else gettext("Logowanie dwuskładnikowe nie jest już wymagane."),
         )
     return redirect("clinic:staff-accounts")
 
@@ -125,8 +125,10 @@ def staff_2fa_reset(request, membership_id: int):
     if reset:
         messages.success(
             request,
-            f"Zresetowano drugi składnik konta {membership.user.username}. "
-            "Przy następnym logowaniu ta osoba ustawi go od nowa.",
+            gettext(
+                "Zresetowano drugi składnik konta %(username)s. Przy następnym logowaniu ta osoba ustawi go od nowa."
+            )
+            % {"username": membership.user.username},
         )
     return redirect("clinic:staff-accounts")
 
@@ -140,7 +142,7 @@ def staff_account_unlock(request, membership_id: int):
     except staff_access.StaffAccessError as exc:
         messages.error(request, exc.message)
         return redirect("clinic:staff-accounts")
-    messages.success(request, f"Odblokowano konto {membership.user.username}.")
+    messages.success(request, gettext("Odblokowano konto %(username)s.") % {"username": membership.user.username})
     return redirect("clinic:staff-accounts")
 
 
@@ -164,7 +166,9 @@ def staff_account_create(request):
             permissions=c["permissions"],
         )
         messages.success(
-            request, f"Dodano konto {membership.user.username}. Przekaż hasło tymczasowe bezpiecznym kanałem."
+            request,
+            gettext("Dodano konto %(username)s. Przekaż hasło tymczasowe bezpiecznym kanałem.")
+            % {"username": membership.user.username},
         )
         return redirect("clinic:staff-accounts")
     return render(request, "clinic/staff_account_form.html", {"form": form}, status=422 if form.errors else 200)

@@ -124,7 +124,7 @@ def setup(request):
         pending_email = None
     elif action == "start-email":
         if not user.email:
-            error = "Twoje konto nie ma adresu e-mail. Poproś administratora placówki o jego uzupełnienie."
+            error = gettext("Twoje konto nie ma adresu e-mail. Poproś administratora placówki o jego uzupełnienie.")
         else:
             EmailDevice.objects.filter(user=user, confirmed=False).delete()
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
@@ -144,7 +144,11 @@ def setup(request):
                     ).delete()
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
-                _audit(user, "staff.2fa_on", f"Włączono logowanie dwuskładnikowe ({method_label(device)})")
+                _audit(
+                    user,
+                    "staff.2fa_on",
+                    gettext("Włączono logowanie dwuskładnikowe (%(method)s)") % {"method": method_label(device)},
+                )
             django_otp.login(request, device)
             request.session.pop(PENDING_KEY, None)
             messages.success(
@@ -156,12 +160,12 @@ def setup(request):
             )
     elif action == "disable" and current is not None:
         if requiring:
-            error = f"Nie można wyłączyć: wymaga tego {', '.join(requiring)}."
+            error = gettext("Nie można wyłączyć: wymaga tego %(names)s.") % {"names": ", ".join(requiring)}
         else:
             with transaction.atomic():
                 for model in (TOTPDevice, EmailDevice):
                     model.objects.filter(user=user).delete()
-                _audit(user, "staff.2fa_off", "Wyłączono logowanie dwuskładnikowe")
+                _audit(user, "staff.2fa_off", gettext("Wyłączono logowanie dwuskładnikowe"))
             messages.success(request, gettext("Logowanie dwuskładnikowe jest wyłączone."))
             return redirect("clinic:2fa")
 

@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from terminarz.booking import visits
@@ -75,7 +76,9 @@ def today(request):
     by_practitioner: OrderedDict = OrderedDict()
     for appointment in appointments:
         by_practitioner.setdefault(appointment.practitioner, []).append(appointment)
-    scope.audit_calendars_read(request, [p.pk for p in by_practitioner], f"wizyty dnia {day:%d.%m.%Y}")
+    scope.audit_calendars_read(
+        request, [p.pk for p in by_practitioner], gettext("wizyty dnia %(day)s") % {"day": f"{day:%d.%m.%Y}"}
+    )
     return render(
         request,
         "clinic/today.html",

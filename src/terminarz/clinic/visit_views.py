@@ -227,14 +227,18 @@ def service_list(request, service_id: int | None = None):
                     provider_id=request.provider.pk,
                     action="service.changed" if service else "service.created",
                     target=saved,
-                    summary=f"{'Zmieniono' if service else 'Dodano'} usługę {saved.code} – {saved.name} "
-                    f"({saved.price} zł)",
+                    summary=(
+                        gettext("Zmieniono usługę %(code)s – %(name)s (%(price)s zł)")
+                        if service
+                        else gettext("Dodano usługę %(code)s – %(name)s (%(price)s zł)")
+                    )
+                    % {"code": saved.code, "name": saved.name, "price": saved.price},
                     actor=request.user,
                 )
         except IntegrityError:
             form.add_error("code", _("Usługa o tym kodzie już istnieje."))
         else:
-            messages.success(request, f"Zapisano usługę {saved.code}.")
+            messages.success(request, gettext("Zapisano usługę %(code)s.") % {"code": saved.code})
             return redirect("clinic:services")
     services = Service.objects.filter(provider=request.provider).prefetch_related("units").order_by("name")
     return render(
