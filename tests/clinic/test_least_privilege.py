@@ -162,7 +162,7 @@ def test_admin_grant_widens_the_calendar_and_each_widened_read_is_audited(client
     assert day.status_code == 200 and "Cudza" in day.content.decode()
     entry = widened(staff).get()
     assert (entry.object_type, entry.object_id) == ("practitioner", str(colleague.pk))
-    assert entry.changes == {"permission": "calendar.view_all"}
+    assert entry.changes == {"permission": "calendar.view_all", "practitioners": [colleague.pk]}
     visit = client.get(reverse("clinic:visit", args=[staff["colleague_visit"].pk]))
     assert visit.status_code == 200
     assert widened(staff).filter(object_type="appointment", object_id=str(staff["colleague_visit"].pk)).count() == 1

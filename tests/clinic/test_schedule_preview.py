@@ -6,14 +6,17 @@ from django.urls import reverse
 
 from terminarz.booking.services import book_appointment
 from terminarz.scheduling.models import Schedule, ScheduleBlock, Slot
-from tests.clinic.test_schedules import block, create, editor, schedule_post  # noqa: F401, F811 (fixture)
+from tests.clinic import test_schedules
+from tests.clinic.test_access import make_user
+from tests.clinic.test_schedules import block, create, schedule_post
 from tests.conftest import FROZEN_NOW
 from tests.factories import PATIENT
 
 pytestmark = pytest.mark.django_db
+editor = test_schedules.editor  # the schedule editor's fixture: a provider, unit, practitioner and admin
 
 
-def test_the_preview_counts_new_and_removed_slots_and_writes_nothing(client, editor):  # noqa: F811 (the fixture)
+def test_the_preview_counts_new_and_removed_slots_and_writes_nothing(client, editor):
     # Monday 08:00–10:00 in 20-minute slots: 6 a Monday.
     assert create(client, editor, block(0, 0, "08:00", "10:00")).status_code == 302
     schedule = Schedule.objects.get()
@@ -41,3 +44,25 @@ def test_the_preview_counts_new_and_removed_slots_and_writes_nothing(client, edi
     # Nothing written.
     assert Slot.objects.filter(schedule=schedule).count() == slots_before
     assert ScheduleBlock.objects.get(schedule=schedule).end_time.hour == 10
+
+
+def test_the_preview_names_patients_only_to_who_may_see_that_calendar(client, editor):
+    """A practitioner allowed to edit schedules but not to see colleagues' calendars previews a
+    colleague's schedule: the visits that would fall outside are times, not patients."""
+    assert create(client, editor, block(0, 0, "08:00", "10:00")).status_code == 302
+    schedule = Schedule.objects.get()
+    monday = ScheduleBlock.objects.get(schedule=schedule)
+    visit = book_appointment(
+        Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start").first().pk,
+        {**PATIENT, "last_name": "Cudza"},
+    )
+    other = make_user("lekarz", editor["provider"], "practitioner", granted=["schedules.change"])
+    client.force_login(other)
+    assert client.get(reverse("clinic:calendar"), {"lekarz": editor["practitioner"].pk}).status_code == 404
+    removed = {**block(0, 0, "08:00", "10:00"), "bloki-0-id": monday.pk, "bloki-0-schedule": schedule.pk}
+    removed["bloki-0-DELETE"] = "on"
+    data = schedule_post(editor["practitioner"], editor["unit"], removed, initial=1)
+    html = client.post(reverse("clinic:schedule", args=[schedule.pk]), {**data, "action": "preview"}).content.decode()
+    assert "Te wizyty znajdą się poza harmonogramem" in html
+    assert "Cudza" not in html and visit.reference not in html
+    assert "dane pacjenta widzi tylko osoba z dostępem do terminarza tego lekarza" in html

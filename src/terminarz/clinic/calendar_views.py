@@ -27,10 +27,7 @@ from .access import clinic_view, get_for_provider
 
 
 def _day(value: str | None) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value or "")
-    except ValueError:
-        return clock.local_today()
+    return clock.parse_day(value)
 
 
 def _local_range(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -55,7 +52,10 @@ def _chosen_practitioner(request, practitioners: list[Practitioner]) -> Practiti
     wanted = request.GET.get("lekarz", "")
     if wanted:
         return scope.get_practitioner(request, wanted)
-    return scope.default_practitioner(request.membership, practitioners)
+    chosen = scope.default_practitioner(request.membership, practitioners)
+    if chosen is not None:  # a colleague's calendar opened by default is audited like a chosen one
+        scope.audit_calendars_read(request, [chosen.pk], gettext("terminarz lekarza"), target=chosen)
+    return chosen
 
 
 def _grid_permissions(request) -> dict:

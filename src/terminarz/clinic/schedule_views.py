@@ -28,6 +28,7 @@ from terminarz.scheduling.models import Schedule, ScheduleBlock, Slot
 from terminarz.scheduling.services import SLOT_OPTION_FIELDS
 from terminarz.staff.models import Practitioner
 
+from . import scope
 from .access import clinic_view, get_for_provider
 from .calendar_views import calendar_url, day_url
 
@@ -151,6 +152,17 @@ def schedule_edit(request, schedule_id: int | None = None):
             .prefetch_related("appointments")
             .order_by("start")
         )
+    # Visits that fall outside name their patients only to someone who may see this
+    # practitioner's calendar (a colleague's, through a grant, is audited); to anyone else who
+    # may edit schedules they are times only.
+    sees_patients = False
+    if (preview is not None and preview.conflicts) or conflicts:
+        practitioner_id = schedule.practitioner_id
+        sees_patients = scope.visible_practitioners(request.membership).filter(pk=practitioner_id).exists()
+        if sees_patients:
+            scope.audit_calendars_read(
+                request, [practitioner_id], gettext("wizyty poza harmonogramem"), target=schedule
+            )
     invalid = request.method == "POST" and result is None and preview is None
     context = {
         "schedule": schedule,
@@ -159,6 +171,7 @@ def schedule_edit(request, schedule_id: int | None = None):
         "block_errors": block_errors,
         "conflicts": conflicts,
         "preview": preview,
+        "sees_patients": sees_patients,
         # Weekdays the change touches, named (a cycle in the template lost count of the days).
         "preview_rows": [
             (ScheduleBlock.Weekday(weekday).label, made, gone)

@@ -113,14 +113,14 @@ def _widened_by_grant(membership: Membership, permission: str) -> bool:
     )
 
 
-def _audit_widened(request, permission: str, target, summary: str) -> None:
+def _audit_widened(request, permission: str, target, summary: str, **changes) -> None:
     record_audit(
         provider_id=request.provider.pk,
         action=WIDENED_ACTION,
         target=target,
         summary=summary,
         actor=request.user,
-        changes={"permission": permission},
+        changes={"permission": permission, **changes},
     )
 
 
@@ -138,6 +138,8 @@ def audit_calendars_read(request, practitioner_ids: Iterable[int], what: str, ta
             target,
             gettext("Wgląd poza własnym terminarzem (%(what)s); lekarze nr %(ids)s")
             % {"what": what, "ids": ", ".join(map(str, others))},
+            # Every id, also when the summary is cut to its length (a busy unit's day).
+            practitioners=others,
         )
 
 

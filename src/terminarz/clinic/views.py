@@ -58,10 +58,7 @@ def switch_provider(request):
 
 
 def _day(request) -> dt.date:
-    try:
-        return dt.date.fromisoformat(request.GET.get("dzien", ""))
-    except ValueError:
-        return clock.local_today()
+    return clock.parse_day(request.GET.get("dzien"))
 
 
 @clinic_view("calendar.view")

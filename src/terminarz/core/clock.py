@@ -30,3 +30,18 @@ def local_datetime(day: dt.date, wall: dt.time, tz: ZoneInfo = WARSAW) -> dt.dat
 def local_text(moment: dt.datetime, tz: ZoneInfo = WARSAW) -> str:
     """A moment as people here read it: "01.12.2026 09:00" in Polish local time."""
     return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")
+
+
+# Days a calendar page may be asked for: far enough for any real use, and away from the ends of
+# the date type, where a week or a day either side overflows.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
+
+
+def parse_day(value: str | None) -> dt.date:
+    """A day from a query parameter (YYYY-MM-DD); today when it is missing, malformed or out
+    of range."""
+    try:
+        day = dt.date.fromisoformat(value or "")
+    except ValueError:
+        return local_today()
+    return day if FIRST_DAY <= day <= LAST_DAY else local_today()
