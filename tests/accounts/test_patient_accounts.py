@@ -16,9 +16,18 @@ from terminarz.providers.models import settings_for
 from terminarz.scheduling.models import Slot
 from tests.accounts.human import solved_altcha
 from tests.conftest import FROZEN_NOW
-from tests.factories import VALID_PESEL, clinic
+from tests.factories import PATIENT, VALID_PESEL, clinic
 
 pytestmark = pytest.mark.django_db
+# Ewa's data as the review step confirms it (portal booking, terms accepted).
+EWA_BOOKING = {
+    **PATIENT,
+    "first_name": "Ewa",
+    "last_name": "Pacjentka",
+    "email": "ewa@example.com",
+    "phone": "",
+    "pesel": "",
+}
 PASSWORD = "Mocne-Haslo-Pacjenta-42"
 
 
@@ -186,16 +195,7 @@ def test_delete_account_keeps_visits_with_the_provider(client, signed_up, today,
     activate(client, django_capture_on_commit_callbacks)
     provider, _, _, schedule = clinic(today=today, days=3)
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
-    data = {
-        "action": "confirm",
-        "accept_terms": "on",
-        "terms_version": "1.0",
-        "first_name": "Ewa",
-        "last_name": "Pacjentka",
-        "email": "ewa@example.com",
-        "phone": "",
-        "pesel": "",
-    }
+    data = EWA_BOOKING
     client.post(reverse("portal:book", args=[slot.pk]), data)
     url = reverse("account-delete")
     wrong = client.post(url, {"password": "zle", "confirm": "on"})
@@ -215,16 +215,7 @@ def booked(client, signed_up, today, django_capture_on_commit_callbacks):
     activate(client, django_capture_on_commit_callbacks)
     provider, _, _, schedule = clinic(today=today, days=4)
     slots = list(Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start"))
-    data = {
-        "action": "confirm",
-        "accept_terms": "on",
-        "terms_version": "1.0",
-        "first_name": "Ewa",
-        "last_name": "Pacjentka",
-        "email": "ewa@example.com",
-        "phone": "",
-        "pesel": "",
-    }
+    data = EWA_BOOKING
     client.post(reverse("portal:book", args=[slots[0].pk]), data)
     return {"provider": provider, "slots": slots, "visit": Appointment.objects.get()}
 
@@ -331,16 +322,7 @@ def test_one_visit_per_specialization_by_account_without_pesel(
     rules.one_visit_per_specialization = True
     rules.save()
     slots = list(Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start"))
-    data = {
-        "action": "confirm",
-        "accept_terms": "on",
-        "terms_version": "1.0",
-        "first_name": "Ewa",
-        "last_name": "Pacjentka",
-        "email": "ewa@example.com",
-        "phone": "",
-        "pesel": "",
-    }
+    data = EWA_BOOKING
     client.post(reverse("portal:book", args=[slots[0].pk]), data)
     second = client.post(reverse("portal:book", args=[slots[3].pk]), {**data, "email": "inny@example.com"})
     assert second.status_code == 422 and "Masz już umówioną wizytę w tej specjalizacji" in second.content.decode()

@@ -15,9 +15,14 @@ from terminarz.records.models import PrescriptionRequest, RodoRequest, SharedDoc
 from terminarz.scheduling.models import Slot
 from tests.clinic.test_access import make_user
 from tests.conftest import FROZEN_NOW
-from tests.factories import clinic
+from tests.factories import PATIENT, clinic
 
 pytestmark = pytest.mark.django_db
+
+
+def booking_data(first_name: str, last_name: str, email: str, *, pesel: str = "") -> dict:
+    """A portal booking as the review step confirms it (terms accepted), typed by this person."""
+    return {**PATIENT, "first_name": first_name, "last_name": last_name, "email": email, "phone": "", "pesel": pesel}
 
 
 @pytest.fixture
@@ -28,16 +33,7 @@ def world(client, today, frozen, settings, tmp_path):
     EmailAddress.objects.create(user=patient_user, email="ewa@example.com", verified=True, primary=True)
     client.force_login(patient_user, backend="django.contrib.auth.backends.ModelBackend")
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start").first()
-    data = {
-        "action": "confirm",
-        "accept_terms": "on",
-        "terms_version": "1.0",
-        "first_name": "Ewa",
-        "last_name": "Kowal",
-        "email": "ewa@example.com",
-        "phone": "",
-        "pesel": "",
-    }
+    data = booking_data("Ewa", "Kowal", "ewa@example.com", pesel="")
     client.post(reverse("portal:book", args=[slot.pk]), data)
     visit = Appointment.objects.get()
     return {"provider": provider, "practitioner": practitioner, "user": patient_user, "visit": visit}
@@ -138,16 +134,7 @@ def test_health_card_from_the_account_reaches_provider_records_inactive(client, 
     assert HealthCard.objects.count() == 1
     _, _, _, schedule = clinic(today=today, days=2)
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
-    data = {
-        "action": "confirm",
-        "accept_terms": "on",
-        "terms_version": "1.0",
-        "first_name": "Ewa",
-        "last_name": "Kowal",
-        "email": "ewa@example.com",
-        "phone": "",
-        "pesel": "",
-    }
+    data = booking_data("Ewa", "Kowal", "ewa@example.com", pesel="")
     client.post(reverse("portal:book", args=[slot.pk]), data)
     assert HealthCard.objects.count() == 2 and not HealthCard.objects.filter(is_active=True).exists()
 
@@ -165,16 +152,7 @@ def test_a_typed_pesel_does_not_open_someone_elses_records(client, world, today)
         provider=world["provider"], patient=victim, kind="document", title="Wynik biopsji", date=today, text="poufne"
     )
     slot = Slot.objects.filter(start__gt=FROZEN_NOW, state="free").order_by("start").first()
-    data = {
-        "action": "confirm",
-        "accept_terms": "on",
-        "terms_version": "1.0",
-        "first_name": "Ewa",
-        "last_name": "Kowal",
-        "email": "ewa@example.com",
-        "phone": "",
-        "pesel": VALID_PESEL,
-    }
+    data = booking_data("Ewa", "Kowal", "ewa@example.com", pesel=VALID_PESEL)
     client.post(reverse("portal:book", args=[slot.pk]), data)
     assert Appointment.objects.filter(account=world["user"]).count() == 2
     assert "Wynik biopsji" not in client.get(reverse("account-documents")).content.decode()
@@ -199,16 +177,7 @@ def test_first_booking_with_a_known_pesel_is_not_linked_either(client, today, fr
     attacker = get_user_model().objects.create_user("zly", "zly@example.com", "haslo-zlego-123")
     client.force_login(attacker, backend="django.contrib.auth.backends.ModelBackend")
     slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).first()
-    data = {
-        "action": "confirm",
-        "accept_terms": "on",
-        "terms_version": "1.0",
-        "first_name": "Z",
-        "last_name": "Ly",
-        "email": "zly@example.com",
-        "phone": "",
-        "pesel": VALID_PESEL,
-    }
+    data = booking_data("Z", "Ly", "zly@example.com", pesel=VALID_PESEL)
     client.post(reverse("portal:book", args=[slot.pk]), data)
     assert Appointment.objects.get(account=attacker).patient == victim  # F3: matched by PESEL
     victim.refresh_from_db()
