@@ -36,7 +36,6 @@ from terminarz.scheduling.models import Slot
 from terminarz.scheduling.search import SlotQuery, open_slots
 from terminarz.staff.models import Practitioner
 
-PAGE_SIZE = 20
 CARD_DAYS = 7
 
 
@@ -130,13 +129,6 @@ def _set_unless_chosen(params, name: str, value: str) -> None:
     """The form sends every filter, empty ones too: an empty one takes the free text's value."""
     if not params.get(name):
         params[name] = value
-
-
-def _group_by_day(slots):
-    days: OrderedDict[dt.date, list] = OrderedDict()
-    for slot in slots:
-        days.setdefault(slot.day, []).append(slot)
-    return days
 
 
 def practitioner_photo(request, pk: int):
