@@ -103,11 +103,22 @@ def test_the_pipeline_lists_its_policies_in_order():
         "registration_open",
         "patient_data_valid",
         "multi_step_hold",
+        "payments.load_rules",
     ]
-    assert pipeline.policies("locked") == ["one_visit_per_specialization", "first_time_nfz_visit"]
-    assert pipeline.policies("held") == ["hold_confirmation_request"]
-    # Another app plugs its own step in from the side (the waiting app: D6 queue entry).
-    assert pipeline.policies("confirmed") == ["confirmation_message", "clinic_notice", "waiting.enter_nfz_queue"]
+    assert pipeline.policies("locked") == [
+        "one_visit_per_specialization",
+        "first_time_nfz_visit",
+        "payments.prepayment",
+    ]
+    assert pipeline.policies("held") == ["hold_confirmation_request", "payments.create_payment_held"]
+    # Other apps plug their own steps in from the side (the waiting app: D6 queue entry;
+    # payments: the prepayment hold and the payment row).
+    assert pipeline.policies("confirmed") == [
+        "confirmation_message",
+        "clinic_notice",
+        "waiting.enter_nfz_queue",
+        "payments.create_payment",
+    ]
 
 
 def test_a_registered_policy_can_refuse_a_booking(today, frozen, monkeypatch):

@@ -197,6 +197,8 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "unit_id": desk["slot_b"].unit_id,
         "location_id": desk["slot_b"].unit.location_id,
         "practitioner_id": desk["slot_b"].practitioner_id,
+        "kind": "specjalista",  # a payment rule of provider B's practitioner
+        "target_id": desk["slot_b"].practitioner_id,
         "membership_id": Membership.objects.get(user__username="bob_admin").pk,
         "block_id": desk["slot_b"].block_id,
         "service_id": service_b.pk,

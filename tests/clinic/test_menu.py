@@ -25,7 +25,12 @@ def test_a_practitioner_sees_the_calendar_their_patients_and_the_schedules():
 
 def test_an_admin_sees_every_group_and_the_system_administration_only_as_superuser():
     admin = labels(menu_for(ROLE_PERMISSIONS["admin"], superuser=False, current=""))
-    assert admin["Ustawienia"] == ["Rejestracja on-line", "Konta personelu", "Dziennik zmian (audyt)"]
+    assert admin["Ustawienia"] == [
+        "Rejestracja on-line",
+        "Zasady płatności online",
+        "Konta personelu",
+        "Dziennik zmian (audyt)",
+    ]
     root = labels(menu_for(ROLE_PERMISSIONS["admin"], superuser=True, current=""))
     assert root["Ustawienia"][-1] == "Administracja systemu"
 

@@ -75,7 +75,7 @@ def test_finance_staff_land_on_their_own_work_and_a_403_keeps_the_menu_and_sign_
     Membership.objects.create(user=user, provider=make_provider(), role="finance")
     client.force_login(user)
     landing = client.get("/gabinet/")
-    assert (landing.status_code, landing["Location"]) == (302, "/gabinet/uslugi/")
+    assert (landing.status_code, landing["Location"]) == (302, "/gabinet/platnosci/")
     refused = client.get("/gabinet/dzis/")
     page = refused.content.decode()
     assert refused.status_code == 403

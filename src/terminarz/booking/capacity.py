@@ -58,6 +58,13 @@ def release_hold(slot_id: int, *, held_until: dt.datetime, now: dt.datetime) -> 
     )
 
 
+def hold_taken_slot(slot_id: int, *, until: dt.datetime) -> bool:
+    """Turn a slot this transaction has just taken into a hold until a time (a booking that
+    waits for a payment): search counts it as open again once the time passes."""
+    taken = Slot.objects.filter(pk=slot_id, state__in=[SlotState.BOOKED, SlotState.HELD])
+    return taken.update(state=SlotState.HELD, hold_until=until) == 1
+
+
 def confirm_slot(slot_id: int) -> bool:
     return Slot.objects.filter(pk=slot_id, state=SlotState.HELD).update(state=SlotState.BOOKED, hold_until=None) == 1
 

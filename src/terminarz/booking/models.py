@@ -49,6 +49,9 @@ class Appointment(models.Model):
     end = models.DateTimeField(_("koniec"))
     status = models.CharField(_("status"), max_length=12, choices=AppointmentStatus.choices)
     hold_until = models.DateTimeField(null=True, blank=True)
+    # Why a HELD visit waits: the patient's e-mail confirmation (D3) or a payment (H4, the
+    # payments app confirms it). A capability's hold names itself here.
+    hold_reason = models.CharField(max_length=20, blank=True, default="")
     source = models.CharField(_("źródło"), max_length=10, choices=Source.choices)
     reference = models.CharField(_("numer rezerwacji"), max_length=12, unique=True)
     # D7 link secret (`cancel_token`): only a random salt is stored, the token is derived from it

@@ -29,6 +29,10 @@ def _context(appointment: Appointment, **extra) -> dict:
     return {"appointment": appointment, "for_dependent": _for_dependent(appointment), **extra}
 
 
+# What another capability's message about a visit needs (greeting, the dependent's name).
+visit_context = _context
+
+
 @register_context("booking_confirmation")
 def confirmation_context(stored: dict) -> dict:
     appointment = _appointment(stored)

@@ -81,6 +81,10 @@ class Booking:
     # Made before the transaction (`_prepare`), so the locked section does only what needs locks.
     draft: Appointment | None = None
     lock_keys: list[tuple[str, int]] = field(default_factory=list)
+    # Why the booking is held ("confirmation", or a capability's own reason such as "payment").
+    hold_reason: str = ""
+    # What a capability's policies found out, by the capability's name (e.g. "payment").
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def online(self) -> bool:
@@ -228,6 +232,12 @@ def _book_locked(booking: Booking) -> Appointment:
     if connection.vendor != "postgresql" and capacity.practitioner_busy(slot):
         raise SlotTaken()
     _run("locked", booking)
+    if booking.hold_until and booking.draft is not None and booking.draft.hold_until != booking.hold_until:
+        # A `locked` policy decided to hold the booking (a payment is due): the slot waits too.
+        capacity.hold_taken_slot(slot.pk, until=booking.hold_until)
+        booking.draft.status = AppointmentStatus.HELD
+        booking.draft.hold_until = booking.hold_until
+        booking.draft.hold_reason = booking.hold_reason
     # The rows written after the appointment (transition, audit, messages, queue entry) go to
     # the database together, in one statement on PostgreSQL (core.batch).
     with batch.collected():
@@ -268,6 +278,7 @@ def _prepare(booking: Booking) -> None:
         end=slot.end,
         status=AppointmentStatus.HELD if booking.hold_until else AppointmentStatus.CONFIRMED,
         hold_until=booking.hold_until,
+        hold_reason=booking.hold_reason if booking.hold_until else "",
         source=request.channel,
         reference=new_reference(),
         first_name=cleaned["first_name"],
@@ -450,6 +461,7 @@ def multi_step_hold(booking: Booking) -> None:
     rules = booking.rules
     if rules is not None and rules.multi_step and booking.request.channel == Source.PORTAL:
         booking.hold_until = booking.now + dt.timedelta(minutes=rules.hold_minutes)
+        booking.hold_reason = HOLD_CONFIRMATION
 
 
 @policy("locked")
@@ -478,10 +490,15 @@ def first_time_nfz_visit(booking: Booking) -> None:
     rules_lib.check_nfz_first_visit(rules, booking.nfz_first_time)
 
 
+HOLD_CONFIRMATION = "confirmation"
+
+
 @policy("held")
 def hold_confirmation_request(booking: Booking) -> None:
     appointment = booking.appointment
     assert appointment is not None and booking.slot is not None
+    if appointment.hold_reason != HOLD_CONFIRMATION:
+        return  # another capability holds it (a payment) and says so itself
     queue_email(
         provider=booking.slot.provider,
         kind="booking_hold",

@@ -73,6 +73,11 @@ def confirm_held_booking(appointment_id, token: str, *, now: dt.datetime | None 
     appointment = get_appointment_by_token(appointment_id, token)
     if appointment.status == AppointmentStatus.CONFIRMED:
         return appointment
+    if appointment.status == AppointmentStatus.HELD and appointment.hold_reason not in ("", pipeline.HOLD_CONFIRMATION):
+        raise BookingRefused(
+            _("Ta rezerwacja zostanie potwierdzona po opłaceniu wizyty."),
+            errors={"token": [_("Ta rezerwacja zostanie potwierdzona po opłaceniu wizyty.")]},
+        )
     if appointment.status != AppointmentStatus.HELD:
         raise InvalidBooking(
             _("Ta rezerwacja nie jest już aktywna. Wybierz nowy termin."),

@@ -12,9 +12,10 @@ def expire_holds_task() -> int:
     """Finalize held bookings whose time ran out (search already treats them as free)."""
     from .services import expire_hold
 
-    ids = Appointment.objects.filter(status=AppointmentStatus.HELD, hold_until__lt=clock.now()).values_list(
-        "pk", flat=True
-    )[:1000]
+    # Holds of other capabilities (a payment) are finalized by their own task.
+    ids = Appointment.objects.filter(
+        status=AppointmentStatus.HELD, hold_until__lt=clock.now(), hold_reason__in=["", "confirmation"]
+    ).values_list("pk", flat=True)[:1000]
     return sum(1 for pk in list(ids) if expire_hold(pk))
 
 

@@ -26,6 +26,7 @@ GROUPS: list[tuple[StrOrPromise, list[Item]]] = [
             Item(gettext_lazy("Tydzień"), "calendar-week", "calendar.view"),
             Item(gettext_lazy("Wizyty dnia"), "today", "calendar.view"),
             Item(gettext_lazy("Rezerwacje"), "bookings", "calendar.view"),
+            Item(gettext_lazy("Płatności online"), "payments", "payments.view"),
         ],
     ),
     (
@@ -52,6 +53,7 @@ GROUPS: list[tuple[StrOrPromise, list[Item]]] = [
         gettext_lazy("Ustawienia"),
         [
             Item(gettext_lazy("Rejestracja on-line"), "registration-settings", "settings.change"),
+            Item(gettext_lazy("Zasady płatności online"), "payment-settings", "settings.change"),
             Item(gettext_lazy("Konta personelu"), "staff-accounts", "staff.change"),
             Item(gettext_lazy("Dziennik zmian (audyt)"), "audit", "audit.view"),
             Item(gettext_lazy("Administracja systemu"), "admin:index", ""),

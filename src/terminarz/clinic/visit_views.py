@@ -20,6 +20,7 @@ from terminarz.providers.models import Unit
 
 from . import scope
 from .access import clinic_view, get_for_provider
+from .payment_views import payment_panel_context
 
 
 class VisitServiceForm(forms.Form):
@@ -99,6 +100,7 @@ def _panel(request, appointment, status=200, **forms_):
         and appointment.status == AppointmentStatus.CONFIRMED
         and appointment.start <= clock.now(),
         **visit_context(appointment, request.membership, **forms_),
+        **payment_panel_context(appointment, request.membership),
     }
     return render(request, template, context, status=status)
 

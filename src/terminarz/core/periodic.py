@@ -15,6 +15,8 @@ JOBS: list[tuple[str, int, str]] = [
     ("expire_holds", 60, "terminarz.booking.tasks.expire_holds_task"),
     ("send_reminders", 300, "terminarz.booking.tasks.send_reminders_task"),
     ("match_waitlist", 300, "terminarz.waiting.tasks.match_waitlist_task"),
+    ("expire_unpaid", 60, "terminarz.payments.tasks.expire_unpaid_task"),
+    ("payment_reminders", 300, "terminarz.payments.tasks.payment_reminders_task"),
 ]
 
 

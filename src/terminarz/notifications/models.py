@@ -22,6 +22,10 @@ KIND_LABELS = {
     "booking_reminder": _("przypomnienie"),
     "booking_clinic_notice": _("powiadomienie dla placówki"),
     "staff_login_code": _("kod logowania personelu"),
+    "payment_link": _("link do płatności"),
+    "payment_optional": _("link do płatności opcjonalnej"),
+    "payment_reminder": _("przypomnienie o płatności"),
+    "payment_cancelled": _("anulowanie z powodu braku płatności"),
 }
 
 

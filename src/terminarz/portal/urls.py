@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import payment_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -14,4 +14,7 @@ urlpatterns = [
     path("wizyta/<int:appointment_id>/odwolaj/", views.cancel, name="cancel"),
     path("wizyta/<int:appointment_id>/potwierdz/", views.confirm_booking, name="confirm-booking"),
     path("wizyta/<int:appointment_id>/kalendarz.ics", views.calendar_file, name="calendar-file"),
+    path("platnosc/<int:payment_id>/", payment_views.payment, name="payment"),
+    path("platnosc/<int:payment_id>/powrot/", payment_views.payment_return, name="payment-return"),
+    path("platnosci/powiadomienie/<str:gateway>/", payment_views.payment_notify, name="payment-notify"),
 ]

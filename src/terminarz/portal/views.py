@@ -29,6 +29,7 @@ from terminarz.catalog.models import Specialization
 from terminarz.core import clock
 from terminarz.legal import services as legal
 from terminarz.legal.models import TermsDocument
+from terminarz.payments.models import Payment
 from terminarz.portal.search_cards import search_cards
 from terminarz.providers.models import Location, Provider, Unit, settings_for
 from terminarz.scheduling.forms import MAX_DATE, MIN_DATE, SlotSearchForm
@@ -392,7 +393,8 @@ def confirmation(request, appointment_id: int):
         appointment = booking.get_appointment_by_token(appointment_id, request.GET.get("t", ""))
     except AppointmentNotFound:
         raise Http404 from None
-    return render(request, "portal/confirmation.html", {"appointment": appointment})
+    payment = Payment.objects.filter(appointment=appointment).first()
+    return render(request, "portal/confirmation.html", {"appointment": appointment, "payment": payment})
 
 
 @require_http_methods(["GET", "POST"])

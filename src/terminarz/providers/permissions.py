@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, StrOrPromise] = {
     "payers.change": _("Płatnicy – zmiany"),
     "payments.view": _("Płatności – podgląd"),
     "payments.change_single": _("Zmiana zasad płatności pojedynczej wizyty"),
+    "payments.refund": _("Płatności – zwroty"),
     "settings.change": _("Ustawienia rejestracji – zmiany"),
     "audit.view": _("Audyty – podgląd"),
     "messages.view": _("Dziennik wiadomości do pacjentów – podgląd"),
@@ -57,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "payments.view",
             "payments.change_single",
+            "payments.refund",
             "payers.change",
             "services.change",
             "bookings.export",

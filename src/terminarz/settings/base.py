@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "terminarz.notifications",
     "terminarz.waiting",
     "terminarz.records",
+    "terminarz.payments",
     "terminarz.portal",
     "terminarz.clinic",
     "terminarz.api",
@@ -286,6 +287,20 @@ SMS_NOTIFY_URL = env_str("SMS_NOTIFY_URL", "")
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
 # Shared secret the gateway's status callback (/hooks/sms/?secret=...) must carry.
 SMS_CALLBACK_SECRET = env_str("SMS_CALLBACK_SECRET", "")
+
+# Online payments (H8). Without credentials in the environment the bundled stand-ins are used
+# with fixed demo keys (README "Payments"): `manage.py przelewy24_standin --port 8031` and
+# `manage.py autopay_standin --port 8032` (both started by scripts/demo). Production URLs are
+# set in settings/prod.py.
+P24_MERCHANT_ID = env_int("P24_MERCHANT_ID", 100001)
+P24_POS_ID = env_int("P24_POS_ID", 100001)
+P24_API_KEY = env_str("P24_API_KEY", "demo-p24-api-key")
+P24_CRC = env_str("P24_CRC", "demo-p24-crc")
+P24_BASE_URL = env_str("P24_BASE_URL", "http://127.0.0.1:8031")
+AUTOPAY_SERVICE_ID = env_str("AUTOPAY_SERVICE_ID", "100001")
+AUTOPAY_SHARED_KEY = env_str("AUTOPAY_SHARED_KEY", "demo-autopay-shared-key")
+AUTOPAY_BASE_URL = env_str("AUTOPAY_BASE_URL", "http://127.0.0.1:8032")
+PAYMENT_GATEWAY_TIMEOUT = env_int("PAYMENT_GATEWAY_TIMEOUT", 10)
 
 # Rate limiting of public endpoints (per client IP). TERMINARZ_RATELIMIT=off disables it.
 RATELIMIT_ENABLE = env_str("TERMINARZ_RATELIMIT", "on").lower() not in {"off", "0", "false"}

@@ -1,5 +1,5 @@
 from .base import *  # noqa: F401,F403
-from .base import DEMO_MODE, REDIS_URL, SECRET_KEY, TERMINARZ_DATA_KEYS, env_bool, env_int
+from .base import DEMO_MODE, REDIS_URL, SECRET_KEY, TERMINARZ_DATA_KEYS, env_bool, env_int, env_str
 
 DEBUG = False
 if DEMO_MODE:
@@ -35,3 +35,14 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Payment gateways (H8): the real services; credentials only from the environment. The demo
+# keys of base.py never reach production: a gateway a clinic chooses must have its own.
+P24_BASE_URL = env_str("P24_BASE_URL", "https://secure.przelewy24.pl")  # sandbox: https://sandbox.przelewy24.pl
+P24_MERCHANT_ID = env_int("P24_MERCHANT_ID", 0)
+P24_POS_ID = env_int("P24_POS_ID", 0)
+P24_API_KEY = env_str("P24_API_KEY", "")
+P24_CRC = env_str("P24_CRC", "")
+AUTOPAY_BASE_URL = env_str("AUTOPAY_BASE_URL", "https://pay.autopay.eu")  # test: https://testpay.autopay.eu
+AUTOPAY_SERVICE_ID = env_str("AUTOPAY_SERVICE_ID", "")
+AUTOPAY_SHARED_KEY = env_str("AUTOPAY_SHARED_KEY", "")

@@ -19,6 +19,18 @@ from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
 from terminarz.core.tenancy import system_task
 from terminarz.patients.services import add_card
+from terminarz.payments import services as payments
+from terminarz.payments.gateways.base import Notice, NoticeStatus
+from terminarz.payments.models import (
+    AmountKind,
+    DeadlineKind,
+    Payment,
+    PaymentAttempt,
+    PaymentRule,
+    PaymentSettings,
+    Refund,
+    Requirement,
+)
 from terminarz.providers.models import Location, Membership, OpeningHours, Provider, Room, Unit
 from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock, Slot
 from terminarz.scheduling.services import extend_horizon
@@ -317,6 +329,7 @@ class Command(BaseCommand):
             self._services()
         slots_created = extend_horizon(today=today)
         self._demo_bookings(today, busy=scale > 1)
+        self._payments()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready; {slots_created} new slots generated."))
 
     def _users(self):
@@ -534,3 +547,91 @@ class Command(BaseCommand):
                     book_appointment(slot.pk, data, source=Source.DESK)
                 except BookingError:
                     continue
+
+    def _payments(self):
+        """H1–H7 in the demo: Przelewy24 (the bundled stand-in), dr Wiśniewski's private visits
+        paid in full by 22:00 on the booking day (at least 2 h before the visit), lek. Wójcik's
+        optional with a 30 % deposit, first-time patients obliged to pay; a paid, a pending, an
+        expired, a refunded and a waived (VIP) payment for the report and the calendar."""
+        demo = Provider.objects.get(slug="przychodnia-demo")
+        if Payment.objects.filter(provider=demo).exists():
+            return
+        registrar = get_user_model().objects.get(username="rejestracja")
+        wisniewski = Practitioner.objects.get(provider=demo, last_name="Wiśniewski")
+        wojcik = Practitioner.objects.get(provider=demo, last_name="Wójcik")
+        wisniewski.procedures.add(Service.objects.get(provider=demo, code="KONS-KARD"))
+        wojcik.procedures.add(
+            Service.objects.get(provider=demo, code="KONS-DERM"), Service.objects.get(provider=demo, code="DERMATO")
+        )
+        PaymentSettings.objects.create(
+            provider=demo, enabled=True, gateway="przelewy24", first_time_mandatory=True, link_sms=True
+        )
+        PaymentRule.objects.create(
+            provider=demo,
+            requirement=Requirement.NONE,
+            deadline_kind=DeadlineKind.BEFORE_VISIT,
+            hours_before_visit=24,
+        )
+        PaymentRule.objects.create(
+            provider=demo,
+            practitioner=wisniewski,
+            requirement=Requirement.MANDATORY,
+            amount_kind=AmountKind.FULL,
+            deadline_kind=DeadlineKind.BY_HOUR,
+            deadline_hour=22,
+            hours_before_visit=2,
+        )
+        PaymentRule.objects.create(
+            provider=demo,
+            practitioner=wojcik,
+            requirement=Requirement.OPTIONAL,
+            amount_kind=AmountKind.DEPOSIT_PERCENT,
+            deposit_percent=30,
+        )
+        free = Slot.objects.filter(
+            practitioner=wisniewski,
+            state="free",
+            portal=True,
+            financing=Financing.PRIVATE,
+            start__gt=clock.now() + dt.timedelta(days=2),
+        ).order_by("start")
+        people = [
+            ("Marta", "Opłacona", "marta.oplacona@example.com"),
+            ("Paweł", "Oczekujący", "pawel.oczekujacy@example.com"),
+            ("Ewa", "Spóźniona", "ewa.spozniona@example.com"),
+            ("Jan", "Zwrotny", "jan.zwrotny@example.com"),
+            ("Zofia", "Vip", "zofia.vip@example.com"),
+        ]
+        made = []
+        for (first, last, email), slot in zip(people, free[:5], strict=False):
+            data = {"first_name": first, "last_name": last, "email": email, "phone": "600 700 800", "note": ""}
+            try:
+                made.append(book_appointment(slot.pk, data, source=Source.PORTAL))
+            except BookingError:
+                continue
+        if len(made) < 5:
+            return
+        paid, _pending, expired, refunded, vip = (Payment.objects.get(appointment=a) for a in made)
+        for n, payment in enumerate((paid, refunded)):
+            attempt = PaymentAttempt.objects.create(
+                payment=payment,
+                session_id=f"TZDEMO{payment.pk}N{n}",
+                gateway=payment.gateway,
+                amount=payment.amount,
+                created_at=clock.now(),
+            )
+            notice = Notice(attempt.session_id, payment.amount, "PLN", NoticeStatus.PAID, f"DEMO{payment.pk}")
+            payments.settle(attempt, notice, now=clock.now())
+        refund = Refund.objects.create(
+            payment=refunded,
+            amount=refunded.amount,
+            request_id=f"RDEMO{refunded.pk}",
+            reason="Odwołanie wizyty – zwrot w całości",
+            requested_by=registrar,
+            requested_at=clock.now(),
+        )
+        payments.finish_refund(refund.pk, now=clock.now())
+        cancel_appointment_by_clinic(refunded.appointment, actor=registrar, reason="Pacjent zrezygnował z wizyty.")
+        assert expired.deadline is not None
+        payments.expire_unpaid(expired.pk, now=expired.deadline)
+        payments.waive(vip, actor=registrar, reason="Pacjent VIP – płatność na miejscu")

@@ -1,0 +1,141 @@
+"""Prepayment in the booking pipeline (H4), for every channel alike (portal, desk, API).
+
+- `check` stage (`payments.load_rules`, no locks): the provider's payment settings; when
+  payments are on and the slot is not NFZ-financed, the visit's service and price and the
+  rules that could apply.
+- `locked` stage (`payments.prepayment`, after the person is locked): is the patient
+  first-time or blacklisted; `rules.resolve`; a mandatory payment holds the booking until the
+  deadline (`Booking.hold_until`, reason "payment": the core turns the taken slot into a hold,
+  so search offers it again the moment the deadline passes).
+- `held` and `confirmed` stages (`payments.create_payment`): the `Payment` row, written with
+  the booking's other rows, and the link to the patient.
+"""
+
+from django.db.models import Q
+
+from terminarz.booking import pipeline
+from terminarz.booking import rules as booking_rules
+from terminarz.booking.errors import BookingRefused
+from terminarz.booking.models import Appointment, AppointmentStatus
+from terminarz.catalog.models import Service
+from terminarz.patients.models import Patient
+from terminarz.scheduling.models import Financing
+
+from . import config, rules
+from .models import PaymentRule
+
+HOLD_PAYMENT = "payment"
+KEY = "payment"
+
+
+def visit_service(slot) -> Service | None:
+    """The service a slot's visit is priced by: the practitioner's cheapest active public
+    service done in the slot's unit – the "od … zł" the patient saw on the doctor's card."""
+    return (
+        Service.objects.filter(practitioners=slot.practitioner_id, is_active=True, self_service=True, price__gt=0)
+        .filter(Q(units__isnull=True) | Q(units=slot.unit_id))
+        .order_by("price", "pk")
+        .first()
+    )
+
+
+@pipeline.policy("check", name="payments.load_rules")
+def load_rules(booking: pipeline.Booking) -> None:
+    slot = booking.slot
+    assert slot is not None
+    settings, all_rules = config.provider_config(slot.provider_id)
+    if settings is None or not settings.enabled or slot.financing == Financing.NFZ:
+        return
+    service = visit_service(slot)
+    by_level: dict[str, PaymentRule] = {}
+    for rule in all_rules:
+        if rule.service_id is not None:
+            if service is not None and rule.service_id == service.pk:
+                by_level["service"] = rule
+        elif rule.practitioner_id is not None:
+            if rule.practitioner_id == slot.practitioner_id:
+                by_level["practitioner"] = rule
+        else:
+            by_level["provider"] = rule
+    booking.extras[KEY] = {"settings": settings, "service": service, "rules": by_level}
+
+
+def _known_patient(booking: pipeline.Booking) -> Patient | None:
+    request, slot = booking.request, booking.slot
+    assert slot is not None
+    if request.patient is not None:
+        return request.patient
+    if booking.known_patient_looked_up:
+        known = booking.known_patient
+    else:
+        known = booking_rules.known_patient(slot.provider_id, booking.cleaned.get("pesel", ""))
+    if known is None and request.account is not None:
+        known = Patient.objects.filter(provider_id=slot.provider_id, account=request.account).order_by("pk").first()
+    return known
+
+
+def is_first_time(patient: Patient | None) -> bool:
+    """A first-time patient has not been to a visit at the provider yet."""
+    if patient is None:
+        return True
+    return not Appointment.objects.filter(patient=patient, status=AppointmentStatus.COMPLETED).exists()
+
+
+@pipeline.policy("locked", name="payments.prepayment")
+def prepayment(booking: pipeline.Booking) -> None:
+    loaded = booking.extras.get(KEY)
+    if loaded is None:
+        return
+    slot = booking.slot
+    assert slot is not None
+    known = _known_patient(booking)
+    service = loaded["service"]
+    by_level = loaded["rules"]
+    decision = rules.resolve(
+        settings=loaded["settings"],
+        provider_rule=by_level.get("provider"),
+        practitioner_rule=by_level.get("practitioner"),
+        service_rule=by_level.get("service"),
+        price=service.price if service is not None else None,
+        nfz=slot.financing == Financing.NFZ,
+        first_time=is_first_time(known),
+        blacklisted=bool(known is not None and known.blacklisted),
+    )
+    loaded["decision"] = decision
+    if not decision.charged:
+        return
+    if decision.mandatory:
+        try:
+            deadline = rules.payment_deadline(decision.deadline_rule, now=booking.now, visit_start=slot.start)
+        except rules.DeadlineImpossible as exc:
+            raise BookingRefused(exc.message) from None
+        loaded["deadline"] = deadline
+        booking.hold_until = deadline
+        booking.hold_reason = HOLD_PAYMENT
+
+
+@pipeline.policy("held", name="payments.create_payment_held")
+def create_payment_held(booking: pipeline.Booking) -> None:
+    _create(booking)
+
+
+@pipeline.policy("confirmed", name="payments.create_payment")
+def create_payment_confirmed(booking: pipeline.Booking) -> None:
+    _create(booking)
+
+
+def _create(booking: pipeline.Booking) -> None:
+    loaded = booking.extras.get(KEY)
+    if loaded is None or "decision" not in loaded or not loaded["decision"].charged:
+        return
+    from .services import create_payment
+
+    assert booking.appointment is not None
+    create_payment(
+        booking.appointment,
+        loaded["decision"],
+        settings=loaded["settings"],
+        deadline=loaded.get("deadline"),
+        now=booking.now,
+        actor=booking.request.actor,
+    )
