@@ -11,6 +11,7 @@ from terminarz.booking.models import AppointmentTransition
 from terminarz.booking.services import book_appointment
 from terminarz.core.models import AuditEntry
 from terminarz.notifications.models import Message
+from terminarz.payments.config import provider_config
 from terminarz.providers.models import settings_for
 from terminarz.scheduling.models import Slot
 from terminarz.waiting.models import QueueEntry
@@ -29,6 +30,7 @@ def slots(today, frozen):
     require_postgres(connection)
     _, _, _, schedule = clinic(today=today, days=2)
     settings_for(schedule.provider_id)  # made on first use; a clinic taking bookings has them
+    provider_config(schedule.provider_id)  # payments off: cached like every provider's (payments.config)
     return list(Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start"))
 
 
@@ -66,3 +68,23 @@ def test_a_returning_patient_is_matched_without_a_second_lookup(slots):
     assert again.patient_id == first.patient_id
     # no patient INSERT; the NFZ first-visit rule asks for the earlier visits of the known person
     assert _statements(queries) == ["SELECT", "SAVEPOINT", "UPDATE", "SELECT", "SELECT", "INSERT", "WITH", "RELEASE"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_booking_held_for_payment_adds_only_the_payment_row(today, frozen):
+    """H4: with a mandatory prepayment the slot is taken as a hold in the same UPDATE (the rule
+    is known before the locks); the payment row is one INSERT, its transition, history and link
+    go with the booking's other rows. The provider's payment settings, rules and services come
+    from the cache (`payments.config`) once warm."""
+    require_postgres(connection)
+    from tests.payments.conftest import payment_clinic
+
+    provider, _, practitioner, _ = payment_clinic(today=today)
+    settings_for(provider.pk)
+    slots = list(Slot.objects.filter(practitioner=practitioner, start__gt=FROZEN_NOW).order_by("start"))
+    book_appointment(slots[10].pk, {**PATIENT, "email": "warm@example.com"}, source="api")  # warms the cache
+    with CaptureQueriesContext(connection) as queries:
+        appointment = book_appointment(slots[12].pk, PATIENT, source="api")
+    assert appointment.status == "held"
+    assert _statements(queries) == ["SELECT", "SAVEPOINT", "UPDATE", "INSERT", "INSERT", "INSERT", "WITH", "RELEASE"]

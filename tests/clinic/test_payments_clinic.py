@@ -201,3 +201,12 @@ def test_the_report_needs_the_payments_permission(client, desk, today):
     practitioner_user = make_user("doc", desk["provider"], "practitioner")
     client.force_login(practitioner_user)
     assert client.get(reverse("clinic:payments")).status_code == 403
+
+
+def test_the_calendar_marks_a_visit_waiting_for_payment(client, desk):
+    client.force_login(desk["registrar"])
+    day = desk["held"].start.astimezone(dt.timezone(dt.timedelta(hours=1))).date()
+    html = client.get(
+        reverse("clinic:calendar"), {"lekarz": desk["practitioner"].pk, "dzien": day.isoformat()}
+    ).content.decode()
+    assert "płatność online: oczekuje" in html

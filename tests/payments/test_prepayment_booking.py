@@ -296,3 +296,13 @@ def test_refused_payment_transitions(today, move):
         PAYMENT.move(payment, move[1], actor_label="test")
     payment.refresh_from_db()
     assert payment.status == move[0]
+
+
+def test_the_booking_page_says_at_once_when_the_payment_could_not_be_made_in_time(today, client, frozen):
+    _, _, practitioner, _ = payment_clinic(today=today, hours_before_visit=72)
+    slot = first_slot(practitioner, after=FROZEN_NOW + dt.timedelta(hours=3))
+    response = client.get(f"/rezerwacja/{slot.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "do terminu płatności zostało za mało czasu" in html
+    assert f'href="/lekarz/{practitioner.pk}/"' in html

@@ -239,9 +239,24 @@ def move_appointment(
     if new_slot.provider_id != appointment.provider_id or new_slot.pk == appointment.slot_id:
         raise InvalidBooking(errors={"slot": [_("Wybierz inny wolny termin.")]})
     old_slot_id, old_start = appointment.slot_id, appointment.start
+    # A visit still held (waiting for a confirmation or a payment) keeps waiting on its new slot,
+    # until the same time – which must come before the new start.
+    hold_until = appointment.hold_until if appointment.status == AppointmentStatus.HELD else None
+    if hold_until is not None and hold_until > new_slot.start:
+        raise InvalidBooking(
+            errors={
+                "slot": [
+                    _(
+                        "Ta wizyta czeka na potwierdzenie lub płatność do %(until)s – wybierz termin po tej chwili "
+                        "albo najpierw zmień termin płatności."
+                    )
+                    % {"until": clock.local_text(hold_until)}
+                ]
+            }
+        )
     try:
         with transaction.atomic():
-            if not capacity.take_slot(new_slot.pk, now=now):
+            if not capacity.take_slot(new_slot.pk, now=now, hold_until=hold_until):
                 raise SlotTaken()
             capacity.lock_slot(old_slot_id)
             capacity.lock_practitioner(new_slot.practitioner_id)

@@ -24,12 +24,14 @@ from openpyxl import Workbook
 from terminarz.catalog.models import Service
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
+from terminarz.payments import invoices
 from terminarz.payments import rules as payment_rules
 from terminarz.payments import services as payments
 from terminarz.payments.models import (
     AmountKind,
     DeadlineKind,
     GatewayName,
+    Invoice,
     Payment,
     PaymentRule,
     PaymentSettings,
@@ -169,6 +171,11 @@ def _save_audited(request, obj, before: dict, fields: list[str], action: str, su
 @clinic_view("settings.change")
 def payment_settings(request):
     provider = request.provider
+    chosen = request.GET.get("cel", "")
+    if ":" in chosen:  # "specjalista:12" / "usluga:7" from the rule chooser (works without JS)
+        kind, _sep, target = chosen.partition(":")
+        if kind in ("specjalista", "usluga") and target.isdigit() and len(target) < 12:
+            return redirect("clinic:payment-rule", kind=kind, target_id=int(target))
     current = PaymentSettings.objects.filter(provider=provider).first() or PaymentSettings(provider=provider)
     rule = PaymentRule.objects.filter(provider=provider, practitioner=None, service=None).first() or PaymentRule(
         provider=provider, deadline_kind=DeadlineKind.BEFORE_VISIT, hours_before_visit=24
@@ -318,6 +325,22 @@ class WaiveForm(forms.Form):
     )
 
 
+class InvoiceForm(forms.Form):
+    name = forms.CharField(label=_("Nabywca (imię i nazwisko lub firma)"), max_length=200)
+    nip = forms.CharField(label=_("NIP nabywcy"), max_length=13, required=False, help_text=_("Puste – osoba prywatna."))
+    street = forms.CharField(label=_("Ulica i numer"), max_length=200)
+    postal_code = forms.CharField(label=_("Kod pocztowy"), max_length=6, help_text=_("np. 31-146"))
+    city = forms.CharField(label=_("Miejscowość"), max_length=100)
+
+    def clean_nip(self):
+        from terminarz.payments.invoicing.document import is_valid_nip
+
+        nip = self.cleaned_data["nip"].strip()
+        if nip and not is_valid_nip(nip):
+            raise forms.ValidationError(_("Nieprawidłowy NIP – sprawdź cyfry."))
+        return nip
+
+
 def payment_panel_context(appointment, membership) -> dict:
     """What the visit panel shows of the payment: amount, deadline, status, link history, and
     the forms the person may use."""
@@ -344,6 +367,15 @@ def payment_panel_context(appointment, membership) -> dict:
         )
     ):
         context["refund_form"] = RefundForm(initial={"amount": payment.refundable})
+    if membership.has_permission("payments.invoice"):
+        invoice = Invoice.objects.filter(payment=payment).first()
+        context["invoice"] = invoice
+        if invoice is None:
+            context["invoice_blocked"] = invoices.why_not_invoiceable(payment)
+            if not context["invoice_blocked"]:
+                context["invoice_form"] = InvoiceForm(
+                    initial={"name": f"{appointment.first_name} {appointment.last_name}"}
+                )
     return context
 
 
@@ -360,7 +392,7 @@ def visit_payment(request, appointment_id: int):
     if payment is None:
         raise Http404
     action = request.POST.get("action", "")
-    needed = "payments.refund" if action == "refund" else "payments.change_single"
+    needed = {"refund": "payments.refund", "invoice": "payments.invoice"}.get(action, "payments.change_single")
     if not request.membership.has_permission(needed):
         raise PermissionDenied(needed)
     try:
@@ -394,6 +426,13 @@ def visit_payment(request, appointment_id: int):
                 messages.error(
                     request, gettext("Pacjent nie podał adresu e-mail ani telefonu, na który można wysłać link.")
                 )
+        elif action == "invoice":
+            invoice_form = InvoiceForm(request.POST)
+            if invoice_form.is_valid():
+                invoice = invoices.issue_invoice(payment, buyer=invoice_form.cleaned_data, actor=request.user)
+                messages.success(request, gettext("Wystawiono fakturę %(number)s.") % {"number": invoice.number})
+            else:
+                messages.error(request, _first_error(invoice_form))
         elif action == "refund":
             refund_form = RefundForm(request.POST)
             if refund_form.is_valid():
@@ -404,9 +443,29 @@ def visit_payment(request, appointment_id: int):
                 messages.error(request, _first_error(refund_form))
         else:
             raise Http404
-    except payments.PaymentError as exc:
+    except (payments.PaymentError, invoices.InvoiceError) as exc:
         messages.error(request, exc.message)
     return redirect("clinic:visit", appointment_id=appointment.pk)
+
+
+INVOICE_FILES = {
+    "pdf": ("application/pdf", "pdf", invoices.pdf_of),
+    "xml": ("application/xml", "xml", invoices.xml_of),
+}
+
+
+@clinic_view("payments.invoice")
+def invoice_file(request, invoice_id: int, fmt: str):
+    """The invoice as PDF, or its KSeF FA(3) XML (to upload to KSeF by hand for now)."""
+    if fmt not in INVOICE_FILES:
+        raise Http404
+    invoice = get_for_provider(Invoice.objects.select_related("payment__appointment"), request.provider, invoice_id)
+    scope.get_appointment(request, scope.visible_appointments(request.membership), invoice.payment.appointment_id)
+    content_type, extension, render_file = INVOICE_FILES[fmt]
+    response = HttpResponse(render_file(invoice), content_type=content_type)
+    name = invoice.number.replace("/", "-")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    return response
 
 
 # -- the report (H7) -----------------------------------------------------------------------
@@ -426,6 +485,9 @@ STATUS_FILTERS = {
 }
 
 
+REPORT_FIRST_DAY, REPORT_LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=clock.WARSAW)
 
@@ -438,8 +500,12 @@ class PaymentFilterForm(forms.Form):
         label=_("Utworzone do"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("dowolny")), *REPORT_STATUSES])
-    practitioner = forms.ModelChoiceField(label=_("Lekarz"), required=False, queryset=Practitioner.objects.none())
-    unit = forms.ModelChoiceField(label=_("Poradnia"), required=False, queryset=Unit.objects.none())
+    practitioner = forms.ModelChoiceField(
+        label=_("Lekarz"), required=False, queryset=Practitioner.objects.none(), empty_label=_("dowolny")
+    )
+    unit = forms.ModelChoiceField(
+        label=_("Poradnia"), required=False, queryset=Unit.objects.none(), empty_label=_("dowolna")
+    )
     gateway = forms.ChoiceField(label=_("Operator"), required=False, choices=[("", _("dowolny")), *GatewayName.choices])
 
     def __init__(self, *args, membership, **kwargs):
@@ -454,6 +520,11 @@ class PaymentFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean() or {}
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            if day is not None and not REPORT_FIRST_DAY <= day <= REPORT_LAST_DAY:
+                self.add_error(name, _("Podaj datę z lat 2000–2099."))
+                cleaned.pop(name, None)
         if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
             self.add_error("date_to", _("Data końcowa nie może być wcześniejsza niż początkowa."))
         return cleaned

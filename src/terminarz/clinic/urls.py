@@ -92,6 +92,7 @@ urlpatterns = [
     path("platnosci/", payment_views.payments_report, name="payments"),
     path("platnosci/eksport.xlsx", payment_views.payments_export, name="payments-export"),
     path("wizyty/<int:appointment_id>/platnosc/", payment_views.visit_payment, name="visit-payment"),
+    path("faktury/<int:invoice_id>.<str:fmt>", payment_views.invoice_file, name="invoice-file"),
     path("wnioski/", request_views.requests_list, name="requests"),
     path("wnioski/recepty/<int:request_id>/", request_views.prescription_update, name="prescription-update"),
     path("wnioski/rodo/<int:request_id>/", request_views.rodo_update, name="rodo-update"),

@@ -144,17 +144,21 @@ class Machine:
             hook(change)
 
     def _generic_record(self, change: Change) -> None:
+        from . import batch
         from .models import StateTransition
 
-        StateTransition.objects.create(
-            model=change.obj._meta.label_lower,
-            object_id=str(change.obj.pk),
-            from_state=change.from_state,
-            to_state=change.to_state,
-            at=change.at,
-            actor=change.actor if getattr(change.actor, "pk", None) else None,  # type: ignore[misc]
-            actor_label=change.actor_label,
-            reason=change.reason,
+        # Written at once, or with the request's other rows (core.batch): nothing reads it back.
+        batch.insert(
+            StateTransition(
+                model=change.obj._meta.label_lower,
+                object_id=str(change.obj.pk),
+                from_state=change.from_state,
+                to_state=change.to_state,
+                at=change.at,
+                actor=change.actor if getattr(change.actor, "pk", None) else None,  # type: ignore[misc]
+                actor_label=change.actor_label,
+                reason=change.reason,
+            )
         )
 
     def _audit(self, change: Change) -> None:

@@ -17,10 +17,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from terminarz.core.crypto import link_token, link_token_matches, new_salt
+from terminarz.core.crypto import EncryptedTextField, link_token, link_token_matches, new_salt
 from terminarz.core.tenancy import TenantManager
 
 TOKEN_PURPOSE = "payment"
+RETURN_TOKEN_PURPOSE = "payment-return"
 
 
 class GatewayName(models.TextChoices):
@@ -221,6 +222,10 @@ class Payment(models.Model):
     price = models.DecimalField(_("cena wizyty"), max_digits=9, decimal_places=2)
     amount = models.DecimalField(_("kwota do zapłaty"), max_digits=9, decimal_places=2)
     amount_kind = models.CharField(_("rodzaj kwoty"), max_length=16, choices=AmountKind.choices)
+    # The service the visit was priced by (the invoice's line).
+    service = models.ForeignKey(
+        "catalog.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("usługa")
+    )
     deadline = models.DateTimeField(_("termin płatności"), null=True, blank=True)
     gateway = models.CharField(_("operator"), max_length=20, choices=GatewayName.choices)
     paid_at = models.DateTimeField(_("opłacono"), null=True, blank=True)
@@ -253,6 +258,15 @@ class Payment(models.Model):
         """The secret of the payment page link sent to the patient."""
         return link_token(TOKEN_PURPOSE, self.token_salt)
 
+    @property
+    def return_token(self) -> str:
+        """The secret of the gateway's return link: it only shows the payment's status (the
+        gateways see it, so it opens neither the payment page nor the visit)."""
+        return link_token(RETURN_TOKEN_PURPOSE, self.token_salt)
+
+    def return_token_matches(self, token: object) -> bool:
+        return link_token_matches(RETURN_TOKEN_PURPOSE, self.token_salt, token)
+
     def token_matches(self, token: object) -> bool:
         return link_token_matches(TOKEN_PURPOSE, self.token_salt, token)
 
@@ -271,6 +285,9 @@ class PaymentAttempt(models.Model):
     reference = models.CharField(max_length=100, blank=True)  # token / remote id
     created_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Paid when the visit's payment was already paid (or refunded): this money is returned on
+    # its own and never counts towards the payment.
+    surplus = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -284,6 +301,8 @@ class RefundStatus(models.TextChoices):
 
 class Refund(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="refunds")
+    # The transaction refunded: set for a surplus payment's refund, else the payment's own.
+    attempt = models.ForeignKey(PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(_("kwota zwrotu"), max_digits=9, decimal_places=2)
     status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
     request_id = models.CharField(max_length=40, unique=True)
@@ -327,3 +346,49 @@ class PaymentEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class InvoiceCounter(models.Model):
+    """The last invoice number of a provider in a year: taken under a row lock in the
+    transaction that writes the invoice, so numbers have no gaps and no repeats."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "year"], name="invoice_counter_per_year")]
+
+
+class Invoice(models.Model):
+    """An invoice for a paid visit (H9). `data` is the document as issued (seller, buyer,
+    lines, dates; encrypted: it holds the buyer's name and address); the PDF and the KSeF FA(3)
+    XML are rendered from it, the same every time."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="invoices")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="invoice")
+    number = models.CharField(_("numer faktury"), max_length=40)
+    year = models.PositiveSmallIntegerField()
+    seq = models.PositiveIntegerField()
+    issue_date = models.DateField(_("data wystawienia"))
+    gross = models.DecimalField(_("kwota brutto"), max_digits=9, decimal_places=2)
+    data = EncryptedTextField()
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("faktura")
+        verbose_name_plural = _("faktury")
+        ordering = ["-year", "-seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "year", "seq"], name="invoice_number_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

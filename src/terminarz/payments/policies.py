@@ -11,13 +11,10 @@
   the booking's other rows, and the link to the patient.
 """
 
-from django.db.models import Q
-
 from terminarz.booking import pipeline
 from terminarz.booking import rules as booking_rules
 from terminarz.booking.errors import BookingRefused
 from terminarz.booking.models import Appointment, AppointmentStatus
-from terminarz.catalog.models import Service
 from terminarz.patients.models import Patient
 from terminarz.scheduling.models import Financing
 
@@ -28,27 +25,22 @@ HOLD_PAYMENT = "payment"
 KEY = "payment"
 
 
-def visit_service(slot) -> Service | None:
-    """The service a slot's visit is priced by: the practitioner's cheapest active public
-    service done in the slot's unit – the "od … zł" the patient saw on the doctor's card."""
-    return (
-        Service.objects.filter(practitioners=slot.practitioner_id, is_active=True, self_service=True, price__gt=0)
-        .filter(Q(units__isnull=True) | Q(units=slot.unit_id))
-        .order_by("price", "pk")
-        .first()
-    )
+class PaymentDeadlineRefused(BookingRefused):
+    """The visit must be paid online and the payment could not be made in time (code
+    "refused", like the other provider rules)."""
 
 
-@pipeline.policy("check", name="payments.load_rules")
+@pipeline.policy("check", name="payments.load_rules", preflight=True)
 def load_rules(booking: pipeline.Booking) -> None:
     slot = booking.slot
     assert slot is not None
-    settings, all_rules = config.provider_config(slot.provider_id)
+    found = config.provider_config(slot.provider_id)
+    settings = found.settings
     if settings is None or not settings.enabled or slot.financing == Financing.NFZ:
         return
-    service = visit_service(slot)
+    service = found.visit_service(slot.practitioner_id, slot.unit_id)
     by_level: dict[str, PaymentRule] = {}
-    for rule in all_rules:
+    for rule in found.rules:
         if rule.service_id is not None:
             if service is not None and rule.service_id == service.pk:
                 by_level["service"] = rule
@@ -58,6 +50,39 @@ def load_rules(booking: pipeline.Booking) -> None:
         else:
             by_level["provider"] = rule
     booking.extras[KEY] = {"settings": settings, "service": service, "rules": by_level}
+    # The special groups only ever make a payment mandatory: when the rules alone make it so,
+    # the hold is known now and the slot is taken as a hold at once (no second write).
+    decision = _decide(booking, first_time=False, blacklisted=False)
+    if decision.mandatory:
+        _hold_until_deadline(booking, decision)
+
+
+def _decide(booking: pipeline.Booking, *, first_time: bool, blacklisted: bool) -> rules.Decision:
+    loaded, slot = booking.extras[KEY], booking.slot
+    assert slot is not None
+    service, by_level = loaded["service"], loaded["rules"]
+    return rules.resolve(
+        settings=loaded["settings"],
+        provider_rule=by_level.get("provider"),
+        practitioner_rule=by_level.get("practitioner"),
+        service_rule=by_level.get("service"),
+        price=service.price if service is not None else None,
+        nfz=slot.financing == Financing.NFZ,
+        first_time=first_time,
+        blacklisted=blacklisted,
+    )
+
+
+def _hold_until_deadline(booking: pipeline.Booking, decision: rules.Decision) -> None:
+    slot = booking.slot
+    assert slot is not None
+    try:
+        deadline = rules.payment_deadline(decision.deadline_rule, now=booking.now, visit_start=slot.start)
+    except rules.DeadlineImpossible as exc:
+        raise PaymentDeadlineRefused(exc.message) from None
+    booking.extras[KEY]["deadline"] = deadline
+    booking.hold_until = deadline
+    booking.hold_reason = HOLD_PAYMENT
 
 
 def _known_patient(booking: pipeline.Booking) -> Patient | None:
@@ -86,32 +111,18 @@ def prepayment(booking: pipeline.Booking) -> None:
     loaded = booking.extras.get(KEY)
     if loaded is None:
         return
-    slot = booking.slot
-    assert slot is not None
-    known = _known_patient(booking)
-    service = loaded["service"]
-    by_level = loaded["rules"]
-    decision = rules.resolve(
-        settings=loaded["settings"],
-        provider_rule=by_level.get("provider"),
-        practitioner_rule=by_level.get("practitioner"),
-        service_rule=by_level.get("service"),
-        price=service.price if service is not None else None,
-        nfz=slot.financing == Financing.NFZ,
-        first_time=is_first_time(known),
+    settings = loaded["settings"]
+    known = None
+    if settings.first_time_mandatory or settings.blacklist_mandatory:
+        known = _known_patient(booking)
+    decision = _decide(
+        booking,
+        first_time=settings.first_time_mandatory and is_first_time(known),
         blacklisted=bool(known is not None and known.blacklisted),
     )
     loaded["decision"] = decision
-    if not decision.charged:
-        return
-    if decision.mandatory:
-        try:
-            deadline = rules.payment_deadline(decision.deadline_rule, now=booking.now, visit_start=slot.start)
-        except rules.DeadlineImpossible as exc:
-            raise BookingRefused(exc.message) from None
-        loaded["deadline"] = deadline
-        booking.hold_until = deadline
-        booking.hold_reason = HOLD_PAYMENT
+    if decision.mandatory and "deadline" not in loaded:
+        _hold_until_deadline(booking, decision)
 
 
 @pipeline.policy("held", name="payments.create_payment_held")
@@ -138,4 +149,5 @@ def _create(booking: pipeline.Booking) -> None:
         deadline=loaded.get("deadline"),
         now=booking.now,
         actor=booking.request.actor,
+        service=loaded["service"],
     )

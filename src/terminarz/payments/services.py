@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from terminarz.booking import capacity, pipeline, transitions
 from terminarz.booking.models import Appointment, AppointmentStatus
 from terminarz.booking.notify import notify_patient
-from terminarz.core import clock, events, locks
+from terminarz.core import batch, clock, events, locks
 from terminarz.notifications.services import queue_email_and_sms
 
 from . import gateways
 from .gateways.base import GatewayError, Notice, NoticeStatus, NotificationRejected, StartRequest
+from .gateways.przelewy24 import refunds_uuid_for
 from .machines import PAYMENT
 from .models import Payment, PaymentAttempt, PaymentEvent, PaymentSettings, PaymentStatus, Refund, RefundStatus
 from .rules import Decision
@@ -47,7 +48,8 @@ def settings_for(provider_id: int) -> PaymentSettings:
 
 
 def _event(payment: Payment | None, kind: str, *, now, actor=None, text: str = "", provider_id=None, **details):
-    return PaymentEvent.objects.create(
+    """A line of the payment's history: written at once, or with the booking's other rows."""
+    event = PaymentEvent(
         payment=payment,
         provider_id_copy=payment.provider_id if payment is not None else provider_id,
         kind=kind,
@@ -56,6 +58,8 @@ def _event(payment: Payment | None, kind: str, *, now, actor=None, text: str = "
         text=text[:300],
         details=details,
     )
+    batch.insert(event)
+    return event
 
 
 def pay_url(payment: Payment) -> str:
@@ -68,7 +72,14 @@ def pay_url(payment: Payment) -> str:
 
 
 def create_payment(
-    appointment: Appointment, decision: Decision, *, settings: PaymentSettings, deadline, now, actor=None
+    appointment: Appointment,
+    decision: Decision,
+    *,
+    settings: PaymentSettings,
+    deadline,
+    now,
+    actor=None,
+    service=None,
 ) -> Payment:
     """The visit's payment, written in the booking's transaction; the link goes out with it."""
     payment = Payment.objects.create(
@@ -80,6 +91,7 @@ def create_payment(
         price=decision.price,
         amount=decision.amount,
         amount_kind=decision.amount_kind,
+        service=service,
         deadline=deadline,
         gateway=settings.gateway,
     )
@@ -151,7 +163,7 @@ def start_payment(payment: Payment, *, now=None, language: str = "pl") -> str:
             description=_("Wizyta %(ref)s – %(clinic)s")
             % {"ref": appointment.reference, "clinic": appointment.provider.name},
             email=appointment.email or appointment.provider.email or "pacjent@example.invalid",
-            return_url=site + reverse("portal:payment-return", args=[payment.pk]) + f"?t={payment.link_token}",
+            return_url=site + reverse("portal:payment-return", args=[payment.pk]) + f"?t={payment.return_token}",
             notify_url=site + reverse("portal:payment-notify", args=[payment.gateway]),
             language=language,
         )
@@ -209,7 +221,7 @@ def apply_notice(gateway_name: str, notice: Notice, *, now) -> bool:
         return _reject(None, "unknown_session", notice, now=now, gateway_name=gateway_name)
     if notice.currency != "PLN":
         return _reject(attempt, "wrong_currency", notice, now=now, gateway_name=gateway_name)
-    if notice.status == NoticeStatus.REFUNDED:
+    if "refundsUuid" in notice.extra:  # a refund's notification (refunded or rejected)
         return _refund_done(attempt.payment, notice, now=now)
     if notice.status != NoticeStatus.PAID:
         _event(attempt.payment, PaymentEvent.Kind.NOTIFIED, now=now, text=notice.status, session=notice.session_id)
@@ -285,12 +297,47 @@ def settle(attempt: PaymentAttempt, notice: Notice, *, now) -> Payment:
                 )
                 refund_late = True
             else:
-                # A second payment of a visit already paid: this one is returned.
-                _event(payment, PaymentEvent.Kind.REFUND, now=now, text="double payment", session=notice.session_id)
-                refund_late = True
+                # A second payment of a visit already paid (or refunded): this money is returned
+                # on its own, by its own transaction, and never counts towards the payment.
+                PaymentAttempt.objects.filter(pk=attempt.pk).update(surplus=True)
+                _event(
+                    payment,
+                    PaymentEvent.Kind.REFUND,
+                    now=now,
+                    text=_("druga wpłata – zwrot"),
+                    session=notice.session_id,
+                )
+                transaction.on_commit(lambda: _enqueue_surplus_refund(attempt.pk))
     if refund_late:
         transaction.on_commit(lambda: _enqueue_refund(payment.pk, notice.amount, attempt.pk))
     return payment
+
+
+def _enqueue_surplus_refund(attempt_id: int) -> None:
+    from .tasks import refund_surplus_task
+
+    refund_surplus_task.enqueue(attempt_id)
+
+
+def refund_surplus(attempt_id: int, *, now=None) -> Refund | None:
+    """Return a surplus payment (a second payment of one visit) by its own transaction."""
+    now = now or clock.now()
+    with transaction.atomic():
+        attempt = PaymentAttempt.objects.select_for_update().select_related("payment").get(pk=attempt_id)
+        if not attempt.surplus or attempt.paid_at is None:
+            return None
+        if Refund.objects.filter(attempt=attempt).exists():
+            return None
+        refund = Refund.objects.create(
+            payment=attempt.payment,
+            attempt=attempt,
+            amount=attempt.amount,
+            request_id=f"R{attempt.payment_id}S{secrets.token_hex(8).upper()}",
+            reason=_("druga wpłata za tę samą wizytę")[:200],
+            requested_at=now,
+        )
+    transaction.on_commit(lambda: _enqueue_refund_call(refund.pk))
+    return refund
 
 
 def _enqueue_refund(payment_id: int, amount: Decimal, attempt_id: int) -> None:
@@ -426,7 +473,9 @@ def call_refund(refund_id: int) -> bool:
     if refund.status != RefundStatus.REQUESTED or refund.reference:
         return False
     payment = refund.payment
-    attempt = payment.attempts.filter(paid_at__isnull=False).order_by("-paid_at").first()
+    attempt = (
+        refund.attempt or payment.attempts.filter(paid_at__isnull=False, surplus=False).order_by("-paid_at").first()
+    )
     if attempt is None:
         Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.FAILED, error="no paid transaction")
         return False
@@ -445,28 +494,43 @@ def call_refund(refund_id: int) -> bool:
 
 
 def _refund_done(payment: Payment, notice: Notice, *, now) -> bool:
-    request_id = str(notice.extra.get("requestId") or "")
-    refund = (
-        payment.refunds.filter(request_id=request_id).first()
-        if request_id
-        else payment.refunds.filter(status=RefundStatus.REQUESTED, reference=notice.reference).first()
+    """A gateway's word on a refund: the refund is found by the signed reference (P24's
+    refundsUuid, derived from our request id) and must be for the same amount."""
+    signed = str(notice.extra.get("refundsUuid") or "")
+    refund = next(
+        (
+            r
+            for r in payment.refunds.filter(status=RefundStatus.REQUESTED)
+            if signed and refunds_uuid_for(r.request_id) == signed
+        ),
+        None,
     )
     if refund is None:
         return _reject(None, "unknown_refund", notice, now=now, gateway_name=payment.gateway)
+    if refund.amount != notice.amount:
+        return _reject(None, "wrong_amount", notice, now=now, gateway_name=payment.gateway)
+    if notice.status != NoticeStatus.REFUNDED:
+        Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+            status=RefundStatus.FAILED, error="rejected by the gateway"
+        )
+        Payment.objects.filter(pk=payment.pk).update(refund_decision_due=True)
+        _event(payment, PaymentEvent.Kind.REFUND, now=now, text=_("zwrot odrzucony przez operatora"))
+        return True
     finish_refund(refund.pk, now=now)
     return True
 
 
 def finish_refund(refund_id: int, *, now) -> None:
     with transaction.atomic():
-        refund = Refund.objects.get(pk=refund_id)
+        refund = Refund.objects.select_related("attempt").get(pk=refund_id)
         _appointment, payment = _lock(refund.payment_id)
-        if (
-            Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
-                status=RefundStatus.DONE, done_at=now
-            )
-            != 1
-        ):
+        updated = Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+            status=RefundStatus.DONE, done_at=now
+        )
+        if updated != 1:
+            return
+        if refund.attempt is not None and refund.attempt.surplus:
+            _event(payment, PaymentEvent.Kind.REFUND, now=now, text=_("zwrócono drugą wpłatę"))
             return
         refunded = payment.refunded_amount + refund.amount
         Payment.objects.filter(pk=payment.pk).update(refunded_amount=refunded)

@@ -47,3 +47,11 @@ def call_refund_task(refund_id: int) -> bool:
     from .services import call_refund
 
     return call_refund(refund_id)
+
+
+@task()
+@system_task
+def refund_surplus_task(attempt_id: int) -> None:
+    from .services import refund_surplus
+
+    refund_surplus(attempt_id)

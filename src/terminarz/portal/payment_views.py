@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from terminarz.core import clock
+from terminarz.payments import gateways
 from terminarz.payments import services as payments
 from terminarz.payments.gateways.base import GatewayError
 from terminarz.payments.models import GatewayName, Payment
@@ -21,7 +22,7 @@ from terminarz.payments.models import GatewayName, Payment
 from .views import _rate
 
 
-def _payment(payment_id: int, token: str) -> Payment:
+def _payment(payment_id: int, token: str, *, purpose: str = "link") -> Payment:
     payment = (
         Payment.objects.select_related(
             "appointment__practitioner", "appointment__unit__location", "appointment__provider", "appointment__slot"
@@ -31,7 +32,8 @@ def _payment(payment_id: int, token: str) -> Payment:
         if 0 < payment_id < 2**63
         else None
     )
-    if payment is None or not token or not payment.token_matches(token):
+    matches = payment.return_token_matches if purpose == "return" and payment else None
+    if payment is None or not token or not (matches or payment.token_matches)(token):
         raise Http404
     return payment
 
@@ -72,16 +74,18 @@ def payment(request, payment_id: int):
 
 def payment_return(request, payment_id: int):
     """Where the gateway sends the patient back: the status as we know it (the notification
-    may come a moment later – the page says so and refreshes itself)."""
+    may come a moment later – the page says so and refreshes itself). Its token is only for
+    this page: the gateways see it, so it opens neither the payment page nor the visit."""
     token = request.GET.get("t", "")
-    found = _payment(payment_id, token)
-    return render(request, "portal/payment_return.html", _context(found, token))
+    found = _payment(payment_id, token, purpose="return")
+    return render(request, "portal/payment_return.html", {"payment": found, "appointment": found.appointment})
 
 
 @csrf_exempt
 @require_POST
+@ratelimit(key="ip", rate=_rate("RATELIMIT_PAYMENT_NOTIFY"), block=True)
 def payment_notify(request, gateway: str):
-    if gateway not in GatewayName.values:
+    if gateway not in GatewayName.values or not gateways.configured(gateway):
         raise Http404
     try:
         answer = payments.handle_notification(gateway, request.body, request.content_type or "")

@@ -30,6 +30,7 @@ from terminarz.core import clock
 from terminarz.legal import services as legal
 from terminarz.legal.models import TermsDocument
 from terminarz.payments.models import Payment
+from terminarz.payments.policies import PaymentDeadlineRefused
 from terminarz.portal.search_cards import search_cards
 from terminarz.providers.models import Location, Provider, Unit, settings_for
 from terminarz.scheduling.forms import MAX_DATE, MIN_DATE, SlotSearchForm
@@ -214,6 +215,10 @@ SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DATA_FIELDS = ("first_name", "last_name", "email", "phone", "pesel", "note", "accept_requirements")
 
 
+def _slot_practitioner(slot_id: int) -> int | None:
+    return Slot.objects.filter(pk=slot_id).values_list("practitioner_id", flat=True).first()
+
+
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate=_rate("RATELIMIT_BOOKING"), method="POST", block=True)
 def book(request, slot_id: int):
@@ -224,6 +229,15 @@ def book(request, slot_id: int):
     try:
         checked = pipeline.preflight(
             pipeline.BookingRequest(slot_id=slot_id, channel=Source.PORTAL, account=account, now=now)
+        )
+    except PaymentDeadlineRefused as exc:
+        # The visit is paid online and its deadline has passed already: a later slot of the
+        # same practitioner may still be bookable.
+        return render(
+            request,
+            "portal/slot_unavailable.html",
+            {"message": exc.message, "practitioner_id": _slot_practitioner(slot_id)},
+            status=403,
         )
     except BookingRefused as exc:
         return render(

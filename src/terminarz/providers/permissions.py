@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, StrOrPromise] = {
     "payments.view": _("Płatności – podgląd"),
     "payments.change_single": _("Zmiana zasad płatności pojedynczej wizyty"),
     "payments.refund": _("Płatności – zwroty"),
+    "payments.invoice": _("Płatności – wystawianie faktur"),
     "settings.change": _("Ustawienia rejestracji – zmiany"),
     "audit.view": _("Audyty – podgląd"),
     "messages.view": _("Dziennik wiadomości do pacjentów – podgląd"),
@@ -51,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "patients.change",
             "bookings.export",
             "payments.view",
+            "payments.invoice",
         }
     ),
     "practitioner": frozenset({"calendar.view", "patients.view", "schedules.view", "visits.change"}),
@@ -59,6 +61,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "payments.view",
             "payments.change_single",
             "payments.refund",
+            "payments.invoice",
             "payers.change",
             "services.change",
             "bookings.export",

@@ -306,6 +306,8 @@ PAYMENT_GATEWAY_TIMEOUT = env_int("PAYMENT_GATEWAY_TIMEOUT", 10)
 RATELIMIT_ENABLE = env_str("TERMINARZ_RATELIMIT", "on").lower() not in {"off", "0", "false"}
 RATELIMIT_SEARCH = env_str("TERMINARZ_RATELIMIT_SEARCH", "120/m")
 RATELIMIT_BOOKING = env_str("TERMINARZ_RATELIMIT_BOOKING", "20/m")
+# Gateways' notifications come from a few addresses; junk from anyone else is cut off early.
+RATELIMIT_PAYMENT_NOTIFY = env_str("TERMINARZ_RATELIMIT_PAYMENT_NOTIFY", "300/m")
 RATELIMIT_VIEW = "terminarz.portal.error_views.too_many_requests"
 CSRF_FAILURE_VIEW = "terminarz.portal.error_views.csrf_failure"
 

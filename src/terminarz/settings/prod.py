@@ -46,3 +46,9 @@ P24_CRC = env_str("P24_CRC", "")
 AUTOPAY_BASE_URL = env_str("AUTOPAY_BASE_URL", "https://pay.autopay.eu")  # test: https://testpay.autopay.eu
 AUTOPAY_SERVICE_ID = env_str("AUTOPAY_SERVICE_ID", "")
 AUTOPAY_SHARED_KEY = env_str("AUTOPAY_SHARED_KEY", "")
+# A gateway named in the environment must come with its secret: nothing is signed or checked
+# with an empty key (payments.gateways refuses such a gateway too).
+if P24_MERCHANT_ID and not (P24_POS_ID and P24_API_KEY and P24_CRC):
+    raise RuntimeError("P24_MERCHANT_ID is set: P24_POS_ID, P24_API_KEY and P24_CRC must be set too")
+if AUTOPAY_SERVICE_ID and not AUTOPAY_SHARED_KEY:
+    raise RuntimeError("AUTOPAY_SERVICE_ID is set: AUTOPAY_SHARED_KEY must be set too")

@@ -257,6 +257,58 @@ def child_text(element: ET.Element, name: str, *, required: bool = True) -> str:
     return text
 
 
+# The ITN's transaction fields in the documented order: (name, required).
+ITN_TRANSACTION_FIELDS = (
+    ("orderID", True),
+    ("remoteID", True),
+    ("amount", True),
+    ("currency", True),
+    ("gatewayID", False),
+    ("paymentDate", True),
+    ("paymentStatus", True),
+    ("paymentStatusDetails", False),
+)
+
+
+def _leaf(element: ET.Element) -> str:
+    if len(element):
+        raise ValueError(f"element {element.tag} has children")
+    value = (element.text or "").strip()
+    if "|" in value:
+        raise ValueError(f'element {element.tag} contains "|"')
+    return value
+
+
+def _strict_itn(root: ET.Element) -> tuple[str, list[list[tuple[str, str]]], str]:
+    """serviceID, each transaction's (name, value) pairs in order, and the hash of an ITN
+    `transactionList` that has exactly the documented shape; ValueError otherwise."""
+    if root.tag != "transactionList" or [child.tag for child in root] != ["serviceID", "transactions", "hash"]:
+        raise ValueError("transactionList must hold serviceID, transactions and hash, in this order")
+    service_id, container, hash_element = list(root)
+    transactions: list[list[tuple[str, str]]] = []
+    for transaction in container:
+        if transaction.tag != "transaction":
+            raise ValueError(f"unexpected element {transaction.tag} in transactions")
+        children = list(transaction)
+        fields: list[tuple[str, str]] = []
+        position = 0
+        for name, required in ITN_TRANSACTION_FIELDS:
+            if position < len(children) and children[position].tag == name:
+                value = _leaf(children[position])
+                if required and not value:
+                    raise ValueError(f"element {name} empty")
+                fields.append((name, value))
+                position += 1
+            elif required:
+                raise ValueError(f"element {name} missing or out of order")
+        if position != len(children):
+            raise ValueError(f"unexpected element {children[position].tag} in transaction")
+        transactions.append(fields)
+    if not transactions:
+        raise ValueError("no transaction")
+    return _leaf(service_id), transactions, _leaf(hash_element)
+
+
 def to_xml(root: ET.Element) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
@@ -348,7 +400,9 @@ class Autopay:
             "Amount": amount,
             "Description": clean_description(request.description),
             "Currency": CURRENCY,
-            "CustomerEmail": request.email,
+            # CustomerEmail is optional: left out, so the patient's address is not in a URL
+            # (browser history, the gateway's access logs) and nothing typed by a patient is
+            # among the values the start Hash signs.
             "Language": LANGUAGES.get(request.language, "EN"),
             "ReturnURL": request.return_url,
         }
@@ -363,41 +417,37 @@ class Autopay:
     # -- ITN --
 
     def parse_notification(self, body: bytes, content_type: str) -> list[Notice]:
+        """Strict reading: the hash covers only the values joined with "|", not the element
+        names, so the document must have exactly the documented elements in the documented
+        order and no value may contain "|" – otherwise values signed for another message (a
+        start link's Hash, which the payer sees) could be re-arranged into a valid-looking ITN."""
         try:
             root = parse_xml(_b64decode(_form_field(body, content_type, "transactions")))
-            if root.tag != "transactionList":
-                raise ValueError(f"root element {root.tag}, not transactionList")
-            service_id = child_text(root, "serviceID")
-            given_hash = child_text(root, "hash")
-            containers = root.findall("transactions")
-            if len(containers) != 1:
-                raise ValueError("transactions missing or repeated")
-            transactions = containers[0].findall("transaction")
-            if not transactions:
-                raise ValueError("no transaction")
-        except (UnicodeDecodeError, ValueError) as exc:
+            service_id, transactions, given_hash = _strict_itn(root)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise NotificationRejected("malformed", f"unreadable ITN: {exc}"[:200]) from exc
         if service_id != self.service_id:
             raise NotificationRejected("wrong_merchant", "serviceID of another service")
-        if not same_hash(itn_hash(root, self.shared_key), given_hash):
+        values = [service_id] + [value for fields in transactions for _name, value in fields]
+        if not same_hash(hash_values(values, self.shared_key), given_hash):
             raise NotificationRejected("bad_signature")
         try:
-            return [self._notice(transaction) for transaction in transactions]
+            return [self._notice(dict(fields)) for fields in transactions]
         except ValueError as exc:
             raise NotificationRejected("malformed", f"unreadable transaction: {exc}"[:200]) from exc
 
     @staticmethod
-    def _notice(transaction: ET.Element) -> Notice:
-        order_id = child_text(transaction, "orderID")
-        remote_id = child_text(transaction, "remoteID")
-        amount = parse_amount(child_text(transaction, "amount"))
-        currency = child_text(transaction, "currency")
+    def _notice(fields: dict[str, str]) -> Notice:
+        order_id = fields["orderID"]
+        remote_id = fields["remoteID"]
+        amount = parse_amount(fields["amount"])
+        currency = fields["currency"]
         if not re.fullmatch(r"[A-Z]{3}", currency):
             raise ValueError(f"currency {currency!r}")
-        payment_date = child_text(transaction, "paymentDate")
+        payment_date = fields["paymentDate"]
         if not re.fullmatch(r"\d{14}", payment_date):
             raise ValueError("paymentDate is not YYYYMMDDhhmmss")
-        payment_status = child_text(transaction, "paymentStatus")
+        payment_status = fields["paymentStatus"]
         if payment_status not in STATUSES:
             raise ValueError(f"paymentStatus {payment_status!r}")
         return Notice(
@@ -408,8 +458,8 @@ class Autopay:
             reference=remote_id,
             extra={
                 "remoteID": remote_id,
-                "gatewayID": child_text(transaction, "gatewayID", required=False),
-                "paymentStatusDetails": child_text(transaction, "paymentStatusDetails", required=False),
+                "gatewayID": fields.get("gatewayID", ""),
+                "paymentStatusDetails": fields.get("paymentStatusDetails", ""),
                 "paymentDate": payment_date,
             },
         )

@@ -219,7 +219,7 @@ def _read_body(body: bytes, content_type: str) -> dict:
                     form[name] = int(value)
             return form
         data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise NotificationRejected("malformed", f"unreadable body: {type(exc).__name__}") from exc
     if not isinstance(data, dict):
         raise NotificationRejected("malformed", "the body is not a JSON object")

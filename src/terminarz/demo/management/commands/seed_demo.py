@@ -21,6 +21,7 @@ from terminarz.core.tenancy import system_task
 from terminarz.patients.services import add_card
 from terminarz.payments import services as payments
 from terminarz.payments.gateways.base import Notice, NoticeStatus
+from terminarz.payments.invoices import issue_invoice
 from terminarz.payments.models import (
     AmountKind,
     DeadlineKind,
@@ -563,6 +564,9 @@ class Command(BaseCommand):
         wojcik.procedures.add(
             Service.objects.get(provider=demo, code="KONS-DERM"), Service.objects.get(provider=demo, code="DERMATO")
         )
+        if not demo.nip:
+            demo.nip = "6762461659"  # a valid NIP checksum, for the demo's invoices (H9)
+            demo.save(update_fields=["nip"])
         PaymentSettings.objects.create(
             provider=demo, enabled=True, gateway="przelewy24", first_time_mandatory=True, link_sms=True
         )
@@ -632,6 +636,20 @@ class Command(BaseCommand):
         )
         payments.finish_refund(refund.pk, now=clock.now())
         cancel_appointment_by_clinic(refunded.appointment, actor=registrar, reason="Pacjent zrezygnował z wizyty.")
-        assert expired.deadline is not None
-        payments.expire_unpaid(expired.pk, now=expired.deadline)
+        # Booked long enough ago for its deadline to have passed (so the report reads true).
+        passed = clock.now() - dt.timedelta(hours=1)
+        Payment.objects.filter(pk=expired.pk).update(deadline=passed, created_at=passed - dt.timedelta(hours=4))
+        Appointment.objects.filter(pk=expired.appointment_id).update(hold_until=passed)
+        payments.expire_unpaid(expired.pk, now=clock.now())
         payments.waive(vip, actor=registrar, reason="Pacjent VIP – płatność na miejscu")
+        issue_invoice(
+            Payment.objects.get(pk=paid.pk),
+            buyer={
+                "name": "Marta Opłacona",
+                "nip": "",
+                "street": "ul. Lea 10/2",
+                "postal_code": "30-048",
+                "city": "Kraków",
+            },
+            actor=registrar,
+        )
