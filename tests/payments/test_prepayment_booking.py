@@ -306,3 +306,54 @@ def test_the_booking_page_says_at_once_when_the_payment_could_not_be_made_in_tim
     assert response.status_code == 403
     assert "do terminu płatności zostało za mało czasu" in html
     assert f'href="/lekarz/{practitioner.pk}/"' in html
+
+
+# -- reminders (H5) and the refund policy ------------------------------------------------------
+
+
+def test_a_reminder_goes_once_when_the_deadline_is_near(today):
+    provider, _, practitioner, _ = payment_clinic(today=today, hours_before_visit=24, reminder_hours=2)
+    appointment = book_appointment(first_slot(practitioner).pk, PATIENT, now=FROZEN_NOW)
+    deadline = appointment.payment.deadline
+    early = services.send_due_reminders(now=deadline - dt.timedelta(hours=3))
+    due = services.send_due_reminders(now=deadline - dt.timedelta(hours=1))
+    again = services.send_due_reminders(now=deadline - dt.timedelta(minutes=30))
+    assert (early, due, again) == (0, 1, 0)
+    assert Message.objects.filter(provider=provider, kind="payment_reminder").count() == 1
+
+
+def _paid_visit(today, **kw):
+    from terminarz.payments.gateways.base import Notice, NoticeStatus
+    from terminarz.payments.models import PaymentAttempt
+
+    _, _, practitioner, _ = payment_clinic(today=today, **kw)
+    appointment = book_appointment(first_slot(practitioner).pk, PATIENT, now=FROZEN_NOW)
+    payment = appointment.payment
+    attempt = PaymentAttempt.objects.create(
+        payment=payment, session_id="TZREF1", gateway="przelewy24", amount=payment.amount, created_at=FROZEN_NOW
+    )
+    services.settle(attempt, Notice("TZREF1", payment.amount, "PLN", NoticeStatus.PAID, "1"), now=FROZEN_NOW)
+    appointment.refresh_from_db()
+    return appointment
+
+
+@pytest.mark.parametrize(
+    "hours_before,refunded,decision_due",
+    [(48, [Decimal("150.00")], False), (12, [], True)],
+    ids=["early: full refund", "late: the clinic decides"],
+)
+def test_the_patient_cancelling_a_paid_visit_follows_the_refund_policy(
+    today, monkeypatch, hours_before, refunded, decision_due
+):
+    from terminarz.booking.models import AppointmentStatus
+
+    appointment = _paid_visit(today, refund_hours=24)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        status=AppointmentStatus.CANCELLED, cancelled_at=appointment.start - dt.timedelta(hours=hours_before)
+    )
+    asked = []
+    monkeypatch.setattr(services, "_enqueue_refund_call", lambda refund_id: asked.append(refund_id))
+    services.appointment_ended(appointment.pk, by="patient", now=appointment.start - dt.timedelta(hours=hours_before))
+    payment = Payment.objects.get(appointment=appointment)
+    assert [r.amount for r in payment.refunds.all()] == refunded
+    assert payment.refund_decision_due is decision_due
