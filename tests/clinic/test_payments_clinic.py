@@ -210,3 +210,17 @@ def test_the_calendar_marks_a_visit_waiting_for_payment(client, desk):
         reverse("clinic:calendar"), {"lekarz": desk["practitioner"].pk, "dzien": day.isoformat()}
     ).content.decode()
     assert "płatność online: oczekuje" in html
+
+
+def test_a_desk_booking_that_needs_payment_says_so(client, desk):
+    from terminarz.patients.models import Patient
+
+    patient = Patient.objects.create(
+        provider=desk["provider"], first_name="Ewa", last_name="Nowa", email="e@example.com"
+    )
+    client.force_login(desk["registrar"])
+    response = client.post(
+        reverse("clinic:desk-booking", args=[desk["slots"][3].pk]), {"patient": patient.pk}, follow=True
+    )
+    texts = [str(m) for m in response.context["messages"]]
+    assert texts[1].startswith("Wizyta wymaga płatności online: zostanie potwierdzona po wpłacie")

@@ -357,3 +357,26 @@ def test_the_patient_cancelling_a_paid_visit_follows_the_refund_policy(
     payment = Payment.objects.get(appointment=appointment)
     assert [r.amount for r in payment.refunds.all()] == refunded
     assert payment.refund_decision_due is decision_due
+
+
+def test_the_api_answers_with_the_payment_to_make(today, client):
+    _, _, practitioner, _ = payment_clinic(today=today)
+    slot = first_slot(practitioner, after=dt.datetime.now(dt.UTC) + dt.timedelta(days=2))
+    body = {"slot": slot.pk, "patient": {"first_name": "Jan", "last_name": "Api", "email": "api@example.com"}}
+    answer = client.post("/api/v1/appointments", body, content_type="application/json").json()
+    payment = Payment.objects.get(appointment_id=answer["id"])
+    assert (answer["status"], answer["payment"]["status"], answer["payment"]["amount"]) == ("held", "pending", "150.00")
+    assert answer["payment"]["url"].endswith(f"/platnosc/{payment.pk}/?t={payment.link_token}")
+
+
+def test_the_patient_panel_offers_to_pay_a_visit_waiting_for_payment(today, client, django_user_model):
+    from terminarz.booking.services import book_appointment as book
+
+    _, _, practitioner, _ = payment_clinic(today=today)
+    account = django_user_model.objects.create_user("pat@example.com", email="pat@example.com", password="x")
+    slot = first_slot(practitioner, after=dt.datetime.now(dt.UTC) + dt.timedelta(days=2))
+    appointment = book(slot.pk, {**PATIENT, "email": "pat@example.com"}, account=account)
+    client.force_login(account)
+    html = client.get("/konto/").content.decode()
+    assert "czeka na płatność" in html
+    assert f"/platnosc/{appointment.payment.pk}/?t={appointment.payment.link_token}" in html

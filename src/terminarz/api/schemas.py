@@ -64,6 +64,16 @@ class AppointmentIn(Schema):
     accept_requirements: bool = False
 
 
+class PaymentOut(Schema):
+    """The visit's online payment (H4, H5): a "held" booking waits for it until `deadline`."""
+
+    status: str
+    required: bool
+    amount: Annotated[str, Field(pattern=r"^\d+\.\d{2}$", description="PLN, two decimals, as text")]
+    deadline: dt.datetime | None = None
+    url: str  # the payment page to send the patient to
+
+
 class AppointmentOut(Schema):
     id: int
     status: str
@@ -71,6 +81,7 @@ class AppointmentOut(Schema):
     start: dt.datetime
     reference: str
     cancel_token: str
+    payment: PaymentOut | None = None
 
 
 class CancelIn(Schema):

@@ -16,6 +16,8 @@ from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingError, SlotTaken
 from terminarz.booking.models import Source
 from terminarz.core.ratelimit import SettingsRateThrottle
+from terminarz.payments.models import Payment
+from terminarz.payments.services import pay_url
 from terminarz.scheduling.availability import availability
 from terminarz.scheduling.forms import MAX_ID, MAX_LIMIT, AvailabilityForm, SlotSearchForm
 from terminarz.scheduling.search import search_slots
@@ -252,8 +254,22 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn):
             "start": localtime(appointment.start),
             "reference": appointment.reference,
             "cancel_token": appointment.cancel_token,
+            "payment": _payment_of(appointment),
         },
     )
+
+
+def _payment_of(appointment) -> dict | None:
+    payment = Payment.objects.filter(appointment=appointment).first()
+    if payment is None:
+        return None
+    return {
+        "status": payment.status,
+        "required": payment.required,
+        "amount": f"{payment.amount:.2f}",
+        "deadline": localtime(payment.deadline) if payment.deadline else None,
+        "url": pay_url(payment),
+    }
 
 
 @api.post(

@@ -178,6 +178,15 @@ def desk_booking(request, slot_id: int):
                         "time": f"{appointment.start.astimezone(clock.WARSAW):%H:%M}",
                     },
                 )
+                if appointment.status == "held" and appointment.hold_reason == "payment" and appointment.hold_until:
+                    messages.info(
+                        request,
+                        gettext(
+                            "Wizyta wymaga płatności online: zostanie potwierdzona po wpłacie, a bez niej "
+                            "anulowana %(deadline)s. Link do płatności wysłano pacjentowi."
+                        )
+                        % {"deadline": clock.local_text(appointment.hold_until)},
+                    )
                 return redirect(day_url(slot))
     status = 422 if request.method == "POST" else 200
     return render(

@@ -42,7 +42,7 @@ def panel(request):
     visits = Appointment.objects.filter(account=acting_account(request)).select_related(
         "practitioner", "unit__location", "provider"
     )
-    upcoming = visits.filter(status__in=ACTIVE_STATUSES, end__gt=now).order_by("start")
+    upcoming = visits.filter(status__in=ACTIVE_STATUSES, end__gt=now).select_related("payment").order_by("start")
     past = visits.exclude(pk__in=upcoming.values("pk")).order_by("-start")[:50]
     return render(request, "accounts/panel.html", {"upcoming": upcoming, "past": past})
 
