@@ -71,3 +71,39 @@ def test_payment_and_deadline_never_leave_a_paid_cancelled_booking(monkeypatch):
             ("confirmed", "paid", SlotState.BOOKED, False),
             ("cancelled", "late", SlotState.FREE, True),
         }, state
+
+
+def test_invoices_issued_at_once_get_consecutive_numbers():
+    """H9: the per-provider, per-year counter row is locked in each invoice's transaction, so
+    invoices issued in parallel never share a number and leave no gap."""
+    require_postgres(connection)
+    from terminarz.payments import invoices
+
+    today = dt.date.today()
+    provider, _, practitioner, _ = payment_clinic(today=today)
+    provider.nip = "6762461659"
+    provider.save()
+    slots = list(
+        Slot.objects.filter(practitioner=practitioner, start__gt=clock.now() + dt.timedelta(days=1)).order_by("start")[
+            :6
+        ]
+    )
+    paid = []
+    for i, slot in enumerate(slots):
+        payment = book_appointment(slot.pk, {**PATIENT, "email": f"f{i}@example.com"}).payment
+        attempt = PaymentAttempt.objects.create(
+            payment=payment,
+            session_id=f"TZINVRACE{i}",
+            gateway="przelewy24",
+            amount=payment.amount,
+            created_at=clock.now(),
+        )
+        services.settle(
+            attempt, Notice(attempt.session_id, payment.amount, "PLN", NoticeStatus.PAID, f"8{i}"), now=clock.now()
+        )
+        paid.append(Payment.objects.get(pk=payment.pk))
+    buyer = {"name": "Jan Kowalski", "nip": "", "street": "ul. Lea 10", "postal_code": "30-048", "city": "Kraków"}
+    outcomes = run_lined_up([lambda p=p: invoices.issue_invoice(p, buyer=buyer, actor=None) for p in paid])
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    year = clock.local_today().year
+    assert sorted(o.number for o in outcomes) == [f"FV/{year}/{n:05d}" for n in range(1, 7)]
