@@ -224,3 +224,19 @@ def test_a_desk_booking_that_needs_payment_says_so(client, desk):
     )
     texts = [str(m) for m in response.context["messages"]]
     assert texts[1].startswith("Wizyta wymaga płatności online: zostanie potwierdzona po wpłacie")
+
+
+def test_changing_one_visits_payment_is_audited(client, desk):
+    client.force_login(desk["admin"])
+    new = (desk["held"].start - dt.timedelta(hours=3)).astimezone(dt.timezone(dt.timedelta(hours=1)))
+    client.post(
+        reverse("clinic:visit-payment", args=[desk["held"].pk]),
+        {"action": "deadline", "deadline": new.strftime("%Y-%m-%dT%H:%M"), "resend": "on"},
+    )
+    client.post(reverse("clinic:visit-payment", args=[desk["held"].pk]), {"action": "waive", "reason": "VIP"})
+    actions = list(
+        AuditEntry.objects.filter(provider_id=desk["provider"].pk, action__startswith="payment.")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["payment.pending", "payment.deadline_changed", "payment.link_sent", "payment.waived"]

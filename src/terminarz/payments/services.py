@@ -19,6 +19,7 @@ from terminarz.booking import capacity, pipeline, transitions
 from terminarz.booking.models import Appointment, AppointmentStatus
 from terminarz.booking.notify import notify_patient
 from terminarz.core import batch, clock, events, locks
+from terminarz.core.audit import record_audit
 from terminarz.notifications.services import queue_email_and_sms
 
 from . import gateways
@@ -60,6 +61,20 @@ def _event(payment: Payment | None, kind: str, *, now, actor=None, text: str = "
     )
     batch.insert(event)
     return event
+
+
+def _audit(payment: Payment, action: str, summary: str, *, actor, now, **changes) -> None:
+    """A staff member's change of one visit's payment, in the provider's audit log."""
+    record_audit(
+        provider_id=payment.provider_id,
+        action=f"payment.{action}",
+        target=payment,
+        summary=summary,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=f"user:{actor.pk}" if getattr(actor, "pk", None) else "system",
+        changes=changes,
+        at=now,
+    )
 
 
 def pay_url(payment: Payment) -> str:
@@ -128,6 +143,10 @@ def send_link(
         patient=appointment.patient,
     )
     _event(payment, PaymentEvent.Kind.LINK_SENT, now=now, actor=actor, text=", ".join(channels))
+    if getattr(actor, "pk", None) and key:  # sent again by a staff member
+        _audit(
+            payment, "link_sent", f"Płatność #{payment.pk}: wysłano link ({', '.join(channels)})", actor=actor, now=now
+        )
     return True
 
 
@@ -457,6 +476,14 @@ def request_refund(payment: Payment, amount: Decimal, *, reason: str, actor=None
         )
         Payment.objects.filter(pk=payment.pk).update(refund_decision_due=False)
         _event(payment, PaymentEvent.Kind.REFUND, now=now, actor=actor, text=f"{amount} zł", request=refund.request_id)
+        _audit(
+            payment,
+            "refund_requested",
+            f"Płatność #{payment.pk}: zlecono zwrot {amount} zł",
+            actor=actor,
+            now=now,
+            amount=str(amount),
+        )
     transaction.on_commit(lambda: _enqueue_refund_call(refund.pk))
     return refund
 
@@ -603,6 +630,14 @@ def change_deadline(payment: Payment, new_deadline: dt.datetime, *, actor, resen
             actor=actor,
             text=_("nowy termin płatności: %(when)s") % {"when": clock.local_text(new_deadline)},
             old=clock.local_text(old) if old else "",
+        )
+        _audit(
+            payment,
+            "deadline_changed",
+            f"Płatność #{payment.pk}: nowy termin płatności {clock.local_text(new_deadline)}",
+            actor=actor,
+            now=now,
+            deadline=[clock.local_text(old) if old else "", clock.local_text(new_deadline)],
         )
         if resend:
             send_link(payment, now=now, actor=actor, key=f"payment_link:{payment.pk}:{int(new_deadline.timestamp())}")
