@@ -25,7 +25,15 @@ ACTIONS: dict[str, str] = {
     "location.shown": "Pokazanie lokalizacji",
     "messages.template_changed": "Zmiana szablonu wiadomości",
     "messages.template_reset": "Przywrócenie szablonu wiadomości",
+    "invoice.issued": "Wystawienie faktury",
     "patient.changed": "Zmiana danych pacjenta",
+    "payment.deadline_changed": "Zmiana terminu płatności wizyty",
+    "payment.link_sent": "Ponowne wysłanie linku do płatności",
+    "payment.refund_requested": "Zlecenie zwrotu płatności",
+    "payments.exported": "Eksport raportu płatności online",
+    "payments.rule": "Zmiana zasady płatności online",
+    "payments.rule_deleted": "Usunięcie zasady płatności online",
+    "payments.settings": "Zmiana ustawień płatności online",
     "patient.created": "Nowy pacjent",
     "patient.opened": "Otwarcie kartoteki pacjenta",
     "practitioner.changed": "Zmiana danych personelu",
@@ -81,12 +89,21 @@ FIELDS: dict[str, str] = {
     "role": "rola",
     "rows": "wiersze",
     "format": "format",
+    "deadline": "termin płatności",
+    "amount": "kwota",
 }
 
 # Changes stored as [before, after]; any other list is a list.
 PAIRS = {"status", "start"}
 
-ACTORS: dict[str, str] = {"patient": "pacjent", "system": "system", "api": "API", "portal": "portal"}
+ACTORS: dict[str, str] = {
+    "patient": "pacjent",
+    "system": "system",
+    "api": "API",
+    "portal": "portal",
+    "gateway": "operator płatności",
+    "payment": "płatność online",
+}
 
 _machines: dict[str, tuple[str, str, Callable[[str], str]]] = {}
 
