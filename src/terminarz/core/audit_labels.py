@@ -94,7 +94,7 @@ FIELDS: dict[str, str] = {
 }
 
 # Changes stored as [before, after]; any other list is a list.
-PAIRS = {"status", "start"}
+PAIRS = {"status", "start", "deadline"}
 
 ACTORS: dict[str, str] = {
     "patient": "pacjent",
