@@ -215,3 +215,83 @@ def test_the_return_link_shows_the_status_but_opens_neither_the_payment_page_nor
     page = client.get(reverse("portal:payment", args=[payment.pk]), {"t": payment.return_token})
     assert (back.status_code, page.status_code) == (200, 404)
     assert appointment.cancel_token not in back.content.decode()
+
+
+# -- second review -------------------------------------------------------------------------------
+
+
+def test_a_pending_surplus_refund_does_not_block_the_visits_own_refund(today, monkeypatch):
+    _, _, appointment, payment = held_visit(today)
+    paid(payment)
+    second = paid(payment, session="TZPAIDN2", reference="777002")
+    PaymentAttempt.objects.filter(pk=second.pk).update(surplus=True)
+    monkeypatch.setattr(services, "_enqueue_refund_call", lambda refund_id: None)
+    services.refund_surplus(second.pk, now=FROZEN_NOW)  # ordered, waiting for the gateway
+    refund = services.request_refund(payment, Decimal("150.00"), reason="odwołanie")
+    assert refund.amount == Decimal("150.00")
+
+
+def test_an_automatic_refund_that_cannot_be_ordered_is_left_to_the_clinic(today, monkeypatch):
+    from terminarz.booking.models import Appointment
+
+    _, _, appointment, payment = held_visit(today)
+    paid(payment)
+    monkeypatch.setattr(services, "_enqueue_refund_call", lambda refund_id: None)
+    services.request_refund(payment, Decimal("150.00"), reason="już zlecony")
+    Appointment.objects.filter(pk=appointment.pk).update(status="cancelled", cancelled_at=FROZEN_NOW)
+    services.appointment_ended(appointment.pk, by="user:1", now=FROZEN_NOW)
+    payment.refresh_from_db()
+    assert payment.refund_decision_due is True
+    assert PaymentEvent.objects.filter(payment=payment, text__startswith="zwrot automatyczny nieudany").count() == 1
+
+
+def test_control_characters_in_a_name_are_refused_when_booking(today):
+    _, slots, _, _ = held_visit(today)
+    with pytest.raises(InvalidBooking) as refused:
+        book_appointment(slots[5].pk, {**PATIENT, "first_name": "Jan\x01"}, now=FROZEN_NOW)
+    assert refused.value.errors == {"first_name": ["Usuń niedozwolone znaki (znaki sterujące)."]}
+
+
+def test_an_invoice_with_control_characters_is_refused_and_takes_no_number(today, client):
+    from terminarz.payments.models import Invoice
+
+    provider, _, appointment, payment = held_visit(today)
+    provider.nip = "6762461659"
+    provider.save()
+    paid(payment)
+    client.force_login(make_user("ada", provider, "admin"))
+    buyer = {"name": "Jan", "nip": "", "street": "ul. Lea\x02 10", "postal_code": "30-048", "city": "Kraków"}
+    client.post(reverse("clinic:visit-payment", args=[appointment.pk]), {"action": "invoice", **buyer})
+    assert Invoice.objects.count() == 0
+
+
+def test_the_return_page_shows_only_the_payment(today, client):
+    _, _, appointment, payment = held_visit(today)
+    html = client.get(reverse("portal:payment-return", args=[payment.pk]), {"t": payment.return_token}).content.decode()
+    assert appointment.reference not in html
+    assert appointment.practitioner.last_name not in html
+
+
+def test_a_non_ascii_digit_in_the_rule_chooser_is_not_a_server_error(today, client):
+    provider, _, _, _ = held_visit(today)
+    client.force_login(make_user("ada", provider, "admin"))
+    assert client.get(reverse("clinic:payment-settings"), {"cel": "specjalista:²"}).status_code == 200
+
+
+def test_a_pesel_alone_does_not_reveal_a_blacklisted_patient(today):
+    from terminarz.patients.models import Patient
+    from terminarz.payments.models import PaymentRule
+    from tests.factories import VALID_PESEL
+
+    provider, slots, _, _ = held_visit(today, blacklist_mandatory=True)
+    rule = PaymentRule.objects.get(provider=provider)
+    rule.requirement = "none"
+    rule.save()  # through save(): the cached rules are dropped (payments.config)
+    Patient.objects.create(provider=provider, first_name="Anna", last_name="Zła", pesel=VALID_PESEL, blacklisted=True)
+    probe = book_appointment(slots[6].pk, {**PATIENT, "pesel": VALID_PESEL}, now=FROZEN_NOW)
+    real = book_appointment(
+        slots[8].pk,
+        {**PATIENT, "first_name": "Anna", "last_name": "Zła", "pesel": VALID_PESEL, "email": "a@example.com"},
+        now=FROZEN_NOW,
+    )
+    assert (probe.status, real.status) == ("confirmed", "held")

@@ -24,6 +24,7 @@ from openpyxl import Workbook
 from terminarz.catalog.models import Service
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
+from terminarz.patients.validation import no_control_characters
 from terminarz.payments import invoices
 from terminarz.payments import rules as payment_rules
 from terminarz.payments import services as payments
@@ -174,7 +175,7 @@ def payment_settings(request):
     chosen = request.GET.get("cel", "")
     if ":" in chosen:  # "specjalista:12" / "usluga:7" from the rule chooser (works without JS)
         kind, _sep, target = chosen.partition(":")
-        if kind in ("specjalista", "usluga") and target.isdigit() and len(target) < 12:
+        if kind in ("specjalista", "usluga") and target.isascii() and target.isdigit() and len(target) < 12:
             return redirect("clinic:payment-rule", kind=kind, target_id=int(target))
     current = PaymentSettings.objects.filter(provider=provider).first() or PaymentSettings(provider=provider)
     rule = PaymentRule.objects.filter(provider=provider, practitioner=None, service=None).first() or PaymentRule(
@@ -326,11 +327,13 @@ class WaiveForm(forms.Form):
 
 
 class InvoiceForm(forms.Form):
-    name = forms.CharField(label=_("Nabywca (imię i nazwisko lub firma)"), max_length=200)
+    name = forms.CharField(
+        label=_("Nabywca (imię i nazwisko lub firma)"), max_length=200, validators=[no_control_characters]
+    )
     nip = forms.CharField(label=_("NIP nabywcy"), max_length=13, required=False, help_text=_("Puste – osoba prywatna."))
-    street = forms.CharField(label=_("Ulica i numer"), max_length=200)
+    street = forms.CharField(label=_("Ulica i numer"), max_length=200, validators=[no_control_characters])
     postal_code = forms.CharField(label=_("Kod pocztowy"), max_length=6, help_text=_("np. 31-146"))
-    city = forms.CharField(label=_("Miejscowość"), max_length=100)
+    city = forms.CharField(label=_("Miejscowość"), max_length=100, validators=[no_control_characters])
 
     def clean_nip(self):
         from terminarz.payments.invoicing.document import is_valid_nip
@@ -462,6 +465,13 @@ def invoice_file(request, invoice_id: int, fmt: str):
     invoice = get_for_provider(Invoice.objects.select_related("payment__appointment"), request.provider, invoice_id)
     scope.get_appointment(request, scope.visible_appointments(request.membership), invoice.payment.appointment_id)
     content_type, extension, render_file = INVOICE_FILES[fmt]
+    record_audit(
+        provider_id=request.provider.pk,
+        action="invoice.downloaded",
+        target=invoice,
+        summary=f"Pobranie faktury {invoice.number} ({fmt.upper()})",
+        actor=request.user,
+    )
     response = HttpResponse(render_file(invoice), content_type=content_type)
     name = invoice.number.replace("/", "-")
     response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'

@@ -1,6 +1,7 @@
 """Field rules for patient data, shared by online booking, the desk and patient records."""
 
 import re
+import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -36,8 +37,20 @@ def phone_field() -> forms.CharField:
     return forms.CharField(label=_("Telefon"), max_length=20, required=False, validators=[validate_phone])
 
 
+def no_control_characters(value: str) -> None:
+    """Names and addresses go into e-mails, invoices and XML: invisible control characters
+    (and the code points XML cannot carry) are refused."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\t\n\r" for ch in value):
+        raise ValidationError(_("Usuń niedozwolone znaki (znaki sterujące)."), code="control_characters")
+
+
 def name_field(label, required_message) -> forms.CharField:
-    return forms.CharField(label=label, max_length=100, error_messages={"required": required_message})
+    return forms.CharField(
+        label=label,
+        max_length=100,
+        error_messages={"required": required_message},
+        validators=[no_control_characters],
+    )
 
 
 def email_field(*, required: bool) -> forms.EmailField:

@@ -114,6 +114,12 @@ def issue_invoice(payment: Payment, *, buyer: dict, actor, now: dt.datetime | No
             )
         except ValueError as exc:
             raise InvoiceError(str(exc)) from None
+        try:  # built once now: an invoice whose e-invoice cannot be made takes no number
+            fa3_xml(data, created_at=now)
+        except Exception as exc:
+            raise InvoiceError(
+                _("Nie da się zbudować e-faktury z tych danych: %(e)s") % {"e": str(exc)[:200]}
+            ) from None
         invoice = Invoice.objects.create(
             provider_id=payment.provider_id,
             payment=payment,

@@ -86,6 +86,10 @@ def _hold_until_deadline(booking: pipeline.Booking, decision: rules.Decision) ->
 
 
 def _known_patient(booking: pipeline.Booking) -> Patient | None:
+    """The provider's record of the person booking: the desk's patient, the account's record,
+    or the record with the typed PESEL – and then only when the typed name is that record's too,
+    so that a PESEL alone does not tell an anonymous caller whether its owner is blacklisted or
+    has been to the clinic (the payment asked for would say so)."""
     request, slot = booking.request, booking.slot
     assert slot is not None
     if request.patient is not None:
@@ -94,9 +98,20 @@ def _known_patient(booking: pipeline.Booking) -> Patient | None:
         known = booking.known_patient
     else:
         known = booking_rules.known_patient(slot.provider_id, booking.cleaned.get("pesel", ""))
+    if known is not None and not _same_name(known, booking.cleaned):
+        known = None
     if known is None and request.account is not None:
         known = Patient.objects.filter(provider_id=slot.provider_id, account=request.account).order_by("pk").first()
     return known
+
+
+def _same_name(patient: Patient, typed: dict) -> bool:
+    def norm(value) -> str:
+        return " ".join(str(value or "").split()).casefold()
+
+    return norm(patient.first_name) == norm(typed.get("first_name")) and norm(patient.last_name) == norm(
+        typed.get("last_name")
+    )
 
 
 def is_first_time(patient: Patient | None) -> bool:

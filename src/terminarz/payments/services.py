@@ -345,7 +345,7 @@ def refund_surplus(attempt_id: int, *, now=None) -> Refund | None:
         attempt = PaymentAttempt.objects.select_for_update().select_related("payment").get(pk=attempt_id)
         if not attempt.surplus or attempt.paid_at is None:
             return None
-        if Refund.objects.filter(attempt=attempt).exists():
+        if Refund.objects.filter(attempt=attempt).exclude(status=RefundStatus.FAILED).exists():
             return None
         refund = Refund.objects.create(
             payment=attempt.payment,
@@ -442,7 +442,20 @@ def appointment_ended(appointment_id: int, *, by: str, now=None) -> None:
                 Payment.objects.filter(pk=payment.pk).update(refund_decision_due=True)
                 _event(payment, PaymentEvent.Kind.REFUND, now=now, text="decision due")
     if refund is not None:
-        request_refund(payment, refund, reason=_("odwołanie wizyty"), now=now)
+        try:
+            request_refund(payment, refund, reason=_("odwołanie wizyty"), now=now)
+        except PaymentError as exc:
+            _refund_left_to_clinic(payment.pk, exc.message, now=now)
+
+
+def _refund_left_to_clinic(payment_id: int, why: str, *, now) -> None:
+    """An automatic refund that could not be ordered: the registrar sees it ("zwrot do decyzji")."""
+    with transaction.atomic():
+        Payment.objects.filter(pk=payment_id).update(refund_decision_due=True)
+        payment = Payment.objects.get(pk=payment_id)
+        _event(
+            payment, PaymentEvent.Kind.REFUND, now=now, text=_("zwrot automatyczny nieudany: %(why)s") % {"why": why}
+        )
 
 
 # -- refunds ---------------------------------------------------------------------------------
@@ -459,7 +472,9 @@ def request_refund(payment: Payment, amount: Decimal, *, reason: str, actor=None
         _appointment, payment = _lock(payment.pk)
         if payment.status not in (S.PAID, S.PARTIALLY_REFUNDED, S.LATE):
             raise PaymentError(_("Tej płatności nie można zwrócić."))
-        pending = sum((r.amount for r in payment.refunds.filter(status=RefundStatus.REQUESTED)), start=Decimal("0.00"))
+        # Refunds already ordered for this payment's own money (a surplus payment's refund is not).
+        ordered = payment.refunds.filter(status=RefundStatus.REQUESTED, attempt__isnull=True)
+        pending = sum((r.amount for r in ordered), start=Decimal("0.00"))
         if amount > payment.refundable - pending:
             raise PaymentError(
                 _("Można zwrócić najwyżej %(max)s zł.")

@@ -36,9 +36,12 @@ def appointment_ended_task(appointment_id: int, by: str) -> None:
 @system_task
 def refund_late_payment_task(payment_id: int, amount: str, attempt_id: int) -> None:
     from .models import Payment
-    from .services import request_refund
+    from .services import PaymentError, _refund_left_to_clinic, request_refund
 
-    request_refund(Payment.objects.get(pk=payment_id), Decimal(amount), reason=_("wpłata po anulowaniu rezerwacji"))
+    try:
+        request_refund(Payment.objects.get(pk=payment_id), Decimal(amount), reason=_("wpłata po anulowaniu rezerwacji"))
+    except PaymentError as exc:
+        _refund_left_to_clinic(payment_id, exc.message, now=clock.now())
 
 
 @task()

@@ -11,6 +11,7 @@ message that can be shown to the clinic's staff as they are.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -87,6 +88,8 @@ def _text(value: object, what: str, *, required: bool = True) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{what}: oczekiwano tekstu.")
     text = " ".join(value.split())
+    if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") for ch in text):
+        raise ValueError(f"{what}: usuń niedozwolone znaki (znaki sterujące).")
     if required and not text:
         raise ValueError(f"{what}: pole jest wymagane.")
     return text
