@@ -126,8 +126,8 @@ def start(gateway, session_id="S1a2b3c", amount=Decimal("12.50"), language="pl")
 
 
 def open_page(started) -> tuple[str, dict[str, str]]:
-    """GET the start link; the page and the hidden fields of its form."""
-    response = httpx.get(started.redirect_url, timeout=5)
+    """POST the start form (as the patient's browser does); the page and its form's hidden fields."""
+    response = httpx.post(started.redirect_url, data=started.form, timeout=5)
     assert response.status_code == 200, response.text
     page = response.text
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
@@ -233,16 +233,15 @@ def test_amounts_are_exact_decimals():
 # --- start ------------------------------------------------------------------------------------
 
 
-def test_start_link_carries_the_documented_parameters(gateway, standin):
+def test_start_form_carries_the_documented_parameters(gateway, standin):
     started = start(gateway)
     assert started.reference == "S1a2b3c"
-    parts = urlsplit(started.redirect_url)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == standin.base_url + "/payment"
-    query = {name: values[0] for name, values in parse_qs(parts.query).items()}
+    assert started.redirect_url == standin.base_url + "/payment"
+    query = started.form
     assert query["ServiceID"] == DEMO_SERVICE_ID
     assert query["OrderID"] == "S1a2b3c"
     assert query["Amount"] == "12.50"
-    assert "CustomerEmail" not in query  # the patient's address stays out of URLs
+    assert "CustomerEmail" not in query  # the patient's address stays out of the start
     assert query["Currency"] == "PLN"
     assert query["Language"] == "PL"
     assert query["ReturnURL"] == RETURN_URL
@@ -258,9 +257,9 @@ def test_start_refuses_unusable_order_ids_and_amounts(gateway):
         start(gateway, amount=Decimal("0.00"))
 
 
-def test_standin_accepts_the_start_as_a_form_post(gateway, standin):
-    query = urlsplit(start(gateway).redirect_url).query
-    response = httpx.post(standin.base_url + "/payment", content=query, headers={"Content-Type": FORM}, timeout=5)
+def test_standin_accepts_the_start_as_a_link_too(gateway, standin):
+    query = urlencode(start(gateway).form)
+    response = httpx.get(standin.base_url + "/payment?" + query, timeout=5)
     assert response.status_code == 200
     assert "12,50 zł" in response.text
     assert standin.transactions["S1a2b3c"]["amount"] == Decimal("12.50")
@@ -268,7 +267,7 @@ def test_standin_accepts_the_start_as_a_form_post(gateway, standin):
 
 def test_standin_rejects_a_tampered_start(gateway, standin):
     started = start(gateway)
-    response = httpx.get(started.redirect_url.replace("Amount=12.50", "Amount=1.50"), timeout=5)
+    response = httpx.post(started.redirect_url, data={**started.form, "Amount": "1.50"}, timeout=5)
     assert response.status_code == 400
     assert "Hash" in response.text
     assert standin.transactions == {}

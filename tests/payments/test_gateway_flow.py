@@ -38,7 +38,7 @@ def token_of(url: str) -> str:
 def test_paying_at_the_stand_in_confirms_the_booking(p24):
     today = dt.date.today()
     appointment, payment = book_paid_visit(today)
-    url = services.start_payment(payment)
+    url = services.start_payment(payment).redirect_url
     page = httpx.get(url)
     assert page.status_code == 200 and "150,00 zł" in page.text
     p24.pay(token_of(url), wait=True)
@@ -52,7 +52,7 @@ def test_paying_at_the_stand_in_confirms_the_booking(p24):
 
 def test_a_replayed_notification_changes_nothing(p24):
     appointment, payment = book_paid_visit(dt.date.today())
-    url = services.start_payment(payment)
+    url = services.start_payment(payment).redirect_url
     p24.pay(token_of(url), wait=True)
     p24.resend_last(wait=True)
     payment.refresh_from_db()
@@ -108,7 +108,7 @@ def test_bad_notifications_never_confirm_and_are_recorded(p24, live_server, case
 
 def test_payment_after_the_deadline_expiry_is_late_and_refunded_automatically(p24):
     appointment, payment = book_paid_visit(dt.date.today())
-    url = services.start_payment(payment)
+    url = services.start_payment(payment).redirect_url
     assert services.expire_unpaid(payment.pk, now=payment.deadline) is True
     p24.pay(token_of(url), wait=True)
     p24.wait_for_notifications(10)
@@ -121,7 +121,7 @@ def test_payment_after_the_deadline_expiry_is_late_and_refunded_automatically(p2
 
 def test_clinic_cancelling_a_paid_visit_refunds_it_in_full(p24, django_user_model):
     appointment, payment = book_paid_visit(dt.date.today())
-    url = services.start_payment(payment)
+    url = services.start_payment(payment).redirect_url
     p24.pay(token_of(url), wait=True)
     appointment.refresh_from_db()
     registrar = django_user_model.objects.create_user("r", password="x")
@@ -133,7 +133,7 @@ def test_clinic_cancelling_a_paid_visit_refunds_it_in_full(p24, django_user_mode
 
 def test_a_partial_refund(p24, django_user_model):
     appointment, payment = book_paid_visit(dt.date.today())
-    p24.pay(token_of(services.start_payment(payment)), wait=True)
+    p24.pay(token_of(services.start_payment(payment).redirect_url), wait=True)
     payment.refresh_from_db()
     registrar = django_user_model.objects.create_user("r", password="x")
     services.request_refund(payment, Decimal("50.00"), reason="część", actor=registrar)

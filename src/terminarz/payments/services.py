@@ -23,7 +23,7 @@ from terminarz.core.audit import record_audit
 from terminarz.notifications.services import queue_email_and_sms
 
 from . import gateways
-from .gateways.base import GatewayError, Notice, NoticeStatus, NotificationRejected, StartRequest
+from .gateways.base import GatewayError, Notice, NoticeStatus, NotificationRejected, Started, StartRequest
 from .gateways.przelewy24 import refunds_uuid_for
 from .machines import PAYMENT
 from .models import Payment, PaymentAttempt, PaymentEvent, PaymentSettings, PaymentStatus, Refund, RefundStatus
@@ -158,8 +158,9 @@ def new_session_id(payment: Payment) -> str:
     return f"TZ{payment.pk}X{secrets.token_hex(6).upper()}"
 
 
-def start_payment(payment: Payment, *, now=None, language: str = "pl") -> str:
-    """A new transaction at the provider's gateway; the URL to send the patient to."""
+def start_payment(payment: Payment, *, now=None, language: str = "pl") -> Started:
+    """A new transaction at the provider's gateway; where to send the patient (a redirect, or a
+    form to POST)."""
     now = now or clock.now()
     if payment.status not in (S.PENDING, S.WAIVED) or payment.appointment.status not in (
         AppointmentStatus.HELD,
@@ -190,7 +191,7 @@ def start_payment(payment: Payment, *, now=None, language: str = "pl") -> str:
     attempt.reference = started.reference[:100]
     attempt.save(update_fields=["session_id", "reference"])
     _event(payment, PaymentEvent.Kind.STARTED, now=now, session=attempt.session_id)
-    return started.redirect_url
+    return started
 
 
 # -- notifications from the gateway --------------------------------------------------------

@@ -60,7 +60,7 @@ def payment(request, payment_id: int):
     error = ""
     if request.method == "POST":
         try:
-            url = payments.start_payment(found, language=translation.get_language() or "pl")
+            started = payments.start_payment(found, language=translation.get_language() or "pl")
         except payments.PaymentError as exc:
             error = exc.message
         except GatewayError:
@@ -68,7 +68,9 @@ def payment(request, payment_id: int):
                 "Nie udało się połączyć z operatorem płatności. Spróbuj ponownie za chwilę – rezerwacja czeka."
             )
         else:
-            return redirect(url)
+            if started.form:  # the gateway wants the start as a form POST (Autopay)
+                return render(request, "portal/payment_redirect.html", {"started": started, "payment": found})
+            return redirect(started.redirect_url)
     return render(request, "portal/payment.html", _context(found, token, error=error), status=422 if error else 200)
 
 

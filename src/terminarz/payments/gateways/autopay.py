@@ -50,7 +50,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 import httpx
 from django.conf import settings
@@ -411,8 +411,11 @@ class Autopay:
         return params
 
     def start(self, request: StartRequest) -> Started:
-        query = urlencode(self.start_params(request))
-        return Started(redirect_url=f"{self.base_url}{START_PATH}?{query}", reference=request.session_id)
+        # The documented start is a form POST of the parameters: the patient's browser sends it
+        # (the portal renders the form), so nothing of it stays in a URL.
+        return Started(
+            redirect_url=f"{self.base_url}{START_PATH}", reference=request.session_id, form=self.start_params(request)
+        )
 
     # -- ITN --
 

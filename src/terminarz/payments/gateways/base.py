@@ -47,6 +47,9 @@ class StartRequest:
 class Started:
     redirect_url: str  # send the patient's browser here
     reference: str  # the gateway's id of the transaction so far (P24 token; Autopay OrderID)
+    # When set, the browser goes to `redirect_url` by POSTing these fields (a form the page sends
+    # itself): Autopay starts a transaction with a form POST; P24 with a plain redirect.
+    form: dict[str, str] = field(default_factory=dict)
 
 
 class NoticeStatus:
