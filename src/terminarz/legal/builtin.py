@@ -1,11 +1,30 @@
-"""The platform terms the product ships with (version 1.0, in force from 2026-01-01). The
-operator publishes later versions; acceptances always point at the version the person saw."""
+"""The terms the product ships with, each version 1.0 in force from 2026-01-01: the platform
+terms (patients) and the insurance-service terms (providers cooperating with insurers, G1).
+The operator publishes later versions; acceptances always point at the version the person saw."""
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
-VERSION = "1.0"
-TITLE = "Regulamin serwisu Terminarz"
 EFFECTIVE_FROM = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+VERSION = "1.0"
 
-BODY = (Path(__file__).with_name("data") / f"platform_terms_{VERSION}.txt").read_text(encoding="utf-8").strip()
+
+@dataclass(frozen=True)
+class Builtin:
+    version: str
+    title: str
+    body: str
+
+
+def _read(name: str) -> str:
+    return (Path(__file__).with_name("data") / name).read_text(encoding="utf-8").strip()
+
+
+BUILTIN: dict[str, Builtin] = {
+    "platform": Builtin(VERSION, "Regulamin serwisu Terminarz", _read(f"platform_terms_{VERSION}.txt")),
+    "insurance": Builtin(VERSION, "Regulamin usługi Ubezpieczenia", _read(f"insurance_terms_{VERSION}.txt")),
+}
+# The platform terms, as before.
+TITLE = BUILTIN["platform"].title
+BODY = BUILTIN["platform"].body

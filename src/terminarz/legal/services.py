@@ -10,11 +10,12 @@ def in_force(kind: str, now: dt.datetime) -> TermsDocument:
     """The newest version in force; the platform terms the product ships with are stored the
     first time they are needed (a fresh database has them without a data migration)."""
     document = TermsDocument.objects.filter(kind=kind, effective_from__lte=now).order_by("-effective_from").first()
-    if document is None and kind == TermsDocument.Kind.PLATFORM:
+    shipped = builtin.BUILTIN.get(kind)
+    if document is None and shipped is not None:
         document, _ = TermsDocument.objects.get_or_create(
             kind=kind,
-            version=builtin.VERSION,
-            defaults={"title": builtin.TITLE, "body": builtin.BODY, "effective_from": builtin.EFFECTIVE_FROM},
+            version=shipped.version,
+            defaults={"title": shipped.title, "body": shipped.body, "effective_from": builtin.EFFECTIVE_FROM},
         )
     if document is None:
         raise LookupError(f"no {kind} terms in force")

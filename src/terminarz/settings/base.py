@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "terminarz.waiting",
     "terminarz.records",
     "terminarz.payments",
+    "terminarz.insurers",
     "terminarz.portal",
     "terminarz.clinic",
     "terminarz.api",

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsurersConfig(AppConfig):
+    name = "terminarz.insurers"
+    label = "insurers"
+    verbose_name = _("Ubezpieczyciele")

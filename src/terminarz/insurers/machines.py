@@ -1,0 +1,22 @@
+"""The cooperation's state machine (G2), on `core.statemachine`:
+
+none ─→ terms_accepted ─→ offer_sent ─┬→ active ─→ ended ─→ terms_accepted (again)
+              ↑                       └→ rejected ─┘ (corrected and sent again)
+"""
+
+from terminarz.core.statemachine import Machine
+
+from .models import Cooperation, CooperationStatus
+
+S = CooperationStatus
+TRANSITIONS: dict[str, set[str]] = {
+    "": {S.NONE},
+    S.NONE: {S.TERMS_ACCEPTED},
+    S.TERMS_ACCEPTED: {S.OFFER_SENT},
+    S.OFFER_SENT: {S.ACTIVE, S.REJECTED},
+    S.ACTIVE: {S.ENDED},
+    S.REJECTED: {S.TERMS_ACCEPTED},
+    S.ENDED: {S.TERMS_ACCEPTED},
+}
+
+COOPERATION = Machine(Cooperation, transitions=TRANSITIONS, subject="współpracy", name="cooperation")

@@ -1,0 +1,158 @@
+"""Insurers and a provider's cooperation with them (G1, G2) – the domain model.
+
+`InsuranceService` is the provider's side of the insurance service: the service terms accepted
+(which version, who, when) and online registration for insurers. `Insurer` is an insurer of the
+catalogue with its versioned terms (`InsurerTerms`) and the documents it requires. `Cooperation`
+is one provider × insurer with its status on a `core.statemachine.Machine` (`machines.py`),
+its parameters (start date, bank account, contact person) and documents.
+
+Not built yet (issue 13): the screens of both sides, location codes (G3), payers and price
+lists (G4–G5), schedules for payers, the payer desk and the OLS."""
+
+from django.conf import settings
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from terminarz.core.tenancy import TenantManager
+
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class Insurer(models.Model):
+    name = models.CharField(_("nazwa"), max_length=200)
+    slug = models.SlugField(unique=True)
+    nip = models.CharField("NIP", max_length=10, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    description = models.TextField(_("opis oferty współpracy"), blank=True)
+    # Titles of the documents a provider must attach to its offer ("Wpis do rejestru…").
+    required_documents = models.JSONField(_("wymagane dokumenty"), default=list, blank=True)
+    is_active = models.BooleanField(_("aktywny"), default=True)
+
+    class Meta:
+        verbose_name = _("ubezpieczyciel")
+        verbose_name_plural = _("ubezpieczyciele")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InsurerTerms(models.Model):
+    """One version of an insurer's terms; the version in force is the newest already effective."""
+
+    class Kind(models.TextChoices):
+        GENERAL = "general", _("regulamin ogólny")
+        THEMATIC = "thematic", _("regulamin tematyczny")
+
+    insurer = models.ForeignKey(Insurer, on_delete=models.CASCADE, related_name="terms")
+    kind = models.CharField(_("rodzaj"), max_length=10, choices=Kind.choices, default=Kind.GENERAL)
+    title = models.CharField(_("tytuł"), max_length=200)
+    version = models.CharField(_("wersja"), max_length=20)
+    body = models.TextField(_("treść"))
+    effective_from = models.DateTimeField(_("obowiązuje od"))
+
+    class Meta:
+        verbose_name = _("regulamin ubezpieczyciela")
+        verbose_name_plural = _("regulaminy ubezpieczycieli")
+        ordering = ["insurer", "kind", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["insurer", "kind", "title", "version"], name="insurer_terms_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.version})"
+
+
+class InsuranceService(models.Model):
+    """The provider's insurance service (G1): the service terms accepted, online registration
+    for insurers on, and on automatically for every new cooperation."""
+
+    provider = models.OneToOneField("providers.Provider", on_delete=models.CASCADE, related_name="insurance")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    terms = models.ForeignKey("legal.TermsDocument", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    terms_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    online_registration = models.BooleanField(_("Rejestracja on-line dla Ubezpieczycieli"), default=False)
+    auto_enable_new = models.BooleanField(
+        _("Automatyczne włączanie Rejestracji on-line dla nowych Ubezpieczycieli"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("usługa ubezpieczeń")
+        verbose_name_plural = _("usługi ubezpieczeń")
+
+    @property
+    def active(self) -> bool:
+        return self.terms_id is not None
+
+
+class CooperationStatus(models.TextChoices):
+    NONE = "none", _("Brak współpracy")
+    TERMS_ACCEPTED = "terms_accepted", _("Regulamin zaakceptowany – uzupełnij dane")
+    OFFER_SENT = "offer_sent", _("Oferta wysłana – rozpatruje ubezpieczyciel")
+    ACTIVE = "active", _("Współpraca aktywna")
+    REJECTED = "rejected", _("Oferta odrzucona")
+    ENDED = "ended", _("Współpraca zakończona")
+
+
+class Cooperation(models.Model):
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="cooperations")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="cooperations")
+    status = models.CharField(_("status współpracy"), max_length=20, choices=CooperationStatus.choices)
+    terms = models.ForeignKey(InsurerTerms, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    terms_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Parametry
+    start_date = models.DateField(_("Data rozpoczęcia współpracy"), null=True, blank=True)
+    iban = models.CharField(_("Numer konta bankowego"), max_length=34, blank=True)
+    contact_name = models.CharField(_("Osoba do kontaktu"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("E-mail osoby do kontaktu"), blank=True)
+    contact_phone = models.CharField(_("Telefon osoby do kontaktu"), max_length=30, blank=True)
+    decision_reason = models.CharField(_("uzasadnienie decyzji"), max_length=500, blank=True)
+    online_registration = models.BooleanField(_("Rejestracja on-line"), default=False)
+
+    class Meta:
+        verbose_name = _("współpraca z ubezpieczycielem")
+        verbose_name_plural = _("współprace z ubezpieczycielami")
+        constraints = [models.UniqueConstraint(fields=["provider", "insurer"], name="one_cooperation_per_insurer")]
+
+    def __str__(self) -> str:
+        return f"{self.insurer}: {self.get_status_display()}"
+
+    @property
+    def parameters_complete(self) -> bool:
+        return bool(self.start_date and self.iban and self.contact_name and (self.contact_email or self.contact_phone))
+
+
+def validate_document_size(document) -> None:
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext
+
+    if document.size > DOCUMENT_MAX_BYTES:
+        raise ValidationError(gettext("Plik może mieć najwyżej 10 MB."))
+
+
+class CooperationDocument(models.Model):
+    """A document the insurer requires, attached to the offer (PDF or JPG)."""
+
+    cooperation = models.ForeignKey(Cooperation, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(_("dokument"), max_length=200)
+    file = models.FileField(
+        _("plik"),
+        upload_to="insurers/%Y/%m/",
+        validators=[FileExtensionValidator(["pdf", "jpg", "jpeg"]), validate_document_size],
+        help_text=_("PDF lub JPG, najwyżej 10 MB."),
+    )
+    uploaded_at = models.DateTimeField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
