@@ -201,6 +201,8 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "target_id": desk["slot_b"].practitioner_id,
         "invoice_id": 999999,  # no invoice of provider A has it (invoices' isolation: test_invoices.py)
         "fmt": "pdf",
+        "slug": "tu-zdrowie",  # an insurer's document of provider A: none exists for this id
+        "document_id": 999999,
         "membership_id": Membership.objects.get(user__username="bob_admin").pk,
         "block_id": desk["slot_b"].block_id,
         "service_id": service_b.pk,

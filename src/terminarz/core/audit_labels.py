@@ -25,6 +25,7 @@ ACTIONS: dict[str, str] = {
     "location.shown": "Pokazanie lokalizacji",
     "messages.template_changed": "Zmiana szablonu wiadomości",
     "messages.template_reset": "Przywrócenie szablonu wiadomości",
+    "insurance.online": "Rejestracja on-line dla Ubezpieczycieli",
     "invoice.downloaded": "Pobranie faktury",
     "invoice.issued": "Wystawienie faktury",
     "patient.changed": "Zmiana danych pacjenta",

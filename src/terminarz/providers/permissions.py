@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, StrOrPromise] = {
     "visits.change": _("Wizyty – usługi, udziały płatników i notatki"),
     "services.change": _("Usługi (słownik procedur) i ceny – zmiany"),
     "payers.change": _("Płatnicy – zmiany"),
+    "insurers.change": _("Ubezpieczenia – współpraca z ubezpieczycielami"),
     "payments.view": _("Płatności – podgląd"),
     "payments.change_single": _("Zmiana zasad płatności pojedynczej wizyty"),
     "payments.refund": _("Płatności – zwroty"),

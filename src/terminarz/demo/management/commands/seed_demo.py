@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -18,6 +19,8 @@ from terminarz.catalog.models import Service
 from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
 from terminarz.core.tenancy import system_task
+from terminarz.insurers import services as insurance
+from terminarz.insurers.models import Insurer, InsurerTerms
 from terminarz.patients.services import add_card
 from terminarz.payments import services as payments
 from terminarz.payments.gateways.base import Notice, NoticeStatus
@@ -331,6 +334,7 @@ class Command(BaseCommand):
         slots_created = extend_horizon(today=today)
         self._demo_bookings(today, busy=scale > 1)
         self._payments()
+        self._insurers()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready; {slots_created} new slots generated."))
 
     def _users(self):
@@ -653,3 +657,67 @@ class Command(BaseCommand):
             },
             actor=registrar,
         )
+
+    def _insurers(self):
+        """G1–G2 in the demo: two fictitious insurers with their terms; Przychodnia Demo
+        cooperates with TU Zdrowie (active) and has an offer waiting at Ubezpieczenia Medyczne
+        Polska; Centrum Medyczne Vita was rejected by one and is preparing its offer to the other."""
+        if Insurer.objects.exists():
+            return
+        effective = clock.now() - dt.timedelta(days=30)
+        insurers = {}
+        for slug, name, docs in (
+            ("tu-zdrowie", "TU Zdrowie", ["Wpis do rejestru podmiotów wykonujących działalność leczniczą"]),
+            (
+                "ump",
+                "Ubezpieczenia Medyczne Polska",
+                ["Wpis do rejestru podmiotów wykonujących działalność leczniczą", "Polisa OC"],
+            ),
+        ):
+            insurer = Insurer.objects.create(
+                name=name,
+                slug=slug,
+                required_documents=docs,
+                description=f"{name} zaprasza placówki do współpracy w zakresie konsultacji specjalistycznych, "
+                "badań diagnostycznych i rehabilitacji dla swoich ubezpieczonych.",
+            )
+            InsurerTerms.objects.create(
+                insurer=insurer,
+                title=f"Regulamin współpracy {name}",
+                version="1.0",
+                body="§ 1. Regulamin określa zasady udzielania świadczeń ubezpieczonym.\n"
+                "§ 2. Placówka rozlicza świadczenia według cennika uzgodnionego w serwisie.\n"
+                "§ 3. Należności są płatne w ciągu 3 dni roboczych od rozliczenia.",
+                effective_from=effective,
+            )
+            insurers[slug] = insurer
+        admin = get_user_model().objects.get(username="admin")
+        pdf = b"%PDF-1.4\n% dokument demonstracyjny\n"
+        for provider_slug, plan in (
+            ("przychodnia-demo", {"tu-zdrowie": "active", "ump": "offer_sent"}),
+            ("centrum-medyczne-vita", {"tu-zdrowie": "rejected", "ump": "terms_accepted"}),
+        ):
+            provider = Provider.objects.get(slug=provider_slug)
+            insurance.accept_service_terms(provider.pk, accepted=True, actor=admin)
+            for slug, goal in plan.items():
+                insurer = insurers[slug]
+                coop = insurance.start(
+                    insurance.cooperation(provider.pk, insurer), terms_version="1.0", understood=True, actor=admin
+                )
+                if goal == "terms_accepted":
+                    continue
+                insurance.save_parameters(
+                    coop,
+                    start_date=clock.local_today(),
+                    iban="PL61 1090 1014 0000 0712 1981 2874",
+                    contact_name="Anna Kierownik",
+                    contact_email=provider.email or "kontakt@example.com",
+                    contact_phone="",
+                )
+                for title in insurer.required_documents:
+                    insurance.add_document(coop, title=title, upload=ContentFile(pdf, name="dokument.pdf"), actor=admin)
+                coop = insurance.send_offer(coop, actor=admin)
+                if goal == "active":
+                    insurance.decide(coop, accept=True, reason="", actor=None)
+                elif goal == "rejected":
+                    insurance.decide(coop, accept=False, reason="Brak aktualnej polisy OC w dokumentach.", actor=None)

@@ -1,0 +1,243 @@
+"""Ubezpieczenia in the back-office (G1, G2): the insurance-service terms, online registration
+for insurers, the insurers' offers with the cooperation status, and one insurer's tabs –
+Informacje, Regulaminy, Parametry, Dokumenty wymagane, Historia współpracy – as the seeds lay
+them out. Thin: forms check input, `insurers.services` changes things."""
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from terminarz.core import clock
+from terminarz.core.audit import record_audit
+from terminarz.insurers import services
+from terminarz.insurers.machines import COOPERATION
+from terminarz.insurers.models import Cooperation, CooperationDocument, CooperationStatus, InsuranceService, Insurer
+from terminarz.legal import services as legal
+from terminarz.providers.models import Location
+
+from .access import clinic_view
+
+S = CooperationStatus
+TABS = [
+    ("informacje", _("Informacje")),
+    ("regulaminy", _("Regulaminy")),
+    ("parametry", _("Parametry")),
+    ("dokumenty", _("Dokumenty wymagane")),
+    ("historia", _("Historia współpracy")),
+]
+
+
+class OnlineForm(forms.ModelForm):
+    class Meta:
+        model = InsuranceService
+        fields = ["online_registration", "auto_enable_new"]
+
+
+class ParametersForm(forms.Form):
+    start_date = forms.DateField(
+        label=_("Data rozpoczęcia współpracy"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        error_messages={
+            "required": _("Podaj datę rozpoczęcia współpracy."),
+            "invalid": _("Podaj datę, np. 2026-12-01."),
+        },
+    )
+    iban = forms.CharField(
+        label=_("Numer konta bankowego"),
+        max_length=40,
+        help_text=_("Na to konto ubezpieczyciel przekaże należności za udzielone świadczenia."),
+        error_messages={"required": _("Podaj numer konta bankowego.")},
+    )
+    contact_name = forms.CharField(label=_("Osoba do kontaktu"), max_length=200, required=False)
+    contact_email = forms.EmailField(label=_("E-mail osoby do kontaktu"), required=False)
+    contact_phone = forms.CharField(label=_("Telefon osoby do kontaktu"), max_length=30, required=False)
+
+
+class DocumentForm(forms.Form):
+    title = forms.ChoiceField(label=_("Dokument"))
+    file = forms.FileField(
+        label=_("Plik (PDF lub JPG, najwyżej 10 MB)"), error_messages={"required": _("Wybierz plik.")}
+    )
+
+    def __init__(self, *args, insurer: Insurer, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["title"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(t, t) for t in insurer.required_documents] or [("Inny dokument", _("Inny dokument"))]
+
+
+def _error(request, exc: services.CooperationError) -> None:
+    messages.error(request, exc.message)
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("insurers.change")
+def insurance(request):
+    """The insurance service: verify the data, accept its terms; then the insurers' offers."""
+    provider = request.provider
+    service = services.insurance_service(provider.pk)
+    terms = legal.in_force(services.SERVICE_TERMS_KIND, clock.now())
+    online_form = OnlineForm(request.POST if request.POST.get("action") == "online" else None, instance=service)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "accept":
+            if not request.POST.get("data_confirmed"):
+                messages.error(request, gettext("Zaznacz „Potwierdzam poprawność danych”."))
+            else:
+                try:
+                    services.accept_service_terms(
+                        provider.pk, accepted=bool(request.POST.get("accept")), actor=request.user
+                    )
+                except services.CooperationError as exc:
+                    _error(request, exc)
+                else:
+                    messages.success(
+                        request, gettext("Regulamin został zaakceptowany – usługa Ubezpieczenia jest aktywna.")
+                    )
+            return redirect("clinic:insurance")
+        if action == "online" and online_form.is_valid() and service.active:
+            online_form.save()
+            record_audit(
+                provider_id=provider.pk,
+                action="insurance.online",
+                target=service,
+                summary=gettext("Rejestracja on-line dla Ubezpieczycieli: %(state)s")
+                % {"state": gettext("włączona") if service.online_registration else gettext("wyłączona")},
+                actor=request.user,
+            )
+            messages.success(
+                request,
+                gettext(
+                    "Usługa została włączona – będzie włączana także dla kolejnych Ubezpieczycieli w momencie "
+                    "nawiązania z nimi współpracy."
+                )
+                if service.online_registration and service.auto_enable_new
+                else gettext("Zapisano ustawienia Rejestracji on-line dla Ubezpieczycieli."),
+            )
+            return redirect("clinic:insurance")
+    statuses = {c.insurer_id: c for c in Cooperation.objects.filter(provider=provider)}
+    insurers = [
+        (insurer, statuses.get(insurer.pk)) for insurer in Insurer.objects.filter(is_active=True).order_by("name")
+    ]
+    return render(
+        request,
+        "clinic/insurance.html",
+        {
+            "service": service,
+            "terms": terms,
+            "online_form": online_form,
+            "insurers": insurers,
+            "locations": Location.objects.filter(provider=provider).order_by("number"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("insurers.change")
+def insurer(request, slug: str, tab: str = "informacje"):
+    """One insurer: the cooperation's steps, tab by tab."""
+    if tab not in dict(TABS):
+        raise Http404
+    found = get_object_or_404(Insurer, slug=slug, is_active=True)
+    coop = services.cooperation(request.provider.pk, found)
+    terms = services.terms_in_force(found, clock.now())
+    parameters_form = ParametersForm(
+        request.POST if request.POST.get("action") == "parameters" else None,
+        initial={
+            "start_date": coop.start_date,
+            "iban": coop.iban,
+            "contact_name": coop.contact_name,
+            "contact_email": coop.contact_email,
+            "contact_phone": coop.contact_phone,
+        },
+    )
+    document_form = DocumentForm(
+        request.POST if request.POST.get("action") == "document" else None,
+        request.FILES if request.POST.get("action") == "document" else None,
+        insurer=found,
+    )
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "start":
+                services.start(
+                    coop,
+                    terms_version=request.POST.get("terms_version", ""),
+                    understood=bool(request.POST.get("understood")),
+                    actor=request.user,
+                )
+                messages.success(
+                    request, gettext("Regulamin zaakceptowany. Uzupełnij parametry i dokumenty, a potem wyślij ofertę.")
+                )
+                return redirect("clinic:insurer-tab", slug=slug, tab="parametry")
+            if action == "parameters":
+                if parameters_form.is_valid():
+                    c = parameters_form.cleaned_data
+                    services.save_parameters(coop, **c)
+                    messages.success(request, gettext("Zapisano parametry współpracy."))
+                    return redirect("clinic:insurer-tab", slug=slug, tab="dokumenty")
+            elif action == "document":
+                if document_form.is_valid():
+                    services.add_document(
+                        coop,
+                        title=document_form.cleaned_data["title"],
+                        upload=document_form.cleaned_data["file"],
+                        actor=request.user,
+                    )
+                    messages.success(request, gettext("Dodano dokument."))
+                    return redirect("clinic:insurer-tab", slug=slug, tab="dokumenty")
+            elif action == "offer":
+                services.send_offer(coop, actor=request.user)
+                messages.success(request, gettext("Wysłano ofertę współpracy – rozpatruje ją ubezpieczyciel."))
+                return redirect("clinic:insurer-tab", slug=slug, tab="informacje")
+            elif action == "end":
+                services.end(coop, confirmed=bool(request.POST.get("confirm")), actor=request.user)
+                messages.success(request, gettext("Współpraca została zakończona."))
+                return redirect("clinic:insurer-tab", slug=slug, tab="informacje")
+            else:
+                raise Http404
+        except services.CooperationError as exc:
+            target = {"parameters": parameters_form, "document": document_form}.get(action)
+            if target is not None and exc.errors and next(iter(exc.errors)) in target.fields:
+                target.add_error(next(iter(exc.errors)), exc.message)
+            else:
+                _error(request, exc)
+        coop.refresh_from_db()
+    return render(
+        request,
+        "clinic/insurer.html",
+        {
+            "insurer": found,
+            "coop": coop,
+            "terms": terms,
+            "tab": tab,
+            "tabs": TABS,
+            "parameters_form": parameters_form,
+            "document_form": document_form,
+            "documents": list(coop.documents.all()),
+            "missing": services.missing_for_offer(coop) if coop.status == S.TERMS_ACCEPTED else [],
+            "history": [
+                (t.at, COOPERATION.label(t.to_state), t.actor, t.reason)
+                for t in COOPERATION.history(coop).select_related("actor")
+            ],
+            "editable": coop.status == S.TERMS_ACCEPTED,
+        },
+        status=422 if parameters_form.errors or document_form.errors else 200,
+    )
+
+
+@clinic_view("insurers.change")
+def insurer_document(request, slug: str, document_id: int):
+    """A document the provider attached, to its own staff only (files are not served otherwise)."""
+    document = get_object_or_404(
+        CooperationDocument.objects.select_related("cooperation"),
+        pk=document_id,
+        cooperation__provider=request.provider,
+        cooperation__insurer__slug=slug,
+    )
+    name = (document.file.name or "dokument").rsplit("/", 1)[-1]
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=name)
