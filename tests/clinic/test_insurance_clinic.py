@@ -131,3 +131,51 @@ def test_insurance_needs_its_permission_and_documents_stay_with_their_provider(c
     assert client.get(reverse("clinic:insurance")).status_code == 403
     client.force_login(make_user("olga", make_provider(), "admin"))
     assert client.get(url).status_code == 404
+
+
+def test_a_second_send_or_an_end_out_of_turn_is_a_message_not_an_error(client, office):
+    provider, insurer, admin = office
+    services.accept_service_terms(provider.pk, accepted=True, actor=admin)
+    coop = services.start(services.cooperation(provider.pk, insurer), terms_version="2.0", understood=True, actor=admin)
+    again = client.post(tab(insurer, "regulaminy"), {"action": "start", "terms_version": "2.0", "understood": "1"})
+    end = client.post(tab(insurer, "informacje"), {"action": "end", "confirm": "1"})
+    assert (again.status_code, end.status_code) == (200, 200)
+    assert Cooperation.objects.get(pk=coop.pk).status == "terms_accepted"
+
+
+def test_opening_an_insurer_writes_nothing(client, office):
+    provider, insurer, _ = office
+    client.get(reverse("clinic:insurer", args=[insurer.slug]))
+    client.get(tab(insurer, "dokumenty"))
+    assert Cooperation.objects.filter(provider=provider).exists() is False
+
+
+def test_the_steps_are_in_the_audit_log(client, office):
+    from terminarz.core.models import AuditEntry
+
+    provider, insurer, _ = office
+    client.post(reverse("clinic:insurance"), {"action": "accept", "accept": "1", "data_confirmed": "1"})
+    client.post(tab(insurer, "regulaminy"), {"action": "start", "terms_version": "2.0", "understood": "1"})
+    client.post(
+        tab(insurer, "parametry"),
+        {
+            "action": "parameters",
+            "start_date": "2026-12-01",
+            "iban": "PL61-1090-1014-0000-0712-1981-2874",
+            "contact_name": "A",
+            "contact_email": "a@example.com",
+        },
+    )
+    client.post(
+        tab(insurer, "dokumenty"),
+        {"action": "document", "title": "Wpis do rejestru", "file": SimpleUploadedFile("w.pdf", PDF)},
+    )
+    actions = list(AuditEntry.objects.filter(provider_id=provider.pk).order_by("pk").values_list("action", flat=True))
+    assert actions == [
+        "insurance.terms_accepted",
+        "cooperation.none",
+        "cooperation.terms_accepted",
+        "insurance.parameters",
+        "insurance.document_added",
+    ]
+    assert Cooperation.objects.get(provider=provider).iban == "PL61109010140000071219812874"

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
+from terminarz.core.statemachine import TransitionRefused
 from terminarz.insurers import services
 from terminarz.insurers.machines import COOPERATION
 from terminarz.insurers.models import Cooperation, CooperationDocument, CooperationStatus, InsuranceService, Insurer
@@ -53,7 +54,7 @@ class ParametersForm(forms.Form):
         error_messages={"required": _("Podaj numer konta bankowego.")},
     )
     contact_name = forms.CharField(label=_("Osoba do kontaktu"), max_length=200, required=False)
-    contact_email = forms.EmailField(label=_("E-mail osoby do kontaktu"), required=False)
+    contact_email = forms.EmailField(label=_("E-mail osoby do kontaktu"), required=False, max_length=254)
     contact_phone = forms.CharField(label=_("Telefon osoby do kontaktu"), max_length=30, required=False)
 
 
@@ -99,7 +100,10 @@ def insurance(request):
                         request, gettext("Regulamin został zaakceptowany – usługa Ubezpieczenia jest aktywna.")
                     )
             return redirect("clinic:insurance")
-        if action == "online" and online_form.is_valid() and service.active:
+        if action == "online" and service.active:
+            before = {"online_registration": service.online_registration, "auto_enable_new": service.auto_enable_new}
+            if not online_form.is_valid():
+                raise Http404
             online_form.save()
             record_audit(
                 provider_id=provider.pk,
@@ -108,6 +112,11 @@ def insurance(request):
                 summary=gettext("Rejestracja on-line dla Ubezpieczycieli: %(state)s")
                 % {"state": gettext("włączona") if service.online_registration else gettext("wyłączona")},
                 actor=request.user,
+                changes={
+                    name: [str(before[name]), str(getattr(service, name))]
+                    for name in before
+                    if before[name] != getattr(service, name)
+                },
             )
             messages.success(
                 request,
@@ -143,7 +152,10 @@ def insurer(request, slug: str, tab: str = "informacje"):
     if tab not in dict(TABS):
         raise Http404
     found = get_object_or_404(Insurer, slug=slug, is_active=True)
-    coop = services.cooperation(request.provider.pk, found)
+    # Reading the page writes nothing: the cooperation row is made by its first step.
+    coop = Cooperation.objects.filter(provider=request.provider, insurer=found).first() or Cooperation(
+        provider=request.provider, insurer=found, status=S.NONE
+    )
     terms = services.terms_in_force(found, clock.now())
     parameters_form = ParametersForm(
         request.POST if request.POST.get("action") == "parameters" else None,
@@ -164,6 +176,8 @@ def insurer(request, slug: str, tab: str = "informacje"):
         action = request.POST.get("action", "")
         try:
             if action == "start":
+                if coop.pk is None:
+                    coop = services.cooperation(request.provider.pk, found, actor=request.user)
                 services.start(
                     coop,
                     terms_version=request.POST.get("terms_version", ""),
@@ -177,7 +191,7 @@ def insurer(request, slug: str, tab: str = "informacje"):
             if action == "parameters":
                 if parameters_form.is_valid():
                     c = parameters_form.cleaned_data
-                    services.save_parameters(coop, **c)
+                    services.save_parameters(coop, **c, actor=request.user)
                     messages.success(request, gettext("Zapisano parametry współpracy."))
                     return redirect("clinic:insurer-tab", slug=slug, tab="dokumenty")
             elif action == "document":
@@ -200,6 +214,8 @@ def insurer(request, slug: str, tab: str = "informacje"):
                 return redirect("clinic:insurer-tab", slug=slug, tab="informacje")
             else:
                 raise Http404
+        except TransitionRefused as exc:  # a second tab, a double click, a colleague was faster
+            messages.error(request, exc.message)
         except services.CooperationError as exc:
             target = {"parameters": parameters_form, "document": document_form}.get(action)
             if target is not None and exc.errors and next(iter(exc.errors)) in target.fields:
@@ -218,7 +234,7 @@ def insurer(request, slug: str, tab: str = "informacje"):
             "tabs": TABS,
             "parameters_form": parameters_form,
             "document_form": document_form,
-            "documents": list(coop.documents.all()),
+            "documents": list(coop.documents.all()) if coop.pk else [],
             "missing": services.missing_for_offer(coop) if coop.status == S.TERMS_ACCEPTED else [],
             "history": [
                 (t.at, COOPERATION.label(t.to_state), t.actor, t.reason)
@@ -238,6 +254,14 @@ def insurer_document(request, slug: str, document_id: int):
         pk=document_id,
         cooperation__provider=request.provider,
         cooperation__insurer__slug=slug,
+    )
+    record_audit(
+        provider_id=request.provider.pk,
+        action="insurance.document_downloaded",
+        target=document.cooperation,
+        summary=f"Pobranie dokumentu: {document.title}",
+        actor=request.user,
+        changes={"document": document.pk},
     )
     name = (document.file.name or "dokument").rsplit("/", 1)[-1]
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=name)

@@ -25,7 +25,11 @@ ACTIONS: dict[str, str] = {
     "location.shown": "Pokazanie lokalizacji",
     "messages.template_changed": "Zmiana szablonu wiadomości",
     "messages.template_reset": "Przywrócenie szablonu wiadomości",
+    "insurance.document_added": "Dokument do oferty współpracy z ubezpieczycielem",
+    "insurance.document_downloaded": "Pobranie dokumentu współpracy z ubezpieczycielem",
     "insurance.online": "Rejestracja on-line dla Ubezpieczycieli",
+    "insurance.parameters": "Parametry współpracy z ubezpieczycielem",
+    "insurance.terms_accepted": "Akceptacja regulaminu usługi Ubezpieczenia",
     "invoice.downloaded": "Pobranie faktury",
     "invoice.issued": "Wystawienie faktury",
     "patient.changed": "Zmiana danych pacjenta",
@@ -93,10 +97,17 @@ FIELDS: dict[str, str] = {
     "format": "format",
     "deadline": "termin płatności",
     "amount": "kwota",
+    "version": "wersja",
+    "iban": "konto bankowe",
+    "start_date": "data rozpoczęcia",
+    "contact_name": "osoba do kontaktu",
+    "online_registration": "rejestracja on-line",
+    "auto_enable_new": "automatyczne włączanie",
+    "document": "dokument (nr)",
 }
 
 # Changes stored as [before, after]; any other list is a list.
-PAIRS = {"status", "start", "deadline"}
+PAIRS = {"status", "start", "deadline", "iban", "start_date", "contact_name", "online_registration", "auto_enable_new"}
 
 ACTORS: dict[str, str] = {
     "patient": "pacjent",

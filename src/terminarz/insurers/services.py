@@ -6,6 +6,7 @@ Dokumenty wymagane (PDF/JPG); "Wyślij ofertę współpracy"; the insurer accept
 (recorded, audited); one transaction per action."""
 
 import datetime as dt
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from localflavor.generic.validators import IBANValidator
 
 from terminarz.core import clock
+from terminarz.core.audit import record_audit
 from terminarz.legal import services as legal
 
 from .machines import COOPERATION
@@ -57,6 +59,15 @@ def accept_service_terms(
             terms=document, terms_accepted_at=now, terms_accepted_by=actor
         )
         service.refresh_from_db()
+        record_audit(
+            provider_id=provider_id,
+            action="insurance.terms_accepted",
+            target=service,
+            summary=f"Akceptacja regulaminu usługi Ubezpieczenia (wersja {document.version})",
+            actor=actor if getattr(actor, "pk", None) else None,
+            changes={"version": document.version},
+            at=now,
+        )
     return service
 
 
@@ -68,7 +79,7 @@ def terms_in_force(insurer: Insurer, now: dt.datetime) -> InsurerTerms | None:
     )
 
 
-def cooperation(provider_id: int, insurer: Insurer, *, now: dt.datetime | None = None) -> Cooperation:
+def cooperation(provider_id: int, insurer: Insurer, *, now: dt.datetime | None = None, actor=None) -> Cooperation:
     """The provider's cooperation with an insurer ("Brak współpracy" until it starts)."""
     found = Cooperation.objects.filter(provider_id=provider_id, insurer=insurer).first()
     if found is not None:
@@ -78,7 +89,7 @@ def cooperation(provider_id: int, insurer: Insurer, *, now: dt.datetime | None =
             provider_id=provider_id, insurer=insurer, defaults={"status": S.NONE}
         )
         if created:
-            COOPERATION.created(found, now=now or clock.now(), actor_label="system")
+            COOPERATION.created(found, now=now or clock.now(), actor=actor)
     return found
 
 
@@ -112,13 +123,20 @@ def start(coop: Cooperation, *, terms_version: str, understood: bool, actor, now
 
 
 def save_parameters(
-    coop: Cooperation, *, start_date, iban: str, contact_name: str, contact_email: str, contact_phone: str
+    coop: Cooperation,
+    *,
+    start_date,
+    iban: str,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str,
+    actor=None,
 ):
     """Parametry: from when, the bank account for the insurer's payments (IBAN checksum), who to
     contact. Only while the offer is being prepared."""
     if coop.status != S.TERMS_ACCEPTED:
         raise CooperationError(_("Parametry można zmieniać tylko przed wysłaniem oferty."))
-    account = "".join(iban.split()).upper()
+    account = re.sub(r"[^0-9A-Za-z]", "", iban).upper()  # spaces, dashes: as people write it
     if account and account[:2].isdigit():
         account = "PL" + account  # a Polish account number written without the country code
     try:
@@ -131,15 +149,46 @@ def save_parameters(
         raise CooperationError(_("Podaj osobę do kontaktu."), field="contact_name")
     if not (contact_email.strip() or contact_phone.strip()):
         raise CooperationError(_("Podaj e-mail lub telefon osoby do kontaktu."), field="contact_email")
-    Cooperation.objects.filter(pk=coop.pk).update(
-        start_date=start_date,
-        iban=account,
-        contact_name=contact_name.strip(),
-        contact_email=contact_email.strip(),
-        contact_phone=contact_phone.strip(),
-    )
-    coop.refresh_from_db()
+    before = {"start_date": coop.start_date, "iban": coop.iban, "contact_name": coop.contact_name}
+    with transaction.atomic():
+        # Only while the offer is being prepared – also against a parallel "Wyślij ofertę".
+        updated = Cooperation.objects.filter(pk=coop.pk, status=S.TERMS_ACCEPTED).update(
+            start_date=start_date,
+            iban=account,
+            contact_name=contact_name.strip(),
+            contact_email=contact_email.strip(),
+            contact_phone=contact_phone.strip(),
+        )
+        if updated != 1:
+            raise CooperationError(_("Parametry można zmieniać tylko przed wysłaniem oferty."))
+        coop.refresh_from_db()
+        after = {"start_date": coop.start_date, "iban": coop.iban, "contact_name": coop.contact_name}
+        changed = {
+            name: [_masked(name, before[name]), _masked(name, after[name])]
+            for name in after
+            if before[name] != after[name]
+        }
+        if changed:
+            _audit(coop, "insurance.parameters", f"Parametry współpracy z {coop.insurer.name}", actor=actor, **changed)
     return coop
+
+
+def _masked(name: str, value) -> str:
+    text = "" if value is None else str(value)
+    if name == "iban" and len(text) > 8:
+        return f"{text[:4]}…{text[-4:]}"  # enough to tell accounts apart, not the number
+    return text
+
+
+def _audit(coop: Cooperation, action: str, summary: str, *, actor, **changes) -> None:
+    record_audit(
+        provider_id=coop.provider_id,
+        action=action,
+        target=coop,
+        summary=summary,
+        actor=actor if getattr(actor, "pk", None) else None,
+        changes=changes,
+    )
 
 
 def add_document(coop: Cooperation, *, title: str, upload, actor, now=None) -> CooperationDocument:
@@ -157,9 +206,25 @@ def add_document(coop: Cooperation, *, title: str, upload, actor, now=None) -> C
         raise CooperationError(_("Plik nie jest dokumentem PDF ani obrazem JPG."), field="file")
     if not title.strip():
         raise CooperationError(_("Wybierz, jaki to dokument."), field="title")
-    return CooperationDocument.objects.create(
-        cooperation=coop, title=title.strip()[:200], file=upload, uploaded_at=now or clock.now(), uploaded_by=actor
-    )
+    with transaction.atomic():
+        locked = Cooperation.objects.select_for_update().select_related("insurer").get(pk=coop.pk)
+        if locked.status != S.TERMS_ACCEPTED:  # the offer went meanwhile
+            raise CooperationError(_("Dokumenty można dodawać tylko przed wysłaniem oferty."))
+        document = CooperationDocument.objects.create(
+            cooperation=locked,
+            title=title.strip()[:200],
+            file=upload,
+            uploaded_at=now or clock.now(),
+            uploaded_by=actor,
+        )
+        _audit(
+            locked,
+            "insurance.document_added",
+            f"Dokument dla {locked.insurer.name}: {document.title}",
+            actor=actor,
+            document=document.pk,
+        )
+    return document
 
 
 def missing_for_offer(coop: Cooperation) -> list[str]:
@@ -174,11 +239,13 @@ def missing_for_offer(coop: Cooperation) -> list[str]:
 
 def send_offer(coop: Cooperation, *, actor, now=None) -> Cooperation:
     now = now or clock.now()
-    missing = missing_for_offer(coop)
-    if missing:
-        raise CooperationError(_("Uzupełnij przed wysłaniem oferty: %(what)s.") % {"what": "; ".join(missing)})
     with transaction.atomic():
-        locked = Cooperation.objects.select_for_update().get(pk=coop.pk)
+        locked = Cooperation.objects.select_for_update().select_related("insurer").get(pk=coop.pk)
+        if locked.status != S.TERMS_ACCEPTED:
+            raise CooperationError(_("Ta oferta została już wysłana albo współpraca zmieniła status. Odśwież stronę."))
+        missing = missing_for_offer(locked)
+        if missing:
+            raise CooperationError(_("Uzupełnij przed wysłaniem oferty: %(what)s.") % {"what": "; ".join(missing)})
         COOPERATION.move(locked, S.OFFER_SENT, now=now, actor=actor)
     return locked
 
