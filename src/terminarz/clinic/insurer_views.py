@@ -113,7 +113,7 @@ def insurance(request):
                 % {"state": gettext("włączona") if service.online_registration else gettext("wyłączona")},
                 actor=request.user,
                 changes={
-                    name: [str(before[name]), str(getattr(service, name))]
+                    name: {"before": before[name], "after": getattr(service, name)}
                     for name in before
                     if before[name] != getattr(service, name)
                 },

@@ -101,13 +101,11 @@ FIELDS: dict[str, str] = {
     "iban": "konto bankowe",
     "start_date": "data rozpoczęcia",
     "contact_name": "osoba do kontaktu",
-    "online_registration": "rejestracja on-line",
-    "auto_enable_new": "automatyczne włączanie",
     "document": "dokument (nr)",
 }
 
 # Changes stored as [before, after]; any other list is a list.
-PAIRS = {"status", "start", "deadline", "iban", "start_date", "contact_name", "online_registration", "auto_enable_new"}
+PAIRS = {"status", "start", "deadline", "iban", "start_date", "contact_name"}
 
 ACTORS: dict[str, str] = {
     "patient": "pacjent",
