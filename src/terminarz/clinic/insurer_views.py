@@ -16,7 +16,14 @@ from terminarz.core.audit import record_audit
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.insurers import services
 from terminarz.insurers.machines import COOPERATION
-from terminarz.insurers.models import Cooperation, CooperationDocument, CooperationStatus, InsuranceService, Insurer
+from terminarz.insurers.models import (
+    Cooperation,
+    CooperationDocument,
+    CooperationStatus,
+    InsuranceService,
+    Insurer,
+    LocationCode,
+)
 from terminarz.legal import services as legal
 from terminarz.providers.models import Location
 
@@ -28,6 +35,7 @@ TABS = [
     ("regulaminy", _("Regulaminy")),
     ("parametry", _("Parametry")),
     ("dokumenty", _("Dokumenty wymagane")),
+    ("lokalizacje", _("Identyfikatory lokalizacji")),
     ("historia", _("Historia współpracy")),
 ]
 
@@ -204,6 +212,16 @@ def insurer(request, slug: str, tab: str = "informacje"):
                     )
                     messages.success(request, gettext("Dodano dokument."))
                     return redirect("clinic:insurer-tab", slug=slug, tab="dokumenty")
+            elif action == "code":
+                try:
+                    location_id = int(request.POST.get("location", ""))
+                except ValueError:
+                    raise Http404 from None
+                services.enter_provider_code(
+                    request.provider.pk, found, location_id, request.POST.get("code", ""), actor=request.user
+                )
+                messages.success(request, gettext("Zapisano kod lokalizacji."))
+                return redirect("clinic:insurer-tab", slug=slug, tab="lokalizacje")
             elif action == "offer":
                 services.send_offer(coop, actor=request.user)
                 messages.success(request, gettext("Wysłano ofertę współpracy – rozpatruje ją ubezpieczyciel."))
@@ -241,9 +259,17 @@ def insurer(request, slug: str, tab: str = "informacje"):
                 for t in COOPERATION.history(coop).select_related("actor")
             ],
             "editable": coop.status == S.TERMS_ACCEPTED,
+            "location_codes": _location_codes(request.provider, found),
         },
         status=422 if parameters_form.errors or document_form.errors else 200,
     )
+
+
+def _location_codes(provider, insurer):
+    codes = {c.location_id: c for c in LocationCode.objects.filter(provider=provider, insurer=insurer)}
+    return [
+        (location, codes.get(location.pk)) for location in Location.objects.filter(provider=provider).order_by("number")
+    ]
 
 
 @clinic_view("insurers.change")

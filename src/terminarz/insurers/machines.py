@@ -6,7 +6,7 @@ none ─→ terms_accepted ─→ offer_sent ─┬→ active ─→ ended ─�
 
 from terminarz.core.statemachine import Machine
 
-from .models import Cooperation, CooperationStatus
+from .models import Cooperation, CooperationStatus, LocationCode, LocationCodeStatus
 
 S = CooperationStatus
 TRANSITIONS: dict[str, set[str]] = {
@@ -20,3 +20,18 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 COOPERATION = Machine(Cooperation, transitions=TRANSITIONS, subject="współpracy", name="cooperation")
+
+# G3: a location code's status follows what the operator and the provider entered; any change
+# of either may move it (never to the same status: then nothing is recorded).
+LC = LocationCodeStatus
+LOCATION_CODE = Machine(
+    LocationCode,
+    transitions={
+        "": {LC.NONE},
+        LC.NONE: {LC.UNKNOWN, LC.ACCEPTED},
+        LC.UNKNOWN: {LC.NONE, LC.ACCEPTED},
+        LC.ACCEPTED: {LC.NONE, LC.UNKNOWN},
+    },
+    subject="identyfikatora lokalizacji",
+    name="location_code",
+)

@@ -156,3 +156,35 @@ class CooperationDocument(models.Model):
 
     class Meta:
         ordering = ["uploaded_at", "pk"]
+
+
+class LocationCodeStatus(models.TextChoices):
+    NONE = "none", _("Brak powiązania")
+    UNKNOWN = "unknown", _("Kod nieznany")
+    ACCEPTED = "accepted", _("Zaakceptowano")
+
+
+class LocationCode(models.Model):
+    """G3: the insurer's identifier of one of the provider's locations. The operator enters it
+    first (from the insurer), then the provider; the status follows from what both entered."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    insurer = models.ForeignKey(Insurer, on_delete=models.CASCADE, related_name="location_codes")
+    location = models.ForeignKey("providers.Location", on_delete=models.CASCADE, related_name="+")
+    operator_code = models.CharField(_("kod wprowadzony przez operatora"), max_length=40, blank=True)
+    operator_at = models.DateTimeField(null=True, blank=True)
+    provider_code = models.CharField(_("kod wprowadzony przez placówkę"), max_length=40, blank=True)
+    provider_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=LocationCodeStatus.choices, default=LocationCodeStatus.NONE
+    )
+
+    class Meta:
+        verbose_name = _("identyfikator lokalizacji")
+        verbose_name_plural = _("identyfikatory lokalizacji")
+        constraints = [models.UniqueConstraint(fields=["insurer", "location"], name="one_code_per_insurer_location")]
+
+    def __str__(self) -> str:
+        return f"{self.insurer} – {self.location}: {self.get_status_display()}"

@@ -26,6 +26,8 @@ from .models import (
     InsuranceService,
     Insurer,
     InsurerTerms,
+    LocationCode,
+    LocationCodeStatus,
 )
 
 S = CooperationStatus
@@ -282,3 +284,68 @@ def end(coop: Cooperation, *, confirmed: bool, actor, now=None) -> Cooperation:
         locked = Cooperation.objects.select_for_update().get(pk=coop.pk)
         COOPERATION.move(locked, S.ENDED, now=now or clock.now(), actor=actor, online_registration=False)
     return locked
+
+
+# -- location codes (G3) ------------------------------------------------------------------------
+
+LC = LocationCodeStatus
+
+
+def code_status(code: LocationCode) -> str:
+    """ "Brak powiązania" until the provider entered a code; "Zaakceptowano" when it is the code
+    the operator entered before it; otherwise "Kod nieznany" (a different code, or entered
+    before the operator's – then the provider enters it again)."""
+    if not code.provider_code:
+        return LC.NONE
+    if not code.operator_code or code.provider_code != code.operator_code:
+        return LC.UNKNOWN
+    if code.operator_at is None or code.provider_at is None or code.provider_at < code.operator_at:
+        return LC.UNKNOWN
+    return LC.ACCEPTED
+
+
+def _clean_code(value: str) -> str:
+    if any(ch.isspace() for ch in value):
+        raise CooperationError(_("Kod wprowadź bez spacji."), field="code")
+    if len(value) > 40:
+        raise CooperationError(_("Kod może mieć najwyżej 40 znaków."), field="code")
+    return value
+
+
+def _enter(provider_id: int, insurer: Insurer, location_id: int, *, side: str, value: str, actor, now=None):
+    from terminarz.providers.models import Location
+
+    from .machines import LOCATION_CODE
+
+    now = now or clock.now()
+    value = _clean_code(value)
+    location = Location.objects.filter(pk=location_id, provider_id=provider_id).first()
+    if location is None:
+        raise CooperationError(_("Nie ma takiej lokalizacji."), field="location")
+    with transaction.atomic():
+        code, created = LocationCode.objects.select_for_update().get_or_create(
+            insurer=insurer, location=location, defaults={"provider_id": provider_id, "status": LC.NONE}
+        )
+        if created:
+            LOCATION_CODE.created(code, now=now, actor=actor)
+        fields = {f"{side}_code": value, f"{side}_at": now if value else None}
+        LocationCode.objects.filter(pk=code.pk).update(**fields)
+        for name, field_value in fields.items():
+            setattr(code, name, field_value)
+        new_status = code_status(code)
+        if new_status != code.status:
+            LOCATION_CODE.move(code, new_status, now=now, actor=actor, reason=f"kod: {side}")
+    return code
+
+
+def enter_provider_code(provider_id: int, insurer: Insurer, location_id: int, code: str, *, actor, now=None):
+    """The provider types the code the insurer gave it (after accepting the insurer's terms)."""
+    coop = Cooperation.objects.filter(provider_id=provider_id, insurer=insurer).first()
+    if coop is None or coop.status == S.NONE:
+        raise CooperationError(_("Identyfikatory lokalizacji wprowadza się po akceptacji regulaminu ubezpieczyciela."))
+    return _enter(provider_id, insurer, location_id, side="provider", value=code.strip(), actor=actor, now=now)
+
+
+def enter_operator_code(provider_id: int, insurer: Insurer, location_id: int, code: str, *, actor, now=None):
+    """The operator loads the code the insurer supplied (it comes first)."""
+    return _enter(provider_id, insurer, location_id, side="operator", value=code.strip(), actor=actor, now=now)

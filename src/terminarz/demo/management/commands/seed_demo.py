@@ -719,5 +719,11 @@ class Command(BaseCommand):
                 coop = insurance.send_offer(coop, actor=admin)
                 if goal == "active":
                     insurance.decide(coop, accept=True, reason="", actor=None)
+                    # G3: the operator loaded the insurer's codes; one location entered right, one wrong.
+                    for number, location in enumerate(provider.locations.order_by("number"), start=1):
+                        code = f"{slug.upper().replace('-', '')}{provider.pk:03d}{number}"
+                        insurance.enter_operator_code(provider.pk, insurer, location.pk, code, actor=None)
+                        typed = code if number == 1 else code + "X"
+                        insurance.enter_provider_code(provider.pk, insurer, location.pk, typed, actor=admin)
                 elif goal == "rejected":
                     insurance.decide(coop, accept=False, reason="Brak aktualnej polisy OC w dokumentach.", actor=None)

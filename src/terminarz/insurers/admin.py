@@ -1,0 +1,37 @@
+"""The operator's part of G3 (until the operator's own screens, issue 14): in the platform's
+admin the operator loads the location code an insurer supplied; the status is recomputed by
+`services.enter_operator_code`, recorded and audited like the provider's entries."""
+
+from django.contrib import admin
+
+from . import services
+from .models import Insurer, InsurerTerms, LocationCode
+
+
+@admin.register(Insurer)
+class InsurerAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "is_active")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(InsurerTerms)
+class InsurerTermsAdmin(admin.ModelAdmin):
+    list_display = ("insurer", "kind", "title", "version", "effective_from")
+    list_filter = ("insurer", "kind")
+
+
+@admin.register(LocationCode)
+class LocationCodeAdmin(admin.ModelAdmin):
+    list_display = ("insurer", "location", "status", "operator_at", "provider_at")
+    list_filter = ("insurer", "status")
+    fields = ("provider", "insurer", "location", "operator_code", "status")
+    readonly_fields = ("status",)
+
+    def get_queryset(self, request):
+        return LocationCode.unscoped.select_related("insurer", "location")
+
+    def save_model(self, request, obj, form, change):
+        code = services.enter_operator_code(
+            obj.provider_id, obj.insurer, obj.location_id, form.cleaned_data["operator_code"], actor=request.user
+        )
+        obj.pk = code.pk
