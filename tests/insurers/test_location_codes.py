@@ -107,3 +107,16 @@ def test_a_code_never_moves_to_the_status_it_has(world, state):
     code = LocationCode.objects.create(provider=provider, insurer=insurer, location=location, status=state)
     with pytest.raises(TransitionRefused):
         LOCATION_CODE.move(code, state, actor_label="test")
+
+
+def test_the_operator_enters_a_code_in_the_platform_admin(client, world, django_user_model, settings):
+    settings.TERMINARZ_ADMIN_REQUIRES_2FA = False  # the second factor is tested at the admin's door
+    provider, insurer, location, _ = world
+    operator = django_user_model.objects.create_superuser("operator", "op@example.com", "haslo-testowe-123")
+    client.force_login(operator)
+    url = reverse("admin:insurers_locationcode_add")
+    data = {"provider": provider.pk, "insurer": insurer.pk, "location": location.pk}
+    refused = client.post(url, {**data, "operator_code": "PZU 1"})
+    client.post(url, {**data, "operator_code": "PZU1"})
+    assert refused.context["adminform"].form.errors["operator_code"] == ["Kod wprowadź bez spacji."]
+    assert LocationCode.objects.get(location=location).operator_code == "PZU1"

@@ -2,10 +2,30 @@
 admin the operator loads the location code an insurer supplied; the status is recomputed by
 `services.enter_operator_code`, recorded and audited like the provider's entries."""
 
+from django import forms
 from django.contrib import admin
 
 from . import services
 from .models import Insurer, InsurerTerms, LocationCode
+
+
+class LocationCodeForm(forms.ModelForm):
+    class Meta:
+        model = LocationCode
+        fields = ["provider", "insurer", "location", "operator_code"]
+
+    def clean_operator_code(self):
+        try:
+            return services.clean_code(self.cleaned_data.get("operator_code", "").strip())
+        except services.CooperationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        location, provider = cleaned.get("location"), cleaned.get("provider")
+        if location is not None and provider is not None and location.provider_id != provider.pk:
+            self.add_error("location", "Ta lokalizacja należy do innej placówki.")
+        return cleaned
 
 
 @admin.register(Insurer)
@@ -24,6 +44,7 @@ class InsurerTermsAdmin(admin.ModelAdmin):
 class LocationCodeAdmin(admin.ModelAdmin):
     list_display = ("insurer", "location", "status", "operator_at", "provider_at")
     list_filter = ("insurer", "status")
+    form = LocationCodeForm
     fields = ("provider", "insurer", "location", "operator_code", "status")
     readonly_fields = ("status",)
 

@@ -304,7 +304,7 @@ def code_status(code: LocationCode) -> str:
     return LC.ACCEPTED
 
 
-def _clean_code(value: str) -> str:
+def clean_code(value: str) -> str:
     if any(ch.isspace() for ch in value):
         raise CooperationError(_("Kod wprowadź bez spacji."), field="code")
     if len(value) > 40:
@@ -318,7 +318,7 @@ def _enter(provider_id: int, insurer: Insurer, location_id: int, *, side: str, v
     from .machines import LOCATION_CODE
 
     now = now or clock.now()
-    value = _clean_code(value)
+    value = clean_code(value)
     location = Location.objects.filter(pk=location_id, provider_id=provider_id).first()
     if location is None:
         raise CooperationError(_("Nie ma takiej lokalizacji."), field="location")
