@@ -249,7 +249,7 @@ def apply_notice(gateway_name: str, notice: Notice, *, now) -> bool:
     if notice.amount != attempt.amount:
         return _reject(attempt, "wrong_amount", notice, now=now, gateway_name=gateway_name)
     if attempt.paid_at is not None:
-        return True  # a replay of a notification already applied
+        return True  # applied already: a replayed notification changes nothing and is acknowledged
     try:
         verified = gateways.get(gateway_name).confirm(notice)
     except GatewayError:

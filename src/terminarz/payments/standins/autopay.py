@@ -35,6 +35,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from ._page import page
+
 DEMO_SERVICE_ID = "100001"
 DEMO_SHARED_KEY = "demo-autopay-shared-key"
 
@@ -463,38 +465,8 @@ class StandIn:
         return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
 
 
-PAGE_CSS = """
-*{box-sizing:border-box}
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#eef2f7;color:#1f2937;
-line-height:1.4}
-main{max-width:28rem;margin:0 auto;padding:1rem}
-.test{background:#fef3c7;border:1px solid #d97706;border-radius:.5rem;padding:.75rem;margin:0;font-weight:600}
-.card{background:#fff;border-radius:.75rem;padding:1.25rem;margin-top:1rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
-h1{font-size:1.4rem;margin:0 0 .5rem}
-dl{margin:0}
-dt{font-size:.875rem;color:#4b5563;margin-top:.75rem}
-dd{margin:0;font-size:1.05rem;overflow-wrap:anywhere}
-.amount{font-size:2rem;font-weight:700;white-space:nowrap}
-form{margin-top:1.25rem}
-button{display:block;width:100%;min-height:3rem;padding:.75rem;font:inherit;font-size:1.1rem;font-weight:600;
-border:0;border-radius:.5rem;margin-top:.75rem;cursor:pointer}
-.pay{background:#0b4ea2;color:#fff}
-.reject{background:#e5e7eb;color:#111827}
-button:focus-visible,a:focus-visible{outline:3px solid #b45309;outline-offset:2px}
-.done{color:#166534;font-weight:600}
-.error{color:#991b1b;font-weight:600}
-a{color:#0b4ea2}
-"""
-
-
 def _page(title: str, body: str) -> str:
-    return (
-        '<!doctype html><html lang="pl"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)} – Autopay (bramka testowa)</title><style>{PAGE_CSS}</style></head>"
-        '<body><main><p class="test" role="note">Bramka testowa Autopay – żadne pieniądze nie są pobierane</p>'
-        f'<div class="card"><h1>{html.escape(title)}</h1>{body}</div></main></body></html>'
-    )
+    return page("Autopay", title, body, background="#eef2f7", pay="#0b4ea2", focus="#b45309", link="#0b4ea2")
 
 
 def _error_page(message: str) -> str:
