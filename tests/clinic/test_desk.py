@@ -6,7 +6,9 @@ import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
 from terminarz.booking.models import Appointment
+from terminarz.catalog.models import Payer, ServiceGroup
 from terminarz.core.models import AuditEntry
+from terminarz.insurers.models import Insurer, PriceListPublication, SigningCertificate
 from terminarz.notifications.models import Message
 from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
@@ -188,6 +190,27 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
 
     service_b = Service.objects.create(provider=desk["b"], code="B1", name="Usługa B", price=10)
     line_b = add_service(visit_b, service_b, quantity=1, payer="patient", patient_share=100, actor=None)
+    group_b = ServiceGroup.objects.create(provider=desk["b"], code="GB", name="Grupa B")
+    payer_b = Payer.objects.create(provider=desk["b"], insurer_ref=1, name="Płatnik B", imported_at=FROZEN_NOW)
+    publication_b = PriceListPublication.objects.create(
+        provider=desk["b"],
+        insurer=Insurer.objects.create(name="TU B", slug="tu-b"),
+        payer=payer_b,
+        created_at=FROZEN_NOW,
+        certificate=SigningCertificate.objects.create(
+            provider=desk["b"],
+            pkcs12="",
+            certificate_pem="",
+            subject="B",
+            serial="1",
+            not_before=FROZEN_NOW,
+            not_after=FROZEN_NOW,
+            uploaded_at=FROZEN_NOW,
+        ),
+        services_count=0,
+        fingerprint="",
+        document="<B/>",
+    )
     other_ids = {
         "slot_id": desk["slot_b"].pk,
         "appointment_id": visit_b.pk,
@@ -206,6 +229,10 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "membership_id": Membership.objects.get(user__username="bob_admin").pk,
         "block_id": desk["slot_b"].block_id,
         "service_id": service_b.pk,
+        "group_id": group_b.pk,
+        "payer_id": payer_b.pk,
+        "publication_id": publication_b.pk,
+        "tab": "nadpisane",
         "line_id": line_b.pk,
         "request_id": RodoRequest.objects.create(
             provider=desk["b"], patient=desk["patient_b"], kind="access", text="x", due_date="2026-12-20"

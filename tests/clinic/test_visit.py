@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from terminarz.booking.models import VisitNote, VisitService
 from terminarz.booking.services import book_appointment, cancel_appointment_by_clinic
-from terminarz.catalog.models import Service
+from terminarz.catalog.models import Payer, Service
 from terminarz.core.models import AuditEntry
 from terminarz.scheduling.models import Slot
 from terminarz.staff.models import Practitioner
@@ -159,3 +159,35 @@ def test_admin_manages_the_service_dictionary(client, visit):
         assert response.status_code == 422 and message in response.content.decode(), bad
     assert Service.objects.filter(provider=visit["provider"]).count() == 4
     assert AuditEntry.objects.filter(action="service.created").count() == 1
+
+
+def test_an_insurer_payer_pays_its_share_of_a_service(client, visit):
+    """G4: the provider's insurer payers join "Pacjent" and "NFZ"; an ended one is not offered."""
+    provider = visit["provider"]
+    tu = Payer.objects.create(provider=provider, insurer_ref=1, name="TU Zdrowie", imported_at=FROZEN_NOW)
+    Payer.objects.create(
+        provider=provider, insurer_ref=2, name="Dawny ubezpieczyciel", is_active=False, imported_at=FROZEN_NOW
+    )
+    other = Payer.objects.create(provider=make_provider(), insurer_ref=1, name="Cudzy", imported_at=FROZEN_NOW)
+    page = client.get(reverse("clinic:visit", args=[visit["private"].pk]))
+    assert page.context["service_form"].fields["payer"].choices == [
+        ("patient", "Pacjent"),
+        ("nfz", "NFZ"),
+        (f"platnik-{tu.pk}", "TU Zdrowie"),
+    ]
+    refused = add(
+        client, visit["private"], service=visit["consult"].pk, quantity=1, payer=f"platnik-{other.pk}", patient_share=0
+    )
+    assert refused.status_code == 422
+    add(client, visit["private"], service=visit["consult"].pk, quantity=1, payer=f"platnik-{tu.pk}", patient_share=50)
+    line = VisitService.objects.get(appointment=visit["private"])
+    assert (line.payer, line.insurer_payer_id, line.patient_amount, line.payer_amount) == (
+        "insurer",
+        tu.pk,
+        Decimal("100.00"),
+        Decimal("100.00"),
+    )
+    html = client.get(reverse("clinic:visit", args=[visit["private"].pk])).content.decode()
+    assert "<td>TU Zdrowie</td><td>50%</td>" in html
+    audit = AuditEntry.objects.filter(action="visit.service_added").get()
+    assert audit.summary.endswith("(płatnik: TU Zdrowie, udział pacjenta 50%)")

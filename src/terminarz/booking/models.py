@@ -146,11 +146,13 @@ class AppointmentTransition(models.Model):
 GROSZ = Decimal("0.01")
 
 
-class Payer(models.TextChoices):
-    """Who pays for a visit's service. Insurers join when the payers issue lands (G4)."""
+class PayerKind(models.TextChoices):
+    """Who pays for a visit's service: the patient, the NFZ, or one of the provider's insurer
+    payers (G4, `VisitService.insurer_payer` says which)."""
 
     PATIENT = "patient", _("Pacjent")
     NFZ = "nfz", _("NFZ")
+    INSURER = "insurer", _("Ubezpieczyciel")
 
 
 class VisitService(models.Model):
@@ -161,7 +163,10 @@ class VisitService(models.Model):
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+", verbose_name=_("usługa"))
     quantity = models.PositiveSmallIntegerField(_("ilość"), default=1)
     unit_price = models.DecimalField(_("cena jednostkowa brutto"), max_digits=9, decimal_places=2)
-    payer = models.CharField(_("płatnik"), max_length=20, choices=Payer.choices)
+    payer = models.CharField(_("płatnik"), max_length=20, choices=PayerKind.choices)
+    insurer_payer = models.ForeignKey(
+        "catalog.Payer", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("płatnik")
+    )
     patient_share = models.PositiveSmallIntegerField(_("udział pacjenta (%)"), default=100)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -178,7 +183,18 @@ class VisitService(models.Model):
             models.CheckConstraint(
                 condition=~Q(payer="patient") | Q(patient_share=100), name="visit_service_patient_pays_all"
             ),
+            models.CheckConstraint(
+                condition=Q(payer="insurer", insurer_payer__isnull=False)
+                | (~Q(payer="insurer") & Q(insurer_payer__isnull=True)),
+                name="visit_service_insurer_named",
+            ),
         ]
+
+    @property
+    def payer_name(self) -> str:
+        if self.insurer_payer is not None:
+            return self.insurer_payer.name
+        return self.get_payer_display()
 
     @property
     def total(self) -> Decimal:

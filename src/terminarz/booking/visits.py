@@ -10,13 +10,13 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from terminarz.catalog.models import Service
+from terminarz.catalog.models import Payer, Service
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 
 from . import transitions
 from .errors import TransitionNotAllowed
-from .models import Appointment, AppointmentStatus, Payer, VisitNote, VisitService
+from .models import Appointment, AppointmentStatus, PayerKind, VisitNote, VisitService
 
 CLOSED = (AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED)
 
@@ -28,17 +28,29 @@ class VisitClosed(Exception):
 def default_payer(appointment: Appointment) -> tuple[str, int]:
     """NFZ slots: NFZ pays all; otherwise the patient pays all."""
     if appointment.slot.financing == "nfz":
-        return Payer.NFZ, 0
-    return Payer.PATIENT, 100
+        return PayerKind.NFZ, 0
+    return PayerKind.PATIENT, 100
 
 
 def add_service(
-    appointment: Appointment, service: Service, *, quantity: int, payer: str, patient_share: int, actor
+    appointment: Appointment,
+    service: Service,
+    *,
+    quantity: int,
+    payer: str,
+    patient_share: int,
+    actor,
+    insurer_payer: Payer | None = None,
 ) -> VisitService:
+    """Add a service to the visit; `insurer_payer` names the insurer when `payer` is "insurer"."""
     if appointment.status in CLOSED:
         raise VisitClosed
-    if payer == Payer.PATIENT:
+    if payer == PayerKind.PATIENT:
         patient_share = 100
+    if payer != PayerKind.INSURER:
+        insurer_payer = None
+    elif insurer_payer is None or insurer_payer.provider_id != appointment.provider_id:
+        raise ValueError("an insurer payer of the visit's provider is required")
     with transaction.atomic():
         line = VisitService.objects.create(
             appointment=appointment,
@@ -46,6 +58,7 @@ def add_service(
             quantity=quantity,
             unit_price=service.price,
             payer=payer,
+            insurer_payer=insurer_payer,
             patient_share=patient_share,
             added_by=actor,
         )
@@ -54,9 +67,14 @@ def add_service(
             action="visit.service_added",
             target=appointment,
             summary=f"Wizyta {appointment.reference}: dodano usługę {service.code} × {quantity} "
-            f"(płatnik: {line.get_payer_display()}, udział pacjenta {patient_share}%)",
+            f"(płatnik: {line.payer_name}, udział pacjenta {patient_share}%)",
             actor=actor,
-            changes={"service": service.pk, "quantity": quantity, "payer": payer, "patient_share": patient_share},
+            changes={
+                "service": service.pk,
+                "quantity": quantity,
+                "payer": insurer_payer.name if insurer_payer else payer,
+                "patient_share": patient_share,
+            },
         )
     return line
 

@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.tenancy import TenantManager
@@ -27,9 +30,30 @@ class VatRate(models.TextChoices):
     STANDARD = "23", "23%"
 
 
+class ServiceGroup(models.Model):
+    """A product group of the procedure dictionary (seed 000 §4.2.1 "produkt kontraktowy", e.g. a
+    specialization and the services done within it); the payers' price lists are shown and
+    offered to payers by these groups (seed 001 §11.2, §11.4 "grupy cennika")."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="service_groups")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    code = models.CharField(_("kod grupy"), max_length=30)
+    name = models.CharField(_("nazwa grupy"), max_length=200)
+
+    class Meta:
+        verbose_name = _("grupa usług")
+        verbose_name_plural = _("grupy usług")
+        ordering = ["provider", "name"]
+        constraints = [models.UniqueConstraint(fields=["provider", "code"], name="service_group_code_per_provider")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Service(models.Model):
     """A provider's medical service (produkt jednostkowy of the procedure dictionary) with its
-    general gross price. Payer price lists and product groups come with the insurers' issue."""
+    general gross price (the general price list, "cennik ogólny"), in a product group."""
 
     provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="services")
     # Default manager for framework internals (model forms, admin, relations); queries go through
@@ -55,12 +79,75 @@ class Service(models.Model):
         verbose_name=_("komórki, w których jest wykonywana"),
         help_text=_("Puste – we wszystkich komórkach."),
     )
+    group = models.ForeignKey(
+        ServiceGroup,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="services",
+        verbose_name=_("grupa"),
+    )
+    valid_from = models.DateField(_("ważna od"), null=True, blank=True)
+    valid_to = models.DateField(_("ważna do"), null=True, blank=True, help_text=_("Puste – bezterminowo."))
 
     class Meta:
         verbose_name = _("usługa")
         verbose_name_plural = _("usługi")
         ordering = ["provider", "name"]
-        constraints = [models.UniqueConstraint(fields=["provider", "code"], name="service_code_per_provider")]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "code"], name="service_code_per_provider"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="service_validity_ordered",
+            ),
+        ]
+
+    def valid_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
+
+
+class Payer(models.Model):
+    """A payer of the provider beside the patient and the NFZ (G4): an insurer the provider
+    cooperates with, imported from the platform's insurer catalogue (seed 001 §11.1 "Pobranie
+    płatników"). `insurer_ref` is the platform insurer's id; the import adds, updates and
+    deactivates these rows ("usunięto": kept inactive for the visits that name it)."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="payers")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    insurer_ref = models.PositiveIntegerField(_("identyfikator ubezpieczyciela na platformie"))
+    name = models.CharField(_("nazwa płatnika"), max_length=200)
+    nip = models.CharField(_("NIP"), max_length=10, blank=True)
+    is_active = models.BooleanField(_("aktywny"), default=True)
+    imported_at = models.DateTimeField(_("pobrano"))
+
+    class Meta:
+        verbose_name = _("płatnik")
+        verbose_name_plural = _("płatnicy")
+        ordering = ["provider", "name"]
+        constraints = [models.UniqueConstraint(fields=["provider", "insurer_ref"], name="payer_insurer_per_provider")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PayerService(models.Model):
+    """A service overridden from the general price list to a payer's price list ("usługa
+    nadpisana", seed 001 §11.2). It keeps no copy of the name or price: it follows later changes
+    of its base service, and the price list is sent to the payer again to take them over."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    payer = models.ForeignKey(Payer, on_delete=models.CASCADE, related_name="price_list")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="overrides")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("usługa nadpisana")
+        verbose_name_plural = _("usługi nadpisane")
+        ordering = ["payer", "service__name"]
+        constraints = [models.UniqueConstraint(fields=["payer", "service"], name="payer_service_once")]

@@ -20,9 +20,8 @@ from django.http import Http404
 from django.shortcuts import redirect
 
 from terminarz.core.tenancy import provider_scope
+from terminarz.factors import policy as factor_policy
 from terminarz.providers.models import Membership
-
-from . import factor_policy
 
 SESSION_KEY = "clinic_provider_id"
 M = TypeVar("M", bound=Model)

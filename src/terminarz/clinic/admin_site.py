@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
-from . import factor_policy
+from terminarz.factors import policy as factor_policy
 
 # Models whose admin pages would show a factor secret, a QR code or recovery codes.
 HIDDEN_MODELS = (

@@ -47,6 +47,7 @@ GROUPS: list[tuple[StrOrPromise, list[Item]]] = [
             Item(gettext_lazy("Personel"), "staff", "org.view"),
             Item(gettext_lazy("Gabinety"), "rooms", "org.view"),
             Item(gettext_lazy("Usługi"), "services", "services.change"),
+            Item(gettext_lazy("Płatnicy i cenniki"), "payers", "payers.change"),
             Item(gettext_lazy("Ubezpieczenia"), "insurance", "insurers.change"),
         ],
     ),

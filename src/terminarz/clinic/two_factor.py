@@ -4,7 +4,7 @@ factor on or off.
 A staff member may turn on a second factor – an authenticator app (TOTP) or a code sent by
 e-mail – and a provider may require one from all its staff. Once a factor is on, every
 sign-in asks for a code. The password step (LoginView) marks the session as waiting for the
-code; `clinic_view` (through `factor_policy`) lets nobody through until the code is given.
+code; `clinic_view` (through `factors.policy`) lets nobody through until the code is given.
 The factors themselves and their rules live in `terminarz.factors`."""
 
 import django_otp
@@ -22,20 +22,11 @@ from terminarz.core.audit import record_audit
 from terminarz.factors import services
 from terminarz.factors.forms import CodeForm
 from terminarz.factors.models import EmailDevice, TOTPDevice
+from terminarz.factors.policy import NEXT_KEY, PENDING_KEY, start_after_password
 from terminarz.factors.services import confirmed_device, method_label, required_by, send_email_code
 from terminarz.providers.models import Membership
 
-PENDING_KEY = "clinic_2fa_pending"
-NEXT_KEY = "clinic_2fa_next"
-
-
-def start_after_password(request, user, next_url: str) -> bool:
-    """Called after a correct password: True when a code must be asked for now."""
-    if confirmed_device(user) is None:
-        return False
-    request.session[PENDING_KEY] = True
-    request.session[NEXT_KEY] = next_url
-    return True
+__all__ = ["NEXT_KEY", "PENDING_KEY", "start_after_password", "setup", "verify"]
 
 
 def _signed_in(view):

@@ -1,32 +1,35 @@
 """Visit view (F9): services with payer and patient shares, staff notes; and the provider's
 service dictionary the services are picked from."""
 
+import csv
+
 from django import forms
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from terminarz.booking import visits
-from terminarz.booking.models import Appointment, AppointmentStatus, Payer, VisitService
-from terminarz.catalog.models import Service
+from terminarz.booking.models import Appointment, AppointmentStatus, PayerKind, VisitService
+from terminarz.catalog.models import Payer, Service, ServiceGroup
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import Unit
 
 from . import scope
 from .access import clinic_view, get_for_provider
+from .bookings import _safe
 from .payment_views import payment_panel_context
 
 
 class VisitServiceForm(forms.Form):
     service = forms.ModelChoiceField(label=_("Usługa"), queryset=Service.objects.none())
     quantity = forms.IntegerField(label=_("Ilość"), min_value=1, max_value=99, initial=1)
-    payer = forms.ChoiceField(label=_("Płatnik"), choices=Payer.choices)
+    payer = forms.ChoiceField(label=_("Płatnik"))
     patient_share = forms.IntegerField(
         label=_("Udział pacjenta (%)"),
         min_value=0,
@@ -44,12 +47,31 @@ class VisitServiceForm(forms.Form):
             .distinct()
             .order_by("name")
         )
+        # The patient, the NFZ, and the provider's active insurer payers (G4) by name.
+        self.insurer_payers = {
+            f"{PAYER_PREFIX}{p.pk}": p
+            for p in Payer.objects.filter(provider_id=appointment.provider_id, is_active=True).order_by("name")
+        }
+        payer_field = self.fields["payer"]
+        assert isinstance(payer_field, forms.ChoiceField)
+        payer_field.choices = [
+            (PayerKind.PATIENT.value, PayerKind.PATIENT.label),
+            (PayerKind.NFZ.value, PayerKind.NFZ.label),
+            *[(key, p.name) for key, p in self.insurer_payers.items()],
+        ]
 
     def clean(self):
         cleaned = super().clean() or {}
-        if cleaned.get("payer") == Payer.PATIENT and cleaned.get("patient_share") not in (None, 100):
+        choice = cleaned.get("payer")
+        cleaned["insurer_payer"] = self.insurer_payers.get(choice or "")
+        if cleaned["insurer_payer"] is not None:
+            cleaned["payer"] = PayerKind.INSURER.value
+        if choice == PayerKind.PATIENT and cleaned.get("patient_share") not in (None, 100):
             self.add_error("patient_share", _("Gdy płatnikiem jest pacjent, pokrywa on 100% kosztu."))
         return cleaned
+
+
+PAYER_PREFIX = "platnik-"
 
 
 class NoteForm(forms.Form):
@@ -63,7 +85,7 @@ class NoteForm(forms.Form):
 
 def visit_context(appointment: Appointment, membership, *, service_form=None, note_form=None) -> dict:
     """What the visit panel shows beyond the booking: services, totals, notes and the forms."""
-    lines = list(appointment.services.select_related("service"))
+    lines = list(appointment.services.select_related("service", "insurer_payer"))
     context: dict[str, object] = {
         "lines": lines,
         "totals": visits.totals(lines),
@@ -140,6 +162,7 @@ def visit_service_add(request, appointment_id: int):
             c["service"],
             quantity=c["quantity"],
             payer=c["payer"],
+            insurer_payer=c["insurer_payer"],
             patient_share=c["patient_share"],
             actor=request.user,
         )
@@ -184,11 +207,35 @@ def visit_note_add(request, appointment_id: int):
     return redirect("clinic:visit", appointment_id=appointment.pk)
 
 
+def no_control_characters(value: str) -> str:
+    """Names and codes go into signed XML and spreadsheets, which cannot hold control characters."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise forms.ValidationError(_("Usuń znaki sterujące (np. tabulację) z tego pola."))
+    return value
+
+
+DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
 class ServiceForm(forms.ModelForm):
+    """A service of the procedure dictionary with its general price (seed 000 §4.2.1: own code,
+    unique; name; "Dostęp do kanałów self service"; then price, VAT, validity, active, units)."""
+
     class Meta:
         model = Service
-        fields = ["code", "name", "price", "vat_rate", "self_service", "is_active", "units"]
-        widgets = {"units": forms.CheckboxSelectMultiple}
+        fields = [
+            "group",
+            "code",
+            "name",
+            "self_service",
+            "price",
+            "vat_rate",
+            "valid_from",
+            "valid_to",
+            "is_active",
+            "units",
+        ]
+        widgets = {"units": forms.CheckboxSelectMultiple, "valid_from": DATE_INPUT, "valid_to": DATE_INPUT}
 
     def __init__(self, *args, provider, **kwargs):
         super().__init__(*args, **kwargs)
@@ -196,12 +243,27 @@ class ServiceForm(forms.ModelForm):
         field = self.fields["units"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = Unit.objects.filter(provider=provider)
+        group = self.fields["group"]
+        assert isinstance(group, forms.ModelChoiceField)
+        group.queryset = ServiceGroup.objects.filter(provider=provider).order_by("name")
+        group.empty_label = gettext("– bez grupy –")
         self.fields["price"].min_value = 0  # type: ignore[attr-defined]
+
+    def clean_name(self):
+        return no_control_characters(self.cleaned_data["name"])
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", _("Data „ważna do” nie może być wcześniejsza niż „ważna od”."))
+        return cleaned
 
     def clean_code(self):
         code = self.cleaned_data["code"].strip()
         if any(ch.isspace() for ch in code):
             raise forms.ValidationError(_("Kod nie może zawierać spacji."))
+        no_control_characters(code)
         duplicate = Service.objects.filter(provider=self.instance.provider, code__iexact=code).exclude(
             pk=self.instance.pk
         )
@@ -242,10 +304,119 @@ def service_list(request, service_id: int | None = None):
         else:
             messages.success(request, gettext("Zapisano usługę %(code)s.") % {"code": saved.code})
             return redirect("clinic:services")
-    services = Service.objects.filter(provider=request.provider).prefetch_related("units").order_by("name")
+    services = (
+        Service.objects.filter(provider=request.provider)
+        .select_related("group")
+        .prefetch_related("units")
+        .order_by("group__name", "name")
+    )
     return render(
         request,
         "clinic/services.html",
-        {"services": services, "form": form, "editing": service},
+        {
+            "services": services,
+            "form": form,
+            "editing": service,
+            "groups": ServiceGroup.objects.filter(provider=request.provider).order_by("name"),
+        },
         status=422 if form.errors else 200,
     )
+
+
+class GroupForm(forms.ModelForm):
+    """ "Dodaj produkt kontraktowy": a product group of the procedure dictionary."""
+
+    class Meta:
+        model = ServiceGroup
+        fields = ["code", "name"]
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.provider = provider
+
+    def clean_name(self):
+        return no_control_characters(self.cleaned_data["name"])
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        if any(ch.isspace() for ch in code):
+            raise forms.ValidationError(_("Kod nie może zawierać spacji."))
+        no_control_characters(code)
+        duplicate = ServiceGroup.objects.filter(provider=self.instance.provider, code__iexact=code).exclude(
+            pk=self.instance.pk
+        )
+        if duplicate.exists():
+            raise forms.ValidationError(_("Grupa o tym kodzie już istnieje."))
+        return code
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("services.change")
+def group_edit(request, group_id: int | None = None):
+    group = get_for_provider(ServiceGroup.objects.all(), request.provider, group_id) if group_id else None
+    form = GroupForm(request.POST or None, instance=group, provider=request.provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                saved = form.save()
+                record_audit(
+                    provider_id=request.provider.pk,
+                    action="service_group.changed" if group else "service_group.created",
+                    target=saved,
+                    summary=(
+                        gettext("Zmieniono grupę usług %(code)s – %(name)s")
+                        if group
+                        else gettext("Dodano grupę usług %(code)s – %(name)s")
+                    )
+                    % {"code": saved.code, "name": saved.name},
+                    actor=request.user,
+                )
+        except IntegrityError:
+            form.add_error("code", _("Grupa o tym kodzie już istnieje."))
+        else:
+            messages.success(request, gettext("Zapisano grupę %(name)s.") % {"name": saved.name})
+            return redirect("clinic:services")
+    return render(
+        request,
+        "clinic/service_group.html",
+        {"form": form, "editing": group},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_GET
+@clinic_view("services.change")
+def service_export(request):
+    """ "Eksport do csv" (seed 000 §4.2.2): the whole procedure dictionary with the unique codes,
+    for the payers the provider works with."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="procedury-{clock.local_today():%Y-%m-%d}.csv"'
+    response.write("\ufeff")  # so that a spreadsheet opens the Polish letters right
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(
+        [
+            gettext("Kod grupy"),
+            gettext("Grupa"),
+            gettext("Kod własny"),
+            gettext("Nazwa usługi"),
+            gettext("Kanały self service"),
+            gettext("Cena brutto (zł)"),
+            gettext("Stawka VAT"),
+            gettext("Aktywna"),
+        ]
+    )
+    services = Service.objects.filter(provider=request.provider).select_related("group")
+    for s in services.order_by("group__name", "code"):
+        writer.writerow(
+            [
+                _safe(s.group.code) if s.group else "",
+                _safe(s.group.name) if s.group else "",
+                _safe(s.code),
+                _safe(s.name),
+                gettext("tak") if s.self_service else gettext("nie"),
+                f"{s.price:.2f}".replace(".", ","),
+                s.get_vat_rate_display(),
+                gettext("tak") if s.is_active else gettext("nie"),
+            ]
+        )
+    return response

@@ -2,7 +2,7 @@
 code through the outbox, the QR code of an authenticator app, resetting a lost factor.
 
 The back-office (clinic) and the patient pages (portal) call these; the decision whether a
-request may go on without a code is `clinic.factor_policy` for staff."""
+request may go on without a code is `factors.policy` for staff."""
 
 import io
 import secrets

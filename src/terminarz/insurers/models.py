@@ -6,14 +6,20 @@ catalogue with its versioned terms (`InsurerTerms`) and the documents it require
 is one provider × insurer with its status on a `core.statemachine.Machine` (`machines.py`),
 its parameters (start date, bank account, contact person) and documents.
 
-Not built yet (issue 13): the screens of both sides, location codes (G3), payers and price
-lists (G4–G5), schedules for payers, the payer desk and the OLS."""
+`LocationCode` is an insurer's identifier of a provider's location (G3). `SigningCertificate`
+is the provider's certificate (PKCS#12, encrypted at rest; its password is asked for at each
+signing) and `PriceListPublication` a payer's price list as sent to the insurer: a signed
+XML document (G5, `pricelists.py`).
+
+Not built yet (issue 13): the insurer's desk, schedules for payers, payer bookings, referrals
+and the OLS."""
 
 from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from terminarz.core.crypto import EncryptedTextField
 from terminarz.core.tenancy import TenantManager
 
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -188,3 +194,58 @@ class LocationCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.insurer} – {self.location}: {self.get_status_display()}"
+
+
+class SigningCertificate(models.Model):
+    """The provider's signing certificate with its private key, as the PKCS#12 file it uploaded
+    (base64, encrypted at rest). The file's password is not kept: it is asked for at each
+    signing, as a signature card asks for its PIN."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    pkcs12 = EncryptedTextField()
+    certificate_pem = models.TextField()
+    subject = models.CharField(_("właściciel certyfikatu"), max_length=300)
+    serial = models.CharField(_("numer seryjny"), max_length=80)
+    not_before = models.DateTimeField(_("ważny od"))
+    not_after = models.DateTimeField(_("ważny do"))
+    uploaded_at = models.DateTimeField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("certyfikat do podpisu")
+        verbose_name_plural = _("certyfikaty do podpisu")
+        ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider"], condition=models.Q(is_active=True), name="one_active_certificate"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class PriceListPublication(models.Model):
+    """A payer's price list as sent to the insurer (seed 001 §11.3): the signed XML document,
+    how many services it holds, and the fingerprint of the list it was made from (a later change
+    of an overridden service makes the list differ: "niewysłane zmiany")."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="price_lists")
+    payer = models.ForeignKey("catalog.Payer", on_delete=models.PROTECT, related_name="publications")
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    certificate = models.ForeignKey(SigningCertificate, on_delete=models.PROTECT, related_name="+")
+    services_count = models.PositiveIntegerField()
+    fingerprint = models.CharField(max_length=64)
+    document = models.TextField()
+
+    class Meta:
+        verbose_name = _("wysłany cennik płatnika")
+        verbose_name_plural = _("wysłane cenniki płatników")
+        ordering = ["-created_at", "-pk"]

@@ -17,6 +17,7 @@ from terminarz.core import clock
 from terminarz.core.audit import record_audit
 from terminarz.legal import services as legal
 
+from . import payers
 from .machines import COOPERATION
 from .models import (
     DOCUMENT_MAX_BYTES,
@@ -271,6 +272,7 @@ def decide(coop: Cooperation, *, accept: bool, reason: str, actor, now=None) -> 
                 decision_reason=reason[:500],
                 online_registration=service.online_registration and service.auto_enable_new,
             )
+            payers.import_payers(locked.provider_id, actor=actor, now=now)  # the insurer becomes a payer (G4)
         else:
             COOPERATION.move(locked, S.REJECTED, now=now, actor=actor, reason=reason, decision_reason=reason[:500])
     return locked
@@ -283,6 +285,7 @@ def end(coop: Cooperation, *, confirmed: bool, actor, now=None) -> Cooperation:
     with transaction.atomic():
         locked = Cooperation.objects.select_for_update().get(pk=coop.pk)
         COOPERATION.move(locked, S.ENDED, now=now or clock.now(), actor=actor, online_registration=False)
+        payers.import_payers(locked.provider_id, actor=actor, now=now)  # its payer is deactivated (G4)
     return locked
 
 

@@ -15,10 +15,13 @@ from terminarz.booking import visits
 from terminarz.booking.errors import BookingError
 from terminarz.booking.models import Appointment, Source
 from terminarz.booking.services import book_appointment, cancel_appointment_by_clinic
-from terminarz.catalog.models import Service
+from terminarz.catalog import pricelists as catalog_pricelists
+from terminarz.catalog.models import Payer, Service, ServiceGroup
 from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
 from terminarz.core.tenancy import system_task
+from terminarz.demo.certificates import DEMO_CERTIFICATE_PASSWORD, self_signed_pkcs12
+from terminarz.insurers import pricelists as insurer_pricelists
 from terminarz.insurers import services as insurance
 from terminarz.insurers.models import Insurer, InsurerTerms
 from terminarz.patients.services import add_card
@@ -237,6 +240,20 @@ DEMO_SERVICES = [
     ("ZASW", "Zaświadczenie lekarskie", "80.00", "23", False),
     ("TELE", "Teleporada", "150.00", "zw", True),
 ]
+
+DEMO_SERVICE_GROUPS = [("KARD", "Kardiologia"), ("DERM", "Dermatologia"), ("INNE", "Pozostałe usługi")]
+DEMO_SERVICE_GROUP_OF = {
+    "KONS-KARD": "KARD",
+    "EKG": "KARD",
+    "ECHO": "KARD",
+    "HOLTER": "KARD",
+    "KONS-DERM": "DERM",
+    "DERMATO": "DERM",
+    "ZASW": "INNE",
+    "TELE": "INNE",
+}
+# G5: the services Przychodnia Demo overrode to TU Zdrowie's price list and sent signed.
+DEMO_TU_PRICE_LIST = ["KONS-KARD", "EKG", "ECHO", "KONS-DERM", "DERMATO"]
 
 DEMO_PATIENT_LOGIN = ("pacjent@example.com", "demo-pacjent")
 
@@ -475,11 +492,21 @@ class Command(BaseCommand):
 
     def _services(self):
         demo = Provider.objects.get(slug="przychodnia-demo")
+        groups = {
+            code: ServiceGroup.objects.get_or_create(provider=demo, code=code, defaults={"name": name})[0]
+            for code, name in DEMO_SERVICE_GROUPS
+        }
         for code, name, price, vat, self_service in DEMO_SERVICES:
             Service.objects.get_or_create(
                 provider=demo,
                 code=code,
-                defaults={"name": name, "price": Decimal(price), "vat_rate": vat, "self_service": self_service},
+                defaults={
+                    "name": name,
+                    "price": Decimal(price),
+                    "vat_rate": vat,
+                    "self_service": self_service,
+                    "group": groups[DEMO_SERVICE_GROUP_OF[code]],
+                },
             )
 
     def _demo_bookings(self, today: dt.date, *, busy: bool):
@@ -727,3 +754,24 @@ class Command(BaseCommand):
                         insurance.enter_provider_code(provider.pk, insurer, location.pk, typed, actor=admin)
                 elif goal == "rejected":
                     insurance.decide(coop, accept=False, reason="Brak aktualnej polisy OC w dokumentach.", actor=None)
+        self._price_lists(admin)
+
+    def _price_lists(self, admin):
+        """G4–G5: TU Zdrowie is Przychodnia Demo's payer; five services overridden to its price
+        list, signed with a demo self-signed certificate and sent; then one price changed, so
+        the list shows "niewysłane zmiany"."""
+        demo = Provider.objects.get(slug="przychodnia-demo")
+        payer = Payer.objects.get(provider=demo, insurer_ref=Insurer.objects.get(slug="tu-zdrowie").pk)
+        for code in DEMO_TU_PRICE_LIST:
+            catalog_pricelists.override(payer, Service.objects.get(provider=demo, code=code), actor=admin)
+        certificate = self_signed_pkcs12(demo.name, DEMO_CERTIFICATE_PASSWORD)
+        insurer_pricelists.upload_certificate(
+            demo.pk,
+            upload=ContentFile(certificate, name="przychodnia-demo.p12"),
+            password=DEMO_CERTIFICATE_PASSWORD,
+            actor=admin,
+        )
+        insurer_pricelists.publish(payer, password=DEMO_CERTIFICATE_PASSWORD, actor=admin)
+        echo = Service.objects.get(provider=demo, code="ECHO")
+        echo.price = Decimal("300.00")
+        echo.save(update_fields=["price"])
