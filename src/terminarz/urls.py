@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("favicon.ico", error_views.favicon),
     path("jezyk/", set_language, name="set-language"),
     path("gabinet/", include("terminarz.clinic.urls")),
+    path("ubezpieczyciel/", include("terminarz.payerdesk.urls")),
     path("admin/", admin.site.urls),
     path("hooks/sms/", sms_status, name="sms-status"),
     path("lista-rezerwowa/zapisz/", waiting_views.join, name="waitlist-join"),

@@ -15,6 +15,7 @@ from terminarz.providers.models import Membership
 from terminarz.scheduling.models import Slot
 from tests.browser.test_accessibility import violations
 from tests.factories import PATIENT, clinic
+from tests.insurers.helpers import cooperate, make_insurer, payer_of, price_list_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +29,10 @@ def test_every_menu_page_fits_and_passes_axe(page, live_server, ticking, viewpor
     visit = book_appointment(slot.pk, {**PATIENT, "note": "x" * 400})
     user = get_user_model().objects.create_user("kierownik", password="haslo-testowe-123")
     Membership.objects.create(user=user, provider=provider, role="admin")
+    insurer = make_insurer()
+    cooperate(provider, insurer, user)
+    payer = payer_of(provider, insurer)
+    group = price_list_services(provider)["EKG"].group
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
@@ -43,6 +48,10 @@ def test_every_menu_page_fits_and_passes_axe(page, live_server, ticking, viewpor
         "unit day": f"{reverse('clinic:calendar')}?poradnia={schedule.unit_id}",
         "practitioner week": f"{reverse('clinic:calendar-week')}?lekarz={practitioner.pk}",
         "patterns": reverse("clinic:patterns"),
+        "payer": reverse("clinic:payer", args=[payer.pk]),
+        "payer group": reverse("clinic:payer-group", args=[payer.pk, group.pk]),
+        "insurer": reverse("clinic:insurer", args=[insurer.slug]),
+        "service group": reverse("clinic:service-groups"),
     }
     for label, url in [*((item.label, item.url()) for item in PAGES), *behind.items()]:
         page.goto(live_server.url + url)

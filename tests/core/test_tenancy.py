@@ -87,5 +87,5 @@ def test_clinic_views_run_in_their_providers_scope(client, monkeypatch):
 
 
 def test_every_path_has_an_explicit_scope():
-    assert [prefix for prefix, _ in PATH_SCOPES] == ["/gabinet/", "/admin/", "/"]
-    assert dict(PATH_SCOPES) == {"/gabinet/": "", "/admin/": "operator", "/": "public"}
+    assert [prefix for prefix, _ in PATH_SCOPES] == ["/gabinet/", "/ubezpieczyciel/", "/admin/", "/"]
+    assert dict(PATH_SCOPES) == {"/gabinet/": "", "/ubezpieczyciel/": "", "/admin/": "operator", "/": "public"}

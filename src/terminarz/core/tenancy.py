@@ -12,7 +12,9 @@ sign-in reads) has `objects = TenantManager()`. Its queries need an active scope
 - `system_scope()` – background tasks, periodic jobs, management commands: work across
   tenants by design; every task body enters it explicitly (`system_task`).
 - `operator_scope(user, reason)` – platform staff (the Django admin); audited in the log.
-- The insurer scope (payer desk) joins as one more dimension when insurers exist.
+- `insurer_scope(provider_ids)` – an insurer's desk (`payerdesk`): provider-owned rows only of
+  the providers that sent the insurer an offer (the list is the insurer's business, computed by
+  `insurers.desk.provider_ids`); the desk's own lookups also take the insurer.
 
 Outside any scope a query on a tenant-owned model raises `ScopeError`
 (`tests/core/test_tenancy.py` walks every such model).
@@ -72,6 +74,13 @@ def provider_scope(provider_id: int) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def insurer_scope(provider_ids: list[int]) -> Iterator[None]:
+    """An insurer's desk: provider-owned rows of these providers only (an empty list: none)."""
+    with scope(provider=list(provider_ids) or [0]):
+        yield
+
+
+@contextlib.contextmanager
 def public_scope() -> Iterator[None]:
     """Public reads across providers (portal, public API, a patient's own account pages)."""
     with scopes_disabled():
@@ -105,9 +114,11 @@ def system_task(func: Callable) -> Callable:
 
 
 # Paths outside the back-office and their scope; `/gabinet/` gets its provider scope from
-# `clinic_view`, after the person's membership is known.
+# `clinic_view`, after the person's membership is known, and `/ubezpieczyciel/` its insurer
+# scope from `desk_view`.
 PATH_SCOPES: tuple[tuple[str, str], ...] = (
     ("/gabinet/", ""),
+    ("/ubezpieczyciel/", ""),  # `payerdesk.access.desk_view` enters the insurer's scope
     ("/admin/", "operator"),
     ("/", "public"),
 )

@@ -33,7 +33,5 @@ def self_signed_pkcs12(common_name: str, password: str, *, now: dt.datetime | No
         .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
         .sign(key, hashes.SHA256())
     )
-    protection = (
-        serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
-    )
+    protection = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
     return pkcs12.serialize_key_and_certificates(common_name.encode(), key, certificate, None, protection)

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 
 from . import services
-from .models import Insurer, InsurerTerms, LocationCode
+from .models import Insurer, InsurerMembership, InsurerTerms, LocationCode
 
 
 class LocationCodeForm(forms.ModelForm):
@@ -56,3 +56,12 @@ class LocationCodeAdmin(admin.ModelAdmin):
             obj.provider_id, obj.insurer, obj.location_id, form.cleaned_data["operator_code"], actor=request.user
         )
         obj.pk = code.pk
+
+
+@admin.register(InsurerMembership)
+class InsurerMembershipAdmin(admin.ModelAdmin):
+    """The operator gives an insurer's people access to its desk (`/ubezpieczyciel/`)."""
+
+    list_display = ("user", "insurer", "role", "is_active")
+    list_filter = ("insurer", "role", "is_active")
+    raw_id_fields = ("user",)

@@ -44,6 +44,30 @@ class Insurer(models.Model):
         return self.name
 
 
+class InsurerRole(models.TextChoices):
+    ADMIN = "admin", _("Administrator ubezpieczyciela")
+    AGENT = "agent", _("Konsultant (call center)")
+
+
+class InsurerMembership(models.Model):
+    """A person working for an insurer at its desk (`/ubezpieczyciel/`): the insurer's staff
+    who decide on offers and publish terms ("admin"), or its call center ("agent"). Each one
+    sees only its insurer; the desk always asks for a second sign-in factor."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="insurer_memberships")
+    insurer = models.ForeignKey(Insurer, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("rola"), max_length=10, choices=InsurerRole.choices, default=InsurerRole.AGENT)
+    is_active = models.BooleanField(_("aktywny"), default=True)
+
+    class Meta:
+        verbose_name = _("pracownik ubezpieczyciela")
+        verbose_name_plural = _("pracownicy ubezpieczycieli")
+        constraints = [models.UniqueConstraint(fields=["user", "insurer"], name="one_membership_per_insurer")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.insurer}"
+
+
 class InsurerTerms(models.Model):
     """One version of an insurer's terms; the version in force is the newest already effective."""
 
@@ -57,6 +81,10 @@ class InsurerTerms(models.Model):
     version = models.CharField(_("wersja"), max_length=20)
     body = models.TextField(_("treść"))
     effective_from = models.DateTimeField(_("obowiązuje od"))
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("regulamin ubezpieczyciela")

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "terminarz.insurers",
     "terminarz.portal",
     "terminarz.clinic",
+    "terminarz.payerdesk",
     "terminarz.api",
     "terminarz.demo",
     # After our apps, so our templates override allauth's.

@@ -21,9 +21,10 @@ from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
 from terminarz.core.tenancy import system_task
 from terminarz.demo.certificates import DEMO_CERTIFICATE_PASSWORD, self_signed_pkcs12
+from terminarz.factors.models import EmailDevice
 from terminarz.insurers import pricelists as insurer_pricelists
 from terminarz.insurers import services as insurance
-from terminarz.insurers.models import Insurer, InsurerTerms
+from terminarz.insurers.models import Insurer, InsurerMembership, InsurerRole, InsurerTerms
 from terminarz.patients.services import add_card
 from terminarz.payments import services as payments
 from terminarz.payments.gateways.base import Notice, NoticeStatus
@@ -252,6 +253,11 @@ DEMO_SERVICE_GROUP_OF = {
     "ZASW": "INNE",
     "TELE": "INNE",
 }
+# The insurers' desk (/ubezpieczyciel/): one administrator per demo insurer; the second factor
+# is a code by e-mail (the demo mailbox shows it).
+DEMO_INSURER_LOGINS = [("tu-zdrowie", "tu-zdrowie"), ("ump", "ump")]
+DEMO_INSURER_PASSWORD = "demo-ubezpieczyciel"
+
 # G5: the services Przychodnia Demo overrode to TU Zdrowie's price list and sent signed.
 DEMO_TU_PRICE_LIST = ["KONS-KARD", "EKG", "ECHO", "KONS-DERM", "DERMATO"]
 
@@ -755,6 +761,12 @@ class Command(BaseCommand):
                 elif goal == "rejected":
                     insurance.decide(coop, accept=False, reason="Brak aktualnej polisy OC w dokumentach.", actor=None)
         self._price_lists(admin)
+        for username, slug in DEMO_INSURER_LOGINS:
+            person = get_user_model().objects.create_user(
+                username, f"{username}@ubezpieczyciel.example", DEMO_INSURER_PASSWORD
+            )
+            InsurerMembership.objects.create(user=person, insurer=insurers[slug], role=InsurerRole.ADMIN)
+            EmailDevice.objects.create(user=person, name="e-mail", confirmed=True, email=person.email)
 
     def _price_lists(self, admin):
         """G4–G5: TU Zdrowie is Przychodnia Demo's payer; five services overridden to its price

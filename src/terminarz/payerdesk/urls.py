@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "payerdesk"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("logowanie/", views.LoginView.as_view(), name="login"),
+    path("wyloguj/", views.LogoutView.as_view(), name="logout"),
+    path("oferty/<int:cooperation_id>/", views.offer, name="offer"),
+    path("oferty/<int:cooperation_id>/dokumenty/<int:document_id>/", views.offer_document, name="offer-document"),
+    path("regulaminy/", views.terms, name="terms"),
+    path("cenniki/", views.price_lists, name="price-lists"),
+    path("cenniki/<int:publication_id>/", views.price_list, name="price-list"),
+    path("cenniki/<int:publication_id>.xml", views.price_list_document, name="price-list-document"),
+]
