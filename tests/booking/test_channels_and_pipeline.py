@@ -104,6 +104,7 @@ def test_the_pipeline_lists_its_policies_in_order():
         "patient_data_valid",
         "multi_step_hold",
         "payments.load_rules",
+        "insurers.payer_booking",
     ]
     assert pipeline.policies("locked") == [
         "one_visit_per_specialization",
@@ -112,12 +113,14 @@ def test_the_pipeline_lists_its_policies_in_order():
     ]
     assert pipeline.policies("held") == ["hold_confirmation_request", "payments.create_payment_held"]
     # Other apps plug their own steps in from the side (the waiting app: D6 queue entry;
-    # payments: the prepayment hold and the payment row).
+    # payments: the prepayment hold and the payment row; insurers: the payer channel's checks
+    # and the payer booking's rows).
     assert pipeline.policies("confirmed") == [
         "confirmation_message",
         "clinic_notice",
         "waiting.enter_nfz_queue",
         "payments.create_payment",
+        "insurers.payer_booking_rows",
     ]
 
 

@@ -7,11 +7,13 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from terminarz.catalog import pricelists as catalog_pricelists
 from terminarz.catalog.models import Payer, Service, ServiceGroup
 from terminarz.demo.certificates import self_signed_pkcs12
 from terminarz.insurers import services
-from terminarz.insurers.models import Insurer, InsurerTerms
+from terminarz.insurers.models import Cooperation, InsuranceService, Insurer, InsurerTerms
 from tests.conftest import FROZEN_NOW
+from tests.factories import clinic, every_day
 
 PDF = b"%PDF-1.7\n%test\n"
 PASSWORD = "tajne-haslo"
@@ -71,3 +73,31 @@ def certificate(
 
 def p12_upload(data: bytes | None = None, name: str = "placowka.p12") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data if data is not None else certificate())
+
+
+def online_for_insurers(provider, insurer) -> None:
+    """The provider takes online bookings from insurers, and from this one (G1, seed 000 §4.1.3)."""
+    InsuranceService.objects.filter(provider=provider).update(online_registration=True, auto_enable_new=True)
+    Cooperation.objects.filter(provider=provider, insurer=insurer).update(online_registration=True)
+
+
+def payer_schedule(provider, insurer, user, *, today, days: int = 3, spec: str = "kardiologia"):
+    """An active cooperation with online booking; EKG and KONS-KARD on the insurer's price list;
+    a private schedule whose every block offers the Kardiologia group to the insurer's payer."""
+    cooperate(provider, insurer, user)
+    online_for_insurers(provider, insurer)
+    payer = payer_of(provider, insurer)
+    svc = price_list_services(provider)
+    for code in ("EKG", "KONS-KARD"):
+        catalog_pricelists.override(payer, svc[code], actor=user)
+    _, unit, practitioner, schedule = clinic(
+        today=today,
+        days=days,
+        provider=provider,
+        spec=spec,
+        blocks=every_day(dt.time(8), dt.time(12), financing="private"),
+    )
+    for block in schedule.blocks.all():
+        block.payers.add(payer)
+        block.payer_groups.add(svc["EKG"].group)
+    return payer, svc, schedule

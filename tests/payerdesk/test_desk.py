@@ -9,12 +9,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, get_resolver, reverse
 
+from terminarz.booking.models import Appointment, VisitService
 from terminarz.catalog import pricelists as catalog_pricelists
 from terminarz.catalog.models import Payer
 from terminarz.core.models import AuditEntry
 from terminarz.core.tenancy import insurer_scope
 from terminarz.factors.models import EmailDevice
-from terminarz.insurers import desk, pricelists, services
+from terminarz.insurers import desk, payer_booking, pricelists, services
 from terminarz.insurers.models import (
     CooperationStatus,
     InsurerMembership,
@@ -23,12 +24,31 @@ from terminarz.insurers.models import (
     PriceListPublication,
 )
 from terminarz.providers.models import Location
+from terminarz.scheduling.models import Slot
 from tests.clinic.test_two_factor import mark_verified
-from tests.factories import make_provider
-from tests.insurers.helpers import PASSWORD, cooperate, make_insurer, p12_upload, payer_of, price_list_services
+from tests.conftest import FROZEN_NOW
+from tests.factories import VALID_PESEL, clinic, every_day, make_provider
+from tests.insurers.helpers import (
+    PASSWORD,
+    cooperate,
+    make_insurer,
+    online_for_insurers,
+    p12_upload,
+    payer_of,
+    payer_schedule,
+    price_list_services,
+)
 
 pytestmark = pytest.mark.django_db
 S = CooperationStatus
+INSURED = {
+    "first_name": "Jan",
+    "last_name": "Ubezpieczony",
+    "pesel": VALID_PESEL,
+    "phone": "",
+    "email": "jan@example.com",
+    "accept_requirements": True,
+}
 
 
 def desk_user(insurer, username="agata", role="admin", verified_client=None):
@@ -197,7 +217,35 @@ def test_every_desk_url_with_an_id_gives_404_for_another_insurers_objects(client
     )
     ump_list = pricelists.publish(ump_payer, password=PASSWORD, actor=world["clinic_admin"])
     document = ump_offer.documents.get()
-    foreign = {"cooperation_id": ump_offer.pk, "document_id": document.pk, "publication_id": ump_list.pk}
+    # a slot offered to UMP only, and a visit UMP booked there
+    online_for_insurers(other_provider, world["ump"])
+    catalog_pricelists.override(ump_payer, svc["KONS-KARD"], actor=world["clinic_admin"])
+    _, _, _, schedule = clinic(
+        today=FROZEN_NOW.date(),
+        days=2,
+        provider=other_provider,
+        blocks=every_day(dt.time(8), dt.time(12), financing="private"),
+    )
+    for block in schedule.blocks.all():
+        block.payers.add(ump_payer)
+        block.payer_groups.add(svc["EKG"].group)
+    ump_slots = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start")
+    ump_visit = payer_booking.book_for_insured(
+        world["ump"],
+        ump_slots[0].pk,
+        patient={**INSURED},
+        service_id=svc["EKG"].pk,
+        discount=100,
+        referral=None,
+        actor=None,
+    )
+    foreign = {
+        "cooperation_id": ump_offer.pk,
+        "document_id": document.pk,
+        "publication_id": ump_list.pk,
+        "slot_id": ump_slots[1].pk,
+        "booking_id": ump_visit.payer_booking.pk,
+    }
     desk_patterns = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "payerdesk")
     walked = 0
     for pattern in desk_patterns.url_patterns:
@@ -209,7 +257,10 @@ def test_every_desk_url_with_an_id_gives_404_for_another_insurers_objects(client
         assert client.get(url).status_code == 404, url
         assert client.post(url, {"action": "decide", "decision": "accept"}).status_code == 404, url
         walked += 1
-    assert walked == 4
+    assert walked == 6
+    ump_visit.refresh_from_db()
+    assert ump_visit.status == "confirmed"
+    assert Appointment.objects.filter(source="payer").count() == 1
     ump_offer.refresh_from_db()
     assert ump_offer.status == S.ACTIVE
     home = client.get(reverse("payerdesk:home"))
@@ -238,3 +289,102 @@ def test_the_scope_keeps_other_providers_rows_out(world):
     with insurer_scope(desk.provider_ids(world["tu"].pk)):
         assert set(Location.objects.values_list("provider_id", flat=True)) == {world["provider"].pk}
     assert other.pk != world["provider"].pk
+
+
+def test_an_agent_finds_a_slot_and_books_an_insured_patient_with_a_discount_and_a_referral(client, frozen):
+    provider = make_provider()
+    clinic_admin = get_user_model().objects.create_user("kasia", password="x")
+    tu = make_insurer()
+    payer, svc, schedule = payer_schedule(provider, tu, clinic_admin, today=FROZEN_NOW.date())
+    practitioner = schedule.practitioner
+    practitioner.languages = "polski, angielski"
+    practitioner.save()
+    practitioner.procedures.add(svc["EKG"])
+    desk_user(tu, "konsultant", role="agent", verified_client=client)
+    search = client.get(reverse("payerdesk:slots"), {"language": "angiel", "procedure": "EKG", "city": "Kraków"})
+    found = search.context["slots"]
+    assert len(found) == 39  # 08:00–12:00 by 15 min: from 10:15 (7) on the frozen day, 16 on days 2 and 3
+    assert {s.schedule_id for s in found} == {schedule.pk}
+    nobody = client.get(reverse("payerdesk:slots"), {"language": "niemiecki"})
+    assert list(nobody.context["slots"]) == []
+    slot = found[0]
+    page = client.get(reverse("payerdesk:book", args=[slot.pk]))
+    assert [label for _value, label in page.context["form"].fields["service"].choices] == [
+        "– wybierz –",
+        "EKG spoczynkowe – 60.00 zł",
+        "Konsultacja kardiologiczna – 220.00 zł",
+    ]
+    key = page.context["form"].initial["submission_key"]
+    data = {
+        **INSURED,
+        "service": svc["KONS-KARD"].pk,
+        "discount": 50,
+        "referral_number": "SK/7",
+        "referral_issued_on": "2026-11-19",
+        "referral_valid_until": "2026-12-19",
+        "submission_key": key,
+    }
+    bad = client.post(reverse("payerdesk:book", args=[slot.pk]), {**data, "referral_valid_until": ""})
+    assert bad.context["form"].errors == {"referral_valid_until": ["Podaj datę ważności skierowania."]}
+    done = client.post(reverse("payerdesk:book", args=[slot.pk]), data, follow=True)
+    appointment = Appointment.objects.get(source="payer")
+    assert [str(m) for m in done.context["messages"]] == [
+        f"Umówiono wizytę {appointment.reference}: 20.11.2026 10:15, {practitioner.full_name}."
+    ]
+    again = client.post(reverse("payerdesk:book", args=[slot.pk]), data)
+    assert again.status_code == 404  # the slot is no longer offered; the visit was made once
+    assert Appointment.objects.filter(source="payer").count() == 1
+    line = VisitService.objects.get(appointment=appointment)
+    assert (line.patient_share, line.insurer_payer_id) == (50, payer.pk)
+    visit = client.get(reverse("payerdesk:visit", args=[appointment.payer_booking.pk]))
+    html = visit.content.decode()
+    assert "Konsultacja kardiologiczna: 220.00 zł - zniżka: 50%" in html and "SK/7" in html
+    cancelled = client.post(
+        reverse("payerdesk:visit", args=[appointment.payer_booking.pk]), {"reason": "Rezygnacja"}, follow=True
+    )
+    assert [str(m) for m in cancelled.context["messages"]] == ["Wizyta została odwołana – pacjent dostanie wiadomość."]
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled"
+
+
+def test_a_desk_account_is_staff_outside_the_patient_area_and_keeps_its_factor(client, world):
+    """Security review: a desk account must not use patient pages (which could remove its e-mail
+    factor), and cannot switch its factor off – its insurer requires it."""
+    client.logout()
+    user = get_user_model().objects.get(username="agata")
+    client.force_login(user)  # the password only: the code is still owed
+    assert client.get("/konto/").status_code == 403
+    assert client.post("/konto/kod-email/", {"action": "disable"}).status_code == 403
+    assert EmailDevice.objects.filter(user=user).count() == 1
+    mark_verified(client, EmailDevice.objects.get(user=user))
+    refused = client.post(reverse("clinic:2fa"), {"action": "disable"})
+    assert refused.context["error"] == "Nie można wyłączyć: wymaga tego TU Zdrowie."
+    assert EmailDevice.objects.filter(user=user, confirmed=True).count() == 1
+
+
+def test_codes_only_while_an_offer_stands_and_bad_requests_are_not_500(client, world):
+    location = world["provider"].locations.get()
+    url = reverse("payerdesk:offer", args=[world["offer"].pk])
+    client.post(url, {"action": "decide", "decision": "reject", "reason": "Brak polisy."})
+    assert client.post(url, {"action": "code", "location": location.pk, "code": "TU1"}).status_code == 404
+    assert LocationCode.objects.filter(location=location).count() == 0
+    loop = client.get(reverse("payerdesk:login"), {"next": reverse("payerdesk:login")})
+    assert (loop.status_code, loop["Location"]) == (302, reverse("payerdesk:home"))
+    document = world["offer"].documents.get()
+    document.file.delete(save=False)
+    missing = client.get(reverse("payerdesk:offer-document", args=[world["offer"].pk, document.pk]))
+    assert missing.status_code == 404
+
+
+def test_location_code_changes_are_audited_with_before_and_after(client, world):
+    location = world["provider"].locations.get()
+    url = reverse("payerdesk:offer", args=[world["offer"].pk])
+    client.post(url, {"action": "code", "location": location.pk, "code": "REJ1"})
+    client.post(url, {"action": "code", "location": location.pk, "code": "REJ2"})
+    entries = AuditEntry.objects.filter(provider_id=world["provider"].pk, action="location_code.operator").order_by(
+        "pk"
+    )
+    assert [e.changes for e in entries] == [
+        {"operator_code": {"before": "", "after": "REJ1"}},
+        {"operator_code": {"before": "REJ1", "after": "REJ2"}},
+    ]

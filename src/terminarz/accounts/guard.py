@@ -1,5 +1,7 @@
 """Staff accounts stay out of the patient area (/konto/): their sign-in, second factor and
-e-mail are managed in the back-office, so patient pages must not change them."""
+e-mail are managed in the back-office, so patient pages must not change them. An insurer's
+people (the desk at /ubezpieczyciel/) count as staff too; their memberships are reached by the
+relation's name, so this app imports nothing from the insurers app."""
 
 from django.shortcuts import render
 
@@ -7,7 +9,7 @@ OPEN_TO_ALL = ("/konto/logout/",)
 
 
 def is_staff_account(user) -> bool:
-    return bool(user.is_staff or user.is_superuser or user.memberships.exists())
+    return bool(user.is_staff or user.is_superuser or user.memberships.exists() or user.insurer_memberships.exists())
 
 
 class PatientAreaMiddleware:

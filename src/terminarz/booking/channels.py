@@ -11,6 +11,12 @@ the payers' desk, aggregator feeds and widgets. The rules, in one place:
   Most of that is folded into `Slot.portal` when slots are generated, so the search for the
   channel stays one indexed query (`scheduling.search.open_slots`).
 - desk (registrar, call center): every slot of the provider.
+- payers (an insurer's desk, G6): a slot of a block that names the insurer's payer, in a schedule
+  published online, never NFZ; the practitioner published and taking bookings from payers (B3:
+  "wszystkich" or "płatników i CallCenter"), the unit, its location and the provider visible
+  and active. Call-center-only and children's blocks are offered here (seed 000: healthy and
+  sick children's blocks go to insurers). Which insurer and whether its cooperation allows
+  online booking is the insurers app's own check (policy `insurers.payer_booking`).
 - aggregators (SMART Scheduling Links, later): as online, and never televisit-only slots.
 """
 
@@ -18,14 +24,47 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
-from terminarz.scheduling.models import Slot, Televisit
+from terminarz.scheduling.models import Financing, Slot, Televisit
 from terminarz.scheduling.search import open_q, open_slots
 
 from .models import Source
 
 ONLINE = frozenset({Source.PORTAL, Source.API})
 AGGREGATOR = "aggregator"
+PAYER = Source.PAYER
 PATIENT_AUDIENCES = frozenset({"everyone", "patients"})
+PAYER_AUDIENCES = frozenset({"everyone", "payers"})
+
+
+def payer_slots(now: dt.datetime, payer_ids: list[int]) -> QuerySet[Slot]:
+    """Open future slots offered to these payers (an insurer's payer rows at its providers)."""
+    return (
+        open_slots(now, portal=False)
+        .filter(
+            block__payers__in=payer_ids,
+            schedule__is_published_online=True,
+            provider__is_active=True,
+            practitioner__is_visible_online=True,
+            practitioner__online_booking_for__in=PAYER_AUDIENCES,
+            unit__is_visible=True,
+            unit__location__is_visible=True,
+        )
+        .exclude(financing=Financing.NFZ)
+        .distinct()
+    )
+
+
+def offered_to_payer(slot: Slot, payer_id: int | None) -> bool:
+    if payer_id is None or slot.financing == Financing.NFZ or slot.block is None:
+        return False
+    if not (slot.schedule.is_published_online and slot.provider.is_active):
+        return False
+    practitioner = slot.practitioner
+    if not (practitioner.is_visible_online and practitioner.online_booking_for in PAYER_AUDIENCES):
+        return False
+    if not (slot.unit.is_visible and slot.unit.location.is_visible):
+        return False
+    return slot.block.payers.filter(pk=payer_id, is_active=True).exists()
 
 
 def open_slots_for(channel: str, now: dt.datetime) -> QuerySet[Slot]:
@@ -37,9 +76,11 @@ def open_slots_for(channel: str, now: dt.datetime) -> QuerySet[Slot]:
     return open_slots(now, portal=False)
 
 
-def offered(slot: Slot, channel: str, *, now: dt.datetime) -> bool:
+def offered(slot: Slot, channel: str, *, now: dt.datetime, payer_id: int | None = None) -> bool:
     """Whether this slot is offered on the channel. A slot that is merely taken counts as
     offered, so the patient hears "zajęty" rather than "niedostępny"."""
+    if channel == PAYER:
+        return offered_to_payer(slot, payer_id)
     if channel not in ONLINE and channel != AGGREGATOR:
         return True
     if not slot.portal or slot.callcenter_only or slot.children:

@@ -31,6 +31,7 @@ class Source(models.TextChoices):
     PORTAL = "portal", _("portal")
     API = "api", _("API")
     DESK = "desk", _("rejestracja")
+    PAYER = "payer", _("ubezpieczyciel")
 
 
 class Appointment(models.Model):

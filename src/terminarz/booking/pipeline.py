@@ -62,6 +62,10 @@ class BookingRequest:
     # The form's one-time key (portal): sent again, it gets the booking it already made.
     submission_key: str = ""
     language: str = "pl"  # the patient's interface language: their messages use it
+    # An insurer's desk (channel "payer"): the provider's payer row of the insurer booking.
+    payer_id: int | None = None
+    # What a capability needs from the form beyond the patient (by the capability's name).
+    extras: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -398,7 +402,7 @@ def slot_exists_and_ahead(booking: Booking) -> None:
 def offered_on_channel(booking: Booking) -> None:
     """C4, B3, C2: the slot is offered on the request's channel (portal rules, audiences)."""
     assert booking.slot is not None
-    if not channels.offered(booking.slot, booking.request.channel, now=booking.now):
+    if not channels.offered(booking.slot, booking.request.channel, now=booking.now, payer_id=booking.request.payer_id):
         raise SlotNotOffered(errors={"slot": [_("Ten termin nie jest dostępny w rejestracji online.")]})
 
 

@@ -71,7 +71,7 @@ def _with_visits(request, slots: list[Slot]) -> list[tuple[Slot, Appointment | N
         a.slot_id: a
         for a in Appointment.objects.filter(
             provider=request.provider, slot__in=[s.pk for s in slots], status__in=ACTIVE_STATUSES
-        ).select_related("payment")
+        ).select_related("payment", "payer_booking__insurer")
     }
     return [(s, visits.get(s.pk)) for s in slots]
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.booking import services as booking
+from terminarz.catalog.models import Payer, PayerService, ServiceGroup
 from terminarz.core import clock
 from terminarz.providers.models import Unit
 from terminarz.scheduling.editing import (
@@ -24,7 +25,7 @@ from terminarz.scheduling.editing import (
     remove_block,
     save_schedule,
 )
-from terminarz.scheduling.models import Schedule, ScheduleBlock, Slot
+from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock, Slot
 from terminarz.scheduling.services import SLOT_OPTION_FIELDS
 from terminarz.staff.models import Practitioner
 
@@ -61,7 +62,50 @@ class ScheduleForm(forms.ModelForm):
 
 
 class BlockForm(forms.ModelForm):
-    """One block of the week, shown as a card with a visible label on each control."""
+    """One block of the week, shown as a card with a visible label on each control. A private
+    block may name insurer payers and the price-list groups they may book in it (G6, seed 001
+    §11.4): only groups holding at least one service overridden to a chosen payer's list."""
+
+    def __init__(self, *args, provider=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        payers = Payer.objects.filter(provider=provider, is_active=True).order_by("name")
+        if provider is None or not payers.exists():
+            del self.fields["payers"]
+            del self.fields["payer_groups"]
+            return
+        payers_field = self.fields["payers"]
+        groups_field = self.fields["payer_groups"]
+        assert isinstance(payers_field, forms.ModelMultipleChoiceField)
+        assert isinstance(groups_field, forms.ModelMultipleChoiceField)
+        payers_field.queryset = payers
+        groups_field.queryset = (
+            ServiceGroup.objects.filter(
+                provider=provider, services__overrides__payer__in=payers, services__is_active=True
+            )
+            .distinct()
+            .order_by("name")
+        )
+        payers_field.help_text = gettext("Tylko w bloku wizyt prywatnych (bez NFZ).")
+        groups_field.help_text = gettext("Grupy z co najmniej jedną usługą nadpisaną do cennika płatnika.")
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        payers = list(cleaned.get("payers") or [])
+        groups = list(cleaned.get("payer_groups") or [])
+        if payers and cleaned.get("financing") == Financing.NFZ:
+            self.add_error("payers", _("Płatników można wskazać tylko w bloku wizyt prywatnych – odznacz NFZ."))
+        if payers and not groups and "payer_groups" not in self.errors:
+            self.add_error("payer_groups", _("Wybierz grupy usług, które płatnicy mogą umawiać w tym bloku."))
+        if groups and not payers and "payers" not in self.errors:
+            self.add_error("payers", _("Wybierz płatników, dla których udostępniasz te usługi."))
+        for group in groups:
+            if payers and not PayerService.objects.filter(payer__in=payers, service__group=group).exists():
+                self.add_error(
+                    "payer_groups",
+                    _("Grupa „%(group)s” nie ma usług nadpisanych do cennika wybranych płatników.")
+                    % {"group": group.name},
+                )
+        return cleaned
 
 
 class BaseBlockFormSet(BaseInlineFormSet):
@@ -80,8 +124,12 @@ BlockFormSet = inlineformset_factory(
         "slot_minutes",
         *SLOT_OPTION_FIELDS,
         "requirement_text",
+        "payers",
+        "payer_groups",
     ],
     widgets={
+        "payers": forms.CheckboxSelectMultiple,
+        "payer_groups": forms.CheckboxSelectMultiple,
         "start_time": forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
         "end_time": forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
         "requirement_text": forms.Textarea(attrs={"rows": 1}),
@@ -112,7 +160,13 @@ def schedule_edit(request, schedule_id: int | None = None):
     )
     form = ScheduleForm(request.POST or None, instance=schedule, provider=request.provider)
     weekly = ScheduleBlock.objects.filter(schedule=schedule, date__isnull=True) if schedule.pk else None
-    formset = BlockFormSet(request.POST or None, instance=schedule, prefix="bloki", queryset=weekly)
+    formset = BlockFormSet(
+        request.POST or None,
+        instance=schedule,
+        prefix="bloki",
+        queryset=weekly,
+        form_kwargs={"provider": request.provider},
+    )
     block_errors: list[str] = []
     result = None
     preview = None
@@ -143,6 +197,7 @@ def schedule_edit(request, schedule_id: int | None = None):
             formset = BlockFormSet(
                 instance=schedule,
                 prefix="bloki",
+                form_kwargs={"provider": request.provider},
                 queryset=ScheduleBlock.objects.filter(schedule=schedule, date__isnull=True),
             )
     conflicts = []

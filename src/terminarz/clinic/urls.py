@@ -13,6 +13,7 @@ from . import (
     payer_views,
     payment_views,
     queue_views,
+    referral_views,
     request_views,
     room_views,
     schedule_views,
@@ -81,6 +82,7 @@ urlpatterns = [
     path("terminy/<int:slot_id>/umow/", calendar_views.desk_booking, name="desk-booking"),
     path("wizyty/<int:appointment_id>/", visit_views.visit_detail, name="visit"),
     path("wizyty/<int:appointment_id>/uslugi/", visit_views.visit_service_add, name="visit-service-add"),
+    path("wizyty/<int:appointment_id>/skierowanie/", referral_views.send_referral, name="visit-referral"),
     path("wizyty/<int:appointment_id>/przebieg/", visit_views.visit_outcome, name="visit-outcome"),
     path(
         "wizyty/<int:appointment_id>/uslugi/<int:line_id>/usun/",

@@ -24,6 +24,7 @@ from . import scope
 from .access import clinic_view, get_for_provider
 from .bookings import _safe
 from .payment_views import payment_panel_context
+from .referral_views import payer_panel_context
 
 
 class VisitServiceForm(forms.Form):
@@ -123,6 +124,7 @@ def _panel(request, appointment, status=200, **forms_):
         and appointment.start <= clock.now(),
         **visit_context(appointment, request.membership, **forms_),
         **payment_panel_context(appointment, request.membership),
+        **payer_panel_context(appointment, request.membership),
     }
     return render(request, template, context, status=status)
 

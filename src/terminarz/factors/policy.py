@@ -52,7 +52,7 @@ def requirement(user, *, entry: str, also: tuple[str, ...] = ()) -> list[str]:
     names = required_by(user)
     if entry == ADMIN and getattr(settings, "TERMINARZ_ADMIN_REQUIRES_2FA", True):
         names.append(str(PLATFORM))
-    names.extend(also)
+    names.extend(name for name in also if name not in names)
     return names
 
 

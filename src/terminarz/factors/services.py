@@ -41,12 +41,15 @@ def method_label(device: Device | None) -> str:
 
 
 def required_by(user) -> list[str]:
-    """Names of the user's providers that require a second factor."""
-    return list(
-        Membership.objects.filter(user=user, provider__is_active=True, provider__require_staff_2fa=True)
-        .order_by("provider__name")
-        .values_list("provider__name", flat=True)
+    """Names of the user's providers that require a second factor, and of the insurers the
+    user works for at their desk (always required there; reached by the relation's name)."""
+    providers = Membership.objects.filter(
+        user=user, provider__is_active=True, provider__require_staff_2fa=True
+    ).values_list("provider__name", flat=True)
+    insurers = user.insurer_memberships.filter(is_active=True, insurer__is_active=True).values_list(
+        "insurer__name", flat=True
     )
+    return sorted(set(providers.union(insurers)))  # one query
 
 
 def send_email_code(device: EmailDevice, *, for_patient: bool = False) -> str | None:

@@ -6,3 +6,6 @@ class InsurersConfig(AppConfig):
     name = "terminarz.insurers"
     label = "insurers"
     verbose_name = _("Ubezpieczyciele")
+
+    def ready(self) -> None:
+        from . import payer_booking, referrals  # noqa: F401  (payer channel policies, message contexts)

@@ -277,3 +277,69 @@ class PriceListPublication(models.Model):
         verbose_name = _("wysłany cennik płatnika")
         verbose_name_plural = _("wysłane cenniki płatników")
         ordering = ["-created_at", "-pk"]
+
+
+class PayerBooking(models.Model):
+    """A visit an insurer's desk booked for its insured patient (G7): the payer, the service it
+    chose from the provider's price list, the price and the patient's discount. The visit shows
+    the note the seed shows ("Konsultacja lekarza dermatologa: 100.0 zł - zniżka: 50%")."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    appointment = models.OneToOneField("booking.Appointment", on_delete=models.CASCADE, related_name="payer_booking")
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="bookings")
+    payer = models.ForeignKey("catalog.Payer", on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
+    price = models.DecimalField(_("cena"), max_digits=9, decimal_places=2)
+    discount = models.PositiveSmallIntegerField(_("zniżka (%)"), default=0)
+    booked_at = models.DateTimeField()
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("wizyta umówiona przez ubezpieczyciela")
+        verbose_name_plural = _("wizyty umówione przez ubezpieczycieli")
+        constraints = [models.CheckConstraint(condition=models.Q(discount__lte=100), name="payer_discount_max_100")]
+
+    @property
+    def note(self) -> str:
+        return f"{self.service.name}: {self.price} zł - zniżka: {self.discount}%"
+
+
+class Referral(models.Model):
+    """A referral exchanged with the payer (G8, seed 001 §12.2): received with a payer's booking,
+    or sent from the visit view (issue date, validity, one service of the payer's price list;
+    one per visit), delivered to the insurer."""
+
+    class Direction(models.TextChoices):
+        RECEIVED = "received", _("otrzymane")
+        SENT = "sent", _("wysyłane")
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    appointment = models.ForeignKey("booking.Appointment", on_delete=models.CASCADE, related_name="referrals")
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="referrals")
+    direction = models.CharField(_("rodzaj"), max_length=10, choices=Direction.choices)
+    number = models.CharField(_("numer skierowania"), max_length=40, blank=True)
+    issued_on = models.DateField(_("data wystawienia"))
+    valid_until = models.DateField(_("data ważności"))
+    service = models.ForeignKey(
+        "catalog.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("usługa")
+    )
+    description = models.TextField(_("opis"), max_length=1000, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("skierowanie")
+        verbose_name_plural = _("skierowania")
+        ordering = ["appointment", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gte=models.F("issued_on")), name="referral_valid_after_issue"
+            ),
+            models.UniqueConstraint(
+                fields=["appointment"], condition=models.Q(direction="sent"), name="one_sent_referral_per_visit"
+            ),
+        ]

@@ -332,7 +332,18 @@ def _enter(provider_id: int, insurer: Insurer, location_id: int, *, side: str, v
         if created:
             LOCATION_CODE.created(code, now=now, actor=actor)
         fields = {f"{side}_code": value, f"{side}_at": now if value else None}
+        before = getattr(code, f"{side}_code")
         LocationCode.objects.filter(pk=code.pk).update(**fields)
+        if before != value:
+            record_audit(
+                provider_id=provider_id,
+                action=f"location_code.{side}",
+                target=code,
+                summary=f"Kod lokalizacji {location.name} ({insurer.name}): "
+                f"{'ubezpieczyciel/operator' if side == 'operator' else 'placówka'} {before or '–'} → {value or '–'}",
+                actor=actor,
+                changes={f"{side}_code": {"before": before, "after": value}},
+            )
         for name, field_value in fields.items():
             setattr(code, name, field_value)
         new_status = code_status(code)

@@ -3,9 +3,12 @@ reject with a reason), the location codes it gives them, its terms (a new versio
 thematic) and the price lists providers signed and sent, read from the verified document.
 Thin: every lookup takes the insurer (`insurers.desk`), every change is a service call."""
 
+import uuid
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,11 +16,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from terminarz.booking.errors import BookingError, SlotTaken
+from terminarz.booking.models import ACTIVE_STATUSES
+from terminarz.catalog.models import Payer, Specialization
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.factors import policy
-from terminarz.insurers import desk, services
+from terminarz.insurers import desk, payer_booking, services
 from terminarz.insurers.machines import COOPERATION
 from terminarz.insurers.models import (
     CooperationDocument,
@@ -25,6 +31,7 @@ from terminarz.insurers.models import (
     InsurerRole,
     InsurerTerms,
     LocationCode,
+    Referral,
 )
 from terminarz.providers.models import Location
 
@@ -32,12 +39,17 @@ from .access import ANY, desk_view
 
 S = CooperationStatus
 ADMIN = InsurerRole.ADMIN
+CODE_STATUSES = (S.OFFER_SENT, S.ACTIVE)  # location codes are given while an offer stands
 
 
 class LoginView(auth_views.LoginView):
     template_name = "payerdesk/login.html"
     redirect_authenticated_user = True
     next_page = "payerdesk:home"
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        found = super().get_redirect_url(*args, **kwargs)
+        return "" if found.split("?")[0] == self.request.path else found  # never back to this page
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and request.session.get(policy.PENDING_KEY):
@@ -108,6 +120,8 @@ def offer(request, cooperation_id: int):
                 )
                 return redirect("payerdesk:offer", cooperation_id=coop.pk)
             if action == "code":
+                if coop.status not in CODE_STATUSES:
+                    raise Http404
                 location = _location(coop, request.POST.get("location"))
                 services.enter_operator_code(
                     coop.provider_id, request.insurer, location.pk, request.POST.get("code", ""), actor=request.user
@@ -135,6 +149,7 @@ def offer(request, cooperation_id: int):
             "provider": coop.provider,
             "form": form,
             "is_admin": _is_admin(request),
+            "codes_open": coop.status in CODE_STATUSES,
             "documents": list(coop.documents.all()),
             "locations": [
                 (location, codes.get(location.pk))
@@ -174,7 +189,11 @@ def offer_document(request, cooperation_id: int, document_id: int):
         changes={"document": document.pk},
     )
     name = (document.file.name or "dokument").rsplit("/", 1)[-1]
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=name)
+    try:
+        opened = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(opened, as_attachment=True, filename=name)
 
 
 class TermsForm(forms.Form):
@@ -266,3 +285,243 @@ def price_list_document(request, publication_id: int):
     stamp = timezone.localtime(publication.created_at).strftime("%Y%m%d%H%M")
     response["Content-Disposition"] = f'attachment; filename="cennik-{publication.provider_id}-{stamp}.xml"'
     return response
+
+
+# -- booking for insured patients (G6, G7, G8 received) -------------------------------------------
+
+
+class SearchForm(forms.Form):
+    specialization = forms.ModelChoiceField(
+        label=_("Specjalizacja"), queryset=Specialization.objects.none(), required=False, empty_label=_("dowolna")
+    )
+    city = forms.CharField(label=_("Miejscowość"), required=False, max_length=100)
+    language = forms.CharField(label=_("Język lekarza"), required=False, max_length=50, help_text=_("np. angielski"))
+    procedure = forms.CharField(
+        label=_("Procedura"), required=False, max_length=100, help_text=_("nazwa lub kod usługi, którą wykonuje lekarz")
+    )
+    day = forms.DateField(
+        label=_("Od dnia"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        error_messages={"invalid": _("Podaj datę, np. 2026-12-01.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["specialization"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Specialization.objects.order_by("name")
+
+
+SEARCH_LIMIT = 50
+
+
+@desk_view(ANY)
+def slots(request):
+    """Free slots offered to this insurer, by specialization, city, language, procedure, date."""
+    form = SearchForm(request.GET or None)
+    found = []
+    if form.is_valid():
+        c = form.cleaned_data
+        now = clock.now()
+        qs = payer_booking.offered_slots(request.insurer, now)
+        if c["specialization"]:
+            qs = qs.filter(practitioner__specializations=c["specialization"])
+        if c["city"]:
+            qs = qs.filter(unit__location__city__iexact=c["city"].strip())
+        if c["language"]:
+            qs = qs.filter(practitioner__languages__icontains=c["language"].strip())
+        if c["procedure"]:
+            text = c["procedure"].strip()
+            qs = qs.filter(
+                Q(practitioner__procedures__name__icontains=text) | Q(practitioner__procedures__code__iexact=text)
+            )
+        if c["day"]:
+            qs = qs.filter(day__gte=c["day"])
+        found = list(
+            qs.select_related("practitioner", "unit__location", "provider").order_by("start", "pk")[:SEARCH_LIMIT]
+        )
+    return render(
+        request,
+        "payerdesk/slots.html",
+        {"form": form, "slots": found, "searched": form.is_bound, "limit": SEARCH_LIMIT, "section": "slots"},
+        status=422 if form.errors else 200,
+    )
+
+
+class InsuredForm(forms.Form):
+    first_name = forms.CharField(label=_("Imię"), max_length=100)
+    last_name = forms.CharField(label=_("Nazwisko"), max_length=100)
+    pesel = forms.CharField(label=_("PESEL"), max_length=11)
+    phone = forms.CharField(label=_("Telefon"), max_length=30, required=False)
+    email = forms.EmailField(label=_("E-mail pacjenta"), max_length=254)
+    service = forms.TypedChoiceField(label=_("Usługa"), coerce=int)
+    discount = forms.IntegerField(
+        label=_("Zniżka dla pacjenta (%)"),
+        min_value=0,
+        max_value=100,
+        initial=0,
+        help_text=_("Część ceny, którą pokrywa ubezpieczyciel: 100 – całość, 0 – płaci pacjent."),
+    )
+    referral_number = forms.CharField(label=_("Numer skierowania"), max_length=40, required=False)
+    referral_issued_on = forms.DateField(
+        label=_("Data wystawienia skierowania"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    referral_valid_until = forms.DateField(
+        label=_("Data ważności skierowania"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    referral_description = forms.CharField(
+        label=_("Opis skierowania"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+    def __init__(self, *args, services=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["service"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("– wybierz –"))] + [(s.pk, f"{s.name} – {s.price} zł") for s in services]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        referral = [
+            cleaned.get("referral_number"),
+            cleaned.get("referral_issued_on"),
+            cleaned.get("referral_valid_until"),
+        ]
+        if any(referral) or cleaned.get("referral_description"):
+            if not cleaned.get("referral_issued_on"):
+                self.add_error("referral_issued_on", _("Podaj datę wystawienia skierowania."))
+            if not cleaned.get("referral_valid_until"):
+                self.add_error("referral_valid_until", _("Podaj datę ważności skierowania."))
+        return cleaned
+
+    def referral(self) -> payer_booking.ReferralData | None:
+        c = self.cleaned_data
+        if not c.get("referral_issued_on") or not c.get("referral_valid_until"):
+            return None
+        return payer_booking.ReferralData(
+            number=c.get("referral_number", "").strip(),
+            issued_on=c["referral_issued_on"],
+            valid_until=c["referral_valid_until"],
+            description=c.get("referral_description", "").strip(),
+        )
+
+
+@require_http_methods(["GET", "POST"])
+@desk_view(ANY)
+def book(request, slot_id: int):
+    """Book an insured patient: the patient, a service of the price list, the discount and an
+    optional referral; one booking per form (a second send gets the same visit)."""
+    slot = payer_booking.offered_slots(request.insurer, clock.now()).filter(pk=slot_id).first()
+    if slot is None:
+        raise Http404
+    payer = Payer.objects.get(provider=slot.provider, insurer_ref=request.insurer.pk, is_active=True)
+    services_ = payer_booking.price_list_services(payer, slot)
+    form = InsuredForm(
+        request.POST or None, services=services_, initial={"submission_key": uuid.uuid4().hex, "discount": 0}
+    )
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        try:
+            appointment = payer_booking.book_for_insured(
+                request.insurer,
+                slot.pk,
+                patient={
+                    "first_name": c["first_name"],
+                    "last_name": c["last_name"],
+                    "pesel": c["pesel"],
+                    "phone": c["phone"],
+                    "email": c["email"],
+                    "accept_requirements": True,
+                },
+                service_id=c["service"],
+                discount=c["discount"],
+                referral=form.referral(),
+                actor=request.user,
+                submission_key=c["submission_key"],
+            )
+        except SlotTaken:
+            form.add_error(None, _("Ten termin został właśnie zajęty – wybierz inny."))
+        except BookingError as exc:
+            for name, problems in exc.errors.items():
+                for problem in problems:
+                    form.add_error(name if name in form.fields else None, problem)
+            if not exc.errors:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                gettext("Umówiono wizytę %(ref)s: %(when)s, %(who)s.")
+                % {
+                    "ref": appointment.reference,
+                    "when": clock.local_text(appointment.start),
+                    "who": appointment.practitioner.full_name,
+                },
+            )
+            return redirect("payerdesk:visit", booking_id=appointment.payer_booking.pk)
+    return render(
+        request,
+        "payerdesk/book.html",
+        {
+            "slot": slot,
+            "form": form,
+            "section": "slots",
+            "has_services": bool(services_),
+            "patient_fields": [form[n] for n in ("first_name", "last_name", "pesel", "phone", "email")],
+            "service_fields": [form[n] for n in ("service", "discount")],
+            "referral_fields": [
+                form[n]
+                for n in ("referral_number", "referral_issued_on", "referral_valid_until", "referral_description")
+            ],
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@desk_view(ANY)
+def visits_list(request):
+    """The visits this insurer booked, upcoming first."""
+    rows = payer_booking.bookings(request.insurer).order_by("-appointment__start")[:200]
+    return render(request, "payerdesk/visits.html", {"rows": rows, "section": "visits"})
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Powód odwołania"), max_length=300)
+
+
+@require_http_methods(["GET", "POST"])
+@desk_view(ANY)
+def visit(request, booking_id: int):
+    """One visit this insurer booked: its data, the referrals both ways, and "Odwołaj"."""
+    found = payer_booking.booking_for(request.insurer, booking_id)
+    if found is None:
+        raise Http404
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payer_booking.cancel_by_insurer(found, reason=form.cleaned_data["reason"], actor=request.user)
+        except BookingError as exc:
+            form.add_error("reason", (exc.errors.get("reason") or [exc.message])[0])
+        else:
+            messages.success(request, gettext("Wizyta została odwołana – pacjent dostanie wiadomość."))
+            return redirect("payerdesk:visit", booking_id=found.pk)
+    appointment = found.appointment
+    return render(
+        request,
+        "payerdesk/visit.html",
+        {
+            "found": found,
+            "appointment": appointment,
+            "referrals": Referral.objects.filter(appointment=appointment, insurer=request.insurer).select_related(
+                "service"
+            ),
+            "form": form,
+            "can_cancel": appointment.status in ACTIVE_STATUSES and appointment.start > clock.now(),
+            "section": "visits",
+        },
+        status=422 if form.errors else 200,
+    )

@@ -14,7 +14,7 @@
 from terminarz.booking import pipeline
 from terminarz.booking import rules as booking_rules
 from terminarz.booking.errors import BookingRefused
-from terminarz.booking.models import Appointment, AppointmentStatus
+from terminarz.booking.models import Appointment, AppointmentStatus, Source
 from terminarz.patients.models import Patient
 from terminarz.scheduling.models import Financing
 
@@ -34,6 +34,8 @@ class PaymentDeadlineRefused(BookingRefused):
 def load_rules(booking: pipeline.Booking) -> None:
     slot = booking.slot
     assert slot is not None
+    if booking.request.channel == Source.PAYER:  # the insurer pays: no prepayment by the patient
+        return
     found = config.provider_config(slot.provider_id)
     settings = found.settings
     if settings is None or not settings.enabled or slot.financing == Financing.NFZ:

@@ -80,6 +80,12 @@ class ScheduleBlock(models.Model):
     children = models.CharField(_("dzieci"), max_length=10, choices=Children.choices, default=Children.ANY, blank=True)
     televisit = models.CharField(_("teleporada"), max_length=10, choices=Televisit.choices, default=Televisit.NO)
     requirement_text = models.TextField(_("wymagania dla pacjenta"), blank=True)
+    # G6 (seed 001 §11.4): a private block may be offered to insurer payers, with the price-list
+    # groups (holding overridden services) they may book in it.
+    payers = models.ManyToManyField("catalog.Payer", blank=True, related_name="blocks", verbose_name=_("Płatnicy"))
+    payer_groups = models.ManyToManyField(
+        "catalog.ServiceGroup", blank=True, related_name="blocks", verbose_name=_("Usługi (grupy cennika)")
+    )
 
     class Meta:
         verbose_name = _("blok harmonogramu")

@@ -22,9 +22,17 @@ from terminarz.core import clock
 from terminarz.core.tenancy import system_task
 from terminarz.demo.certificates import DEMO_CERTIFICATE_PASSWORD, self_signed_pkcs12
 from terminarz.factors.models import EmailDevice
+from terminarz.insurers import payer_booking, referrals
 from terminarz.insurers import pricelists as insurer_pricelists
 from terminarz.insurers import services as insurance
-from terminarz.insurers.models import Insurer, InsurerMembership, InsurerRole, InsurerTerms
+from terminarz.insurers.models import (
+    Cooperation,
+    InsuranceService,
+    Insurer,
+    InsurerMembership,
+    InsurerRole,
+    InsurerTerms,
+)
 from terminarz.patients.services import add_card
 from terminarz.payments import services as payments
 from terminarz.payments.gateways.base import Notice, NoticeStatus
@@ -255,7 +263,11 @@ DEMO_SERVICE_GROUP_OF = {
 }
 # The insurers' desk (/ubezpieczyciel/): one administrator per demo insurer; the second factor
 # is a code by e-mail (the demo mailbox shows it).
-DEMO_INSURER_LOGINS = [("tu-zdrowie", "tu-zdrowie"), ("ump", "ump")]
+DEMO_INSURER_LOGINS = [
+    ("tu-zdrowie", "tu-zdrowie", InsurerRole.ADMIN),
+    ("tu-konsultant", "tu-zdrowie", InsurerRole.AGENT),
+    ("ump", "ump", InsurerRole.ADMIN),
+]
 DEMO_INSURER_PASSWORD = "demo-ubezpieczyciel"
 
 # G5: the services Przychodnia Demo overrode to TU Zdrowie's price list and sent signed.
@@ -761,12 +773,64 @@ class Command(BaseCommand):
                 elif goal == "rejected":
                     insurance.decide(coop, accept=False, reason="Brak aktualnej polisy OC w dokumentach.", actor=None)
         self._price_lists(admin)
-        for username, slug in DEMO_INSURER_LOGINS:
+        for username, slug, role in DEMO_INSURER_LOGINS:
             person = get_user_model().objects.create_user(
                 username, f"{username}@ubezpieczyciel.example", DEMO_INSURER_PASSWORD
             )
-            InsurerMembership.objects.create(user=person, insurer=insurers[slug], role=InsurerRole.ADMIN)
+            InsurerMembership.objects.create(user=person, insurer=insurers[slug], role=role)
             EmailDevice.objects.create(user=person, name="e-mail", confirmed=True, email=person.email)
+        self._payer_schedules(insurers["tu-zdrowie"])
+
+    def _payer_schedules(self, insurer):
+        """G6–G8: Przychodnia Demo takes online bookings from TU Zdrowie in dr Nowak's Friday and
+        dr Wójcik's Saturday private blocks; the TU Zdrowie agent booked one insured patient with
+        a 50% discount and a referral, and the clinic sent a referral back."""
+        demo = Provider.objects.get(slug="przychodnia-demo")
+        InsuranceService.objects.filter(provider=demo).update(online_registration=True, auto_enable_new=True)
+        Cooperation.objects.filter(provider=demo, insurer=insurer).update(online_registration=True)
+        payer = Payer.objects.get(provider=demo, insurer_ref=insurer.pk)
+        offered = []
+        for last_name, weekday, group in (("Nowak", FRI, "KARD"), ("Wójcik", SAT, "DERM")):
+            practitioner = Practitioner.objects.get(provider=demo, last_name=last_name)
+            if not practitioner.languages:
+                practitioner.languages = "polski, angielski"
+                practitioner.save(update_fields=["languages"])
+            for block in ScheduleBlock.objects.filter(
+                schedule__practitioner=practitioner, weekday=weekday, financing=Financing.PRIVATE
+            ):
+                block.payers.add(payer)
+                block.payer_groups.add(ServiceGroup.objects.get(provider=demo, code=group))
+                offered.append(block.pk)
+        agent = get_user_model().objects.get(username="tu-konsultant")
+        slot = payer_booking.offered_slots(insurer, clock.now()).filter(block_id__in=offered).order_by("start")[3]
+        appointment = payer_booking.book_for_insured(
+            insurer,
+            slot.pk,
+            patient={
+                "first_name": "Ewa",
+                "last_name": "Ubezpieczona",
+                "pesel": "85031501234",
+                "phone": "600 200 300",
+                "email": "ewa.ubezpieczona@example.com",
+                "accept_requirements": True,
+            },
+            service_id=Service.objects.get(provider=demo, code="KONS-KARD").pk,
+            discount=50,
+            referral=payer_booking.ReferralData(
+                "TU/2026/0042",
+                clock.local_today(),
+                clock.local_today() + dt.timedelta(days=30),
+                "Konsultacja kardiologiczna",
+            ),
+            actor=agent,
+        )
+        referrals.send(
+            appointment,
+            issued_on=clock.local_today(),
+            valid_until=clock.local_today() + dt.timedelta(days=60),
+            service=Service.objects.get(provider=demo, code="EKG"),
+            actor=get_user_model().objects.get(username="lekarz"),
+        )
 
     def _price_lists(self, admin):
         """G4–G5: TU Zdrowie is Przychodnia Demo's payer; five services overridden to its price
