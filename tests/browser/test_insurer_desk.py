@@ -68,5 +68,13 @@ def test_insurer_accepts_an_offer_and_reads_a_signed_price_list(page, live_serve
     found["price list"] = fits_and_passes_axe(page)
     page.get_by_role("link", name="Regulaminy").click()
     found["terms"] = fits_and_passes_axe(page)
+    for label, path in (
+        ("claims", "/ubezpieczyciel/wnioski/"),
+        ("settlements", "/ubezpieczyciel/rozliczenia/"),
+        ("slots", "/ubezpieczyciel/terminy/?city=Krak%C3%B3w"),
+        ("visits", "/ubezpieczyciel/wizyty/"),
+    ):
+        page.goto(live_server.url + path)
+        found[label] = fits_and_passes_axe(page)
     assert {label: problems for label, problems in found.items() if problems} == {}
     assert publication.services_count == 1

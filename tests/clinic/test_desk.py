@@ -8,7 +8,7 @@ from django.urls import URLPattern, get_resolver, reverse
 from terminarz.booking.models import Appointment
 from terminarz.catalog.models import Payer, ServiceGroup
 from terminarz.core.models import AuditEntry
-from terminarz.insurers.models import Insurer, PriceListPublication, SigningCertificate
+from terminarz.insurers.models import Insurer, PriceListPublication, Settlement, SigningCertificate
 from terminarz.notifications.models import Message
 from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
@@ -232,6 +232,17 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "group_id": group_b.pk,
         "payer_id": payer_b.pk,
         "publication_id": publication_b.pk,
+        "settlement_id": Settlement.objects.create(
+            provider=desk["b"],
+            insurer=publication_b.insurer,
+            number="RO/B/1",
+            period_start="2026-11-01",
+            period_end="2026-11-30",
+            total=0,
+            due_date="2026-12-03",
+            status="due",
+            created_at=FROZEN_NOW,
+        ).pk,
         "tab": "nadpisane",
         "line_id": line_b.pk,
         "request_id": RodoRequest.objects.create(

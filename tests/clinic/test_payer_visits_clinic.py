@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from terminarz.booking.services import book_appointment
+from terminarz.booking.services import book_appointment, cancel_appointment_by_clinic
 from terminarz.insurers import payer_booking
 from terminarz.insurers.models import Insurer, Referral
 from terminarz.notifications.models import Message
@@ -159,3 +159,32 @@ def test_a_visit_not_booked_by_an_insurer_sends_no_referral(client, office):
         "Skierowanie wysyła się tylko z wizyty umówionej przez ubezpieczyciela."
     ]
     assert Referral.objects.filter(appointment=visit).count() == 0
+
+
+def test_a_cancelled_payer_visit_sends_no_referral(client, office):
+    appointment = payer_visit(office)
+    cancel_appointment_by_clinic(appointment, actor=office["admin"], reason="Lekarz chory")
+    assert "Skierowanie wysyłane" not in client.get(reverse("clinic:visit", args=[appointment.pk])).content.decode()
+    response = client.post(
+        reverse("clinic:visit-referral", args=[appointment.pk]),
+        {"issued_on": "2026-11-20", "valid_until": "2026-12-20", "service": office["svc"]["EKG"].pk},
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "Do odwołanej lub wygasłej wizyty nie można wysłać skierowania."
+    ]
+    assert Referral.objects.filter(appointment=appointment, direction="sent").count() == 0
+
+
+def test_the_bookings_list_filters_by_payer(client, office):
+    insured = payer_visit(office)
+    slot = Slot.objects.filter(schedule=office["schedule"], start__gt=FROZEN_NOW).order_by("start")[1]
+    private = book_appointment(slot.pk, PATIENT)
+    by_payer = client.get(reverse("clinic:bookings"), {"payer": f"platnik-{office['payer'].pk}"})
+    assert [a.pk for a in by_payer.context["page"].object_list] == [insured.pk]
+    by_patient = client.get(reverse("clinic:bookings"), {"payer": "patient"})
+    assert [a.pk for a in by_patient.context["page"].object_list] == [private.pk]
+    assert list(client.get(reverse("clinic:bookings"), {"payer": "nfz"}).context["page"].object_list) == []
+    assert client.get(reverse("clinic:bookings"), {"payer": "platnik-x"}).context["form"].errors == {
+        "payer": ["Wybierz poprawną wartość. platnik-x nie jest żadną z dostępnych opcji."]
+    }

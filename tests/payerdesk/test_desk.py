@@ -245,6 +245,15 @@ def test_every_desk_url_with_an_id_gives_404_for_another_insurers_objects(client
         "publication_id": ump_list.pk,
         "slot_id": ump_slots[1].pk,
         "booking_id": ump_visit.payer_booking.pk,
+        "terms_id": InsurerTerms.objects.create(
+            insurer=world["ump"],
+            kind="thematic",
+            area="laboratory",
+            title="Badania",
+            version="1.0",
+            body="§",
+            effective_from=FROZEN_NOW,
+        ).pk,
     }
     desk_patterns = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "payerdesk")
     walked = 0
@@ -257,7 +266,7 @@ def test_every_desk_url_with_an_id_gives_404_for_another_insurers_objects(client
         assert client.get(url).status_code == 404, url
         assert client.post(url, {"action": "decide", "decision": "accept"}).status_code == 404, url
         walked += 1
-    assert walked == 6
+    assert walked == 7
     ump_visit.refresh_from_db()
     assert ump_visit.status == "confirmed"
     assert Appointment.objects.filter(source="payer").count() == 1
@@ -332,7 +341,7 @@ def test_an_agent_finds_a_slot_and_books_an_insured_patient_with_a_discount_and_
         f"Umówiono wizytę {appointment.reference}: 20.11.2026 10:15, {practitioner.full_name}."
     ]
     again = client.post(reverse("payerdesk:book", args=[slot.pk]), data)
-    assert again.status_code == 404  # the slot is no longer offered; the visit was made once
+    assert again["Location"] == reverse("payerdesk:visit", args=[appointment.payer_booking.pk])  # the same visit
     assert Appointment.objects.filter(source="payer").count() == 1
     line = VisitService.objects.get(appointment=appointment)
     assert (line.patient_share, line.insurer_payer_id) == (50, payer.pk)
@@ -388,3 +397,22 @@ def test_location_code_changes_are_audited_with_before_and_after(client, world):
         {"operator_code": {"before": "", "after": "REJ1"}},
         {"operator_code": {"before": "REJ1", "after": "REJ2"}},
     ]
+
+
+def test_a_visit_that_has_started_cannot_be_cancelled_by_the_insurer(client, frozen):
+    provider = make_provider()
+    clinic_admin = get_user_model().objects.create_user("kasia", password="x")
+    tu = make_insurer()
+    payer, svc, schedule = payer_schedule(provider, tu, clinic_admin, today=FROZEN_NOW.date())
+    slot = Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW).order_by("start").first()
+    appointment = payer_booking.book_for_insured(
+        tu, slot.pk, patient=INSURED, service_id=svc["EKG"].pk, discount=100, referral=None, actor=None
+    )
+    desk_user(tu, verified_client=client)
+    frozen.move_to(appointment.start + dt.timedelta(minutes=20))
+    url = reverse("payerdesk:visit", args=[appointment.payer_booking.pk])
+    assert client.get(url).context["can_cancel"] is False
+    refused = client.post(url, {"reason": "za późno"})
+    assert refused.context["form"].errors == {"reason": ["Wizyty, która już się rozpoczęła, nie można odwołać."]}
+    appointment.refresh_from_db()
+    assert appointment.status == "confirmed"

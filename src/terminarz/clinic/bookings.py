@@ -13,15 +13,20 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from terminarz.accounts.models import User
-from terminarz.booking.models import Appointment, AppointmentStatus, Source
+from terminarz.booking.models import Appointment, AppointmentStatus, PayerKind, Source
+from terminarz.catalog.models import Payer
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import Unit
+from terminarz.scheduling.models import Financing
 from terminarz.staff.models import Practitioner
 
 from . import scope
 from .access import clinic_view
 
 ONLINE = "online"
+
+
+PAYER_PREFIX = "platnik-"  # a payer's choice value, here and in the visit view
 
 
 class BookingFilterForm(forms.Form):
@@ -39,6 +44,7 @@ class BookingFilterForm(forms.Form):
         required=False,
         choices=[("", _("dowolne")), (ONLINE, _("umówione online")), *Source.choices],
     )
+    payer = forms.ChoiceField(label=_("Płatnik"), required=False)
     practitioner = forms.ModelChoiceField(label=_("Lekarz"), required=False, queryset=Practitioner.objects.none())
     unit = forms.ModelChoiceField(label=_("Poradnia"), required=False, queryset=Unit.objects.none())
     booked_by = forms.ModelChoiceField(label=_("Umówił(a)"), required=False, queryset=User.objects.none())
@@ -66,6 +72,15 @@ class BookingFilterForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = queryset
+        # F5/G7: the patient (private), the NFZ, or one of the provider's insurer payers.
+        payer = self.fields["payer"]
+        assert isinstance(payer, forms.ChoiceField)
+        payer.choices = [
+            ("", _("dowolny")),
+            (PayerKind.PATIENT.value, PayerKind.PATIENT.label),
+            (PayerKind.NFZ.value, PayerKind.NFZ.label),
+            *[(f"{PAYER_PREFIX}{p.pk}", p.name) for p in Payer.objects.filter(provider=provider).order_by("name")],
+        ]
 
     def clean(self):
         cleaned = super().clean() or {}
@@ -95,6 +110,13 @@ class BookingFilterForm(forms.Form):
         for name, lookup in lookups.items():
             if c.get(name):
                 qs = qs.filter(**{lookup: c[name]})
+        payer = c.get("payer") or ""
+        if payer == PayerKind.NFZ:
+            qs = qs.filter(slot__financing=Financing.NFZ)
+        elif payer == PayerKind.PATIENT:
+            qs = qs.exclude(slot__financing=Financing.NFZ).filter(payer_booking__isnull=True)
+        elif payer.startswith(PAYER_PREFIX):
+            qs = qs.filter(payer_booking__payer_id=int(payer.removeprefix(PAYER_PREFIX)))
         if c.get("source") == ONLINE:
             qs = qs.filter(source__in=[Source.PORTAL, Source.API])
         elif c.get("source"):

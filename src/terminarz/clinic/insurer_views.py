@@ -3,6 +3,8 @@ for insurers, the insurers' offers with the cooperation status, and one insurer'
 Informacje, Regulaminy, Parametry, Dokumenty wymagane, Historia współpracy – as the seeds lay
 them out. Thin: forms check input, `insurers.services` changes things."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 from terminarz.core.statemachine import TransitionRefused
-from terminarz.insurers import services
+from terminarz.insurers import ols, services
 from terminarz.insurers.machines import COOPERATION
 from terminarz.insurers.models import (
     Cooperation,
@@ -22,7 +24,10 @@ from terminarz.insurers.models import (
     CooperationStatus,
     InsuranceService,
     Insurer,
+    InsurerTerms,
     LocationCode,
+    OfferedPrice,
+    ThematicService,
 )
 from terminarz.legal import services as legal
 from terminarz.providers.models import Location
@@ -36,6 +41,7 @@ TABS = [
     ("parametry", _("Parametry")),
     ("dokumenty", _("Dokumenty wymagane")),
     ("lokalizacje", _("Identyfikatory lokalizacji")),
+    ("tematyczne", _("Regulaminy tematyczne")),
     ("historia", _("Historia współpracy")),
 ]
 
@@ -180,6 +186,7 @@ def insurer(request, slug: str, tab: str = "informacje"):
         request.FILES if request.POST.get("action") == "document" else None,
         insurer=found,
     )
+    price_errors: dict[int, str] = {}
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -226,6 +233,19 @@ def insurer(request, slug: str, tab: str = "informacje"):
                 services.send_offer(coop, actor=request.user)
                 messages.success(request, gettext("Wysłano ofertę współpracy – rozpatruje ją ubezpieczyciel."))
                 return redirect("clinic:insurer-tab", slug=slug, tab="informacje")
+            elif action in ("thematic", "prices"):
+                terms_doc = _thematic(found, request.POST.get("terms"))
+                if action == "thematic":
+                    ols.accept_thematic(
+                        request.provider.pk, terms_doc, accepted=bool(request.POST.get("accept")), actor=request.user
+                    )
+                    messages.success(request, gettext("Zaakceptowano regulamin tematyczny – podaj ceny usług."))
+                    return redirect("clinic:insurer-tab", slug=slug, tab="tematyczne")
+                prices, price_errors = _prices(request.POST, terms_doc)
+                if not price_errors:
+                    ols.set_prices(request.provider.pk, terms_doc, prices, actor=request.user)
+                    messages.success(request, gettext("Zapisano cennik usług."))
+                    return redirect("clinic:insurer-tab", slug=slug, tab="tematyczne")
             elif action == "end":
                 services.end(coop, confirmed=bool(request.POST.get("confirm")), actor=request.user)
                 messages.success(request, gettext("Współpraca została zakończona."))
@@ -233,6 +253,8 @@ def insurer(request, slug: str, tab: str = "informacje"):
             else:
                 raise Http404
         except TransitionRefused as exc:  # a second tab, a double click, a colleague was faster
+            messages.error(request, exc.message)
+        except ols.OlsError as exc:
             messages.error(request, exc.message)
         except services.CooperationError as exc:
             target = {"parameters": parameters_form, "document": document_form}.get(action)
@@ -260,9 +282,59 @@ def insurer(request, slug: str, tab: str = "informacje"):
             ],
             "editable": coop.status == S.TERMS_ACCEPTED,
             "location_codes": _location_codes(request.provider, found),
+            "thematic": _thematic_items(request.provider, found, price_errors, request.POST)
+            if tab == "tematyczne" or price_errors
+            else [],
         },
-        status=422 if parameters_form.errors or document_form.errors else 200,
+        status=422 if parameters_form.errors or document_form.errors or price_errors else 200,
     )
+
+
+def _thematic(insurer, raw) -> InsurerTerms:
+    try:
+        return InsurerTerms.objects.get(insurer=insurer, kind=InsurerTerms.Kind.THEMATIC, pk=int(raw or ""))
+    except (InsurerTerms.DoesNotExist, ValueError, OverflowError):
+        raise Http404 from None
+
+
+PRICE_FIELD = forms.DecimalField(max_digits=9, decimal_places=2, min_value=Decimal("0.01"), required=False)
+
+
+def _prices(data, terms_doc) -> tuple[dict[int, Decimal | None], dict[int, str]]:
+    """The typed prices of the thematic services, each checked like a form field."""
+    prices: dict[int, Decimal | None] = {}
+    errors: dict[int, str] = {}
+    for service in ThematicService.objects.filter(terms=terms_doc):
+        raw = (data.get(f"price_{service.pk}") or "").strip().replace(",", ".")
+        try:
+            prices[service.pk] = PRICE_FIELD.clean(raw)
+        except forms.ValidationError as exc:
+            errors[service.pk] = " ".join(exc.messages)
+    return prices, errors
+
+
+def _thematic_items(provider, insurer, errors, data) -> list[dict]:
+    items = []
+    offered = {
+        p.service_id: p
+        for p in OfferedPrice.objects.filter(provider=provider, service__terms__insurer=insurer).select_related(
+            "service"
+        )
+    }
+    for terms_doc in ols.thematic_terms(insurer, clock.now()):
+        rows = []
+        for service in terms_doc.services.all():
+            price = offered.get(service.pk)
+            rows.append(
+                {
+                    "service": service,
+                    "price": price,
+                    "value": data.get(f"price_{service.pk}") if errors else (price.price if price else ""),
+                    "error": errors.get(service.pk, ""),
+                }
+            )
+        items.append({"terms": terms_doc, "accepted": ols.accepted(provider.pk, terms_doc), "rows": rows})
+    return items
 
 
 def _location_codes(provider, insurer):

@@ -45,7 +45,7 @@ def payer_panel_context(appointment: Appointment, membership, *, referral_form=N
         "payer_booking": found,
         "referrals": list(Referral.objects.filter(appointment=appointment).select_related("service")),
     }
-    if membership.has_permission("visits.change") and not sent_already:
+    if membership.has_permission("visits.change") and not sent_already and referrals.can_send(appointment):
         context["referral_form"] = referral_form or ReferralForm(services=referrals.payer_services(found))
     return context
 

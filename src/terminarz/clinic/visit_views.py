@@ -22,7 +22,7 @@ from terminarz.providers.models import Unit
 
 from . import scope
 from .access import clinic_view, get_for_provider
-from .bookings import _safe
+from .bookings import PAYER_PREFIX, _safe
 from .payment_views import payment_panel_context
 from .referral_views import payer_panel_context
 
@@ -70,9 +70,6 @@ class VisitServiceForm(forms.Form):
         if choice == PayerKind.PATIENT and cleaned.get("patient_share") not in (None, 100):
             self.add_error("patient_share", _("Gdy płatnikiem jest pacjent, pokrywa on 100% kosztu."))
         return cleaned
-
-
-PAYER_PREFIX = "platnik-"
 
 
 class NoteForm(forms.Form):

@@ -18,7 +18,16 @@ from terminarz.catalog.models import VatRate
 from terminarz.core import clock
 
 from . import pricelists
-from .models import Cooperation, CooperationStatus, Insurer, InsurerTerms, PriceListPublication
+from .models import (
+    Claim,
+    Cooperation,
+    CooperationStatus,
+    Insurer,
+    InsurerTerms,
+    PriceListPublication,
+    Settlement,
+    ThematicService,
+)
 
 S = CooperationStatus
 VISIBLE = (S.OFFER_SENT, S.ACTIVE, S.REJECTED, S.ENDED)
@@ -55,6 +64,7 @@ def publish_terms(
     insurer: Insurer,
     *,
     kind: str,
+    area: str = "",
     title: str,
     version: str,
     body: str,
@@ -74,6 +84,7 @@ def publish_terms(
             return InsurerTerms.objects.create(
                 insurer=insurer,
                 kind=kind,
+                area=area,
                 title=title,
                 version=version,
                 body=body,
@@ -141,4 +152,33 @@ def price_list(insurer: Insurer, publication_id) -> PriceListPublication | None:
     try:
         return price_lists(insurer).get(pk=int(publication_id))
     except (PriceListPublication.DoesNotExist, ValueError, TypeError, OverflowError):
+        return None
+
+
+def add_limit(terms: InsurerTerms, *, code: str, name: str, limit: Decimal) -> ThematicService:
+    """A service of a thematic terms document with its price limit (G9)."""
+    if ThematicService.objects.filter(terms=terms, code__iexact=code).exists():
+        raise TermsError(_("Usługa o tym kodzie już jest w tym regulaminie."), field="code")
+    return ThematicService.objects.create(terms=terms, code=code, name=name, limit=limit)
+
+
+def claims(insurer: Insurer) -> QuerySet[Claim]:
+    return Claim.objects.filter(insurer=insurer).select_related("provider", "service", "settlement")
+
+
+def claim(insurer: Insurer, claim_id) -> Claim | None:
+    try:
+        return claims(insurer).get(pk=int(claim_id))
+    except (Claim.DoesNotExist, ValueError, TypeError, OverflowError):
+        return None
+
+
+def settlements(insurer: Insurer) -> QuerySet[Settlement]:
+    return Settlement.objects.filter(insurer=insurer).select_related("provider")
+
+
+def settlement(insurer: Insurer, settlement_id) -> Settlement | None:
+    try:
+        return settlements(insurer).get(pk=int(settlement_id))
+    except (Settlement.DoesNotExist, ValueError, TypeError, OverflowError):
         return None

@@ -6,7 +6,16 @@ none ─→ terms_accepted ─→ offer_sent ─┬→ active ─→ ended ─�
 
 from terminarz.core.statemachine import Machine
 
-from .models import Cooperation, CooperationStatus, LocationCode, LocationCodeStatus
+from .models import (
+    Claim,
+    ClaimStatus,
+    Cooperation,
+    CooperationStatus,
+    LocationCode,
+    LocationCodeStatus,
+    Settlement,
+    SettlementStatus,
+)
 
 S = CooperationStatus
 TRANSITIONS: dict[str, set[str]] = {
@@ -34,4 +43,23 @@ LOCATION_CODE = Machine(
     },
     subject="identyfikatora lokalizacji",
     name="location_code",
+)
+
+# G9: a benefit claim is decided by the insurer and settled in a report; a settlement is paid.
+CS = ClaimStatus
+CLAIM = Machine(
+    Claim,
+    transitions={
+        "": {CS.SUBMITTED},
+        CS.SUBMITTED: {CS.ACCEPTED, CS.REJECTED},
+        CS.ACCEPTED: {CS.SETTLED},
+    },
+    subject="wniosku",
+    name="claim",
+)
+SETTLEMENT = Machine(
+    Settlement,
+    transitions={"": {SettlementStatus.DUE}, SettlementStatus.DUE: {SettlementStatus.PAID}},
+    subject="rozliczenia",
+    name="settlement",
 )

@@ -44,6 +44,17 @@ class Insurer(models.Model):
         return self.name
 
 
+class ServiceArea(models.TextChoices):
+    """The insurer's thematic areas (seed 002: "obszary usług" of the thematic terms)."""
+
+    CONSULTATIONS = "consultations", _("konsultacje i zabiegi ambulatoryjne")
+    NURSING = "nursing", _("zabiegi pielęgniarskie")
+    HOME_VISITS = "home_visits", _("wizyty domowe")
+    LABORATORY = "laboratory", _("badania laboratoryjne")
+    IMAGING = "imaging", _("obrazowe badania diagnostyczne")
+    REHABILITATION = "rehabilitation", _("rehabilitacja")
+
+
 class InsurerRole(models.TextChoices):
     ADMIN = "admin", _("Administrator ubezpieczyciela")
     AGENT = "agent", _("Konsultant (call center)")
@@ -77,6 +88,7 @@ class InsurerTerms(models.Model):
 
     insurer = models.ForeignKey(Insurer, on_delete=models.CASCADE, related_name="terms")
     kind = models.CharField(_("rodzaj"), max_length=10, choices=Kind.choices, default=Kind.GENERAL)
+    area = models.CharField(_("obszar usług"), max_length=20, choices=ServiceArea.choices, blank=True)
     title = models.CharField(_("tytuł"), max_length=200)
     version = models.CharField(_("wersja"), max_length=20)
     body = models.TextField(_("treść"))
@@ -342,4 +354,128 @@ class Referral(models.Model):
             models.UniqueConstraint(
                 fields=["appointment"], condition=models.Q(direction="sent"), name="one_sent_referral_per_visit"
             ),
+        ]
+
+
+# -- OLS (G9, seed 002 stage III): thematic terms with price limits, claims, settlements ---------
+
+
+class ThematicService(models.Model):
+    """A service of a thematic terms document with the insurer's price limit; a provider's price
+    at or under it is "preferowana" (seed 002: "ceny niższe lub równe niż limity")."""
+
+    terms = models.ForeignKey(InsurerTerms, on_delete=models.CASCADE, related_name="services")
+    code = models.CharField(_("kod"), max_length=30)
+    name = models.CharField(_("nazwa usługi"), max_length=200)
+    limit = models.DecimalField(_("limit ceny (zł)"), max_digits=9, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("usługa regulaminu tematycznego")
+        verbose_name_plural = _("usługi regulaminów tematycznych")
+        ordering = ["terms", "name"]
+        constraints = [models.UniqueConstraint(fields=["terms", "code"], name="thematic_service_code_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ThematicAcceptance(models.Model):
+    """ "Akceptuję regulamin i chcę nawiązać współpracę": the provider joins a thematic terms
+    document (which version, who, when)."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    terms = models.ForeignKey(InsurerTerms, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "terms"], name="thematic_acceptance_once")]
+
+
+class OfferedPrice(models.Model):
+    """The provider's price of a thematic service ("Cennik usług")."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    service = models.ForeignKey(ThematicService, on_delete=models.CASCADE, related_name="prices")
+    price = models.DecimalField(_("cena (zł)"), max_digits=9, decimal_places=2)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "service"], name="offered_price_once")]
+
+    @property
+    def preferred(self) -> bool:
+        return self.price <= self.service.limit
+
+
+class ClaimStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("złożony")
+    ACCEPTED = "accepted", _("zaakceptowany")
+    REJECTED = "rejected", _("odrzucony")
+    SETTLED = "settled", _("rozliczony")
+
+
+class Claim(models.Model):
+    """A benefit claim ("wniosek o wypłatę świadczenia"): a service given to an insured patient,
+    at the provider's price, for the insurer to accept and settle."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="claims")
+    number = models.CharField(_("numer wniosku"), max_length=30, unique=True)
+    service = models.ForeignKey(ThematicService, on_delete=models.PROTECT, related_name="claims")
+    amount = models.DecimalField(_("kwota (zł)"), max_digits=9, decimal_places=2)
+    patient_name = models.CharField(_("ubezpieczony"), max_length=200)
+    patient_pesel = models.CharField(_("PESEL ubezpieczonego"), max_length=11)
+    service_date = models.DateField(_("data udzielenia świadczenia"))
+    status = models.CharField(_("status"), max_length=10, choices=ClaimStatus.choices)
+    decision_reason = models.CharField(_("uzasadnienie"), max_length=500, blank=True)
+    settlement = models.ForeignKey(
+        "Settlement", null=True, blank=True, on_delete=models.SET_NULL, related_name="claims"
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("wniosek o wypłatę świadczenia")
+        verbose_name_plural = _("wnioski o wypłatę świadczeń")
+        ordering = ["-created_at", "-pk"]
+
+
+class SettlementStatus(models.TextChoices):
+    DUE = "due", _("do zapłaty")
+    PAID = "paid", _("zapłacone")
+
+
+class Settlement(models.Model):
+    """A settlement report ("Rozliczenia finansowe"): the provider's accepted claims of a period,
+    the amount due and the day it is due – 3 Polish business days after the report."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="settlements")
+    number = models.CharField(_("numer rozliczenia"), max_length=30, unique=True)
+    period_start = models.DateField(_("od"))
+    period_end = models.DateField(_("do"))
+    total = models.DecimalField(_("kwota należna (zł)"), max_digits=11, decimal_places=2)
+    due_date = models.DateField(_("termin płatności"))
+    status = models.CharField(_("status"), max_length=10, choices=SettlementStatus.choices)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("rozliczenie")
+        verbose_name_plural = _("rozliczenia")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="settlement_period_ordered"
+            )
         ]

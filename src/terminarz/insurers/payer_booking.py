@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from terminarz.booking import channels, pipeline, visits
 from terminarz.booking.errors import BookingRefused, InvalidBooking
-from terminarz.booking.models import Appointment, PayerKind, Source
+from terminarz.booking.models import ACTIVE_STATUSES, Appointment, PayerKind, Source
 from terminarz.booking.services import cancel_appointment_by_clinic
 from terminarz.catalog.models import Payer, PayerService
 from terminarz.core import clock
@@ -86,7 +86,7 @@ def check_payer_booking(booking: pipeline.Booking) -> None:
     if service is None:
         errors["service"] = [_("Wybierz usługę z cennika ubezpieczyciela dostępną w tym terminie.")]
     discount = data.get("discount")
-    if not isinstance(discount, int) or not 0 <= discount <= 100:
+    if type(discount) is not int or not 0 <= discount <= 100:
         errors["discount"] = [_("Zniżka to liczba od 0 do 100 (%).")]
     referral = data.get("referral")
     if referral is not None and referral.valid_until < referral.issued_on:
@@ -189,12 +189,35 @@ def booking_for(insurer: Insurer, booking_id) -> PayerBooking | None:
 
 def cancel_by_insurer(found: PayerBooking, *, reason: str, actor, now: dt.datetime | None = None) -> Appointment:
     """The insurer cancels a visit it booked (the patient is told, the slot is free again)."""
+    now = now or clock.now()
     reason = reason.strip()
     if not reason:
         raise InvalidBooking(errors={"reason": [_("Podaj powód odwołania – przekażemy go pacjentowi i placówce.")]})
+    if not can_cancel(found.appointment, now):
+        raise InvalidBooking(errors={"reason": [_("Wizyty, która już się rozpoczęła, nie można odwołać.")]})
     return cancel_appointment_by_clinic(
         found.appointment,
         actor=actor,
         reason=_("odwołana przez %(insurer)s: %(reason)s") % {"insurer": found.insurer.name, "reason": reason},
-        now=now or clock.now(),
+        now=now,
+    )
+
+
+def can_cancel(appointment: Appointment, now: dt.datetime) -> bool:
+    """The insurer cancels only an active visit that has not started."""
+    return appointment.status in ACTIVE_STATUSES and appointment.start > now
+
+
+def made_by_form(insurer: Insurer, slot_id, submission_key: str) -> PayerBooking | None:
+    """The visit this desk form already made (the same key, slot and insurer), if it still stands."""
+    if not submission_key:
+        return None
+    return (
+        bookings(insurer)
+        .filter(
+            appointment__slot_id=slot_id,
+            appointment__submission_key=submission_key[:64],
+            appointment__status__in=ACTIVE_STATUSES,
+        )
+        .first()
     )

@@ -8,7 +8,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from terminarz.booking.models import Appointment
+from terminarz.booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from terminarz.catalog.models import PayerService, Service
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
@@ -23,6 +23,10 @@ class ReferralError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def can_send(appointment: Appointment) -> bool:
+    return appointment.status in (*ACTIVE_STATUSES, AppointmentStatus.COMPLETED)
 
 
 def payer_services(found: PayerBooking) -> list[Service]:
@@ -44,6 +48,8 @@ def send(
     found = PayerBooking.objects.filter(appointment=appointment).select_related("payer", "insurer").first()
     if found is None:
         raise ReferralError(_("Skierowanie wysyła się tylko z wizyty umówionej przez ubezpieczyciela."))
+    if not can_send(appointment):
+        raise ReferralError(_("Do odwołanej lub wygasłej wizyty nie można wysłać skierowania."))
     if valid_until < issued_on:
         raise ReferralError(_("Data ważności nie może być wcześniejsza niż data wystawienia."), field="valid_until")
     if service.pk not in {s.pk for s in payer_services(found)}:

@@ -4,6 +4,7 @@ thematic) and the price lists providers signed and sent, read from the verified 
 Thin: every lookup takes the insurer (`insurers.desk`), every change is a service call."""
 
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -17,13 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from terminarz.booking.errors import BookingError, SlotTaken
-from terminarz.booking.models import ACTIVE_STATUSES
 from terminarz.catalog.models import Payer, Specialization
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.factors import policy
-from terminarz.insurers import desk, payer_booking, services
+from terminarz.insurers import desk, ols, payer_booking, services
 from terminarz.insurers.machines import COOPERATION
 from terminarz.insurers.models import (
     CooperationDocument,
@@ -32,6 +32,8 @@ from terminarz.insurers.models import (
     InsurerTerms,
     LocationCode,
     Referral,
+    ServiceArea,
+    ThematicService,
 )
 from terminarz.providers.models import Location
 
@@ -198,6 +200,11 @@ def offer_document(request, cooperation_id: int, document_id: int):
 
 class TermsForm(forms.Form):
     kind = forms.ChoiceField(label=_("Rodzaj"), choices=InsurerTerms.Kind.choices)
+    area = forms.ChoiceField(
+        label=_("Obszar usług (regulamin tematyczny)"),
+        choices=[("", _("– dotyczy regulaminu tematycznego –")), *ServiceArea.choices],
+        required=False,
+    )
     title = forms.CharField(label=_("Tytuł"), max_length=200)
     version = forms.CharField(label=_("Wersja"), max_length=20, help_text=_("np. 2.0"))
     effective_from = forms.DateTimeField(
@@ -207,6 +214,15 @@ class TermsForm(forms.Form):
         error_messages={"invalid": _("Podaj datę i godzinę, np. 2026-12-01 08:00.")},
     )
     body = forms.CharField(label=_("Treść"), widget=forms.Textarea(attrs={"rows": 10}), max_length=100_000)
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        thematic = cleaned.get("kind") == InsurerTerms.Kind.THEMATIC
+        if thematic and not cleaned.get("area"):
+            self.add_error("area", _("Wybierz obszar usług regulaminu tematycznego."))
+        if not thematic:
+            cleaned["area"] = ""
+        return cleaned
 
 
 @require_http_methods(["GET", "POST"])
@@ -226,6 +242,7 @@ def terms(request):
                 made = desk.publish_terms(
                     request.insurer,
                     kind=c["kind"],
+                    area=c["area"],
                     title=c["title"].strip(),
                     version=c["version"].strip(),
                     body=c["body"],
@@ -418,6 +435,9 @@ def book(request, slot_id: int):
     optional referral; one booking per form (a second send gets the same visit)."""
     slot = payer_booking.offered_slots(request.insurer, clock.now()).filter(pk=slot_id).first()
     if slot is None:
+        made = payer_booking.made_by_form(request.insurer, slot_id, request.POST.get("submission_key", ""))
+        if request.method == "POST" and made is not None:  # the same form sent again: its visit
+            return redirect("payerdesk:visit", booking_id=made.pk)
         raise Http404
     payer = Payer.objects.get(provider=slot.provider, insurer_ref=request.insurer.pk, is_active=True)
     services_ = payer_booking.price_list_services(payer, slot)
@@ -520,8 +540,119 @@ def visit(request, booking_id: int):
                 "service"
             ),
             "form": form,
-            "can_cancel": appointment.status in ACTIVE_STATUSES and appointment.start > clock.now(),
+            "can_cancel": payer_booking.can_cancel(appointment, clock.now()),
             "section": "visits",
         },
         status=422 if form.errors else 200,
+    )
+
+
+# -- OLS (G9): limits of thematic terms, claims, settlements ------------------------------------
+
+
+class LimitForm(forms.Form):
+    code = forms.CharField(label=_("Kod"), max_length=30)
+    name = forms.CharField(label=_("Nazwa usługi"), max_length=200)
+    limit = forms.DecimalField(label=_("Limit ceny (zł)"), max_digits=9, decimal_places=2, min_value=Decimal("0.01"))
+
+
+@require_http_methods(["GET", "POST"])
+@desk_view(ANY)
+def terms_limits(request, terms_id: int):
+    """The services of a thematic terms document with their price limits."""
+    found = InsurerTerms.objects.filter(insurer=request.insurer, kind=InsurerTerms.Kind.THEMATIC, pk=terms_id).first()
+    if found is None:
+        raise Http404
+    form = LimitForm(request.POST or None)
+    if request.method == "POST":
+        if not _is_admin(request):
+            raise Http404
+        if form.is_valid():
+            c = form.cleaned_data
+            try:
+                desk.add_limit(found, code=c["code"].strip(), name=c["name"].strip(), limit=c["limit"])
+            except desk.TermsError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, gettext("Dodano usługę z limitem."))
+                return redirect("payerdesk:terms-limits", terms_id=found.pk)
+    return render(
+        request,
+        "payerdesk/terms_limits.html",
+        {
+            "terms": found,
+            "services": ThematicService.objects.filter(terms=found).order_by("name"),
+            "form": form,
+            "is_admin": _is_admin(request),
+            "section": "terms",
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+class ClaimDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", _("Akceptuj")), ("reject", _("Odrzuć"))])
+    reason = forms.CharField(required=False, max_length=500)
+
+
+@require_http_methods(["GET", "POST"])
+@desk_view(ANY)
+def claims(request):
+    """Benefit claims providers filed with this insurer; the administrator decides."""
+    if request.method == "POST":
+        if not _is_admin(request):
+            raise Http404
+        claim = desk.claim(request.insurer, request.POST.get("claim"))
+        form = ClaimDecisionForm(request.POST)
+        if claim is None or not form.is_valid():
+            raise Http404
+        try:
+            ols.decide_claim(
+                claim,
+                accept=form.cleaned_data["decision"] == "accept",
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except ols.OlsError as exc:
+            messages.error(request, exc.message)
+        except TransitionRefused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, gettext("Zapisano decyzję o wniosku %(number)s.") % {"number": claim.number})
+        return redirect("payerdesk:claims")
+    return render(
+        request,
+        "payerdesk/claims.html",
+        {"rows": desk.claims(request.insurer)[:200], "is_admin": _is_admin(request), "section": "claims"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@desk_view(ANY)
+def settlements(request):
+    """Settlement reports providers made; the administrator marks one paid."""
+    if request.method == "POST":
+        if not _is_admin(request):
+            raise Http404
+        found = desk.settlement(request.insurer, request.POST.get("settlement"))
+        if found is None:
+            raise Http404
+        try:
+            ols.mark_paid(found, actor=request.user)
+        except TransitionRefused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, gettext("Rozliczenie %(number)s oznaczono jako zapłacone.") % {"number": found.number}
+            )
+        return redirect("payerdesk:settlements")
+    return render(
+        request,
+        "payerdesk/settlements.html",
+        {
+            "rows": desk.settlements(request.insurer)[:100],
+            "is_admin": _is_admin(request),
+            "today": clock.local_today(),
+            "section": "claims",
+        },
     )

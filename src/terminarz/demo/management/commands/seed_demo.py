@@ -22,7 +22,7 @@ from terminarz.core import clock
 from terminarz.core.tenancy import system_task
 from terminarz.demo.certificates import DEMO_CERTIFICATE_PASSWORD, self_signed_pkcs12
 from terminarz.factors.models import EmailDevice
-from terminarz.insurers import payer_booking, referrals
+from terminarz.insurers import ols, payer_booking, referrals
 from terminarz.insurers import pricelists as insurer_pricelists
 from terminarz.insurers import services as insurance
 from terminarz.insurers.models import (
@@ -32,6 +32,8 @@ from terminarz.insurers.models import (
     InsurerMembership,
     InsurerRole,
     InsurerTerms,
+    ServiceArea,
+    ThematicService,
 )
 from terminarz.patients.services import add_card
 from terminarz.payments import services as payments
@@ -704,9 +706,10 @@ class Command(BaseCommand):
         )
 
     def _insurers(self):
-        """G1–G2 in the demo: two fictitious insurers with their terms; Przychodnia Demo
-        cooperates with TU Zdrowie (active) and has an offer waiting at Ubezpieczenia Medyczne
-        Polska; Centrum Medyczne Vita was rejected by one and is preparing its offer to the other."""
+        """G1–G2 in the demo: three fictitious insurers with their terms; Przychodnia Demo
+        cooperates with TU Zdrowie (active), has an offer waiting at Ubezpieczenia Medyczne Polska
+        and ended its cooperation with Medycyna Plus TU; Centrum Medyczne Vita was rejected by one,
+        is preparing its offer to another and has no cooperation with the third: every status."""
         if Insurer.objects.exists():
             return
         effective = clock.now() - dt.timedelta(days=30)
@@ -718,6 +721,7 @@ class Command(BaseCommand):
                 "Ubezpieczenia Medyczne Polska",
                 ["Wpis do rejestru podmiotów wykonujących działalność leczniczą", "Polisa OC"],
             ),
+            ("medycyna-plus", "Medycyna Plus TU", ["Wpis do rejestru podmiotów wykonujących działalność leczniczą"]),
         ):
             insurer = Insurer.objects.create(
                 name=name,
@@ -739,7 +743,7 @@ class Command(BaseCommand):
         admin = get_user_model().objects.get(username="admin")
         pdf = b"%PDF-1.4\n% dokument demonstracyjny\n"
         for provider_slug, plan in (
-            ("przychodnia-demo", {"tu-zdrowie": "active", "ump": "offer_sent"}),
+            ("przychodnia-demo", {"tu-zdrowie": "active", "ump": "offer_sent", "medycyna-plus": "ended"}),
             ("centrum-medyczne-vita", {"tu-zdrowie": "rejected", "ump": "terms_accepted"}),
         ):
             provider = Provider.objects.get(slug=provider_slug)
@@ -762,7 +766,10 @@ class Command(BaseCommand):
                 for title in insurer.required_documents:
                     insurance.add_document(coop, title=title, upload=ContentFile(pdf, name="dokument.pdf"), actor=admin)
                 coop = insurance.send_offer(coop, actor=admin)
-                if goal == "active":
+                if goal == "ended":
+                    coop = insurance.decide(coop, accept=True, reason="", actor=None)
+                    insurance.end(coop, confirmed=True, actor=admin)
+                elif goal == "active":
                     insurance.decide(coop, accept=True, reason="", actor=None)
                     # G3: the operator loaded the insurer's codes; one location entered right, one wrong.
                     for number, location in enumerate(provider.locations.order_by("number"), start=1):
@@ -780,6 +787,64 @@ class Command(BaseCommand):
             InsurerMembership.objects.create(user=person, insurer=insurers[slug], role=role)
             EmailDevice.objects.create(user=person, name="e-mail", confirmed=True, email=person.email)
         self._payer_schedules(insurers["tu-zdrowie"])
+        self._ols(insurers["tu-zdrowie"], admin)
+
+    def _ols(self, insurer, admin):
+        """G9: TU Zdrowie's thematic terms for consultations with price limits; Przychodnia Demo
+        accepted them and priced two services (one under the limit: preferred); three claims
+        (accepted and settled, accepted, waiting) and a settlement due in 3 business days."""
+        demo = Provider.objects.get(slug="przychodnia-demo")
+        terms = InsurerTerms.objects.create(
+            insurer=insurer,
+            kind=InsurerTerms.Kind.THEMATIC,
+            area=ServiceArea.CONSULTATIONS,
+            title="Regulamin tematyczny – konsultacje i zabiegi ambulatoryjne",
+            version="1.0",
+            body="§ 1. Regulamin określa zasady udzielania konsultacji specjalistycznych ubezpieczonym TU Zdrowie.\n"
+            "§ 2. Placówka podaje ceny usług; ceny nie wyższe niż limity są wyróżniane.",
+            effective_from=clock.now() - dt.timedelta(days=30),
+        )
+        limits = {
+            code: ThematicService.objects.create(terms=terms, code=code, name=name, limit=Decimal(limit))
+            for code, name, limit in (
+                ("K-KARD", "Konsultacja kardiologiczna", "200.00"),
+                ("K-DERM", "Konsultacja dermatologiczna", "180.00"),
+                ("Z-EKG", "EKG spoczynkowe", "50.00"),
+            )
+        }
+        ols.accept_thematic(demo.pk, terms, accepted=True, actor=admin)
+        ols.set_prices(
+            demo.pk,
+            terms,
+            {limits["K-KARD"].pk: Decimal("190.00"), limits["Z-EKG"].pk: Decimal("60.00")},
+            actor=admin,
+        )
+        today = clock.local_today()
+        claims = [
+            ols.file_claim(
+                demo.pk,
+                insurer,
+                service_id=limits[code].pk,
+                patient_name=name,
+                patient_pesel=pesel,
+                service_date=today - dt.timedelta(days=days),
+                actor=admin,
+            )
+            for code, name, pesel, days in (
+                ("K-KARD", "Adam Ubezpieczony", "85031501234", 20),
+                ("Z-EKG", "Adam Ubezpieczony", "85031501234", 20),
+                ("K-KARD", "Beata Ubezpieczona", "44051401359", 2),
+            )
+        ]
+        for claim in claims[:2]:
+            ols.decide_claim(claim, accept=True, reason="", actor=None)
+        ols.make_settlement(
+            demo.pk,
+            insurer,
+            period_start=today - dt.timedelta(days=30),
+            period_end=today - dt.timedelta(days=10),
+            actor=admin,
+        )
 
     def _payer_schedules(self, insurer):
         """G6–G8: Przychodnia Demo takes online bookings from TU Zdrowie in dr Nowak's Friday and
