@@ -82,7 +82,7 @@ def test_from_the_insurance_terms_to_a_payer_visit_and_a_referral_back(browser, 
     staff.get_by_role("button", name="Zapisz").click()
     # G2: the offer
     staff.get_by_role("link", name="TU Zdrowie", exact=True).click()
-    staff.get_by_role("link", name="Regulaminy").click()
+    staff.get_by_role("link", name="Regulaminy", exact=True).click()
     staff.get_by_label("rozumiem i zgadzam się z treścią regulaminu").check()
     staff.get_by_role("button", name="Potwierdź znajomość regulaminu").click()
     staff.get_by_label("Data rozpoczęcia współpracy").fill("2026-12-01")

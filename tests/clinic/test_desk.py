@@ -6,7 +6,7 @@ import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
 from terminarz.booking.models import Appointment
-from terminarz.catalog.models import Payer, ServiceGroup
+from terminarz.catalog.models import Contract, Payer, ServiceGroup
 from terminarz.core.models import AuditEntry
 from terminarz.insurers.models import Insurer, PriceListPublication, Settlement, SigningCertificate
 from terminarz.notifications.models import Message
@@ -232,6 +232,16 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "group_id": group_b.pk,
         "payer_id": payer_b.pk,
         "publication_id": publication_b.pk,
+        "contract_id": Contract.objects.create(
+            provider=desk["b"],
+            name="Umowa B",
+            signed_on="2026-11-01",
+            valid_from="2027-01-01",
+            valid_to="2027-12-31",
+            payment_type="transfer",
+            payer=payer_b,
+            status="draft",
+        ).pk,
         "settlement_id": Settlement.objects.create(
             provider=desk["b"],
             insurer=publication_b.insurer,

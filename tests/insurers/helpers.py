@@ -33,7 +33,7 @@ def cooperate(provider, insurer, user, *, until="active"):
     coop = services.start(services.cooperation(provider.pk, insurer), terms_version="1.0", understood=True, actor=user)
     coop = services.save_parameters(
         coop,
-        start_date=dt.date(2026, 12, 1),
+        start_date=dt.date(2026, 11, 1),
         iban="PL61 1090 1014 0000 0712 1981 2874",
         contact_name="Anna Kowalska",
         contact_email="anna@example.com",

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from terminarz.core.statemachine import TransitionRefused
-from terminarz.insurers import ols
+from terminarz.insurers import ols, services
 from terminarz.insurers.machines import CLAIM, SETTLEMENT
 from terminarz.insurers.models import (
     ClaimStatus,
@@ -144,7 +144,7 @@ def test_a_claim_is_at_the_providers_price_and_checked(world):
 
 def test_every_claim_transition_allowed_and_refused(world):
     priced(world)
-    first, second, third = claim(world), claim(world), claim(world)
+    first, second, third = (claim(world, day=dt.date(2026, 11, d)) for d in (18, 17, 16))
     with pytest.raises(ols.OlsError) as no_reason:
         ols.decide_claim(second, accept=False, reason=" ", actor=None)
     assert no_reason.value.message == "Podaj powód odrzucenia wniosku."
@@ -164,13 +164,15 @@ def test_every_claim_transition_allowed_and_refused(world):
 
 def test_a_settlement_takes_the_accepted_claims_of_the_period_and_is_paid_once(world):
     priced(world)
-    inside, outside, undecided = claim(world), claim(world, day=dt.date(2026, 10, 30)), claim(world)
+    inside = claim(world)
+    outside = claim(world, day=dt.date(2026, 11, 5))
+    undecided = claim(world, day=dt.date(2026, 11, 17))
     ols.decide_claim(inside, accept=True, reason="", actor=None)
     ols.decide_claim(outside, accept=True, reason="", actor=None)
     settlement = ols.make_settlement(
         world["provider"].pk,
         world["tu"],
-        period_start=dt.date(2026, 11, 1),
+        period_start=dt.date(2026, 11, 10),
         period_end=dt.date(2026, 11, 30),
         actor=world["user"],
     )
@@ -186,7 +188,7 @@ def test_a_settlement_takes_the_accepted_claims_of_the_period_and_is_paid_once(w
         ols.make_settlement(
             world["provider"].pk,
             world["tu"],
-            period_start=dt.date(2026, 11, 1),
+            period_start=dt.date(2026, 11, 10),
             period_end=dt.date(2026, 11, 30),
             actor=None,
         )
@@ -196,3 +198,41 @@ def test_a_settlement_takes_the_accepted_claims_of_the_period_and_is_paid_once(w
     with pytest.raises(TransitionRefused):
         ols.mark_paid(settlement, actor=None)
     assert SETTLEMENT.allowed(SettlementStatus.PAID) == set()
+
+
+def test_only_the_version_in_force_is_accepted_priced_and_claimed(world):
+    priced(world)
+    newer, kard2, _derm2 = thematic(world["tu"], version="2.0")
+    InsurerTerms.objects.filter(pk=newer.pk).update(effective_from=FROZEN_NOW - dt.timedelta(hours=1))
+    with pytest.raises(ols.OlsError) as old:
+        ols.accept_thematic(world["provider"].pk, world["terms"], accepted=True, actor=None)
+    assert old.value.message == "Ten regulamin tematyczny nie obowiązuje."
+    assert ols.claimable_services(world["provider"].pk, world["tu"]) == []  # 1.0's prices no longer claimed
+    with pytest.raises(ols.OlsError):
+        claim(world)
+    ols.accept_thematic(world["provider"].pk, newer, accepted=True, actor=None)
+    ols.set_prices(world["provider"].pk, newer, {kard2.pk: Decimal("145.00")}, actor=None)
+    assert [(s.pk, p) for s, p in ols.claimable_services(world["provider"].pk, world["tu"])] == [
+        (kard2.pk, Decimal("145.00"))
+    ]
+
+
+def test_no_claim_from_before_the_cooperation_and_no_second_one_for_the_same_service(world):
+    priced(world)
+    with pytest.raises(ols.OlsError) as early:
+        claim(world, day=dt.date(2026, 10, 31))
+    assert early.value.message == "Świadczenie sprzed współpracy (przed 01.11.2026) nie może być objęte wnioskiem."
+    first = claim(world)
+    with pytest.raises(ols.OlsError) as twice:
+        claim(world)
+    assert twice.value.message == "Wniosek za to świadczenie tego ubezpieczonego z tego dnia już złożono."
+    ols.decide_claim(first, accept=False, reason="Brak uprawnień", actor=None)
+    assert claim(world).pk != first.pk  # after a rejection it may be filed again
+
+
+def test_prices_only_while_the_cooperation_is_active(world):
+    priced(world)
+    services.end(services.cooperation(world["provider"].pk, world["tu"]), confirmed=True, actor=None)
+    with pytest.raises(ols.OlsError) as ended:
+        ols.set_prices(world["provider"].pk, world["terms"], {world["kard"].pk: Decimal("1.00")}, actor=None)
+    assert ended.value.message == "Współpraca z tym ubezpieczycielem nie jest aktywna."

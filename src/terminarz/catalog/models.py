@@ -151,3 +151,68 @@ class PayerService(models.Model):
         verbose_name_plural = _("usługi nadpisane")
         ordering = ["payer", "service__name"]
         constraints = [models.UniqueConstraint(fields=["payer", "service"], name="payer_service_once")]
+
+
+class ContractStatus(models.TextChoices):
+    DRAFT = "draft", _("umowa w przygotowaniu")
+    ACTIVE = "active", _("Umowa aktywna")
+    ENDED = "ended", _("umowa zakończona")
+
+
+class PaymentType(models.TextChoices):
+    TRANSFER = "transfer", _("przelew")
+    CASH = "cash", _("gotówka")
+    CARD = "card", _("karta płatnicza")
+
+
+class Contract(models.Model):
+    """A commercial contract (seed 000 §4.2.3 "umowa komercyjna"): the price list of services a
+    payer pays for, with its signing date, validity, payment type and status."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    name = models.CharField(_("Moja nazwa umowy"), max_length=200)
+    signed_on = models.DateField(_("Data zawarcia"))
+    valid_from = models.DateField(_("Data od"))
+    valid_to = models.DateField(_("Data do"))
+    payment_type = models.CharField(_("Typ płatności"), max_length=10, choices=PaymentType.choices)
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("Płatnik"))
+    status = models.CharField(_("Status umowy"), max_length=10, choices=ContractStatus.choices)
+
+    class Meta:
+        verbose_name = _("umowa komercyjna")
+        verbose_name_plural = _("umowy komercyjne")
+        ordering = ["provider", "-valid_from", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__gte=F("valid_from")), name="contract_validity_ordered")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContractProduct(models.Model):
+    """A priced service of a contract ("produkt jednostkowy"): the price of one point, its own
+    validity (by default the contract's), VAT ("zw." by default), active, and the places
+    (units) where it is given."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="products")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+", verbose_name=_("usługa"))
+    point_price = models.DecimalField(_("Cena jednego punktu w produkcie (zł)"), max_digits=9, decimal_places=2)
+    valid_from = models.DateField(_("Data od"))
+    valid_to = models.DateField(_("Data do"))
+    vat_rate = models.CharField(_("Stawka VAT"), max_length=3, choices=VatRate.choices, default=VatRate.EXEMPT)
+    is_active = models.BooleanField(_("Czy aktywna"), default=True)
+    units = models.ManyToManyField("providers.Unit", blank=True, related_name="+", verbose_name=_("Miejsca"))
+
+    class Meta:
+        verbose_name = _("produkt umowy")
+        verbose_name_plural = _("produkty umów")
+        ordering = ["contract", "service__name", "valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__gte=F("valid_from")), name="contract_product_validity_ordered")
+        ]

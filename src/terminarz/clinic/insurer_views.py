@@ -262,7 +262,8 @@ def insurer(request, slug: str, tab: str = "informacje"):
                 target.add_error(next(iter(exc.errors)), exc.message)
             else:
                 _error(request, exc)
-        coop.refresh_from_db()
+        if coop.pk:
+            coop.refresh_from_db()
     return render(
         request,
         "clinic/insurer.html",

@@ -48,6 +48,7 @@ GROUPS: list[tuple[StrOrPromise, list[Item]]] = [
             Item(gettext_lazy("Gabinety"), "rooms", "org.view"),
             Item(gettext_lazy("Usługi"), "services", "services.change"),
             Item(gettext_lazy("Płatnicy i cenniki"), "payers", "payers.change"),
+            Item(gettext_lazy("Umowy komercyjne"), "contracts", "services.change"),
             Item(gettext_lazy("Ubezpieczenia"), "insurance", "insurers.change"),
             Item(gettext_lazy("Wnioski i rozliczenia (OLS)"), "ols-claims", "insurers.change"),
         ],

@@ -159,7 +159,11 @@ def add_limit(terms: InsurerTerms, *, code: str, name: str, limit: Decimal) -> T
     """A service of a thematic terms document with its price limit (G9)."""
     if ThematicService.objects.filter(terms=terms, code__iexact=code).exists():
         raise TermsError(_("Usługa o tym kodzie już jest w tym regulaminie."), field="code")
-    return ThematicService.objects.create(terms=terms, code=code, name=name, limit=limit)
+    try:
+        with transaction.atomic():
+            return ThematicService.objects.create(terms=terms, code=code, name=name, limit=limit)
+    except IntegrityError as exc:  # the same code sent twice at once
+        raise TermsError(_("Usługa o tym kodzie już jest w tym regulaminie."), field="code") from exc
 
 
 def claims(insurer: Insurer) -> QuerySet[Claim]:

@@ -75,7 +75,7 @@ def _active(provider_id: int, insurer_id: int) -> bool:
 
 def accept_thematic(provider_id: int, terms: InsurerTerms, *, accepted: bool, actor, now=None) -> ThematicAcceptance:
     now = now or clock.now()
-    if terms.kind != InsurerTerms.Kind.THEMATIC or terms.effective_from > now:
+    if terms.kind != InsurerTerms.Kind.THEMATIC or terms not in thematic_terms(terms.insurer, now):
         raise OlsError(_("Ten regulamin tematyczny nie obowiązuje."))
     if not _active(provider_id, terms.insurer_id):
         raise OlsError(_("Regulaminy tematyczne są dostępne po nawiązaniu współpracy (regulamin ogólny)."))
@@ -105,6 +105,8 @@ def set_prices(
 ) -> list[OfferedPrice]:
     """ "Cennik usług": the provider's price per service of the thematic terms (empty: not offered)."""
     now = now or clock.now()
+    if not _active(provider_id, terms.insurer_id):
+        raise OlsError(_("Współpraca z tym ubezpieczycielem nie jest aktywna."))
     if not accepted(provider_id, terms):
         raise OlsError(_("Najpierw zaakceptuj regulamin tematyczny."))
     services = {s.pk: s for s in ThematicService.objects.filter(terms=terms)}
@@ -137,11 +139,15 @@ def set_prices(
     return list(OfferedPrice.objects.filter(provider_id=provider_id, service__terms=terms).select_related("service"))
 
 
-def claimable_services(provider_id: int, insurer: Insurer) -> list[tuple[ThematicService, Decimal]]:
-    """The services a provider may claim for: of thematic terms it accepted, with its price."""
+def claimable_services(
+    provider_id: int, insurer: Insurer, now: dt.datetime | None = None
+) -> list[tuple[ThematicService, Decimal]]:
+    """The services a provider may claim for: of thematic terms in force that it accepted, with
+    its price (a replaced version's services are no longer claimed)."""
+    in_force = [t.pk for t in thematic_terms(insurer, now or clock.now())]
     prices = OfferedPrice.objects.filter(
         provider_id=provider_id,
-        service__terms__insurer=insurer,
+        service__terms__in=in_force,
         service__terms__acceptances__provider_id=provider_id,
     ).select_related("service")
     return [(p.service, p.price) for p in prices.order_by("service__name")]
@@ -162,7 +168,7 @@ def file_claim(
     now = now or clock.now()
     if not _active(provider_id, insurer.pk):
         raise OlsError(_("Wnioski składa się tylko przy aktywnej współpracy z ubezpieczycielem."))
-    prices = {service.pk: (service, price) for service, price in claimable_services(provider_id, insurer)}
+    prices = {service.pk: (service, price) for service, price in claimable_services(provider_id, insurer, now)}
     if service_id not in prices:
         raise OlsError(_("Wybierz usługę z zaakceptowanego regulaminu tematycznego, z podaną ceną."), field="service")
     pesel = patient_pesel.strip()
@@ -171,7 +177,24 @@ def file_claim(
     if service_date > clock.local_today(at=now):
         raise OlsError(_("Data udzielenia świadczenia nie może być w przyszłości."), field="service_date")
     service, price = prices[service_id]
+    cooperation = Cooperation.objects.get(provider_id=provider_id, insurer=insurer)
+    earliest = cooperation.start_date or dt.date.min
+    if service_date < earliest:
+        raise OlsError(
+            _("Świadczenie sprzed współpracy (przed %(day)s) nie może być objęte wnioskiem.")
+            % {"day": earliest.strftime("%d.%m.%Y")},
+            field="service_date",
+        )
     with transaction.atomic():
+        open_same = Claim.objects.select_for_update().filter(
+            provider_id=provider_id,
+            service=service,
+            patient_pesel=pesel,
+            service_date=service_date,
+            status__in=[ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED, ClaimStatus.SETTLED],
+        )
+        if open_same.exists():
+            raise OlsError(_("Wniosek za to świadczenie tego ubezpieczonego z tego dnia już złożono."))
         claim = Claim.objects.create(
             provider_id=provider_id,
             insurer=insurer,

@@ -15,8 +15,9 @@ from terminarz.booking import visits
 from terminarz.booking.errors import BookingError
 from terminarz.booking.models import Appointment, Source
 from terminarz.booking.services import book_appointment, cancel_appointment_by_clinic
+from terminarz.catalog import contracts
 from terminarz.catalog import pricelists as catalog_pricelists
-from terminarz.catalog.models import Payer, Service, ServiceGroup
+from terminarz.catalog.models import Contract, ContractStatus, Payer, PaymentType, Service, ServiceGroup
 from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
 from terminarz.core.tenancy import system_task
@@ -757,7 +758,7 @@ class Command(BaseCommand):
                     continue
                 insurance.save_parameters(
                     coop,
-                    start_date=clock.local_today(),
+                    start_date=clock.local_today() - dt.timedelta(days=60),
                     iban="PL61 1090 1014 0000 0712 1981 2874",
                     contact_name="Anna Kierownik",
                     contact_email=provider.email or "kontakt@example.com",
@@ -913,6 +914,20 @@ class Command(BaseCommand):
             actor=admin,
         )
         insurer_pricelists.publish(payer, password=DEMO_CERTIFICATE_PASSWORD, actor=admin)
+        # G5: a commercial contract with TU Zdrowie for next year, the whole Kardiologia range.
+        contract = Contract.objects.create(
+            provider=demo,
+            name="TU Zdrowie – konsultacje 2027",
+            signed_on=clock.local_today(),
+            valid_from=dt.date(clock.local_today().year + 1, 1, 1),
+            valid_to=dt.date(clock.local_today().year + 1, 12, 31),
+            payment_type=PaymentType.TRANSFER,
+            payer=payer,
+            status=ContractStatus.DRAFT,
+        )
+        contracts.CONTRACT.created(contract, actor=admin)
+        contracts.add_whole_range(contract, ServiceGroup.objects.get(provider=demo, code="KARD"), actor=admin)
+        contracts.activate(contract, actor=admin)
         echo = Service.objects.get(provider=demo, code="ECHO")
         echo.price = Decimal("300.00")
         echo.save(update_fields=["price"])
