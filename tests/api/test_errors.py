@@ -101,6 +101,7 @@ def test_openapi_lists_every_answer(client):
         ("/api/v1/availability", "get"): {"200", "422", "429"},
         ("/api/v1/appointments", "post"): {"201", "400", "409", "422", "429"},
         ("/api/v1/appointments/{appointment_id}/cancel", "post"): {"200", "400", "404", "409", "422", "429"},
+        ("/api/v1/integrations/ping", "post"): {"200", "401", "429"},
     }
 
 

@@ -9,6 +9,7 @@ from terminarz.booking.models import Appointment
 from terminarz.catalog.models import Contract, Payer, ServiceGroup
 from terminarz.core.models import AuditEntry
 from terminarz.insurers.models import Insurer, PriceListPublication, Settlement, SigningCertificate
+from terminarz.integrations import services as integrations
 from terminarz.notifications.models import Message
 from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
@@ -232,6 +233,9 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "group_id": group_b.pk,
         "payer_id": payer_b.pk,
         "publication_id": publication_b.pk,
+        "credential_id": integrations.create(
+            desk["b"].pk, name="B", scopes=["system/Slot.read"], alert_after_minutes=30, actor=None
+        )[0].pk,
         "contract_id": Contract.objects.create(
             provider=desk["b"],
             name="Umowa B",

@@ -130,9 +130,13 @@ def test_staff_cannot_use_the_patient_sign_in(client, provider, frozen):
 
 
 def test_api_has_no_session_sign_in_to_bypass_the_factor(client):
-    """The public API authenticates nobody: a session owing its code gets nothing more there.
-    An API operation that starts accepting a session must go through factor_policy first."""
+    """The API signs in no session: a session owing its code gets nothing more there. The one
+    authenticated operation takes an integration's client credentials (HTTP Basic, A7), never
+    a cookie; an API operation that starts accepting a session must go through the factor
+    policy first."""
     schema = client.get("/api/v1/openapi.json").json()
-    assert schema.get("components", {}).get("securitySchemes", {}) == {}
+    assert schema["components"]["securitySchemes"] == {"ClientCredentials": {"type": "http", "scheme": "basic"}}
     operations = [op for path in schema["paths"].values() for op in path.values()]
-    assert [op["operationId"] for op in operations if op.get("security")] == []
+    assert [(op["operationId"], op["security"]) for op in operations if op.get("security")] == [
+        ("terminarz_api_v1_integration_ping", [{"ClientCredentials": []}])
+    ]

@@ -28,6 +28,7 @@ def test_an_admin_sees_every_group_and_the_system_administration_only_as_superus
     assert admin["Ustawienia"] == [
         "Rejestracja on-line",
         "Zasady płatności online",
+        "Integracje",
         "Konta personelu",
         "Dziennik zmian (audyt)",
     ]

@@ -7,15 +7,19 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 import orjson
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.timezone import localtime
+from django_ratelimit.core import is_ratelimited
 from ninja import Field, NinjaAPI, Path, Query, Schema, Status
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBasicAuth
 
 from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingError, SlotTaken
 from terminarz.booking.models import Source
-from terminarz.core.ratelimit import SettingsRateThrottle
+from terminarz.core.ratelimit import SettingsRateThrottle, client_ip
+from terminarz.integrations import services as integrations
 from terminarz.payments.models import Payment
 from terminarz.payments.services import pay_url
 from terminarz.scheduling.availability import availability
@@ -281,3 +285,64 @@ def _payment_of(appointment) -> dict | None:
 def cancel_appointment(request: HttpRequest, appointment_id: Annotated[int, Path(ge=1, le=MAX_PK)], payload: CancelIn):
     appointment = booking.cancel_appointment_by_patient(appointment_id, payload.token, reason=payload.reason)
     return Status(200, {"id": appointment.pk, "status": appointment.status})
+
+
+# -- integrations (A7): an external clinic system's credentials ----------------------------------
+
+UNAUTHORIZED = "Nieprawidłowy identyfikator klienta lub sekret (albo dane dostępowe unieważniono)."
+
+
+class ClientCredentials(HttpBasicAuth):
+    """HTTP Basic with the credential's client id and secret (A7)."""
+
+    def authenticate(self, request: HttpRequest, username: str, password: str):
+        # Counted before the check, good and bad alike, per IP: ninja runs throttles only after
+        # a successful login, so guessing would otherwise be unlimited.
+        if is_ratelimited(
+            request,
+            group="integrations-ping",
+            key=lambda _group, req: client_ip(req),
+            rate=settings.RATELIMIT_BOOKING,
+            increment=True,
+        ):
+            raise HttpError(429, RATE_LIMITED)
+        credential = integrations.authenticate(username, password)
+        if credential is not None:
+            request.api_credential = credential  # type: ignore[attr-defined]
+        return credential
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthorized(request: HttpRequest, exc: AuthenticationError):
+    response = api.create_response(request, error("unauthorized", UNAUTHORIZED), status=401)
+    response["WWW-Authenticate"] = 'Basic realm="terminarz-integracje"'
+    return response
+
+
+class PingOut(Schema):
+    status: Literal["ok"]
+    client_id: str
+    provider: str
+    scopes: list[str]
+    time: dt.datetime
+
+
+@api.post(
+    "/integrations/ping",
+    auth=ClientCredentials(),
+    response={200: PingOut, 401: ErrorOut, 429: ErrorOut},
+    throttle=[SettingsRateThrottle("RATELIMIT_BOOKING")],
+    summary="Check an integration's credentials; records the contact (connection status)",
+)
+def integration_ping(request: HttpRequest):
+    credential = integrations.record_contact(request.api_credential)  # type: ignore[attr-defined]
+    return Status(
+        200,
+        {
+            "status": "ok",
+            "client_id": credential.client_id,
+            "provider": credential.provider.name,
+            "scopes": credential.scopes,
+            "time": localtime(credential.last_contact_at),
+        },
+    )

@@ -51,6 +51,8 @@ def redacted_request(request: HttpRequest) -> HttpRequest:
     clean.path = redact(request.path)
     clean.path_info = redact(request.path_info)
     clean.META = {key: _redact_value(value) for key, value in request.META.items()}
+    if "HTTP_AUTHORIZATION" in clean.META:  # an integration's client id and secret (HTTP Basic)
+        clean.META["HTTP_AUTHORIZATION"] = REDACTED
     query = request.GET.copy()
     if "t" in query:
         query.setlist("t", [REDACTED])

@@ -17,6 +17,7 @@ JOBS: list[tuple[str, int, str]] = [
     ("match_waitlist", 300, "terminarz.waiting.tasks.match_waitlist_task"),
     ("expire_unpaid", 60, "terminarz.payments.tasks.expire_unpaid_task"),
     ("payment_reminders", 300, "terminarz.payments.tasks.payment_reminders_task"),
+    ("integration_contact", 300, "terminarz.integrations.tasks.check_connections_task"),
 ]
 
 

@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, StrOrPromise] = {
     "services.change": _("Usługi (słownik procedur) i ceny – zmiany"),
     "payers.change": _("Płatnicy – zmiany"),
     "insurers.change": _("Ubezpieczenia – współpraca z ubezpieczycielami"),
+    "integrations.change": _("Integracje – dane dostępowe API innych systemów"),
     "payments.view": _("Płatności – podgląd"),
     "payments.change_single": _("Zmiana zasad płatności pojedynczej wizyty"),
     "payments.refund": _("Płatności – zwroty"),

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "terminarz.records",
     "terminarz.payments",
     "terminarz.insurers",
+    "terminarz.integrations",
     "terminarz.portal",
     "terminarz.clinic",
     "terminarz.payerdesk",

@@ -1,0 +1,70 @@
+"""Integration credentials (A7): an external clinic system signs in to the platform's API with a
+client id and a secret (shown once, stored as a keyed hash), limited to its scopes; the admin
+revokes or rotates it. Every authenticated call records the last contact; the connection is
+"Aktywna" while contact keeps coming within the credential's threshold, "Utracona" after."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from terminarz.core.tenancy import TenantManager
+
+SCOPES = [
+    ("system/Slot.read", _("odczyt terminów")),
+    ("system/Slot.write", _("zapis terminów (harmonogramy, blokady)")),
+    ("system/Schedule.write", _("zapis harmonogramów")),
+    ("system/Appointment.read", _("odczyt wizyt")),
+    ("system/Appointment.write", _("zapis wizyt (rezerwacje z recepcji placówki)")),
+    ("system/Patient.read", _("odczyt pacjentów placówki")),
+]
+
+
+class ConnectionState(models.TextChoices):
+    NEVER = "never", _("Nie nawiązano")
+    ACTIVE = "active", _("Aktywna")
+    LOST = "lost", _("Utracona")
+
+
+class ApiCredential(models.Model):
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    name = models.CharField(_("nazwa systemu"), max_length=100)
+    client_id = models.CharField(_("identyfikator klienta"), max_length=40, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(_("zakres dostępu"), default=list)
+    alert_after_minutes = models.PositiveIntegerField(
+        _("alarm po braku kontaktu (min)"),
+        default=30,
+        help_text=_("Po tylu minutach bez kontaktu wyślemy e-mail o utracie połączenia."),
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The creating form's one-time key: sent again, it makes no second credential.
+    submission_key = models.CharField(max_length=64, blank=True)
+    rotation_key = models.CharField(max_length=64, blank=True)  # the same for "Nowy sekret" sent again
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("ostatni kontakt"), null=True, blank=True)
+    state = models.CharField(
+        _("status połączenia"), max_length=10, choices=ConnectionState.choices, default=ConnectionState.NEVER
+    )
+
+    class Meta:
+        verbose_name = _("dane dostępowe API")
+        verbose_name_plural = _("dane dostępowe API")
+        ordering = ["provider", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(alert_after_minutes__gte=5) & models.Q(alert_after_minutes__lte=10080),
+                name="credential_alert_threshold_range",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "submission_key"],
+                condition=~models.Q(submission_key=""),
+                name="credential_submission_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
