@@ -213,6 +213,44 @@ def no_control_characters(value: str) -> str:
     return value
 
 
+CODE_TAKEN = {
+    Service: _("Usługa o tym kodzie już istnieje."),
+    ServiceGroup: _("Grupa o tym kodzie już istnieje."),
+}
+
+
+def unique_code(form: forms.ModelForm, taken) -> str:
+    """A dictionary code (a service's or a group's): no spaces, no control characters, unique
+    in the provider (case-insensitive)."""
+    code = form.cleaned_data["code"].strip()
+    if any(ch.isspace() for ch in code):
+        raise forms.ValidationError(_("Kod nie może zawierać spacji."))
+    no_control_characters(code)
+    model = type(form.instance)
+    if model.objects.filter(provider=form.instance.provider, code__iexact=code).exclude(pk=form.instance.pk).exists():
+        raise forms.ValidationError(taken)
+    return code
+
+
+def save_audited(request, form: forms.ModelForm, *, action: str, summary) -> object | None:
+    """Save a dictionary form with its audit entry in one transaction; a code taken meanwhile
+    (the unique constraint) becomes the form's error and None is returned."""
+    try:
+        with transaction.atomic():
+            saved = form.save()
+            record_audit(
+                provider_id=request.provider.pk,
+                action=action,
+                target=saved,
+                summary=summary(saved),
+                actor=request.user,
+            )
+    except IntegrityError:
+        form.add_error("code", CODE_TAKEN[type(form.instance)])
+        return None
+    return saved
+
+
 DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
@@ -259,16 +297,7 @@ class ServiceForm(forms.ModelForm):
         return cleaned
 
     def clean_code(self):
-        code = self.cleaned_data["code"].strip()
-        if any(ch.isspace() for ch in code):
-            raise forms.ValidationError(_("Kod nie może zawierać spacji."))
-        no_control_characters(code)
-        duplicate = Service.objects.filter(provider=self.instance.provider, code__iexact=code).exclude(
-            pk=self.instance.pk
-        )
-        if duplicate.exists():
-            raise forms.ValidationError(_("Usługa o tym kodzie już istnieje."))
-        return code
+        return unique_code(self, CODE_TAKEN[Service])
 
     def clean_price(self):
         price = self.cleaned_data["price"]
@@ -283,25 +312,19 @@ def service_list(request, service_id: int | None = None):
     service = get_for_provider(Service.objects.all(), request.provider, service_id) if service_id else None
     form = ServiceForm(request.POST or None, instance=service, provider=request.provider)
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                saved = form.save()
-                record_audit(
-                    provider_id=request.provider.pk,
-                    action="service.changed" if service else "service.created",
-                    target=saved,
-                    summary=(
-                        gettext("Zmieniono usługę %(code)s – %(name)s (%(price)s zł)")
-                        if service
-                        else gettext("Dodano usługę %(code)s – %(name)s (%(price)s zł)")
-                    )
-                    % {"code": saved.code, "name": saved.name, "price": saved.price},
-                    actor=request.user,
-                )
-        except IntegrityError:
-            form.add_error("code", _("Usługa o tym kodzie już istnieje."))
-        else:
-            messages.success(request, gettext("Zapisano usługę %(code)s.") % {"code": saved.code})
+        text = (
+            gettext("Zmieniono usługę %(code)s – %(name)s (%(price)s zł)")
+            if service
+            else gettext("Dodano usługę %(code)s – %(name)s (%(price)s zł)")
+        )
+        saved = save_audited(
+            request,
+            form,
+            action="service.changed" if service else "service.created",
+            summary=lambda s: text % {"code": s.code, "name": s.name, "price": s.price},
+        )
+        if saved is not None:
+            messages.success(request, gettext("Zapisano usługę %(code)s.") % {"code": form.instance.code})
             return redirect("clinic:services")
     services = (
         Service.objects.filter(provider=request.provider)
@@ -337,16 +360,7 @@ class GroupForm(forms.ModelForm):
         return no_control_characters(self.cleaned_data["name"])
 
     def clean_code(self):
-        code = self.cleaned_data["code"].strip()
-        if any(ch.isspace() for ch in code):
-            raise forms.ValidationError(_("Kod nie może zawierać spacji."))
-        no_control_characters(code)
-        duplicate = ServiceGroup.objects.filter(provider=self.instance.provider, code__iexact=code).exclude(
-            pk=self.instance.pk
-        )
-        if duplicate.exists():
-            raise forms.ValidationError(_("Grupa o tym kodzie już istnieje."))
-        return code
+        return unique_code(self, CODE_TAKEN[ServiceGroup])
 
 
 @require_http_methods(["GET", "POST"])
@@ -355,25 +369,19 @@ def group_edit(request, group_id: int | None = None):
     group = get_for_provider(ServiceGroup.objects.all(), request.provider, group_id) if group_id else None
     form = GroupForm(request.POST or None, instance=group, provider=request.provider)
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                saved = form.save()
-                record_audit(
-                    provider_id=request.provider.pk,
-                    action="service_group.changed" if group else "service_group.created",
-                    target=saved,
-                    summary=(
-                        gettext("Zmieniono grupę usług %(code)s – %(name)s")
-                        if group
-                        else gettext("Dodano grupę usług %(code)s – %(name)s")
-                    )
-                    % {"code": saved.code, "name": saved.name},
-                    actor=request.user,
-                )
-        except IntegrityError:
-            form.add_error("code", _("Grupa o tym kodzie już istnieje."))
-        else:
-            messages.success(request, gettext("Zapisano grupę %(name)s.") % {"name": saved.name})
+        text = (
+            gettext("Zmieniono grupę usług %(code)s – %(name)s")
+            if group
+            else gettext("Dodano grupę usług %(code)s – %(name)s")
+        )
+        saved = save_audited(
+            request,
+            form,
+            action="service_group.changed" if group else "service_group.created",
+            summary=lambda s: text % {"code": s.code, "name": s.name},
+        )
+        if saved is not None:
+            messages.success(request, gettext("Zapisano grupę %(name)s.") % {"name": form.instance.name})
             return redirect("clinic:services")
     return render(
         request,
