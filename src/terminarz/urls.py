@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("jezyk/", set_language, name="set-language"),
     path("gabinet/", include("terminarz.clinic.urls")),
     path("ubezpieczyciel/", include("terminarz.payerdesk.urls")),
+    path("operator/", include("terminarz.operatordesk.urls")),
     path("admin/", admin.site.urls),
     path("hooks/sms/", sms_status, name="sms-status"),
     path("lista-rezerwowa/zapisz/", waiting_views.join, name="waitlist-join"),

@@ -13,7 +13,17 @@ from tests.factories import PATIENT, clinic
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_CLINIC_URLS = {"login", "logout", "no-access"}
+PUBLIC_CLINIC_URLS = {"login", "logout", "no-access"} | {
+    # A1: the joining wizard, before the facility has an account (tests/clinic/test_onboarding_wizard.py)
+    "onboarding-start",
+    "onboarding-search",
+    "onboarding-data",
+    "onboarding-terms",
+    "onboarding-terms-pdf",
+    "onboarding-cancel",
+    "onboarding-status",
+    "onboarding-password",
+}
 
 
 def make_user(username, provider=None, role=None, **membership):

@@ -16,7 +16,9 @@ from tests.factories import make_practitioner, make_provider, make_unit
 pytestmark = pytest.mark.django_db
 
 # The map from people to tenants: sign-in reads it before any tenant is known.
-NOT_SCOPED = {"providers.Membership"}
+# Membership: back-office queries start from it. The register of facilities and the providers'
+# applications are the platform operator's data; their `provider` names the account made from them.
+NOT_SCOPED = {"providers.Membership", "onboarding.RegistryFacility", "onboarding.ProviderApplication"}
 
 
 def tenant_models() -> list[type[models.Model]]:
@@ -87,5 +89,11 @@ def test_clinic_views_run_in_their_providers_scope(client, monkeypatch):
 
 
 def test_every_path_has_an_explicit_scope():
-    assert [prefix for prefix, _ in PATH_SCOPES] == ["/gabinet/", "/ubezpieczyciel/", "/admin/", "/"]
-    assert dict(PATH_SCOPES) == {"/gabinet/": "", "/ubezpieczyciel/": "", "/admin/": "operator", "/": "public"}
+    assert [prefix for prefix, _ in PATH_SCOPES] == ["/gabinet/", "/ubezpieczyciel/", "/operator/", "/admin/", "/"]
+    assert dict(PATH_SCOPES) == {
+        "/gabinet/": "",
+        "/ubezpieczyciel/": "",
+        "/operator/": "",
+        "/admin/": "operator",
+        "/": "public",
+    }

@@ -25,7 +25,12 @@ def test_seed_demo_is_idempotent_and_covers_the_block_options(frozen):
         Slot.objects.count(),
         Appointment.objects.count(),
     )
-    assert Provider.objects.count() == 2
+    # the two demo providers and the one the operator approved in the demo (A1)
+    assert sorted(Provider.objects.values_list("slug", flat=True)) == [
+        "centrum-medyczne-vita",
+        "gabinet-stomatologiczny-usmiech",
+        "przychodnia-demo",
+    ]
     demo = Provider.objects.get(slug="przychodnia-demo")
     assert demo.locations.count() == 2 and demo.units.count() == 4 and demo.practitioners.count() == 8
     blocks = ScheduleBlock.objects.filter(schedule__provider=demo)
@@ -84,3 +89,20 @@ def test_periodic_jobs_are_enqueued_once_per_interval(frozen):
     frozen.shift(dt.timedelta(seconds=61))
     assert sorted(enqueue_due_jobs()) == ["deliver_due_messages", "expire_holds", "expire_unpaid"]
     assert PeriodicRun.objects.count() == len(JOBS)
+
+
+def test_seed_demo_has_applications_in_every_status_and_the_operator_login(frozen):
+    from django.contrib.auth import get_user_model
+
+    from terminarz.demo.onboarding import OPERATOR_LOGIN
+    from terminarz.factors.models import EmailDevice
+    from terminarz.onboarding.models import ProviderApplication, RegistryFacility
+
+    call_command("seed_demo", stdout=StringIO())
+    statuses = sorted(ProviderApplication.objects.values_list("status", flat=True))
+    assert statuses == ["approved", "cancelled", "rejected", "submitted", "submitted"]
+    operator = get_user_model().objects.get(username=OPERATOR_LOGIN[0])
+    assert (operator.check_password(OPERATOR_LOGIN[1]), operator.is_staff, operator.is_superuser) == (True, True, False)
+    assert EmailDevice.objects.filter(user=operator, confirmed=True).count() == 1
+    free = RegistryFacility.objects.get(nip="5261041236")  # the NIP the demo printout suggests
+    assert (free.name, free.provider_id) == ("Poradnia Rodzinna Słoneczna", None)

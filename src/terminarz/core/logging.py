@@ -23,10 +23,14 @@ _PATTERNS = (
     re.compile(rf"(/konto/password/reset/key/){_SEGMENT}"),
     re.compile(rf"(/konto/confirm-email/){_SEGMENT}"),
     re.compile(r"((?:^|[?&])t=)[^&#\s\"']+"),
+    re.compile(rf"(/gabinet/haslo/\d+/){_SEGMENT}"),
+    re.compile(rf"(/gabinet/uzyskaj-dostep/wniosek/\d+/){_SEGMENT}"),
 )
 _REPLACEMENTS = (
     rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}/{REDACTED}",
+    rf"\g<1>{REDACTED}",
+    rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}",

@@ -119,6 +119,7 @@ def system_task(func: Callable) -> Callable:
 PATH_SCOPES: tuple[tuple[str, str], ...] = (
     ("/gabinet/", ""),
     ("/ubezpieczyciel/", ""),  # `payerdesk.access.desk_view` enters the insurer's scope
+    ("/operator/", ""),  # `operatordesk.access.operator_view` enters the operator scope
     ("/admin/", "operator"),
     ("/", "public"),
 )

@@ -10,7 +10,7 @@ The answer comes from the database on every request, never from how the session 
 - a user with a confirmed factor, or a session still owing the code, is sent to give it;
 - a user without a factor is sent to set one up when it is required: by any active provider
   they work for, for the Django admin by the platform (`TERMINARZ_ADMIN_REQUIRES_2FA`), and
-  always at an insurer's desk (the caller names the insurer).
+  always at an insurer's desk (the caller names the insurer) and at the operator's desk.
 
 Patient pages keep staff out altogether (`accounts.guard`), and the public API has no session
 authentication, so neither can be a way around this."""
@@ -29,6 +29,7 @@ NEXT_KEY = "clinic_2fa_next"
 ADMIN = "admin"
 CLINIC = "clinic"
 INSURER_DESK = "insurer_desk"
+OPERATOR_DESK = "operator_desk"
 PLATFORM = gettext_lazy("Administracja platformy")
 
 
@@ -50,7 +51,7 @@ def start_after_password(request, user, next_url: str) -> bool:
 def requirement(user, *, entry: str, also: tuple[str, ...] = ()) -> list[str]:
     """Who requires a second factor of this user at this entry point (names, for the message)."""
     names = required_by(user)
-    if entry == ADMIN and getattr(settings, "TERMINARZ_ADMIN_REQUIRES_2FA", True):
+    if entry == OPERATOR_DESK or (entry == ADMIN and getattr(settings, "TERMINARZ_ADMIN_REQUIRES_2FA", True)):
         names.append(str(PLATFORM))
     names.extend(name for name in also if name not in names)
     return names

@@ -21,8 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.crypto import EncryptedTextField
 from terminarz.core.tenancy import TenantManager
-
-DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+from terminarz.core.uploads import validate_document_size
 
 
 class Insurer(models.Model):
@@ -176,14 +175,6 @@ class Cooperation(models.Model):
     @property
     def parameters_complete(self) -> bool:
         return bool(self.start_date and self.iban and self.contact_name and (self.contact_email or self.contact_phone))
-
-
-def validate_document_size(document) -> None:
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext
-
-    if document.size > DOCUMENT_MAX_BYTES:
-        raise ValidationError(gettext("Plik może mieć najwyżej 10 MB."))
 
 
 class CooperationDocument(models.Model):

@@ -13,14 +13,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from localflavor.generic.validators import IBANValidator
 
-from terminarz.core import clock
+from terminarz.core import clock, uploads
 from terminarz.core.audit import record_audit
 from terminarz.legal import services as legal
 
 from . import payers
 from .machines import COOPERATION
 from .models import (
-    DOCUMENT_MAX_BYTES,
     Cooperation,
     CooperationDocument,
     CooperationStatus,
@@ -33,7 +32,6 @@ from .models import (
 
 S = CooperationStatus
 SERVICE_TERMS_KIND = "insurance"
-DOCUMENT_SIGNATURES = {"pdf": (b"%PDF-",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",)}
 
 
 class CooperationError(Exception):
@@ -198,15 +196,9 @@ def add_document(coop: Cooperation, *, title: str, upload, actor, now=None) -> C
     """Dokumenty wymagane: a PDF or JPG (by name and by content), at most 10 MB."""
     if coop.status != S.TERMS_ACCEPTED:
         raise CooperationError(_("Dokumenty można dodawać tylko przed wysłaniem oferty."))
-    extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
-    if extension not in DOCUMENT_SIGNATURES:
-        raise CooperationError(_("Dodaj plik PDF lub JPG."), field="file")
-    if upload.size > DOCUMENT_MAX_BYTES:
-        raise CooperationError(_("Plik może mieć najwyżej 10 MB."), field="file")
-    head = upload.read(8)
-    upload.seek(0)
-    if not head.startswith(DOCUMENT_SIGNATURES[extension]):
-        raise CooperationError(_("Plik nie jest dokumentem PDF ani obrazem JPG."), field="file")
+    problem = uploads.document_problem(upload)
+    if problem:
+        raise CooperationError(problem, field="file")
     if not title.strip():
         raise CooperationError(_("Wybierz, jaki to dokument."), field="title")
     with transaction.atomic():

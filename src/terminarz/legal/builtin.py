@@ -1,5 +1,6 @@
 """The terms the product ships with, each version 1.0 in force from 2026-01-01: the platform
-terms (patients) and the insurance-service terms (providers cooperating with insurers, G1).
+terms (patients), the insurance-service terms (providers cooperating with insurers, G1) and
+the provider terms (a clinic joining the platform, A1).
 The operator publishes later versions; acceptances always point at the version the person saw."""
 
 import datetime as dt
@@ -24,6 +25,7 @@ def _read(name: str) -> str:
 BUILTIN: dict[str, Builtin] = {
     "platform": Builtin(VERSION, "Regulamin serwisu Terminarz", _read(f"platform_terms_{VERSION}.txt")),
     "insurance": Builtin(VERSION, "Regulamin usługi Ubezpieczenia", _read(f"insurance_terms_{VERSION}.txt")),
+    "provider": Builtin(VERSION, "Regulamin Świadczeniodawcy", _read(f"provider_terms_{VERSION}.txt")),
 }
 # The platform terms, as before.
 TITLE = BUILTIN["platform"].title

@@ -12,6 +12,7 @@ class TermsDocument(models.Model):
     class Kind(models.TextChoices):
         PLATFORM = "platform", _("Regulamin serwisu Terminarz")
         INSURANCE = "insurance", _("Regulamin usługi Ubezpieczenia")
+        PROVIDER = "provider", _("Regulamin Świadczeniodawcy")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     version = models.CharField(_("wersja"), max_length=20)

@@ -1,9 +1,12 @@
 """The terms in force and recording their acceptance (A3)."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from . import builtin
 from .models import TermsAcceptance, TermsDocument
+
+WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 def in_force(kind: str, now: dt.datetime) -> TermsDocument:
@@ -35,3 +38,30 @@ def accept_for_booking(document: TermsDocument, *, reference: str, user, channel
         },
     )
     return acceptance
+
+
+def as_pdf(document: TermsDocument) -> bytes:
+    """ "Pobierz regulamin": the version as an A4 PDF, its title, version and date of effect on top."""
+    from terminarz.core.pdf import FONT_FAMILY, a4
+
+    pdf = a4(title=f"{document.title} {document.version}", author="Terminarz")
+    pdf.set_font(FONT_FAMILY, "B", 16)
+    pdf.multi_cell(0, 8, document.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT_FAMILY, "", 10)
+    effective = document.effective_from.astimezone(WARSAW).strftime("%d.%m.%Y")
+    pdf.multi_cell(0, 6, f"Wersja {document.version}, obowiązuje od {effective}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    for paragraph in document.body.split("\n"):
+        if paragraph.startswith("§"):
+            pdf.ln(2)
+            pdf.set_font(FONT_FAMILY, "B", 11)
+        else:
+            pdf.set_font(FONT_FAMILY, "", 10)
+        pdf.multi_cell(0, 5.5, paragraph.strip(), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def accept_by_user(document: TermsDocument, *, user, channel: str, now: dt.datetime) -> TermsAcceptance:
+    """Record that a signed-in person (a provider's admin) accepted `document`; once per version."""
+    found = TermsAcceptance.objects.filter(document=document, user=user, booking_reference="").first()
+    return found or TermsAcceptance.objects.create(document=document, user=user, channel=channel, accepted_at=now)

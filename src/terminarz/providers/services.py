@@ -1,13 +1,14 @@
-"""Org structure rules (A5, A6, F8): locations, units, opening hours, rooms."""
+"""Org structure rules (A1, A5, A6, F8): a new provider, locations, units, opening hours, rooms."""
 
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from terminarz.core.audit import record_audit
 
-from .models import Location, OpeningHours, Room, Unit
+from .models import Location, Membership, OpeningHours, Provider, Room, Unit
 
 
 class OrgError(Exception):
@@ -86,3 +87,26 @@ def create_room(provider, *, actor, location: Location, name: str) -> Room:
     except IntegrityError:
         raise OrgError(_("W tej lokalizacji jest już gabinet o tej nazwie.")) from None
     return room
+
+
+def open_provider(*, name: str, nip: str, email: str, phone: str, location: dict, admin) -> Provider:
+    """A new tenant as the operator approved it (A1): the provider, its main location (number 1)
+    and `admin` as its administrator; the caller holds the transaction. The slug is the name's,
+    numbered when taken."""
+    base = slugify(name)[:40] or "placowka"
+    slug, number = base, 1
+    while Provider.objects.filter(slug=slug).exists():
+        number += 1
+        slug = f"{base}-{number}"
+    provider = Provider.objects.create(name=name[:200], slug=slug, nip=nip, email=email, phone=phone[:30])
+    Location.unscoped.create(provider=provider, number=1, name=name[:200], **location)
+    Membership.objects.create(user=admin, provider=provider, role=Membership.Role.ADMIN)
+    record_audit(
+        provider_id=provider.pk,
+        action="provider.opened",
+        target=provider,
+        summary="Założono konto placówki po akceptacji wniosku o przystąpienie",
+        actor=None,
+        actor_label="operator",
+    )
+    return provider

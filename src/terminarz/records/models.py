@@ -6,22 +6,14 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.db import models
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.tenancy import TenantManager
+from terminarz.core.uploads import validate_document_size
 from terminarz.patients.models import Patient
 from terminarz.providers.models import Provider
 
-DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 RODO_DEADLINE_DAYS = 30  # RODO art. 12(3): one month
-
-
-def validate_document_size(document) -> None:
-    from django.core.exceptions import ValidationError
-
-    if document.size > DOCUMENT_MAX_BYTES:
-        raise ValidationError(gettext("Plik może mieć najwyżej 10 MB."))
 
 
 class SharedDocument(models.Model):

@@ -48,9 +48,11 @@ INSTALLED_APPS = [
     "terminarz.payments",
     "terminarz.insurers",
     "terminarz.integrations",
+    "terminarz.onboarding",
     "terminarz.portal",
     "terminarz.clinic",
     "terminarz.payerdesk",
+    "terminarz.operatordesk",
     "terminarz.api",
     "terminarz.demo",
     # After our apps, so our templates override allauth's.
@@ -166,7 +168,7 @@ LANGUAGE_CODE = "pl"
 # its own language for the switcher. The back-office and the API stay Polish (core.middleware).
 LANGUAGES = [("pl", "Polski"), ("en", "English"), ("uk", "Українська")]
 LOCALE_PATHS = [SRC_DIR / "terminarz" / "locale"]
-POLISH_ONLY_PATHS = ("/gabinet/", "/api/", "/admin/")
+POLISH_ONLY_PATHS = ("/gabinet/", "/ubezpieczyciel/", "/operator/", "/api/", "/admin/")
 TIME_ZONE = "Europe/Warsaw"
 USE_I18N = True
 USE_TZ = True

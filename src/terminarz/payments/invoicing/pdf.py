@@ -1,31 +1,20 @@
-"""The invoice as an A4 PDF in Polish (fpdf2).
-
-The text is set in DejaVu Sans, embedded from `fonts/` (a subset with Polish and Ukrainian
-letters; see `fonts/LICENSE`), since the PDF core fonts have no "ą" or "ł". Amounts are
+"""The invoice as an A4 PDF in Polish (fpdf2, the fonts of `core.pdf`). Amounts are
 written the Polish way: "1 234,50 zł", with no-break spaces so they never wrap.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from terminarz.core.pdf import FONT_FAMILY, a4
+
 from .document import VAT_EXEMPT, InvoiceData, Party, money
 
-FONTS_DIR = Path(__file__).resolve().parent / "fonts"
-FONT_FAMILY = "DejaVuSans"
 NBSP = "\u00a0"
-
-# fpdf2 subsets the embedded font with fontTools, which logs some 70 INFO lines per PDF; the
-# root logger is at INFO (settings.LOGGING). Quiet it unless the settings gave it a level.
-_FONTTOOLS_SUBSET_LOGGER = logging.getLogger("fontTools.subset")
-if _FONTTOOLS_SUBSET_LOGGER.level == logging.NOTSET:
-    _FONTTOOLS_SUBSET_LOGGER.setLevel(logging.WARNING)
 
 _TEXT_COLOR = (33, 37, 41)
 _MUTED_COLOR = (90, 98, 106)
@@ -65,16 +54,7 @@ def format_rate(rate: str) -> str:
 
 def invoice_pdf(data: InvoiceData) -> bytes:
     """The invoice of `data` as PDF bytes (A4, Polish)."""
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_margins(left=15, top=15, right=15)
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_font(FONT_FAMILY, "", FONTS_DIR / "DejaVuSans.ttf")
-    pdf.add_font(FONT_FAMILY, "B", FONTS_DIR / "DejaVuSans-Bold.ttf")
-    pdf.set_title(f"Faktura nr {data.number}")
-    pdf.set_author(data.seller.name)
-    pdf.set_creator("Terminarz")
-    pdf.set_lang("pl")
-    pdf.add_page()
+    pdf = a4(title=f"Faktura nr {data.number}", author=data.seller.name)
     pdf.set_text_color(*_TEXT_COLOR)
 
     _header(pdf, data)

@@ -21,6 +21,7 @@ from terminarz.catalog.models import Contract, ContractStatus, Payer, PaymentTyp
 from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
 from terminarz.core.tenancy import system_task
+from terminarz.demo import onboarding
 from terminarz.demo.certificates import DEMO_CERTIFICATE_PASSWORD, self_signed_pkcs12
 from terminarz.factors.models import EmailDevice
 from terminarz.insurers import ols, payer_booking, referrals
@@ -373,6 +374,7 @@ class Command(BaseCommand):
         self._demo_bookings(today, busy=scale > 1)
         self._payments()
         self._insurers()
+        onboarding.seed()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready; {slots_created} new slots generated."))
 
     def _users(self):

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "operatordesk"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("logowanie/", views.LoginView.as_view(), name="login"),
+    path("wyloguj/", views.LogoutView.as_view(), name="logout"),
+    path("wnioski/", views.applications, name="applications"),
+    path("wnioski/<int:application_id>/", views.application, name="application"),
+    path("wnioski/<int:application_id>/wypis/", views.application_extract, name="application-extract"),
+    path("rejestr/", views.registry_page, name="registry"),
+    path("placowki/", views.providers_page, name="providers"),
+]

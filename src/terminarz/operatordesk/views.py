@@ -1,0 +1,232 @@
+"""The platform operator's desk (`/operator/`): the queue of provider applications (approve,
+or reject with a reason), the register of facilities (search, CSV import with a report) and
+the providers on the platform. Thin: every change is a service call in `onboarding`."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.db.models import Count, Min, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from terminarz.core import clock
+from terminarz.core.statemachine import TransitionRefused
+from terminarz.factors import policy
+from terminarz.onboarding import registry, services
+from terminarz.onboarding.machines import APPLICATION
+from terminarz.onboarding.models import ApplicationStatus, PasswordLink, ProviderApplication, RegistryFacility
+from terminarz.providers.models import Provider
+
+from .access import operator_view
+
+A = ApplicationStatus
+REGISTRY_MAX_BYTES = 5 * 1024 * 1024
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "operatordesk/login.html"
+    redirect_authenticated_user = True
+    next_page = "operatordesk:home"
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        found = super().get_redirect_url(*args, **kwargs)
+        return "" if found.split("?")[0] == self.request.path else found  # never back to this page
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.session.get(policy.PENDING_KEY):
+            return redirect("clinic:2fa-verify")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if policy.start_after_password(self.request, form.get_user(), self.get_success_url()):
+            return redirect("clinic:2fa-verify")
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "operatordesk:login"
+
+
+@operator_view
+def home(request):
+    """The queues: what waits for the operator, the oldest first."""
+    waiting = ProviderApplication.objects.filter(status=A.SUBMITTED).aggregate(
+        count=Count("pk"), oldest=Min("submitted_at")
+    )
+    return render(
+        request,
+        "operatordesk/home.html",
+        {
+            "applications": waiting,
+            "registry_count": RegistryFacility.objects.count(),
+            "provider_count": Provider.objects.count(),
+            "section": "home",
+        },
+    )
+
+
+@operator_view
+def applications(request):
+    status = request.GET.get("status", A.SUBMITTED)
+    if status not in A.values and status != "all":
+        status = A.SUBMITTED
+    query = request.GET.get("q", "").strip()
+    rows = ProviderApplication.objects.exclude(status=A.DRAFT).select_related("facility")
+    if status != "all":
+        rows = rows.filter(status=status)
+    if query:
+        rows = rows.filter(Q(name__icontains=query) | Q(nip=query) | Q(regon=query) | Q(city__icontains=query))
+    # Waiting ones oldest first (the queue); decided ones newest first.
+    rows = rows.order_by("submitted_at", "pk") if status == A.SUBMITTED else rows.order_by("-submitted_at", "-pk")
+    page = Paginator(rows, 50).get_page(request.GET.get("strona"))
+    return render(
+        request,
+        "operatordesk/applications.html",
+        {
+            "page": page,
+            "status": status,
+            "query": query,
+            "statuses": [(value, label) for value, label in A.choices if value != A.DRAFT],
+            "now": clock.now(),
+            "section": "applications",
+        },
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Powód odrzucenia"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Wnioskodawca zobaczy go w e-mailu i na stronie wniosku."),
+    )
+
+
+def _application(application_id: int) -> ProviderApplication:
+    return get_object_or_404(
+        ProviderApplication.objects.exclude(status=A.DRAFT).select_related(
+            "facility", "provider", "terms", "decided_by"
+        ),
+        pk=application_id,
+    )
+
+
+@operator_view
+def application(request, application_id: int):
+    found = _application(application_id)
+    reject_form = RejectForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "approve":
+                services.approve(found, actor=request.user)
+                messages.success(
+                    request,
+                    gettext(
+                        "Wniosek zaakceptowano. Konto placówki założono, link do ustawienia hasła wysłano na %(email)s."
+                    )
+                    % {"email": found.email},
+                )
+                return redirect("operatordesk:application", application_id=found.pk)
+            if action == "reject":
+                reject_form = RejectForm(request.POST)
+                if reject_form.is_valid():
+                    services.reject(found, actor=request.user, reason=reject_form.cleaned_data["reason"])
+                    messages.success(request, gettext("Wniosek odrzucono. Wnioskodawca dostanie e-mail z powodem."))
+                    return redirect("operatordesk:application", application_id=found.pk)
+            if action == "resend":
+                sent = services.resend_password_link(found, actor=request.user)
+                messages.success(
+                    request, gettext("Wysłano nowy link do ustawienia hasła na %(email)s.") % {"email": sent.user.email}
+                )
+                return redirect("operatordesk:application", application_id=found.pk)
+        except (services.OnboardingError, TransitionRefused) as error:
+            messages.error(request, error.message)
+            found = _application(application_id)
+    link = PasswordLink.objects.filter(application=found).order_by("-created_at").first()
+    history = list(APPLICATION.history(found).select_related("actor"))
+    for transition in history:
+        transition.to_state_label = APPLICATION.label(transition.to_state)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "operatordesk/application.html",
+        {
+            "application": found,
+            "reject_form": reject_form,
+            "history": history,
+            "link": link,
+            "now": clock.now(),
+            "can_decide": APPLICATION.can(found, A.APPROVED),
+            "section": "applications",
+        },
+    )
+
+
+@operator_view
+def application_extract(request, application_id: int):
+    found = _application(application_id)
+    if not found.extract:
+        raise Http404
+    response = FileResponse(
+        found.extract.open("rb"), as_attachment=True, filename=str(found.extract.name).rsplit("/", 1)[-1]
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class RegistryImportForm(forms.Form):
+    file = forms.FileField(label=_("Plik CSV z rejestru"), help_text=_("UTF-8, separator „;” lub „,”, najwyżej 5 MB."))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError(gettext("Wybierz plik CSV."))
+        if upload.size > REGISTRY_MAX_BYTES:
+            raise forms.ValidationError(gettext("Plik może mieć najwyżej 5 MB."))
+        return upload
+
+
+@operator_view
+def registry_page(request):
+    report = None
+    form = RegistryImportForm()
+    if request.method == "POST":
+        form = RegistryImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            report = registry.import_csv(form.cleaned_data["file"].read())
+            if report.error:
+                form.add_error("file", report.error)
+                report = None
+    query = request.GET.get("q", "").strip()
+    rows = RegistryFacility.objects.select_related("provider")
+    if query:
+        rows = rows.filter(
+            Q(name__icontains=query) | Q(nip=query) | Q(regon=query) | Q(rpwdl_book=query) | Q(city__icontains=query)
+        )
+    page = Paginator(rows.order_by("name", "pk"), 50).get_page(request.GET.get("strona"))
+    return render(
+        request,
+        "operatordesk/registry.html",
+        {
+            "form": form,
+            "report": report,
+            "page": page,
+            "query": query,
+            "columns": registry.COLUMNS,
+            "section": "registry",
+        },
+    )
+
+
+@operator_view
+def providers_page(request):
+    query = request.GET.get("q", "").strip()
+    rows = Provider.objects.all()
+    if query:
+        rows = rows.filter(Q(name__icontains=query) | Q(nip=query))
+    page = Paginator(rows.order_by("name", "pk"), 50).get_page(request.GET.get("strona"))
+    return render(request, "operatordesk/providers.html", {"page": page, "query": query, "section": "providers"})
