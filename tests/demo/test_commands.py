@@ -32,7 +32,8 @@ def test_seed_demo_is_idempotent_and_covers_the_block_options(frozen):
         "przychodnia-demo",
     ]
     demo = Provider.objects.get(slug="przychodnia-demo")
-    assert demo.locations.count() == 2 and demo.units.count() == 4 and demo.practitioners.count() == 8
+    assert list(demo.locations.values_list("status", flat=True)) == ["approved", "approved", "pending"]  # A5
+    assert demo.units.count() == 4 and demo.practitioners.count() == 8
     blocks = ScheduleBlock.objects.filter(schedule__provider=demo)
     assert blocks.filter(first_visit_only=True).exists()
     assert blocks.filter(callcenter_only=True).exists()

@@ -75,7 +75,7 @@ def test_every_desk_page_refuses_someone_who_is_not_the_operator(client, frozen)
         response = client.get(reverse(f"operatordesk:{pattern.name}", kwargs=kwargs))
         assert (pattern.name, response.status_code) == (pattern.name, 403)
         walked += 1
-    assert walked == 6
+    assert walked == 8
 
 
 def test_the_queue_lists_waiting_applications_oldest_first_without_drafts(client, frozen):
@@ -174,3 +174,40 @@ def test_the_register_import_reports_from_the_desk(client, frozen):
         "file": ["Brak kolumn: regon, numer_ksiegi, ulica, kod_pocztowy, miejscowosc, wojewodztwo."]
     }
     assert RegistryFacility.objects.count() == 1
+
+
+def test_the_change_and_location_queues_decide_from_the_desk(client, frozen):
+    from terminarz.notifications.models import Message
+    from terminarz.onboarding import changes
+    from terminarz.providers import services as org
+    from terminarz.providers.models import Location
+
+    operator_client(client)
+    provider = make_provider()
+    provider.email = "recepcja@example.com"
+    provider.save()
+    change = changes.request_provider_change(provider, {"phone": "+48 12 000 00 09"}, actor=None)
+    location = org.add_location(
+        provider, {"name": "Filia", "street": "ul. Polna 2", "postal_code": "31-000", "city": "Kraków"}, actor=None
+    )
+    home = client.get(HOME).context
+    assert (home["changes"]["count"], home["locations"]["count"]) == (1, 1)
+    queue = client.get(reverse("operatordesk:changes"))
+    assert [(c.pk, rows) for c, rows in queue.context["rows"]] == [(change.pk, [("Telefon", "", "+48 12 000 00 09")])]
+    no_reason = client.post(reverse("operatordesk:changes"), {"change": change.pk, "decision": "reject"}, follow=True)
+    assert messages_of(no_reason) == ["Podaj powód odrzucenia – placówka go zobaczy."]
+    approved = client.post(reverse("operatordesk:changes"), {"change": change.pk, "decision": "accept"}, follow=True)
+    assert messages_of(approved) == ["Zatwierdzono. Placówka dostanie e-mail."]
+    provider.refresh_from_db()
+    assert provider.phone == "+48 12 000 00 09"
+    assert list(client.get(reverse("operatordesk:locations")).context["rows"]) == [location]
+    rejected = client.post(
+        reverse("operatordesk:locations"),
+        {"location": location.pk, "decision": "reject", "reason": "Adres spoza RPWDL."},
+        follow=True,
+    )
+    assert messages_of(rejected) == ["Odrzucono. Placówka dostanie e-mail z powodem."]
+    location = Location.unscoped.get(pk=location.pk)
+    assert (location.status, location.rejection_reason) == ("rejected", "Adres spoza RPWDL.")
+    assert sorted(Message.objects.values_list("kind", flat=True)) == ["change_decided", "location_decided"]
+    assert client.post(reverse("operatordesk:locations"), {"location": 999999, "decision": "accept"}).status_code == 404

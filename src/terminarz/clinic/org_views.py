@@ -9,12 +9,23 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
+from localflavor.pl.forms import PLPostalCodeField
 
 from terminarz.catalog.dictionaries import DEPARTMENT_CODES
 from terminarz.catalog.models import Service
 from terminarz.core.audit import record_audit
-from terminarz.providers.models import Location, Unit
-from terminarz.providers.services import OrgError, save_unit, set_location_visibility, set_opening_hours
+from terminarz.onboarding import changes
+from terminarz.onboarding.models import ChangeRequest
+from terminarz.onboarding.services import OnboardingError
+from terminarz.providers.models import Location, LocationStatus, Unit
+from terminarz.providers.services import (
+    OrgError,
+    add_location,
+    correct_location,
+    save_unit,
+    set_location_visibility,
+    set_opening_hours,
+)
 from terminarz.staff.models import Practitioner
 from terminarz.staff.pwz import is_valid_pwz
 
@@ -116,10 +127,64 @@ class PractitionerForm(forms.ModelForm):
         return cleaned
 
 
+class LocationForm(forms.Form):
+    name = forms.CharField(label=_("Nazwa lokalizacji"), max_length=200)
+    street = forms.CharField(label=_("Ulica i numer"), max_length=200)
+    postal_code = PLPostalCodeField(
+        label=_("Kod pocztowy"), error_messages={"invalid": _("Wpisz kod pocztowy w formacie 00-000.")}
+    )
+    city = forms.CharField(label=_("Miejscowość"), max_length=100)
+
+
 @clinic_view("org.view")
 def org_structure(request):
-    locations = Location.objects.filter(provider=request.provider).prefetch_related("units__opening_hours")
+    locations = list(Location.objects.filter(provider=request.provider).prefetch_related("units__opening_hours"))
+    pending = {
+        change.location_id: change
+        for change in ChangeRequest.objects.filter(provider=request.provider, status="pending", location__isnull=False)
+    }
+    for location in locations:
+        location.pending_change = pending.get(location.pk)  # type: ignore[attr-defined]
     return render(request, "clinic/org.html", {"locations": locations, "weekdays": WEEKDAYS})
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("org.change")
+def location_edit(request, location_id: int | None = None):
+    """A5 "Dodaj" a location (it waits for the operator), or correct one: in place while it is
+    not approved, through a change request (A2) once it is."""
+    location = get_for_provider(Location.objects.all(), request.provider, location_id) if location_id else None
+    initial = {name: getattr(location, name) for name in LocationForm.base_fields} if location else {}
+    form = LocationForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if location is None:
+                add_location(request.provider, form.cleaned_data, actor=request.user)
+                messages.success(
+                    request,
+                    gettext(
+                        "Dodano lokalizację. Czeka na zatwierdzenie przez operatora – "
+                        "do tego czasu nie jest widoczna w portalu."
+                    ),
+                )
+            elif location.status != LocationStatus.APPROVED:
+                correct_location(location, form.cleaned_data, actor=request.user)
+                messages.success(request, gettext("Zapisano lokalizację. Czeka na zatwierdzenie przez operatora."))
+            elif changes.request_location_change(location, form.cleaned_data, actor=request.user) is None:
+                messages.success(request, gettext("Dane się nie zmieniły – nie ma czego wysyłać."))
+            else:
+                messages.success(
+                    request, gettext("Wysłano wniosek o zmianę adresu. Zmieni się po zatwierdzeniu przez operatora.")
+                )
+            return redirect("clinic:org")
+        except (OrgError, OnboardingError) as error:
+            form.add_error(None, error.message)
+    return render(
+        request,
+        "clinic/location_form.html",
+        {"form": form, "location": location},
+        status=422 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -16,6 +16,7 @@ from . import (
     pattern_views,
     payer_views,
     payment_views,
+    provider_views,
     queue_views,
     referral_views,
     request_views,
@@ -56,6 +57,9 @@ urlpatterns = [
     path("rezerwacje/", bookings.bookings_list, name="bookings"),
     path("struktura/", org_views.org_structure, name="org"),
     path("struktura/komorki/nowa/", org_views.unit_edit, name="unit-create"),
+    path("struktura/lokalizacje/nowa/", org_views.location_edit, name="location-create"),
+    path("struktura/lokalizacje/<int:location_id>/", org_views.location_edit, name="location"),
+    path("dane-placowki/", provider_views.provider_data, name="provider-data"),
     path("struktura/komorki/<int:unit_id>/", org_views.unit_edit, name="unit"),
     path("struktura/komorki/<int:unit_id>/godziny/", org_views.unit_hours, name="unit-hours"),
     path(

@@ -12,8 +12,9 @@ from stdnum.pl import regon as regon_number
 
 from terminarz.core import clock
 from terminarz.factors.models import EmailDevice
-from terminarz.onboarding import services
+from terminarz.onboarding import changes, services
 from terminarz.onboarding.models import RegistryFacility
+from terminarz.providers import services as org
 from terminarz.providers.models import Provider
 
 OPERATOR_LOGIN = ("operator", "demo-operator")
@@ -88,6 +89,35 @@ def seed() -> None:
             )
         )
     _applications(facilities, operator, now)
+    _changes()
+
+
+def _changes() -> None:
+    """A5 and A2 in the queues: Przychodnia Demo added a location in Nowa Huta (waiting), and
+    Centrum Medyczne Vita asked to change its approved location's address."""
+    demo = Provider.objects.get(slug="przychodnia-demo")
+    admin = get_user_model().objects.filter(username="admin").first()
+    if not demo.regon:
+        demo.regon = valid_regon("35123456")
+        demo.save(update_fields=["regon"])
+    org.add_location(
+        demo,
+        {
+            "name": "Przychodnia Demo – Nowa Huta",
+            "street": "os. Centrum A 1",
+            "postal_code": "31-923",
+            "city": "Kraków",
+        },
+        actor=admin,
+    )
+    vita = Provider.objects.get(slug="centrum-medyczne-vita")
+    main = vita.locations.order_by("number").first()
+    if main is not None:
+        changes.request_location_change(
+            main,
+            {"name": main.name, "street": "ul. Krakowska 42", "postal_code": main.postal_code, "city": main.city},
+            actor=None,
+        )
 
 
 def _data(facility: RegistryFacility, first_name: str, last_name: str, email: str) -> dict:

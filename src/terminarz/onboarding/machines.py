@@ -2,11 +2,13 @@
 
 "" ─→ draft ─┬→ submitted ─┬→ approved
              └→ cancelled  └→ rejected
+
+and a change request's (A2): "" ─→ pending ─→ approved / rejected / withdrawn.
 """
 
 from terminarz.core.statemachine import Machine
 
-from .models import ApplicationStatus, ProviderApplication
+from .models import ApplicationStatus, ChangeRequest, ChangeStatus, ProviderApplication
 
 A = ApplicationStatus
 APPLICATION = Machine(
@@ -18,4 +20,13 @@ APPLICATION = Machine(
     },
     subject="wniosku",
     name="application",
+)
+
+# A2: a change request waits for the operator, or is withdrawn by the provider.
+C = ChangeStatus
+CHANGE = Machine(
+    ChangeRequest,
+    transitions={"": {C.PENDING}, C.PENDING: {C.APPROVED, C.REJECTED, C.WITHDRAWN}},
+    subject="wniosku o zmianę",
+    name="change_request",
 )

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.crypto import link_token, link_token_matches, new_salt
+from terminarz.core.tenancy import TenantManager
 from terminarz.core.uploads import validate_document_size
 from terminarz.providers.voivodeships import VOIVODESHIP_CHOICES
 
@@ -149,3 +150,61 @@ class PasswordLink(models.Model):
 
     def token_matches(self, token: object) -> bool:
         return link_token_matches(PASSWORD_LINK_PURPOSE, self.salt, token)
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Oczekuje na zatwierdzenie")
+    APPROVED = "approved", _("Zatwierdzony")
+    REJECTED = "rejected", _("Odrzucony")
+    WITHDRAWN = "withdrawn", _("Wycofany")
+
+
+class ChangeRequest(models.Model):
+    """A2: an edit of a provider's confirmed data, or of an approved location's address, that
+    the platform operator approves before the live data changes. `before` is what the data was
+    when the request was made (the diff shown), `proposed` what it becomes."""
+
+    class Target(models.TextChoices):
+        PROVIDER = "provider", _("dane placówki")
+        LOCATION = "location", _("adres lokalizacji")
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    # Default manager for framework internals; queries go through the scoped `objects`.
+    unscoped = models.Manager()
+    objects = TenantManager()
+    target = models.CharField(_("czego dotyczy"), max_length=10, choices=Target.choices)
+    location = models.ForeignKey(
+        "providers.Location", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    before = models.JSONField(default=dict)
+    proposed = models.JSONField(default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=ChangeStatus.choices)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("powód odrzucenia"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("wniosek o zmianę danych")
+        verbose_name_plural = _("wnioski o zmianę danych")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider"],
+                condition=models.Q(status="pending", location__isnull=True),
+                name="one_pending_provider_change",
+            ),
+            models.UniqueConstraint(
+                fields=["location"],
+                condition=models.Q(status="pending", location__isnull=False),
+                name="one_pending_location_change",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} – {self.get_target_display()} ({self.get_status_display()})"

@@ -199,6 +199,7 @@ def approve(application: ProviderApplication, *, actor, now: dt.datetime | None 
         provider = providers.open_provider(
             name=locked.name,
             nip=locked.nip,
+            regon=locked.regon,
             email=email,
             phone=locked.phone,
             location={"street": locked.street, "postal_code": locked.postal_code, "city": locked.city},

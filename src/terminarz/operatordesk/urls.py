@@ -11,6 +11,8 @@ urlpatterns = [
     path("wnioski/", views.applications, name="applications"),
     path("wnioski/<int:application_id>/", views.application, name="application"),
     path("wnioski/<int:application_id>/wypis/", views.application_extract, name="application-extract"),
+    path("zmiany-danych/", views.change_requests, name="changes"),
+    path("lokalizacje/", views.pending_locations, name="locations"),
     path("rejestr/", views.registry_page, name="registry"),
     path("placowki/", views.providers_page, name="providers"),
 ]

@@ -15,10 +15,17 @@ from django.utils.translation import gettext_lazy as _
 from terminarz.core import clock
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.factors import policy
-from terminarz.onboarding import registry, services
+from terminarz.onboarding import changes, registry, services
 from terminarz.onboarding.machines import APPLICATION
-from terminarz.onboarding.models import ApplicationStatus, PasswordLink, ProviderApplication, RegistryFacility
-from terminarz.providers.models import Provider
+from terminarz.onboarding.models import (
+    ApplicationStatus,
+    ChangeRequest,
+    ChangeStatus,
+    PasswordLink,
+    ProviderApplication,
+    RegistryFacility,
+)
+from terminarz.providers.models import Location, LocationStatus, Provider
 
 from .access import operator_view
 
@@ -62,6 +69,12 @@ def home(request):
         "operatordesk/home.html",
         {
             "applications": waiting,
+            "changes": ChangeRequest.unscoped.filter(status=ChangeStatus.PENDING).aggregate(
+                count=Count("pk"), oldest=Min("created_at")
+            ),
+            "locations": Location.unscoped.filter(status=LocationStatus.PENDING).aggregate(
+                count=Count("pk"), oldest=Min("requested_at")
+            ),
             "registry_count": RegistryFacility.objects.count(),
             "provider_count": Provider.objects.count(),
             "section": "home",
@@ -230,3 +243,63 @@ def providers_page(request):
         rows = rows.filter(Q(name__icontains=query) | Q(nip=query))
     page = Paginator(rows.order_by("name", "pk"), 50).get_page(request.GET.get("strona"))
     return render(request, "operatordesk/providers.html", {"page": page, "query": query, "section": "providers"})
+
+
+@operator_view
+def change_requests(request):
+    """A2: the providers' data changes and approved locations' new addresses, oldest first."""
+    if request.method == "POST":
+        change = get_object_or_404(ChangeRequest.unscoped, pk=request.POST.get("change", "0") or 0)
+        _decide(
+            request,
+            lambda reason, accept: (
+                changes.approve(change, actor=request.user)
+                if accept
+                else changes.reject(change, actor=request.user, reason=reason)
+            ),
+        )
+        return redirect("operatordesk:changes")
+    rows = ChangeRequest.unscoped.filter(status=ChangeStatus.PENDING).select_related("provider", "location")
+    return render(
+        request,
+        "operatordesk/changes.html",
+        {
+            "rows": [(change, changes.diff(change)) for change in rows.order_by("created_at", "pk")],
+            "now": clock.now(),
+            "section": "changes",
+        },
+    )
+
+
+@operator_view
+def pending_locations(request):
+    """A5: locations the providers added, waiting for approval, oldest first."""
+    if request.method == "POST":
+        location = get_object_or_404(Location.unscoped, pk=request.POST.get("location", "0") or 0)
+        _decide(
+            request,
+            lambda reason, accept: changes.decide_location(location, accept=accept, actor=request.user, reason=reason),
+        )
+        return redirect("operatordesk:locations")
+    rows = Location.unscoped.filter(status=LocationStatus.PENDING).select_related("provider")
+    return render(
+        request,
+        "operatordesk/locations.html",
+        {"rows": rows.order_by("requested_at", "pk"), "now": clock.now(), "section": "locations"},
+    )
+
+
+def _decide(request, decide) -> None:
+    """One decision from a queue row: "accept" or "reject" with the reason typed in the row."""
+    accept = request.POST.get("decision") == "accept"
+    try:
+        decide(request.POST.get("reason", ""), accept)
+    except (services.OnboardingError, TransitionRefused) as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            gettext("Zatwierdzono. Placówka dostanie e-mail.")
+            if accept
+            else gettext("Odrzucono. Placówka dostanie e-mail z powodem."),
+        )

@@ -19,6 +19,12 @@ class Provider(models.Model):
         default=False,
         help_text=_("Każde logowanie pracownika wymaga kodu z aplikacji lub z e-maila."),
     )
+    regon = models.CharField("REGON", max_length=14, blank=True)
+    # A2: "Potwierdzam poprawność danych" – when and by whom the admin confirmed the data.
+    data_confirmed_at = models.DateTimeField(_("dane potwierdzone"), null=True, blank=True)
+    data_confirmed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("świadczeniodawca")
@@ -29,8 +35,17 @@ class Provider(models.Model):
         return self.name
 
 
+class LocationStatus(models.TextChoices):
+    """A5: a location the provider adds waits for the platform operator's approval."""
+
+    PENDING = "pending", _("oczekująca")
+    APPROVED = "approved", _("zatwierdzona")
+    REJECTED = "rejected", _("odrzucona")
+
+
 class Location(models.Model):
-    """An address where patients are seen; number 1 is the main location."""
+    """An address where patients are seen; number 1 is the main location. A location the
+    provider adds is "oczekująca" (and hidden from the portal) until the operator approves it."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="locations")
     # Default manager for framework internals (model forms, admin, relations); queries go through
@@ -44,6 +59,11 @@ class Location(models.Model):
     city = models.CharField(_("miejscowość"), max_length=100, db_index=True)
     timezone = models.CharField(_("strefa czasowa"), max_length=50, default="Europe/Warsaw")
     is_visible = models.BooleanField(_("widoczna w portalu"), default=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=LocationStatus.choices, default=LocationStatus.APPROVED
+    )
+    rejection_reason = models.CharField(_("powód odrzucenia"), max_length=500, blank=True)
+    requested_at = models.DateTimeField(_("zgłoszona do zatwierdzenia"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lokalizacja")

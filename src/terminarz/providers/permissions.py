@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, StrOrPromise] = {
     "payers.change": _("Płatnicy – zmiany"),
     "insurers.change": _("Ubezpieczenia – współpraca z ubezpieczycielami"),
     "integrations.change": _("Integracje – dane dostępowe API innych systemów"),
+    "provider.change": _("Dane placówki – potwierdzenie i wnioski o zmianę"),
     "payments.view": _("Płatności – podgląd"),
     "payments.change_single": _("Zmiana zasad płatności pojedynczej wizyty"),
     "payments.refund": _("Płatności – zwroty"),

@@ -6,9 +6,10 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from terminarz.core import clock
 from terminarz.core.audit import record_audit
 
-from .models import Location, Membership, OpeningHours, Provider, Room, Unit
+from .models import Location, LocationStatus, Membership, OpeningHours, Provider, Room, Unit
 
 
 class OrgError(Exception):
@@ -17,8 +18,60 @@ class OrgError(Exception):
         self.message = message
 
 
+LOCATION_FIELDS = ("name", "street", "postal_code", "city")
+
+
+def add_location(provider: Provider, values: dict, *, actor) -> Location:
+    """A5 "Dodaj": a new location with the next number, "oczekująca" and hidden from the portal
+    until the platform operator approves it."""
+    from .machines import LOCATION
+
+    with transaction.atomic():
+        Provider.objects.select_for_update().get(pk=provider.pk)  # one number per added location
+        last = Location.objects.filter(provider=provider).order_by("-number").first()
+        location = Location.objects.create(
+            provider=provider,
+            number=(last.number if last else 0) + 1,
+            is_visible=False,
+            status=LocationStatus.PENDING,
+            requested_at=clock.now(),
+            **{field: values[field] for field in LOCATION_FIELDS},
+        )
+        LOCATION.created(location, actor=actor)
+    return location
+
+
+def correct_location(location: Location, values: dict, *, actor) -> Location:
+    """A location not approved yet is corrected in place; a rejected one goes back to the
+    operator. (An approved location's address changes through a change request, A2.)"""
+    from .machines import LOCATION
+
+    with transaction.atomic():
+        locked = Location.objects.select_for_update().get(pk=location.pk)
+        if locked.status == LocationStatus.APPROVED:
+            raise OrgError(_("Adres zatwierdzonej lokalizacji zmienia się wnioskiem o zmianę danych."))
+        before = {field: getattr(locked, field) for field in LOCATION_FIELDS}
+        for field in LOCATION_FIELDS:
+            setattr(locked, field, values[field])
+        locked.save(update_fields=list(LOCATION_FIELDS))
+        record_audit(
+            provider_id=locked.provider_id,
+            action="location.corrected",
+            target=locked,
+            summary=_("Poprawiono lokalizację %(n)s") % {"n": locked.name},
+            actor=actor,
+            changes={"before": before, "after": {field: values[field] for field in LOCATION_FIELDS}},
+        )
+        if locked.status == LocationStatus.REJECTED:
+            LOCATION.move(locked, LocationStatus.PENDING, actor=actor, rejection_reason="", requested_at=clock.now())
+    return locked
+
+
 def set_location_visibility(location: Location, visible: bool, *, actor) -> None:
-    """A location may be hidden only after every practitioner working there is hidden."""
+    """A location may be shown only once the operator approved it, and hidden only after every
+    practitioner working there is hidden."""
+    if visible and location.status != LocationStatus.APPROVED:
+        raise OrgError(_("Lokalizacja czeka na zatwierdzenie przez operatora – do tego czasu nie jest widoczna."))
     if not visible:
         still_visible = list(
             Unit.objects.filter(location=location, practitioners__is_visible_online=True)
@@ -89,7 +142,7 @@ def create_room(provider, *, actor, location: Location, name: str) -> Room:
     return room
 
 
-def open_provider(*, name: str, nip: str, email: str, phone: str, location: dict, admin) -> Provider:
+def open_provider(*, name: str, nip: str, regon: str, email: str, phone: str, location: dict, admin) -> Provider:
     """A new tenant as the operator approved it (A1): the provider, its main location (number 1)
     and `admin` as its administrator; the caller holds the transaction. The slug is the name's,
     numbered when taken."""
@@ -98,7 +151,7 @@ def open_provider(*, name: str, nip: str, email: str, phone: str, location: dict
     while Provider.objects.filter(slug=slug).exists():
         number += 1
         slug = f"{base}-{number}"
-    provider = Provider.objects.create(name=name[:200], slug=slug, nip=nip, email=email, phone=phone[:30])
+    provider = Provider.objects.create(name=name[:200], slug=slug, nip=nip, regon=regon, email=email, phone=phone[:30])
     Location.unscoped.create(provider=provider, number=1, name=name[:200], **location)
     Membership.objects.create(user=admin, provider=provider, role=Membership.Role.ADMIN)
     record_audit(
