@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from terminarz.factors.models import TOTPDevice
@@ -24,6 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_clinic_joins_and_the_operator_approves(page, live_server, ticking, viewport):
     chosen = facility()
     operator = get_user_model().objects.create_user("opiekun", "op@terminarz.local", "haslo-testowe-123", is_staff=True)
+    operator.user_permissions.add(Permission.objects.get(codename="operate_platform"))
     device = TOTPDevice.objects.create(user=operator, name="aplikacja", confirmed=True)
     page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
 
@@ -42,6 +44,9 @@ def test_a_clinic_joins_and_the_operator_approves(page, live_server, ticking, vi
     page.get_by_label("Imię osoby zgłaszającej").fill("Olga")
     page.get_by_label("Nazwisko osoby zgłaszającej").fill("Słoneczna")
     page.get_by_label("E-mail osoby zgłaszającej").fill("olga@sloneczna.example")
+    page.get_by_label("Wypis z RPWDL").set_input_files(
+        files=[{"name": "wypis.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 wypis"}]
+    )
     page.get_by_role("button", name="Dalej").click()
     found["terms"] = fits_and_passes_axe(page)
     page.get_by_role("checkbox", name=re.compile("Akceptuję regulamin")).check()
@@ -49,6 +54,9 @@ def test_a_clinic_joins_and_the_operator_approves(page, live_server, ticking, vi
     expect(page.get_by_text(re.compile("Wniosek został prawidłowo złożony"))).to_be_visible()
     found["status"] = fits_and_passes_axe(page)
     application = ProviderApplication.objects.get(status="submitted")
+    _subject, sent, _html = render_message(Message.objects.get(kind="onboarding_submitted"))
+    page.goto(live_server.url + re.search(r"(/gabinet/uzyskaj-dostep/potwierdz/\d+/[^\s]+/)", sent).group(1))
+    expect(page.get_by_text("Adres e-mail potwierdzony.")).to_be_visible()
 
     desk = page.context.browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     desk.goto(live_server.url + "/operator/")

@@ -23,6 +23,7 @@ PUBLIC_CLINIC_URLS = {"login", "logout", "no-access"} | {
     "onboarding-cancel",
     "onboarding-status",
     "onboarding-password",
+    "onboarding-confirm-email",
 }
 
 

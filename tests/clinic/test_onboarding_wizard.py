@@ -12,7 +12,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from terminarz.onboarding import services
-from terminarz.onboarding.models import ApplicationStatus, PasswordLink, ProviderApplication
+from terminarz.onboarding.models import ApplicationStatus, PasswordLink, ProviderApplication, RegistryFacility
 from tests.factories import make_provider
 from tests.onboarding.helpers import application_data, extract, facility, valid_nip
 
@@ -73,18 +73,35 @@ def test_found_free_taken_and_missing_facilities(client, frozen):
     assert missing.context["results"] == []
     assert "Nie znaleźliśmy placówki o tym numerze." in missing.content.decode()
     assert f'href="{DATA}?podmiot=">Wypełnij wniosek o przystąpienie' in missing.content.decode()
-    # A taken facility cannot be chosen by its URL either.
-    chosen = client.get(DATA, {"podmiot": taken.pk}, follow=True)
-    assert messages_of(chosen) == [services.taken_message()]
+    # Only a facility the last search offered can be chosen: not a taken one, not one by its id,
+    # not a crafted id.
+    assert client.get(DATA, {"podmiot": taken.pk}).status_code == 404
+    assert (
+        client.get(
+            DATA,
+            {
+                "podmiot": RegistryFacility.objects.create(
+                    name="Nieszukana",
+                    rpwdl_book="000000000555",
+                    imported_at=free.imported_at,
+                    updated_at=free.updated_at,
+                ).pk
+            },
+        ).status_code
+        == 404
+    )
+    assert client.get(DATA, {"podmiot": "²"}).status_code == 404
 
 
 def test_choosing_a_registered_facility_keeps_its_numbers_and_sends_the_application(client, frozen):
     chosen = facility()
+    client.get(SEARCH, {"nip": chosen.nip})
     form = client.get(DATA, {"podmiot": chosen.pk}).context["form"]
     assert (form["nip"].value(), form["city"].value(), form.fields["nip"].disabled) == (chosen.nip, "Kraków", True)
-    posted = client.post(
-        DATA, {**contact(nip=valid_nip("779231113"), name="Inna nazwa", street="ul. Zdrowa 5"), "podmiot": chosen.pk}
-    )
+    tampered = {**contact(nip=valid_nip("779231113"), name="Inna nazwa", street="ul. Zdrowa 5"), "podmiot": chosen.pk}
+    without_extract = client.post(DATA, tampered)
+    assert without_extract.context["form"].errors == {"extract": ["Dołącz wypis z RPWDL (plik PDF lub JPG)."]}
+    posted = client.post(DATA, {**tampered, "extract": extract()})
     assert posted["Location"] == TERMS
     draft = ProviderApplication.objects.get()
     assert (draft.status, draft.facility_id, draft.nip, draft.name, bool(draft.extract)) == (
@@ -92,11 +109,11 @@ def test_choosing_a_registered_facility_keeps_its_numbers_and_sends_the_applicat
         chosen.pk,
         chosen.nip,
         chosen.name,
-        False,
+        True,
     )
     terms = client.get(TERMS)
     text = terms.content.decode()
-    assert "Regulamin Świadczeniodawcy" in text and "nie jest potrzebny (placówka z rejestru)" in text
+    assert "Regulamin Świadczeniodawcy" in text and "Wypis z RPWDL</dt><dd>dołączony" in text
     unaccepted = client.post(TERMS, {})
     assert unaccepted.context["form"].errors == {"accept": ["Zaznacz „Akceptuję regulamin”, aby wysłać wniosek."]}
     sent = client.post(TERMS, {"accept": "on"})
@@ -108,6 +125,12 @@ def test_choosing_a_registered_facility_keeps_its_numbers_and_sends_the_applicat
     status = client.get(status_url).content.decode()
     assert "Wniosek został prawidłowo złożony 20.11.2026 10:00 i przekazany operatorom Terminarza." in status
     assert "Najpóźniej w ciągu 2 dni" in status
+    assert "Potwierdź adres e-mail: kliknij link w wiadomości" in status
+    confirmed = client.get(reverse("clinic:onboarding-confirm-email", args=[draft.pk, draft.email_token]), follow=True)
+    assert messages_of(confirmed) == ["Adres e-mail potwierdzony. Wniosek czeka na weryfikację przez operatora."]
+    assert "Adres e-mail jest potwierdzony." in confirmed.content.decode()
+    forged = reverse("clinic:onboarding-confirm-email", args=[draft.pk, draft.token])
+    assert client.get(forged).status_code == 404
 
 
 def test_a_new_facility_needs_the_extract_and_back_keeps_the_data(client, frozen):
@@ -157,7 +180,8 @@ def test_the_status_page_needs_its_token(client, frozen):
 def test_the_password_link_sets_the_password_once_then_the_admin_signs_in(client, frozen):
     draft = services.save_draft(application_data(), facility=None, extract=extract())
     operator = get_user_model().objects.create_user("op", "op@terminarz.local", "x", is_staff=True)
-    services.approve(services.submit(draft, accepted=True), actor=operator)
+    sent = services.submit(draft, accepted=True)
+    services.approve(services.confirm_email(sent.pk, sent.email_token), actor=operator)
     link = PasswordLink.objects.get()
     url = reverse("clinic:onboarding-password", args=[link.pk, link.token])
     page = client.get(url)

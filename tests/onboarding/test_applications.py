@@ -29,9 +29,12 @@ def operator(frozen):
     return get_user_model().objects.create_user("operator", "op@terminarz.local", "x", is_staff=True)
 
 
-def submitted(**changes) -> ProviderApplication:
+def submitted(confirmed: bool = True, **changes) -> ProviderApplication:
     draft = services.save_draft(application_data(**changes), facility=None, extract=extract())
-    return services.submit(draft, accepted=True)
+    sent = services.submit(draft, accepted=True)
+    if confirmed:  # the applicant followed the link in the e-mail
+        services.confirm_email(sent.pk, sent.email_token)
+    return sent
 
 
 def test_the_machine_allows_exactly_these_transitions():
@@ -65,7 +68,9 @@ def test_refused_transitions(frozen, start, target):
     )
 
 
-def test_a_draft_needs_the_extract_unless_the_facility_is_in_the_register(frozen):
+def test_a_draft_needs_the_extract_and_a_chosen_facility_keeps_the_registers_identity(
+    frozen, django_capture_on_commit_callbacks
+):
     with pytest.raises(services.OnboardingError) as missing:
         services.save_draft(application_data(), facility=None)
     assert missing.value.errors == {"extract": ["Dołącz wypis z RPWDL (plik PDF lub JPG)."]}
@@ -73,11 +78,36 @@ def test_a_draft_needs_the_extract_unless_the_facility_is_in_the_register(frozen
         services.save_draft(application_data(), facility=None, extract=extract("wypis.pdf", b"MZ\x90\x00 exe"))
     assert renamed.value.errors == {"extract": ["Plik nie jest dokumentem PDF ani obrazem JPG."]}
     chosen = facility()
-    draft = services.save_draft(application_data(), facility=chosen)
-    assert (draft.status, draft.facility_id, bool(draft.extract)) == (A.DRAFT, chosen.pk, False)
+    with pytest.raises(services.OnboardingError) as chosen_without:  # the register is no proof
+        services.save_draft(application_data(), facility=chosen)
+    assert chosen_without.value.errors == {"extract": ["Dołącz wypis z RPWDL (plik PDF lub JPG)."]}
+    draft = services.save_draft(application_data(name="Cokolwiek"), facility=chosen, extract=extract())
+    assert (draft.status, draft.facility_id, draft.name, draft.nip, draft.rpwdl_book) == (
+        A.DRAFT,
+        chosen.pk,
+        chosen.name,
+        chosen.nip,
+        chosen.rpwdl_book,
+    )
     assert list(APPLICATION.history(draft).values_list("from_state", "to_state", "actor_label")) == [
         ("", "draft", "applicant")
     ]
+    first_file = draft.extract.name
+    with django_capture_on_commit_callbacks(execute=True):  # the replaced file goes after the commit
+        services.save_draft(application_data(), facility=chosen, extract=extract("nowy.pdf"), application=draft)
+    draft.refresh_from_db()
+    assert (draft.extract.name.endswith(".pdf"), draft.extract.storage.exists(first_file)) == (True, False)
+
+
+def test_stale_drafts_are_dropped_with_their_files(frozen):
+    draft = services.save_draft(application_data(), facility=None, extract=extract())
+    stored = draft.extract.name
+    frozen.move_to(FROZEN_NOW + dt.timedelta(days=6, hours=23))
+    assert services.purge_stale_drafts() == 0
+    frozen.move_to(FROZEN_NOW + dt.timedelta(days=7, minutes=1))
+    assert services.purge_stale_drafts() == 1
+    draft.refresh_from_db()
+    assert (draft.status, draft.extract.storage.exists(stored)) == (A.CANCELLED, False)
 
 
 def test_submitting_records_the_terms_and_e_mails_the_status_link_once(frozen):
@@ -93,18 +123,44 @@ def test_submitting_records_the_terms_and_e_mails_the_status_link_once(frozen):
     assert [m.recipient for m in messages] == ["anna@gabinet-nowy.example"]
     _subject, body, _html = render_message(messages[0])
     assert f"/gabinet/uzyskaj-dostep/wniosek/{sent.pk}/{sent.token}/" in body
+    assert f"/gabinet/uzyskaj-dostep/potwierdz/{sent.pk}/{sent.email_token}/" in body
 
 
-def test_a_facility_with_an_account_or_a_pending_application_cannot_apply_again(frozen, operator):
+def test_waiting_applications_do_not_block_each_other_but_an_account_does(frozen, operator):
     first = submitted()
-    with pytest.raises(services.OnboardingError) as pending:
-        services.save_draft(application_data(email="ktos@inny.example"), facility=None, extract=extract())
-    assert pending.value.message == services.taken_message()
+    rival = submitted(email="ktos@inny.example")  # someone else for the same NIP: both wait
+    assert [a.pk for a in services.same_facility(first)] == [rival.pk]
     services.approve(first, actor=operator)
+    with pytest.raises(services.OnboardingError) as second:
+        services.approve(rival, actor=operator)
+    assert second.value.message == "Ta placówka ma już konto w Terminarzu. Odrzuć wniosek z tym powodem."
     with pytest.raises(services.OnboardingError) as holder:
         services.save_draft(application_data(regon=valid_regon("30999999")), facility=None, extract=extract())
     assert holder.value.message == services.taken_message()
     assert "anna@" not in services.taken_message()  # who holds the account is never said
+
+
+def test_approval_waits_for_the_confirmed_e_mail(frozen, operator):
+    application = submitted(confirmed=False)
+    with pytest.raises(services.OnboardingError) as unconfirmed:
+        services.approve(application, actor=operator)
+    assert unconfirmed.value.message == (
+        "Wnioskodawca nie potwierdził jeszcze adresu e-mail (link w wiadomości o złożeniu wniosku)."
+    )
+    with pytest.raises(services.OnboardingError):
+        services.confirm_email(application.pk, application.token)  # the status link is not the e-mail's
+    services.confirm_email(application.pk, application.email_token)
+    services.approve(application, actor=operator)
+    application.refresh_from_db()
+    assert (application.status, application.email_confirmed_at) == (A.APPROVED, FROZEN_NOW)
+
+
+def test_numbers_with_non_ascii_digits_are_refused_by_the_import(frozen):
+    report = registry.import_csv(
+        "nazwa;nip;regon;numer_ksiegi;ulica;kod_pocztowy;miejscowosc;wojewodztwo\n"
+        "Podróbka;５２６１０４１２３６;;000000000001;;;;\n".encode()
+    )
+    assert (report.added, report.refused) == (0, [(2, "nieprawidłowy NIP ５２６１０４１２３６")])
 
 
 def test_approval_opens_the_provider_and_e_mails_a_48_hour_single_use_password_link(frozen, operator):
@@ -246,6 +302,15 @@ def test_the_register_import_adds_updates_and_refuses_rows_with_reasons(frozen):
     assert (added.rpwdl_book, added.voivodeship, added.city) == ("000000001111", "14", "Warszawa")
     again = registry.import_csv("\n".join(rows[:3]).encode("utf-8"))
     assert (again.added, again.updated, again.refused) == (0, 0, [])
+    # Two entities of one taxpayer (one NIP, two books) stay two entries.
+    branch = registry.import_csv(
+        "\n".join([rows[0], f"Filia;{good_nip};;000000009999;ul. F 1;00-950;Warszawa;"]).encode()
+    )
+    assert (branch.added, branch.updated) == (1, 0)
+    assert sorted(RegistryFacility.objects.filter(nip=good_nip).values_list("rpwdl_book", flat=True)) == [
+        "000000001111",
+        "000000009999",
+    ]
 
 
 def test_the_register_import_refuses_an_unreadable_file_whole(frozen):

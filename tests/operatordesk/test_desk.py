@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver, reverse
 
@@ -28,6 +29,7 @@ def operator_client(client, username="operator"):
     user = get_user_model().objects.create_user(
         username, f"{username}@terminarz.local", "haslo-testowe-123", is_staff=True
     )
+    user.user_permissions.add(Permission.objects.get(codename="operate_platform"))
     device = EmailDevice.objects.create(user=user, name="e-mail", confirmed=True, email=user.email)
     client.force_login(user)
     mark_verified(client, device)
@@ -36,7 +38,8 @@ def operator_client(client, username="operator"):
 
 def submitted(at=FROZEN_NOW, **changes) -> ProviderApplication:
     draft = services.save_draft(application_data(**changes), facility=None, extract=extract(), now=at)
-    return services.submit(draft, accepted=True, now=at)
+    sent = services.submit(draft, accepted=True, now=at)
+    return services.confirm_email(sent.pk, sent.email_token, now=at)
 
 
 def messages_of(response):
@@ -50,7 +53,15 @@ def test_only_platform_staff_past_a_second_factor_get_in(client, frozen):
     assert denied.status_code == 403
     assert "Brak dostępu do panelu operatora" in denied.content.decode()
     client.logout()
-    get_user_model().objects.create_user("opiekun", "opiekun@terminarz.local", "haslo-testowe-123", is_staff=True)
+    # platform staff without the operator's permission (e.g. support reading the admin) neither
+    support = get_user_model().objects.create_user("wsparcie", "w@terminarz.local", "x", is_staff=True)
+    client.force_login(support)
+    assert client.get(HOME).status_code == 403
+    client.logout()
+    opiekun = get_user_model().objects.create_user(
+        "opiekun", "opiekun@terminarz.local", "haslo-testowe-123", is_staff=True
+    )
+    opiekun.user_permissions.add(Permission.objects.get(codename="operate_platform"))
     signed = client.post(
         reverse("operatordesk:login"), {"username": "opiekun", "password": "haslo-testowe-123", "next": "/operator/"}
     )

@@ -14,6 +14,7 @@ from terminarz.payments import invoices
 from terminarz.payments.gateways.base import Notice, NoticeStatus
 from terminarz.payments.models import Invoice, Payment, PaymentAttempt
 from terminarz.payments.services import settle
+from terminarz.providers.models import Provider
 from terminarz.scheduling.models import Slot
 from tests.clinic.test_access import make_user
 from tests.conftest import FROZEN_NOW
@@ -21,12 +22,14 @@ from tests.factories import PATIENT
 from tests.payments.conftest import payment_clinic
 
 pytestmark = pytest.mark.django_db
+SELLER_NIPS = ("6762461659", "9512345675", "7792311126", "5270123459", "8123456782")
 BUYER = {"name": "Jan Kowalski", "nip": "", "street": "ul. Lea 10", "postal_code": "30-048", "city": "Kraków"}
 
 
 def paid_visits(today, n=2, **kw):
     provider, _, practitioner, service = payment_clinic(today=today, **kw)
-    provider.nip = "6762461659"
+    # a valid NIP (the first one free: one provider account per NIP)
+    provider.nip = next(nip for nip in SELLER_NIPS if not Provider.objects.filter(nip=nip).exists())
     provider.save()
     slots = Slot.objects.filter(practitioner=practitioner, start__gt=FROZEN_NOW + dt.timedelta(days=2)).order_by(
         "start"

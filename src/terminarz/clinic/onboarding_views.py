@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
-from localflavor.pl.forms import PLNIPField, PLPostalCodeField, PLREGONField
 
 from terminarz.core import clock
 from terminarz.core.statemachine import TransitionRefused
@@ -27,36 +26,21 @@ from terminarz.onboarding import services
 from terminarz.onboarding.models import ApplicationStatus, ProviderApplication, RegistryFacility
 from terminarz.providers.voivodeships import VOIVODESHIP_CHOICES
 
+from .polish_fields import NIPField, PostalCodeField, REGONField, book_number
+
 SESSION_KEY = "onboarding_application"
+FOUND_KEY = "onboarding_found"  # the facilities the last search found: the only ones "Wybierz" takes
 A = ApplicationStatus
-BOOK = re.compile(r"^\d{1,12}$")
-
-NIP_ERRORS = {
-    "invalid": _("Wpisz NIP: 10 cyfr, z kreskami lub bez."),
-    "checksum": _("Ten NIP ma błędną cyfrę kontrolną. Sprawdź numer."),
-}
-REGON_ERRORS = {
-    "invalid": _("REGON ma 9 albo 14 cyfr."),
-    "checksum": _("Ten REGON ma błędną cyfrę kontrolną. Sprawdź numer."),
-}
-POSTAL_ERRORS = {"invalid": _("Wpisz kod pocztowy w formacie 00-000.")}
-
-
-def _book(value: str) -> str:
-    value = re.sub(r"\s", "", value)
-    if not BOOK.match(value):
-        raise forms.ValidationError(gettext("Numer księgi rejestrowej to do 12 cyfr."))
-    return value.zfill(12)
 
 
 class SearchForm(forms.Form):
-    nip = PLNIPField(label="NIP", required=False, error_messages=NIP_ERRORS)
-    regon = PLREGONField(label="REGON", required=False, error_messages=REGON_ERRORS)
+    nip = NIPField(label="NIP", required=False)
+    regon = REGONField(label="REGON", required=False)
     rpwdl_book = forms.CharField(label=_("Numer księgi rejestrowej RPWDL"), required=False, max_length=20)
 
     def clean_rpwdl_book(self):
         value = self.cleaned_data["rpwdl_book"]
-        return _book(value) if value.strip() else ""
+        return book_number(value) if value.strip() else ""
 
     def clean(self):
         data = super().clean() or {}
@@ -70,11 +54,11 @@ class SearchForm(forms.Form):
 
 class ApplicationForm(forms.Form):
     name = forms.CharField(label=_("Nazwa podmiotu"), max_length=300)
-    nip = PLNIPField(label="NIP", error_messages=NIP_ERRORS)
-    regon = PLREGONField(label="REGON", error_messages=REGON_ERRORS)
+    nip = NIPField(label="NIP")
+    regon = REGONField(label="REGON")
     rpwdl_book = forms.CharField(label=_("Numer księgi rejestrowej RPWDL"), max_length=20)
     street = forms.CharField(label=_("Ulica i numer"), max_length=200)
-    postal_code = PLPostalCodeField(label=_("Kod pocztowy"), error_messages=POSTAL_ERRORS)
+    postal_code = PostalCodeField(label=_("Kod pocztowy"))
     city = forms.CharField(label=_("Miejscowość"), max_length=100)
     voivodeship = forms.ChoiceField(label=_("Województwo"), choices=[("", "—"), *VOIVODESHIP_CHOICES])
     phone = forms.CharField(label=_("Telefon placówki"), max_length=30)
@@ -92,19 +76,16 @@ class ApplicationForm(forms.Form):
         ),
     )
 
-    REGISTRY_FIELDS = ("name", "nip", "regon", "rpwdl_book")
-
     def __init__(self, *args, facility: RegistryFacility | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if facility is not None:
             # Chosen from the register: its identity is the register's, not retyped.
-            for name in self.REGISTRY_FIELDS:
+            for name in services.REGISTRY_FIELDS:
                 self.fields[name].disabled = True
                 self.fields[name].initial = getattr(facility, name)
-            self.fields["extract"].help_text = _("Nieobowiązkowy – podmiot jest w rejestrze.")
 
     def clean_rpwdl_book(self):
-        return _book(self.cleaned_data["rpwdl_book"])
+        return book_number(self.cleaned_data["rpwdl_book"])
 
     def clean_phone(self):
         value = self.cleaned_data["phone"].strip()
@@ -146,6 +127,7 @@ def search(request):
             rpwdl_book=form.cleaned_data["rpwdl_book"],
         )
         results = [(facility, services.is_taken(facility=facility)) for facility in found]
+        request.session[FOUND_KEY] = [facility.pk for facility, taken in results if not taken]
     return render(
         request,
         "clinic/onboarding/search.html",
@@ -154,15 +136,21 @@ def search(request):
 
 
 @never_cache
-@ratelimit(key="ip", rate="20/h", method="POST", block=True)
+@ratelimit(key="ip", rate="60/h", method=["GET", "POST"], block=True)
 def data(request):
     draft = _draft(request)
-    # "?podmiot=<id>": chosen in the register; "?podmiot=": a new facility; neither (back
-    # from the terms step): the draft's. A sent form says which in its hidden field.
+    # "?podmiot=<id>": chosen in the register (only one the last search found: the register is
+    # not read id by id); "?podmiot=": a new facility; neither (back from the terms step): the
+    # draft's. A sent form says which in its hidden field.
     source = request.POST if request.method == "POST" else request.GET
     facility_id = source.get("podmiot")
     facility = None
-    if facility_id and facility_id.isdigit():
+    if facility_id:
+        found = request.session.get(FOUND_KEY) or []
+        if draft is not None and draft.facility_id:
+            found = [*found, draft.facility_id]
+        if not (facility_id.isascii() and facility_id.isdigit()) or int(facility_id) not in found:
+            raise Http404
         facility = get_object_or_404(RegistryFacility, pk=int(facility_id))
     elif facility_id is None and draft is not None:
         facility = draft.facility
@@ -176,6 +164,8 @@ def data(request):
         initial = {name: getattr(draft, name) for name in services.DATA_FIELDS}
     elif facility is not None:
         initial = {name: getattr(facility, name) for name in ("street", "postal_code", "city", "voivodeship")}
+    if facility is not None:  # the register's identity, whatever an earlier draft said
+        initial.update({name: getattr(facility, name) for name in services.REGISTRY_FIELDS})
     bound = request.method == "POST"
     form = ApplicationForm(
         request.POST if bound else None, request.FILES if bound else None, facility=facility, initial=initial
@@ -261,6 +251,17 @@ def status(request, application_id: int, token: str):
     if application is None or not application.token_matches(token):
         raise Http404
     return render(request, "clinic/onboarding/status.html", {"application": application, "support": services.SUPPORT})
+
+
+@never_cache
+def confirm_email(request, application_id: int, token: str):
+    """The link from the "wniosek złożony" e-mail."""
+    try:
+        application = services.confirm_email(application_id, token)
+    except services.OnboardingError:
+        raise Http404 from None
+    messages.success(request, gettext("Adres e-mail potwierdzony. Wniosek czeka na weryfikację przez operatora."))
+    return redirect("clinic:onboarding-status", application_id=application.pk, token=application.token)
 
 
 @never_cache

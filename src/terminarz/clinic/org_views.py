@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
-from localflavor.pl.forms import PLPostalCodeField
 
 from terminarz.catalog.dictionaries import DEPARTMENT_CODES
 from terminarz.catalog.models import Service
@@ -30,6 +29,7 @@ from terminarz.staff.models import Practitioner
 from terminarz.staff.pwz import is_valid_pwz
 
 from .access import clinic_view, get_for_provider
+from .polish_fields import PostalCodeField
 
 WEEKDAYS = [
     _("poniedziałek"),
@@ -130,9 +130,7 @@ class PractitionerForm(forms.ModelForm):
 class LocationForm(forms.Form):
     name = forms.CharField(label=_("Nazwa lokalizacji"), max_length=200)
     street = forms.CharField(label=_("Ulica i numer"), max_length=200)
-    postal_code = PLPostalCodeField(
-        label=_("Kod pocztowy"), error_messages={"invalid": _("Wpisz kod pocztowy w formacie 00-000.")}
-    )
+    postal_code = PostalCodeField(label=_("Kod pocztowy"))
     city = forms.CharField(label=_("Miejscowość"), max_length=100)
 
 

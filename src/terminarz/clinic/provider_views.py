@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
-from localflavor.pl.forms import PLNIPField, PLREGONField
 
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.onboarding import changes
@@ -18,15 +17,15 @@ from terminarz.onboarding.services import OnboardingError
 from terminarz.providers.models import Provider
 
 from .access import clinic_view
-from .onboarding_views import NIP_ERRORS, REGON_ERRORS
+from .polish_fields import NIPField, REGONField
 
 REQUIRED = ("name", "nip", "regon", "email", "phone")
 
 
 class ProviderDataForm(forms.Form):
     name = forms.CharField(label=_("Nazwa podmiotu"), max_length=200)
-    nip = PLNIPField(label="NIP", error_messages=NIP_ERRORS)
-    regon = PLREGONField(label="REGON", error_messages=REGON_ERRORS)
+    nip = NIPField(label="NIP")
+    regon = REGONField(label="REGON")
     email = forms.EmailField(label=_("E-mail"))
     phone = forms.CharField(label=_("Telefon"), max_length=30)
     description = forms.CharField(

@@ -48,6 +48,11 @@ urlpatterns = [
         onboarding_views.status,
         name="onboarding-status",
     ),
+    path(
+        "uzyskaj-dostep/potwierdz/<int:application_id>/<str:token>/",
+        onboarding_views.confirm_email,
+        name="onboarding-confirm-email",
+    ),
     path("haslo/<int:link_id>/<str:token>/", onboarding_views.set_password, name="onboarding-password"),
     path("brak-dostepu/", views.no_access, name="no-access"),
     path("placowka/", views.switch_provider, name="switch-provider"),

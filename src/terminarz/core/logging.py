@@ -25,10 +25,12 @@ _PATTERNS = (
     re.compile(r"((?:^|[?&])t=)[^&#\s\"']+"),
     re.compile(rf"(/gabinet/haslo/\d+/){_SEGMENT}"),
     re.compile(rf"(/gabinet/uzyskaj-dostep/wniosek/\d+/){_SEGMENT}"),
+    re.compile(rf"(/gabinet/uzyskaj-dostep/potwierdz/\d+/){_SEGMENT}"),
 )
 _REPLACEMENTS = (
     rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}/{REDACTED}",
+    rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}",

@@ -6,6 +6,7 @@ six facilities without one), applications in every status and the platform opera
 import datetime as dt
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from stdnum.pl import nip as nip_number
 from stdnum.pl import regon as regon_number
@@ -56,6 +57,7 @@ def seed() -> None:
     User = get_user_model()
     username, password = OPERATOR_LOGIN
     operator = User.objects.create_user(username, "operator@terminarz.local", password, is_staff=True)
+    operator.user_permissions.add(Permission.objects.get(codename="operate_platform"))
     EmailDevice.objects.create(user=operator, name="e-mail", confirmed=True, email=operator.email)
     for slug, book in (("przychodnia-demo", "000000000101"), ("centrum-medyczne-vita", "000000000102")):
         provider = Provider.objects.get(slug=slug)
@@ -142,29 +144,35 @@ def _applications(facilities: list[RegistryFacility], operator, now: dt.datetime
     admin's password link exist), rejected with a reason, and a cancelled draft."""
     _slonecznej, ruch, usmiech, nad_wisla, zdrowie_plus, _bezpieczne = facilities
     waiting = services.save_draft(
-        _data(ruch, "Marek", "Ruchliwy", "marek@ruch.example"), facility=ruch, now=now - dt.timedelta(days=1, hours=3)
+        _data(ruch, "Marek", "Ruchliwy", "marek@ruch.example"),
+        facility=ruch,
+        extract=_extract(),
+        now=now - dt.timedelta(days=1, hours=3),
     )
     services.submit(waiting, accepted=True, now=now - dt.timedelta(days=1, hours=3))
+    _confirmed(waiting, now - dt.timedelta(days=1, hours=2))
     new = _data(nad_wisla, "Ewa", "Wiślańska", "ewa@nadwisla.example")
     new.update(name="Przychodnia Lekarzy Rodzinnych Nad Wisłą s.c.")
     nad_wisla.delete()  # not in the register: it applies with the extract
-    fresh = services.save_draft(
-        new, facility=None, extract=ContentFile(EXTRACT, name="wypis-rpwdl.pdf"), now=now - dt.timedelta(hours=5)
-    )
+    fresh = services.save_draft(new, facility=None, extract=_extract(), now=now - dt.timedelta(hours=5))
     services.submit(fresh, accepted=True, now=now - dt.timedelta(hours=5))
     approved = services.save_draft(
         _data(usmiech, "Julia", "Uśmiechnięta", "julia@usmiech.example"),
         facility=usmiech,
+        extract=_extract(),
         now=now - dt.timedelta(days=3),
     )
     services.submit(approved, accepted=True, now=now - dt.timedelta(days=3))
+    _confirmed(approved, now - dt.timedelta(days=3))
     services.approve(approved, actor=operator, now=now - dt.timedelta(days=2))
     rejected = services.save_draft(
         _data(zdrowie_plus, "Adam", "Zdrowy", "adam@zdrowieplus.example"),
         facility=zdrowie_plus,
+        extract=_extract(),
         now=now - dt.timedelta(days=6),
     )
     services.submit(rejected, accepted=True, now=now - dt.timedelta(days=6))
+    _confirmed(rejected, now - dt.timedelta(days=6))
     services.reject(
         rejected,
         actor=operator,
@@ -174,6 +182,16 @@ def _applications(facilities: list[RegistryFacility], operator, now: dt.datetime
     draft = services.save_draft(
         _data(zdrowie_plus, "Adam", "Zdrowy", "adam@zdrowieplus.example"),
         facility=zdrowie_plus,
+        extract=_extract(),
         now=now - dt.timedelta(days=4),
     )
     services.cancel(draft, now=now - dt.timedelta(days=4))
+
+
+def _confirmed(application, at: dt.datetime) -> None:
+    """As if the applicant followed the link in the "wniosek złożony" e-mail."""
+    services.confirm_email(application.pk, application.email_token, now=at)
+
+
+def _extract() -> ContentFile:
+    return ContentFile(EXTRACT, name="wypis-rpwdl.pdf")

@@ -13,6 +13,7 @@ from terminarz.core.uploads import validate_document_size
 from terminarz.providers.voivodeships import VOIVODESHIP_CHOICES
 
 APPLICATION_LINK_PURPOSE = "onboarding-application"
+EMAIL_LINK_PURPOSE = "onboarding-email"
 PASSWORD_LINK_PURPOSE = "onboarding-password"
 
 
@@ -94,6 +95,7 @@ class ProviderApplication(models.Model):
     )
     terms = models.ForeignKey("legal.TermsDocument", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    email_confirmed_at = models.DateTimeField(_("e-mail potwierdzony"), null=True, blank=True)
     created_at = models.DateTimeField()
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -111,6 +113,7 @@ class ProviderApplication(models.Model):
         verbose_name_plural = _("wnioski o przystąpienie")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "submitted_at"], name="application_queue")]
+        permissions = [("operate_platform", "Panel operatora platformy: wnioski, zmiany, rejestr")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_status_display()})"
@@ -121,6 +124,14 @@ class ProviderApplication(models.Model):
 
     def token_matches(self, token: object) -> bool:
         return link_token_matches(APPLICATION_LINK_PURPOSE, self.token_salt, token)
+
+    @property
+    def email_token(self) -> str:
+        """Only in the e-mail: following it proves the applicant reads that mailbox."""
+        return link_token(EMAIL_LINK_PURPOSE, self.token_salt)
+
+    def email_token_matches(self, token: object) -> bool:
+        return link_token_matches(EMAIL_LINK_PURPOSE, self.token_salt, token)
 
     @property
     def address(self) -> str:

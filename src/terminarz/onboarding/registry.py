@@ -9,7 +9,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from stdnum.pl import nip as nip_number
 from stdnum.pl import regon as regon_number
 
@@ -20,8 +20,8 @@ from .models import RegistryFacility
 
 COLUMNS = ("nazwa", "nip", "regon", "numer_ksiegi", "ulica", "kod_pocztowy", "miejscowosc", "wojewodztwo")
 MAX_ROWS = 20000
-POSTAL_CODE = re.compile(r"^\d{2}-\d{3}$")
-BOOK = re.compile(r"^\d{1,12}$")
+POSTAL_CODE = re.compile(r"^[0-9]{2}-[0-9]{3}$")
+BOOK = re.compile(r"^[0-9]{1,12}$")
 
 
 @dataclass
@@ -38,10 +38,10 @@ def _clean(row: dict) -> tuple[dict, str]:
     if not values["nazwa"]:
         return {}, "brak nazwy"
     nip = re.sub(r"[\s-]", "", values["nip"])
-    if nip and not nip_number.is_valid(nip):
+    if nip and not (nip.isascii() and nip_number.is_valid(nip)):
         return {}, f"nieprawidłowy NIP {values['nip']}"
     regon = re.sub(r"\s", "", values["regon"])
-    if regon and not regon_number.is_valid(regon):
+    if regon and not (regon.isascii() and regon_number.is_valid(regon)):
         return {}, f"nieprawidłowy REGON {values['regon']}"
     book = re.sub(r"\s", "", values["numer_ksiegi"])
     if book and not BOOK.match(book):
@@ -85,29 +85,41 @@ def import_csv(data: bytes, *, now: dt.datetime | None = None) -> ImportReport:
         report.error = "Brak kolumn: " + ", ".join(missing) + "."
         return report
     reader.fieldnames = header
-    with transaction.atomic():
-        for line, row in enumerate(reader, start=2):
-            if line - 1 > MAX_ROWS:
-                report.refused.append((line, f"plik ma więcej niż {MAX_ROWS} wierszy – podziel go"))
-                break
-            values, problem = _clean(row)
-            if problem:
-                report.refused.append((line, problem))
-                continue
-            found = None
-            if values["rpwdl_book"]:
-                found = RegistryFacility.objects.filter(rpwdl_book=values["rpwdl_book"]).first()
-            if found is None and values["nip"]:
-                found = RegistryFacility.objects.filter(nip=values["nip"]).first()
-            if found is None:
-                RegistryFacility.objects.create(**values, imported_at=now, updated_at=now)
-                report.added += 1
-                continue
-            changed = {key: value for key, value in values.items() if value and getattr(found, key) != value}
-            if changed:
-                for key, value in changed.items():
-                    setattr(found, key, value)
-                found.updated_at = now
-                found.save()
-                report.updated += 1
+    try:
+        with transaction.atomic():
+            for line, row in enumerate(reader, start=2):
+                if line - 1 > MAX_ROWS:
+                    report.refused.append((line, f"plik ma więcej niż {MAX_ROWS} wierszy – podziel go"))
+                    break
+                values, problem = _clean(row)
+                if problem:
+                    report.refused.append((line, problem))
+                    continue
+                try:
+                    with transaction.atomic():  # one row's clash refuses that row only
+                        _store(values, report, now)
+                except IntegrityError:
+                    report.refused.append((line, f"numer księgi {values['rpwdl_book']} ma już inny podmiot"))
+    except csv.Error as error:
+        return ImportReport(error=f"Nie udało się odczytać pliku CSV: {error}.")
     return report
+
+
+def _store(values: dict, report: ImportReport, now: dt.datetime) -> None:
+    """Matched by the RPWDL book number; by NIP only when the row has no book number (one
+    taxpayer may run several registered entities, each with its own book)."""
+    if values["rpwdl_book"]:
+        found = RegistryFacility.objects.filter(rpwdl_book=values["rpwdl_book"]).first()
+    else:
+        found = RegistryFacility.objects.filter(nip=values["nip"], rpwdl_book="").first()
+    if found is None:
+        RegistryFacility.objects.create(**values, imported_at=now, updated_at=now)
+        report.added += 1
+        return
+    changed = {key: value for key, value in values.items() if value and getattr(found, key) != value}
+    if changed:
+        for key, value in changed.items():
+            setattr(found, key, value)
+        found.updated_at = now
+        found.save()
+        report.updated += 1

@@ -10,11 +10,12 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from terminarz.core import clock, uploads
+from terminarz.core.statemachine import TransitionRefused
 from terminarz.legal import services as legal
 from terminarz.notifications.registry import register_context
 from terminarz.notifications.services import queue_email
@@ -27,6 +28,7 @@ from .models import ApplicationStatus, PasswordLink, ProviderApplication, Regist
 A = ApplicationStatus
 TERMS_KIND = "provider"
 LINK_VALID = dt.timedelta(hours=48)
+DRAFT_KEPT = dt.timedelta(days=7)  # an abandoned draft (and its uploaded extract) is dropped after this
 DATA_FIELDS = (
     "name",
     "nip",
@@ -41,6 +43,7 @@ DATA_FIELDS = (
     "last_name",
     "email",
 )
+REGISTRY_FIELDS = ("name", "nip", "regon", "rpwdl_book")  # a chosen facility's identity, from the register
 SUPPORT = "pomoc@terminarz.local, tel. 32 609 12 61 (pn.–pt. 8:00–16:00)"
 
 
@@ -66,8 +69,9 @@ def find_in_registry(*, nip: str = "", regon: str = "", rpwdl_book: str = "") ->
 
 
 def is_taken(*, nip: str = "", regon: str = "", rpwdl_book: str = "", facility: RegistryFacility | None = None) -> bool:
-    """Whether the facility already has an account or an application waiting. The wizard then
-    says only "contact support": who holds the account is never shown."""
+    """Whether the facility already has an account. The wizard then says only "contact
+    support": who holds the account is never shown. An application that only waits does not
+    block another one (the operator sees them side by side and approves at most one)."""
     if facility is not None:
         if facility.provider_id:
             return True
@@ -80,9 +84,17 @@ def is_taken(*, nip: str = "", regon: str = "", rpwdl_book: str = "", facility: 
         return False
     if nip and Provider.objects.filter(nip=nip).exists():
         return True
-    if RegistryFacility.objects.filter(numbers, provider__isnull=False).exists():
-        return True
-    return ProviderApplication.objects.filter(numbers, status__in=(A.SUBMITTED, A.APPROVED)).exists()
+    return RegistryFacility.objects.filter(numbers, provider__isnull=False).exists()
+
+
+def same_facility(application: ProviderApplication):
+    """The other applications for the same facility (NIP or RPWDL book), for the operator."""
+    return (
+        ProviderApplication.objects.filter(Q(nip=application.nip) | Q(rpwdl_book=application.rpwdl_book))
+        .exclude(pk=application.pk)
+        .exclude(status__in=(A.DRAFT, A.CANCELLED))
+        .order_by("-submitted_at")
+    )
 
 
 # -- the applicant ------------------------------------------------------------------------
@@ -95,9 +107,13 @@ def save_draft(
     now: dt.datetime | None = None,
 ) -> ProviderApplication:
     """ "Dalej" on the data step: a new draft, or the same draft corrected ("Wstecz"). The
-    extract (PDF or JPG, checked by content) is required unless the facility was chosen from
-    the registry; a corrected draft keeps the file it had when none is sent again."""
+    RPWDL extract (PDF or JPG, checked by content) is required in every case – it is what the
+    operator checks the applicant against; a corrected draft keeps the file it had when none is
+    sent again (a new one replaces it). A facility chosen from the register keeps the
+    register's name and numbers whatever was sent."""
     now = now or clock.now()
+    if facility is not None:
+        data = {**data, **{name: getattr(facility, name) for name in REGISTRY_FIELDS}}
     if extract is not None:
         problem = uploads.document_problem(extract)
         if problem:
@@ -116,11 +132,15 @@ def save_draft(
         for field in DATA_FIELDS:
             setattr(application, field, data[field])
         application.facility = facility
+        replaced = application.extract.name if extract is not None and application.extract else ""
         if extract is not None:
             application.extract = extract
-        if facility is None and not application.extract:
+        if not application.extract:
             raise OnboardingError(_("Dołącz wypis z RPWDL (plik PDF lub JPG)."), field="extract")
         application.save()
+        if replaced:
+            storage = application.extract.storage
+            transaction.on_commit(lambda: storage.delete(replaced))
         if created:
             APPLICATION.created(application, actor_label="applicant", now=now)
     return application
@@ -128,8 +148,8 @@ def save_draft(
 
 def taken_message() -> str:
     return _(
-        "Ta placówka ma już konto w Terminarzu albo złożony wniosek. Jeśli nie pamiętasz danych "
-        "logowania, skontaktuj się z pomocą techniczną: %(support)s."
+        "Ta placówka ma już konto w Terminarzu. Jeśli nie pamiętasz danych logowania, "
+        "skontaktuj się z pomocą techniczną: %(support)s."
     ) % {"support": SUPPORT}
 
 
@@ -168,6 +188,20 @@ def submit(application: ProviderApplication, *, accepted: bool, now: dt.datetime
     return locked
 
 
+def confirm_email(application_id: int, token: str, *, now: dt.datetime | None = None) -> ProviderApplication:
+    """The link in the "wniosek złożony" e-mail: the applicant controls the address the
+    password link will go to. The operator approves only a confirmed application."""
+    now = now or clock.now()
+    with transaction.atomic():
+        found = ProviderApplication.objects.select_for_update().filter(pk=application_id).first()
+        if found is None or found.status == A.DRAFT or not found.email_token_matches(token):
+            raise OnboardingError(_("Ten link jest nieprawidłowy."))
+        if found.email_confirmed_at is None:
+            found.email_confirmed_at = now
+            found.save(update_fields=["email_confirmed_at"])
+    return found
+
+
 def cancel(application: ProviderApplication, *, now: dt.datetime | None = None) -> None:
     """ "Anuluj": a draft is dropped (its file with it)."""
     with transaction.atomic():
@@ -178,6 +212,20 @@ def cancel(application: ProviderApplication, *, now: dt.datetime | None = None) 
             ProviderApplication.objects.filter(pk=locked.pk).update(extract="")
 
 
+def purge_stale_drafts(*, now: dt.datetime | None = None) -> int:
+    """Drafts nobody sent within `DRAFT_KEPT` are cancelled and their files deleted, so
+    abandoned uploads do not pile up."""
+    now = now or clock.now()
+    dropped = 0
+    for draft in ProviderApplication.objects.filter(status=A.DRAFT, created_at__lt=now - DRAFT_KEPT):
+        try:
+            cancel(draft, now=now)
+            dropped += 1
+        except TransitionRefused:
+            continue  # sent meanwhile
+    return dropped
+
+
 # -- the operator -------------------------------------------------------------------------
 def approve(application: ProviderApplication, *, actor, now: dt.datetime | None = None) -> ProviderApplication:
     """The provider, its main location and the admin's account (no password yet) are made, the
@@ -185,9 +233,23 @@ def approve(application: ProviderApplication, *, actor, now: dt.datetime | None 
     now = now or clock.now()
     User = get_user_model()
     with transaction.atomic():
-        locked = ProviderApplication.objects.select_for_update().select_related("facility").get(pk=application.pk)
+        locked = ProviderApplication.objects.select_for_update().get(pk=application.pk)
         APPLICATION.check(locked.status, A.APPROVED)
-        if Provider.objects.filter(nip=locked.nip).exists() or (locked.facility and locked.facility.provider_id):
+        if locked.email_confirmed_at is None:
+            raise OnboardingError(
+                _("Wnioskodawca nie potwierdził jeszcze adresu e-mail (link w wiadomości o złożeniu wniosku).")
+            )
+        # The register's entry for this facility, locked: two approvals for one facility queue
+        # here, and the second one finds the account the first one made.
+        facility = (
+            RegistryFacility.objects.select_for_update()
+            .filter(
+                Q(pk=locked.facility_id or 0) | Q(rpwdl_book=locked.rpwdl_book) | (Q(nip=locked.nip) & Q(rpwdl_book=""))
+            )
+            .order_by("pk")
+            .first()
+        )
+        if Provider.objects.filter(nip=locked.nip).exists() or (facility is not None and facility.provider_id):
             raise OnboardingError(_("Ta placówka ma już konto w Terminarzu. Odrzuć wniosek z tym powodem."))
         email = locked.email.strip().lower()
         if User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
@@ -195,17 +257,23 @@ def approve(application: ProviderApplication, *, actor, now: dt.datetime | None 
                 _("Konto z adresem %(email)s już istnieje. Poproś wnioskodawcę o inny adres i odrzuć wniosek.")
                 % {"email": email}
             )
-        admin = User.objects.create_user(email, email, None, first_name=locked.first_name, last_name=locked.last_name)
-        provider = providers.open_provider(
-            name=locked.name,
-            nip=locked.nip,
-            regon=locked.regon,
-            email=email,
-            phone=locked.phone,
-            location={"street": locked.street, "postal_code": locked.postal_code, "city": locked.city},
-            admin=admin,
-        )
-        facility = locked.facility or RegistryFacility(imported_at=now)
+        try:
+            with transaction.atomic():  # a racing approval of the same NIP or e-mail loses here
+                admin = User.objects.create_user(
+                    email, email, None, first_name=locked.first_name, last_name=locked.last_name
+                )
+                provider = providers.open_provider(
+                    name=locked.name,
+                    nip=locked.nip,
+                    regon=locked.regon,
+                    email=email,
+                    phone=locked.phone,
+                    location={"street": locked.street, "postal_code": locked.postal_code, "city": locked.city},
+                    admin=admin,
+                )
+        except IntegrityError as error:
+            raise OnboardingError(_("Ta placówka ma już konto w Terminarzu. Odrzuć wniosek z tym powodem.")) from error
+        facility = facility or RegistryFacility(imported_at=now)
         for field in ("name", "nip", "regon", "rpwdl_book", "street", "postal_code", "city", "voivodeship"):
             if not getattr(facility, field):
                 setattr(facility, field, getattr(locked, field))

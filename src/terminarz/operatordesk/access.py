@@ -1,6 +1,8 @@
 """Who may use the platform operator's desk, in one place: signed in, an active platform
-account (`is_staff`), past the second sign-in factor (always required here). Each view then
-runs in the operator scope (across providers, logged with the path)."""
+account (`is_staff`) holding the permission "onboarding.operate_platform" (a support or
+admin-only platform account without it gets nothing here), past the second sign-in factor
+(always required here). Each view then runs in the operator scope (across providers, logged
+with the path)."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -11,9 +13,11 @@ from django.shortcuts import render
 from terminarz.core.tenancy import operator_scope
 from terminarz.factors import policy
 
+PERMISSION = "onboarding.operate_platform"
+
 
 def is_operator(user) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+    return bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(PERMISSION))
 
 
 def operator_view(view: Callable) -> Callable:

@@ -174,6 +174,7 @@ def application(request, application_id: int):
             "link": link,
             "now": clock.now(),
             "can_decide": APPLICATION.can(found, A.APPROVED),
+            "others": services.same_facility(found),
             "section": "applications",
         },
     )

@@ -30,6 +30,10 @@ class Provider(models.Model):
         verbose_name = _("świadczeniodawca")
         verbose_name_plural = _("świadczeniodawcy")
         ordering = ["name"]
+        # One account per taxpayer (its locations are the branches); ASCII digits only.
+        constraints = [
+            models.UniqueConstraint(fields=["nip"], condition=~models.Q(nip=""), name="provider_one_per_nip")
+        ]
 
     def __str__(self) -> str:
         return self.name
