@@ -4,6 +4,8 @@ import datetime as dt
 import itertools
 
 from terminarz.catalog.services import ensure_specializations
+from terminarz.core import clock
+from terminarz.legal import services as legal
 from terminarz.providers.models import Location, Provider, Unit
 from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock
 from terminarz.scheduling.services import generate_slots
@@ -32,6 +34,8 @@ def make_provider(name: str = "Przychodnia Testowa", city: str = "Kraków") -> P
     Location.objects.create(
         provider=provider, number=1, name=f"{name} {n}", street="ul. Długa 1", postal_code="31-000", city=city
     )
+    # A provider on the platform has accepted the provider terms in force (A3; as at approval).
+    legal.provider_accepts(provider.pk, kind="provider", user=None, now=clock.now())
     return provider
 
 

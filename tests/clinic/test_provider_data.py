@@ -6,6 +6,7 @@ Only the admin (provider.change / org.change) may do it; another provider's loca
 import pytest
 from django.urls import reverse
 
+from terminarz.onboarding import changes
 from terminarz.onboarding.models import ChangeRequest
 from terminarz.providers.models import Location
 from tests.clinic.test_access import make_user
@@ -53,9 +54,18 @@ def test_data_is_completed_in_place_confirmed_then_changed_by_request(client, of
     bad = client.post(DATA, full(provider, nip="123"))
     assert bad.context["form"].errors == {"nip": ["Wpisz NIP: 10 cyfr, z kreskami lub bez."]}
     saved = client.post(DATA, full(provider), follow=True)
-    assert messages_of(saved) == ["Zapisano dane placówki. Sprawdź je i potwierdź ich poprawność."]
+    assert messages_of(saved) == [
+        "Zapisano dane kontaktowe. Zmiana nazwy, NIP lub REGON trafiła do operatora "
+        "i zacznie obowiązywać po jego zatwierdzeniu."
+    ]
     provider.refresh_from_db()
-    assert (provider.nip, provider.phone) == (valid_nip("951234567"), "+48 12 345 67 00")
+    assert (provider.nip, provider.phone) == ("", "+48 12 345 67 00")  # the identity waits for the operator
+    assert saved.context["pending_rows"] == [
+        ("NIP", "", valid_nip("951234567")),
+        ("REGON", "", valid_regon("12345678")),
+    ]
+    operator = make_user("operator")
+    changes.approve(changes.pending_for(provider), actor=operator)
     confirmed = client.post(DATA, {"action": "confirm", "confirm": "on"}, follow=True)
     assert messages_of(confirmed) == ["Dziękujemy – dane placówki są potwierdzone."]
     requested = client.post(DATA, full(provider, phone="+48 12 345 67 99"), follow=True)
@@ -72,7 +82,10 @@ def test_data_is_completed_in_place_confirmed_then_changed_by_request(client, of
     ]
     withdrawn = client.post(DATA, {"action": "withdraw"}, follow=True)
     assert messages_of(withdrawn) == ["Wycofano wniosek o zmianę danych."]
-    assert list(ChangeRequest.objects.filter(provider=provider).values_list("status", flat=True)) == ["withdrawn"]
+    assert list(ChangeRequest.objects.filter(provider=provider).order_by("pk").values_list("status", flat=True)) == [
+        "approved",
+        "withdrawn",
+    ]
 
 
 def test_a_location_is_added_pending_and_corrected(client, office):

@@ -187,10 +187,11 @@ def test_approval_opens_the_provider_and_e_mails_a_48_hour_single_use_password_l
         False,
     )
     acceptance = TermsAcceptance.objects.get(user=admin.user)
-    assert (acceptance.document_id, acceptance.accepted_at, acceptance.channel) == (
+    assert (acceptance.document_id, acceptance.accepted_at, acceptance.channel, acceptance.provider_ref) == (
         application.terms_id,
         FROZEN_NOW,
         "onboarding",
+        provider.pk,
     )
     registered = RegistryFacility.objects.get(nip=application.nip)
     assert (registered.provider_id, registered.rpwdl_book) == (provider.pk, "000000054321")

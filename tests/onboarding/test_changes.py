@@ -3,7 +3,10 @@
 per target; withdrawal), and locations that wait for the operator before the portal shows them.
 Every transition of both machines, allowed and refused."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 
 from terminarz.core.models import AuditEntry
@@ -176,3 +179,68 @@ def test_an_approved_locations_address_changes_through_a_request(people):
     changes.approve(change, actor=operator)
     main.refresh_from_db()
     assert main.street == "ul. Nowa 1"
+
+
+def test_the_identity_goes_to_the_operator_even_before_the_confirmation(people):
+    provider, admin = people["provider"], people["admin"]
+    changes.edit_unconfirmed(provider, {"name": "Podszyta", "nip": valid_nip("951234567"), "phone": "7"}, actor=admin)
+    provider.refresh_from_db()
+    assert (provider.name.startswith("Przychodnia Testowa"), provider.nip, provider.phone) == (True, "", "7")
+
+
+def test_a_nip_another_provider_holds_is_refused_and_a_stale_request_is_not_applied(people):
+    provider, admin, operator = people["provider"], people["admin"], people["operator"]
+    other = make_provider()
+    other.nip = valid_nip("951234567")
+    other.save()
+    with pytest.raises(OnboardingError) as taken:
+        changes.request_provider_change(provider, {"nip": other.nip}, actor=admin)
+    assert taken.value.errors == {
+        "nip": ["Ten NIP ma już inna placówka w Terminarzu. Jeśli to pomyłka, skontaktuj się z pomocą techniczną."]
+    }
+    wanted = valid_nip("779231112")
+    change = changes.request_provider_change(provider, {"nip": wanted}, actor=admin)
+    other.nip = wanted  # another account took that NIP meanwhile
+    other.save()
+    with pytest.raises(OnboardingError) as meanwhile:
+        changes.approve(change, actor=operator)
+    assert (
+        meanwhile.value.message
+        == "Ten NIP ma już inna placówka w Terminarzu. Jeśli to pomyłka, skontaktuj się z pomocą techniczną."
+    )
+    stale = changes.request_location_change(
+        Location.unscoped.get(provider=provider, number=1), {"street": "ul. Nowa 1"}, actor=admin
+    )
+    Location.unscoped.filter(provider=provider, number=1).update(street="ul. Zmieniona 2")  # e.g. in the admin
+    with pytest.raises(OnboardingError) as outdated:
+        changes.approve(stale, actor=operator)
+    assert outdated.value.message == (
+        "Dane zmieniły się od złożenia wniosku – odrzuć go, placówka złoży nowy na aktualnych danych."
+    )
+    assert Location.unscoped.get(provider=provider, number=1).street == "ul. Zmieniona 2"
+
+
+def test_a_location_corrected_after_the_operator_looked_is_not_decided_blindly(people):
+    provider, admin, operator = people["provider"], people["admin"], people["operator"]
+    location = org.add_location(provider, NOWA_HUTA, actor=admin)
+    seen = location.requested_at.isoformat()
+    with time_machine.travel(FROZEN_NOW + dt.timedelta(minutes=5), tick=False):
+        org.correct_location(location, {**NOWA_HUTA, "street": "ul. Inna 9"}, actor=admin)
+    with pytest.raises(OnboardingError) as changed:
+        changes.decide_location(location, accept=True, actor=operator, seen=seen)
+    assert changed.value.message == "Placówka poprawiła tę lokalizację w międzyczasie – sprawdź ją ponownie."
+    location.refresh_from_db()
+    assert location.status == L.PENDING
+    changes.decide_location(location, accept=True, actor=operator, seen=location.requested_at.isoformat())
+    location.refresh_from_db()
+    assert (location.status, location.street) == (L.APPROVED, "ul. Inna 9")
+
+
+def test_an_e_mail_change_is_told_to_the_old_address_too(people):
+    provider, admin, operator = people["provider"], people["admin"], people["operator"]
+    change = changes.request_provider_change(provider, {"email": "nowy@example.com"}, actor=admin)
+    changes.approve(change, actor=operator)
+    assert sorted(Message.objects.filter(kind="change_decided").values_list("recipient", flat=True)) == [
+        "nowy@example.com",
+        "recepcja@example.com",
+    ]

@@ -86,7 +86,7 @@ def test_every_desk_page_refuses_someone_who_is_not_the_operator(client, frozen)
         response = client.get(reverse(f"operatordesk:{pattern.name}", kwargs=kwargs))
         assert (pattern.name, response.status_code) == (pattern.name, 403)
         walked += 1
-    assert walked == 8
+    assert walked == 10
 
 
 def test_the_queue_lists_waiting_applications_oldest_first_without_drafts(client, frozen):
@@ -212,9 +212,16 @@ def test_the_change_and_location_queues_decide_from_the_desk(client, frozen):
     provider.refresh_from_db()
     assert provider.phone == "+48 12 000 00 09"
     assert list(client.get(reverse("operatordesk:locations")).context["rows"]) == [location]
+    assert client.post(reverse("operatordesk:locations"), {"location": "abc", "decision": "reject"}).status_code == 404
+    assert client.post(reverse("operatordesk:locations"), {"location": location.pk, "decision": "x"}).status_code == 404
     rejected = client.post(
         reverse("operatordesk:locations"),
-        {"location": location.pk, "decision": "reject", "reason": "Adres spoza RPWDL."},
+        {
+            "location": location.pk,
+            "decision": "reject",
+            "reason": "Adres spoza RPWDL.",
+            "seen": location.requested_at.isoformat(),
+        },
         follow=True,
     )
     assert messages_of(rejected) == ["Odrzucono. Placówka dostanie e-mail z powodem."]

@@ -7,23 +7,45 @@ named permission. The view gets `request.provider` and `request.membership`; eve
 starts from `request.provider`, and `get_for_provider` returns the same 404 for "missing"
 and "another provider's". Which calendars, visits and patient records inside the provider a
 membership may read (least privilege: a practitioner's own, widened by per-person grants) is
-decided next to this, in `scope.py`, with the same 404 for anything outside."""
+decided next to this, in `scope.py`, with the same 404 for anything outside.
+
+A3: while the provider has not accepted the Regulamin Świadczeniodawcy in force, the pages
+that change its configuration (`TERMS_GATED`) send the person to "Regulaminy" instead; the
+daily work (calendar, bookings, patients, visits) goes on, so a new version of the terms never
+stops a registrar at 8 a.m."""
 
 from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 
+from terminarz.core import clock
 from terminarz.core.tenancy import provider_scope
 from terminarz.factors import policy as factor_policy
+from terminarz.legal import services as legal
 from terminarz.providers.models import Membership
 
 SESSION_KEY = "clinic_provider_id"
+TERMS_KIND = "provider"
+TERMS_GATED = frozenset(
+    {
+        "org.change",
+        "staff.change",
+        "schedules.change",
+        "services.change",
+        "payers.change",
+        "insurers.change",
+        "integrations.change",
+        "settings.change",
+    }
+)
 M = TypeVar("M", bound=Model)
 
 
@@ -54,6 +76,15 @@ def clinic_view(permission: str) -> Callable:
             request.provider = membership.provider
             if permission and not membership.has_permission(permission):
                 raise PermissionDenied(permission)
+            if permission in TERMS_GATED and legal.provider_pending(membership.provider_id, TERMS_KIND, clock.now()):
+                messages.warning(
+                    request,
+                    gettext(
+                        "Obowiązuje nowa wersja Regulaminu Świadczeniodawcy. Do czasu jej akceptacji przez "
+                        "administratora placówki zmiany ustawień są zablokowane; terminarz i wizyty działają."
+                    ),
+                )
+                return redirect("clinic:terms")
             with provider_scope(membership.provider_id):
                 return view(request, *args, **kwargs)
 

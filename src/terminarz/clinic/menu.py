@@ -44,6 +44,7 @@ GROUPS: list[tuple[StrOrPromise, list[Item]]] = [
             Item(gettext_lazy("Harmonogramy"), "schedules", "schedules.view"),
             Item(gettext_lazy("Dni wolne i święta"), "closure-days", "schedules.view"),
             Item(gettext_lazy("Dane placówki"), "provider-data", "provider.change"),
+            Item(gettext_lazy("Regulaminy"), "terms", ""),
             Item(gettext_lazy("Struktura"), "org", "org.view"),
             Item(gettext_lazy("Personel"), "staff", "org.view"),
             Item(gettext_lazy("Gabinety"), "rooms", "org.view"),

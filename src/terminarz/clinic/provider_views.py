@@ -56,7 +56,17 @@ def provider_data(request):
         try:
             if provider.data_confirmed_at is None:
                 changes.edit_unconfirmed(provider, values, actor=request.user)
-                messages.success(request, gettext("Zapisano dane placówki. Sprawdź je i potwierdź ich poprawność."))
+                identity = {name: values[name] for name in changes.IDENTITY_FIELDS}
+                if changes.request_provider_change(provider, identity, actor=request.user) is None:
+                    messages.success(request, gettext("Zapisano dane placówki. Sprawdź je i potwierdź ich poprawność."))
+                else:
+                    messages.success(
+                        request,
+                        gettext(
+                            "Zapisano dane kontaktowe. Zmiana nazwy, NIP lub REGON trafiła do operatora "
+                            "i zacznie obowiązywać po jego zatwierdzeniu."
+                        ),
+                    )
             elif changes.request_provider_change(provider, values, actor=request.user) is None:
                 messages.success(request, gettext("Dane się nie zmieniły – nie ma czego wysyłać."))
             else:

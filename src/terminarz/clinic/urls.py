@@ -24,6 +24,7 @@ from . import (
     schedule_views,
     settings_views,
     staff_access_views,
+    terms_views,
     two_factor,
     views,
     visit_views,
@@ -65,6 +66,8 @@ urlpatterns = [
     path("struktura/lokalizacje/nowa/", org_views.location_edit, name="location-create"),
     path("struktura/lokalizacje/<int:location_id>/", org_views.location_edit, name="location"),
     path("dane-placowki/", provider_views.provider_data, name="provider-data"),
+    path("regulaminy/", terms_views.terms, name="terms"),
+    path("regulaminy/<str:kind>/<str:version>.pdf", terms_views.terms_pdf, name="terms-pdf"),
     path("struktura/komorki/<int:unit_id>/", org_views.unit_edit, name="unit"),
     path("struktura/komorki/<int:unit_id>/godziny/", org_views.unit_hours, name="unit-hours"),
     path(

@@ -132,7 +132,18 @@ class InsuranceService(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.terms_id is not None
+        """The service terms accepted in the version in force: when a new version takes effect
+        the service waits for the acceptance again (A3)."""
+        if self.terms_id is None:
+            return False
+        from terminarz.core import clock
+        from terminarz.legal import services as legal
+
+        return legal.in_force("insurance", clock.now()).pk == self.terms_id
+
+    @property
+    def needs_new_acceptance(self) -> bool:
+        return self.terms_id is not None and not self.active
 
 
 class CooperationStatus(models.TextChoices):

@@ -60,6 +60,7 @@ def accept_service_terms(
             terms=document, terms_accepted_at=now, terms_accepted_by=actor
         )
         service.refresh_from_db()
+        legal.accept_by_user(document, user=actor, channel="back-office", now=now, provider_id=provider_id)
         record_audit(
             provider_id=provider_id,
             action="insurance.terms_accepted",

@@ -13,6 +13,8 @@ class TermsDocument(models.Model):
         PLATFORM = "platform", _("Regulamin serwisu Terminarz")
         INSURANCE = "insurance", _("Regulamin usługi Ubezpieczenia")
         PROVIDER = "provider", _("Regulamin Świadczeniodawcy")
+        TELEVISIT = "televisit", _("Regulamin usługi Telewizyta")
+        BRANDED_APP = "branded_app", _("Regulamin aplikacji mobilnej placówki")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     version = models.CharField(_("wersja"), max_length=20)
@@ -20,6 +22,9 @@ class TermsDocument(models.Model):
     body = models.TextField(_("treść"))
     effective_from = models.DateTimeField(_("obowiązuje od"))
     created_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("regulamin")
@@ -40,6 +45,9 @@ class TermsAcceptance(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     booking_reference = models.CharField(max_length=20, blank=True)
+    # A3: the provider on whose behalf its admin accepted (a plain id: `legal` sits below
+    # `providers`, like `catalog.Payer.insurer_ref`); every read filters by it explicitly.
+    provider_ref = models.PositiveIntegerField(null=True, blank=True, db_index=True)
     channel = models.CharField(max_length=20)
     accepted_at = models.DateTimeField()
 
@@ -51,5 +59,10 @@ class TermsAcceptance(models.Model):
                 fields=["document", "booking_reference"],
                 condition=~models.Q(booking_reference=""),
                 name="terms_once_per_booking",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["document", "provider_ref"],
+                condition=models.Q(provider_ref__isnull=False),
+                name="terms_once_per_provider",
+            ),
         ]

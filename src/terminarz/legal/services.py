@@ -61,7 +61,70 @@ def as_pdf(document: TermsDocument) -> bytes:
     return bytes(pdf.output())
 
 
-def accept_by_user(document: TermsDocument, *, user, channel: str, now: dt.datetime) -> TermsAcceptance:
-    """Record that a signed-in person (a provider's admin) accepted `document`; once per version."""
-    found = TermsAcceptance.objects.filter(document=document, user=user, booking_reference="").first()
+def accept_by_user(
+    document: TermsDocument, *, user, channel: str, now: dt.datetime, provider_id: int | None = None
+) -> TermsAcceptance:
+    """Record that a signed-in person accepted `document` – for a provider, when they act as its
+    admin (once per version and provider), else for themselves (once per version)."""
+    if provider_id is not None:
+        acceptance, _created = TermsAcceptance.objects.get_or_create(
+            document=document, provider_ref=provider_id, defaults={"user": user, "channel": channel, "accepted_at": now}
+        )
+        return acceptance
+    found = TermsAcceptance.objects.filter(
+        document=document, user=user, booking_reference="", provider_ref__isnull=True
+    ).first()
     return found or TermsAcceptance.objects.create(document=document, user=user, channel=channel, accepted_at=now)
+
+
+# -- A3: the provider's acceptances, versions the operator publishes ----------------------
+PROVIDER_KINDS = ("provider", "insurance", "televisit", "branded_app")
+
+
+def accepted_by_provider(document: TermsDocument, provider_id: int) -> TermsAcceptance | None:
+    return TermsAcceptance.objects.filter(document=document, provider_ref=provider_id).select_related("user").first()
+
+
+def provider_accepts(provider_id: int, *, kind: str, user, now: dt.datetime, version: str = "") -> TermsAcceptance:
+    """ "Akceptuję regulamin" → "Akceptuj" by the provider's admin: the version in force, or a
+    published later one (`version`) accepted ahead of its date. Once per version and provider."""
+    document = in_force(kind, now)
+    if version and version != document.version:
+        document = TermsDocument.objects.get(kind=kind, version=version, effective_from__gt=now)
+    return accept_by_user(document, user=user, channel="back-office", now=now, provider_id=provider_id)
+
+
+def provider_pending(provider_id: int, kind: str, now: dt.datetime) -> TermsDocument | None:
+    """The version in force when this provider has not accepted it (the features it governs
+    wait for the acceptance), else None."""
+    document = in_force(kind, now)
+    accepted = TermsAcceptance.objects.filter(document=document, provider_ref=provider_id).exists()
+    return None if accepted else document
+
+
+def upcoming(kind: str, now: dt.datetime) -> TermsDocument | None:
+    """A version published with a later date of effect (announced before it binds)."""
+    return TermsDocument.objects.filter(kind=kind, effective_from__gt=now).order_by("effective_from").first()
+
+
+def publish(
+    *, kind: str, version: str, title: str, body: str, effective_from: dt.datetime, actor, now: dt.datetime
+) -> TermsDocument:
+    """A new version from the operator; it binds from `effective_from` (not in the past)."""
+    if effective_from < now - dt.timedelta(minutes=1):
+        raise ValueError("effective_from in the past")
+    return TermsDocument.objects.create(
+        kind=kind, version=version, title=title, body=body, effective_from=effective_from, published_by=actor
+    )
+
+
+def acceptance_counts(kind: str) -> dict[int, int]:
+    """Document id → how many providers accepted that version."""
+    from django.db.models import Count
+
+    rows = (
+        TermsAcceptance.objects.filter(document__kind=kind, provider_ref__isnull=False)
+        .values("document_id")
+        .annotate(n=Count("provider_ref", distinct=True))
+    )
+    return {row["document_id"]: row["n"] for row in rows}

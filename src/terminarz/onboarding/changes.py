@@ -10,7 +10,7 @@ Every status change goes through `machines.CHANGE` or `providers.machines.LOCATI
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from terminarz.core import clock
@@ -33,6 +33,7 @@ PROVIDER_FIELDS = {
     "phone": "Telefon",
     "description": "Opis",
 }
+IDENTITY_FIELDS = ("name", "nip", "regon")  # checked by the operator even before the confirmation
 LOCATION_FIELDS = {"name": "Nazwa", "street": "Ulica i numer", "postal_code": "Kod pocztowy", "city": "Miejscowość"}
 
 
@@ -56,12 +57,13 @@ def confirm_data(provider: Provider, *, confirmed: bool, actor, now: dt.datetime
 
 
 def edit_unconfirmed(provider: Provider, values: dict, *, actor) -> Provider:
-    """Before the admin confirmed the data it is corrected in place (audited, before and after)."""
+    """Before the admin confirmed the data its contact fields are corrected in place (audited,
+    before and after); the identity (name, NIP, REGON) changes only by a change request."""
     with transaction.atomic():
         locked = Provider.objects.select_for_update().get(pk=provider.pk)
         if locked.data_confirmed_at is not None:
             raise OnboardingError(_("Dane są już potwierdzone – zmiana wymaga zatwierdzenia przez operatora."))
-        fields = [name for name in PROVIDER_FIELDS if name in values]
+        fields = [name for name in PROVIDER_FIELDS if name in values and name not in IDENTITY_FIELDS]
         before = {name: getattr(locked, name) for name in fields}
         for name in fields:
             setattr(locked, name, values[name])
@@ -103,6 +105,7 @@ def _request(provider, obj, fields, values, *, location, actor, now) -> ChangeRe
     proposed = {field: values[field] for field in fields if field in values and values[field] != before[field]}
     if not proposed:
         return None
+    _check_nip(provider, proposed)
     with transaction.atomic():
         Provider.objects.select_for_update().get(pk=provider.pk)  # one pending request per target
         if pending_for(provider, location=location) is not None:
@@ -123,6 +126,14 @@ def _request(provider, obj, fields, values, *, location, actor, now) -> ChangeRe
     return change
 
 
+def _check_nip(provider: Provider, proposed: dict) -> None:
+    if proposed.get("nip") and Provider.objects.exclude(pk=provider.pk).filter(nip=proposed["nip"]).exists():
+        raise OnboardingError(
+            _("Ten NIP ma już inna placówka w Terminarzu. Jeśli to pomyłka, skontaktuj się z pomocą techniczną."),
+            field="nip",
+        )
+
+
 def withdraw(change: ChangeRequest, *, actor, now: dt.datetime | None = None) -> None:
     with transaction.atomic():
         locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)
@@ -134,20 +145,40 @@ def approve(change: ChangeRequest, *, actor, now: dt.datetime | None = None) -> 
     now = now or clock.now()
     with transaction.atomic():
         locked = ChangeRequest.unscoped.select_for_update().select_related("provider", "location").get(pk=change.pk)
-        CHANGE.move(locked, C.APPROVED, actor=actor, now=now, decided_at=now, decided_by=actor)
         target: Location | Provider = locked.location if locked.location is not None else locked.provider
-        for field, value in locked.proposed.items():
+        allowed = LOCATION_FIELDS if locked.location is not None else PROVIDER_FIELDS
+        proposed = {field: value for field, value in locked.proposed.items() if field in allowed}
+        if any(getattr(target, field) != value for field, value in locked.before.items() if field in allowed):
+            raise OnboardingError(
+                _("Dane zmieniły się od złożenia wniosku – odrzuć go, placówka złoży nowy na aktualnych danych.")
+            )
+        if locked.location is None:
+            _check_nip(locked.provider, proposed)
+        CHANGE.move(locked, C.APPROVED, actor=actor, now=now, decided_at=now, decided_by=actor)
+        for field, value in proposed.items():
             setattr(target, field, value)
-        target.save(update_fields=list(locked.proposed))  # saved: search's cached lookups hear of it
+        try:
+            with transaction.atomic():
+                target.save(update_fields=list(proposed))  # saved: search's cached lookups hear of it
+        except IntegrityError as error:  # the NIP was taken meanwhile
+            raise OnboardingError(_("Ten NIP ma już inna placówka w Terminarzu.")) from error
         record_audit(
             provider_id=locked.provider_id,
             action="change_request.applied",
             target=target,
             summary=f"Operator zatwierdził zmianę: {locked.get_target_display()}",
             actor=actor,
-            changes={"before": locked.before, "after": locked.proposed},
+            changes={"before": locked.before, "after": proposed},
         )
         _tell(locked.provider, "change_decided", {"change_id": locked.pk}, f"change:{locked.pk}")
+        if "email" in proposed and locked.before.get("email"):  # the old address hears of it too
+            _tell(
+                locked.provider,
+                "change_decided",
+                {"change_id": locked.pk},
+                f"change:{locked.pk}:previous",
+                recipient=locked.before["email"],
+            )
     return locked
 
 
@@ -166,15 +197,25 @@ def reject(change: ChangeRequest, *, actor, reason: str, now: dt.datetime | None
 
 
 def decide_location(
-    location: Location, *, accept: bool, actor, reason: str = "", now: dt.datetime | None = None
+    location: Location,
+    *,
+    accept: bool,
+    actor,
+    reason: str = "",
+    seen: str = "",
+    now: dt.datetime | None = None,
 ) -> Location:
-    """A5: an approved location shows in the portal at once; a rejected one says why."""
+    """A5: an approved location shows in the portal at once; a rejected one says why. `seen` is
+    the `requested_at` of the data the operator looked at: a location corrected since then is
+    not decided blindly."""
     reason = " ".join(reason.split())
     if not accept and not reason:
         raise OnboardingError(_("Podaj powód odrzucenia – placówka go zobaczy."), field="reason")
     now = now or clock.now()
     with transaction.atomic():
         locked = Location.unscoped.select_for_update().select_related("provider").get(pk=location.pk)
+        if seen and (locked.requested_at is None or locked.requested_at.isoformat() != seen):
+            raise OnboardingError(_("Placówka poprawiła tę lokalizację w międzyczasie – sprawdź ją ponownie."))
         if accept:
             LOCATION.move(locked, LocationStatus.APPROVED, actor=actor, now=now, rejection_reason="")
             locked.is_visible = True
@@ -197,12 +238,13 @@ def diff(change: ChangeRequest) -> list[tuple[str, str, str]]:
     return [(labels.get(field, field), change.before.get(field, ""), value) for field, value in change.proposed.items()]
 
 
-def _tell(provider: Provider, kind: str, context: dict, key: str) -> None:
-    if provider.email:
+def _tell(provider: Provider, kind: str, context: dict, key: str, recipient: str = "") -> None:
+    recipient = recipient or provider.email
+    if recipient:
         queue_email(
             provider=provider,
             kind=kind,
-            recipient=provider.email,
+            recipient=recipient,
             template=f"onboarding/email/{kind}",
             context=context,
             idempotency_key=f"{kind}:{key}",

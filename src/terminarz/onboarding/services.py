@@ -280,7 +280,13 @@ def approve(application: ProviderApplication, *, actor, now: dt.datetime | None 
         facility.provider, facility.updated_at = provider, now
         facility.save()
         if locked.terms is not None:
-            legal.accept_by_user(locked.terms, user=admin, channel="onboarding", now=locked.terms_accepted_at or now)
+            legal.accept_by_user(
+                locked.terms,
+                user=admin,
+                channel="onboarding",
+                now=locked.terms_accepted_at or now,
+                provider_id=provider.pk,
+            )
         APPLICATION.move(
             locked,
             A.APPROVED,

@@ -14,5 +14,7 @@ urlpatterns = [
     path("zmiany-danych/", views.change_requests, name="changes"),
     path("lokalizacje/", views.pending_locations, name="locations"),
     path("rejestr/", views.registry_page, name="registry"),
+    path("regulaminy/", views.terms_page, name="terms"),
+    path("regulaminy/<int:document_id>.pdf", views.terms_pdf, name="terms-pdf"),
     path("placowki/", views.providers_page, name="providers"),
 ]

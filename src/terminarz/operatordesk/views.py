@@ -2,12 +2,14 @@
 or reject with a reason), the register of facilities (search, CSV import with a report) and
 the providers on the platform. Thin: every change is a service call in `onboarding`."""
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from terminarz.core import clock
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.factors import policy
+from terminarz.legal import services as legal
+from terminarz.legal.models import TermsDocument
 from terminarz.onboarding import changes, registry, services
 from terminarz.onboarding.machines import APPLICATION
 from terminarz.onboarding.models import (
@@ -250,7 +254,7 @@ def providers_page(request):
 def change_requests(request):
     """A2: the providers' data changes and approved locations' new addresses, oldest first."""
     if request.method == "POST":
-        change = get_object_or_404(ChangeRequest.unscoped, pk=request.POST.get("change", "0") or 0)
+        change = get_object_or_404(ChangeRequest.unscoped, pk=_posted_id(request, "change"))
         _decide(
             request,
             lambda reason, accept: (
@@ -276,10 +280,12 @@ def change_requests(request):
 def pending_locations(request):
     """A5: locations the providers added, waiting for approval, oldest first."""
     if request.method == "POST":
-        location = get_object_or_404(Location.unscoped, pk=request.POST.get("location", "0") or 0)
+        location = get_object_or_404(Location.unscoped, pk=_posted_id(request, "location"))
         _decide(
             request,
-            lambda reason, accept: changes.decide_location(location, accept=accept, actor=request.user, reason=reason),
+            lambda reason, accept: changes.decide_location(
+                location, accept=accept, actor=request.user, reason=reason, seen=request.POST.get("seen", "")
+            ),
         )
         return redirect("operatordesk:locations")
     rows = Location.unscoped.filter(status=LocationStatus.PENDING).select_related("provider")
@@ -290,8 +296,17 @@ def pending_locations(request):
     )
 
 
+def _posted_id(request, name: str) -> int:
+    value = request.POST.get(name, "")
+    if not (value.isascii() and value.isdigit()):
+        raise Http404
+    return int(value)
+
+
 def _decide(request, decide) -> None:
     """One decision from a queue row: "accept" or "reject" with the reason typed in the row."""
+    if request.POST.get("decision") not in ("accept", "reject"):
+        raise Http404
     accept = request.POST.get("decision") == "accept"
     try:
         decide(request.POST.get("reason", ""), accept)
@@ -304,3 +319,71 @@ def _decide(request, decide) -> None:
             if accept
             else gettext("Odrzucono. Placówka dostanie e-mail z powodem."),
         )
+
+
+class PublishTermsForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Regulamin"), choices=TermsDocument.Kind.choices)
+    version = forms.CharField(label=_("Wersja"), max_length=20)
+    title = forms.CharField(label=_("Tytuł"), max_length=200)
+    effective_from = forms.DateField(
+        label=_("Obowiązuje od"), widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Od północy tego dnia.")
+    )
+    body = forms.CharField(label=_("Treść"), widget=forms.Textarea(attrs={"rows": 10}))
+
+    def clean(self):
+        data = super().clean() or {}
+        if data.get("effective_from") and data["effective_from"] < clock.local_today():
+            self.add_error("effective_from", gettext("Nowa wersja może obowiązywać od dziś lub później."))
+        if data.get("kind") and TermsDocument.objects.filter(kind=data["kind"], version=data.get("version")).exists():
+            self.add_error("version", gettext("Ta wersja tego regulaminu już istnieje."))
+        return data
+
+
+@operator_view
+def terms_page(request):
+    """A3: each kind's versions with their date of effect and how many providers accepted them;
+    a new version published with its date (providers see it ahead and must accept it from then)."""
+    now = clock.now()
+    form = PublishTermsForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        effective = dt.datetime.combine(data["effective_from"], dt.time(0, 0), tzinfo=clock.WARSAW)
+        document = legal.publish(
+            kind=data["kind"],
+            version=data["version"],
+            title=data["title"],
+            body=data["body"],
+            effective_from=max(effective, now),
+            actor=request.user,
+            now=now,
+        )
+        messages.success(
+            request,
+            gettext("Opublikowano %(title)s, wersja %(version)s.")
+            % {"title": document.title, "version": document.version},
+        )
+        return redirect("operatordesk:terms")
+    providers = Provider.objects.filter(is_active=True).count()
+    kinds = []
+    for kind, label in TermsDocument.Kind.choices:
+        legal.in_force(kind, now)  # the shipped version is stored on first use
+        counts = legal.acceptance_counts(kind)
+        current = legal.in_force(kind, now)
+        versions = [
+            {"document": document, "accepted": counts.get(document.pk, 0), "current": document.pk == current.pk}
+            for document in TermsDocument.objects.filter(kind=kind).order_by("-effective_from")
+        ]
+        kinds.append({"kind": kind, "label": label, "versions": versions})
+    return render(
+        request,
+        "operatordesk/terms.html",
+        {"kinds": kinds, "providers": providers, "form": form, "now": now, "section": "terms"},
+    )
+
+
+@operator_view
+def terms_pdf(request, document_id: int):
+    document = get_object_or_404(TermsDocument, pk=document_id)
+    response = HttpResponse(legal.as_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="regulamin-{document.kind}-{document.pk}.pdf"'
+    return response

@@ -8,6 +8,7 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -151,7 +152,14 @@ def practitioner_photo(request, pk: int):
 
 def practitioner_card(request, pk: int):
     practitioner = get_object_or_404(
-        Practitioner.objects.select_related("provider").prefetch_related("specializations", "units__location"),
+        Practitioner.objects.select_related("provider").prefetch_related(
+            "specializations",
+            # only units the portal shows: visible, at a visible (so approved) location
+            Prefetch(
+                "units",
+                queryset=Unit.objects.filter(is_visible=True, location__is_visible=True).select_related("location"),
+            ),
+        ),
         pk=pk,
         is_visible_online=True,
         provider__is_active=True,

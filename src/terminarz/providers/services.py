@@ -64,6 +64,8 @@ def correct_location(location: Location, values: dict, *, actor) -> Location:
         )
         if locked.status == LocationStatus.REJECTED:
             LOCATION.move(locked, LocationStatus.PENDING, actor=actor, rejection_reason="", requested_at=clock.now())
+        else:  # still pending: the operator's queue shows the corrected data as a new request
+            Location.objects.filter(pk=locked.pk).update(requested_at=clock.now())
     return locked
 
 

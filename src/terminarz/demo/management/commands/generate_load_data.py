@@ -13,6 +13,8 @@ from django.db import connections, transaction
 from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
 from terminarz.core.tenancy import system_task
+from terminarz.legal import services as legal
+from terminarz.legal.models import TermsAcceptance
 from terminarz.providers.models import Location, Provider, Unit
 from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock
 from terminarz.scheduling.search import invalidate_lookups
@@ -82,6 +84,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             provs = Provider.objects.bulk_create(
                 Provider(name=f"Placówka testowa {i + 1}", slug=f"{tag}-{i}") for i in range(providers)
+            )
+            terms = legal.in_force("provider", clock.now())
+            TermsAcceptance.objects.bulk_create(
+                TermsAcceptance(document=terms, provider_ref=p.pk, channel="load-data", accepted_at=clock.now())
+                for p in provs
             )
             locs = Location.objects.bulk_create(
                 Location(

@@ -37,6 +37,7 @@ from terminarz.insurers.models import (
     ServiceArea,
     ThematicService,
 )
+from terminarz.legal import services as legal
 from terminarz.patients.services import add_card
 from terminarz.payments import services as payments
 from terminarz.payments.gateways.base import Notice, NoticeStatus
@@ -307,6 +308,8 @@ class Command(BaseCommand):
                     slug=p["slug"],
                     defaults={k: p[k] for k in ("name", "phone", "email", "description")},
                 )
+                # On the platform under the provider terms in force (A3; as at approval).
+                legal.provider_accepts(provider.pk, kind="provider", user=None, now=clock.now())
                 locations = {}
                 for number, name, street, postal, city in p["locations"]:
                     locations[number], _ = Location.objects.get_or_create(
