@@ -144,7 +144,11 @@ def approve(change: ChangeRequest, *, actor, now: dt.datetime | None = None) -> 
     """The proposed values become the live data, in the request's transaction."""
     now = now or clock.now()
     with transaction.atomic():
-        locked = ChangeRequest.unscoped.select_for_update().select_related("provider", "location").get(pk=change.pk)
+        locked = (
+            ChangeRequest.unscoped.select_for_update(of=("self",))
+            .select_related("provider", "location")
+            .get(pk=change.pk)
+        )
         target: Location | Provider = locked.location if locked.location is not None else locked.provider
         allowed = LOCATION_FIELDS if locked.location is not None else PROVIDER_FIELDS
         proposed = {field: value for field, value in locked.proposed.items() if field in allowed}
