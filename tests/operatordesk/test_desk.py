@@ -229,3 +229,48 @@ def test_the_change_and_location_queues_decide_from_the_desk(client, frozen):
     assert (location.status, location.rejection_reason) == ("rejected", "Adres spoza RPWDL.")
     assert sorted(Message.objects.values_list("kind", flat=True)) == ["change_decided", "location_decided"]
     assert client.post(reverse("operatordesk:locations"), {"location": 999999, "decision": "accept"}).status_code == 404
+
+
+def test_suspending_a_provider_takes_it_off_the_portal_and_tells_its_staff_why(client, frozen):
+    from terminarz.core.models import AuditEntry
+    from terminarz.notifications.models import Message
+
+    provider = make_provider()
+    provider.email = "recepcja@example.com"
+    provider.save()
+    staff = make_user("rejestratorka", provider, "registrar")
+    assert client.get(reverse("portal:provider", args=[provider.pk])).status_code == 200
+    operator_client(client)
+    url = reverse("operatordesk:providers")
+    no_reason = client.post(url, {"provider": provider.pk, "action": "suspend", "reason": " "}, follow=True)
+    assert messages_of(no_reason) == ["Podaj powód zawieszenia – placówka go zobaczy."]
+    done = client.post(
+        url, {"provider": provider.pk, "action": "suspend", "reason": "Nieopłacony abonament."}, follow=True
+    )
+    assert messages_of(done) == [f"Zawieszono placówkę {provider.name}."]
+    provider.refresh_from_db()
+    assert (provider.is_active, provider.suspended_reason, provider.suspended_at) == (
+        False,
+        "Nieopłacony abonament.",
+        FROZEN_NOW,
+    )
+    assert AuditEntry.objects.get(provider_id=provider.pk, action="provider.suspended").changes == {
+        "is_active": [True, False],
+        "reason": "Nieopłacony abonament.",
+    }
+    assert Message.objects.get(kind="provider_status").recipient == "recepcja@example.com"
+    twice = client.post(url, {"provider": provider.pk, "action": "suspend", "reason": "x"}, follow=True)
+    assert messages_of(twice) == ["Placówka jest już zawieszona."]
+    client.logout()
+    assert client.get(reverse("portal:provider", args=[provider.pk])).status_code == 404
+    client.force_login(staff)
+    page = client.get(reverse("clinic:home"), follow=True)
+    assert page.status_code == 403
+    assert "zostało zawieszone przez operatora Terminarza. Powód: Nieopłacony abonament." in page.content.decode()
+    client.logout()
+    operator_client(client, "operator2")
+    back = client.post(url, {"provider": provider.pk, "action": "reactivate"}, follow=True)
+    assert messages_of(back) == [f"Przywrócono placówkę {provider.name}."]
+    provider.refresh_from_db()
+    assert (provider.is_active, provider.suspended_reason, provider.suspended_at) == (True, "", None)
+    assert client.post(url, {"provider": provider.pk, "action": "delete"}).status_code == 404

@@ -45,7 +45,14 @@ class LogoutView(auth_views.LogoutView):
 
 
 def no_access(request):
-    return render(request, "clinic/no_access.html", status=403)
+    """No active provider for this person: a suspended provider's staff are told why."""
+    suspended = []
+    if request.user.is_authenticated:
+        suspended = [
+            m.provider
+            for m in Membership.objects.filter(user=request.user, provider__is_active=False).select_related("provider")
+        ]
+    return render(request, "clinic/no_access.html", {"suspended": suspended}, status=403)
 
 
 @require_POST

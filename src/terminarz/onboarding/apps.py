@@ -8,4 +8,4 @@ class OnboardingConfig(AppConfig):
     verbose_name = _("Przystąpienie placówek")
 
     def ready(self) -> None:
-        from . import changes, services  # noqa: F401  (message contexts)
+        from . import changes, services, suspension  # noqa: F401  (message contexts)

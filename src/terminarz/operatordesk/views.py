@@ -19,7 +19,7 @@ from terminarz.core.statemachine import TransitionRefused
 from terminarz.factors import policy
 from terminarz.legal import services as legal
 from terminarz.legal.models import TermsDocument
-from terminarz.onboarding import changes, registry, services
+from terminarz.onboarding import changes, registry, services, suspension
 from terminarz.onboarding.machines import APPLICATION
 from terminarz.onboarding.models import (
     ApplicationStatus,
@@ -242,8 +242,26 @@ def registry_page(request):
 
 @operator_view
 def providers_page(request):
+    """The providers on the platform with their status and schedules published online;
+    "Zawieś" (with a reason the provider sees) and "Przywróć"."""
+    if request.method == "POST":
+        provider = get_object_or_404(Provider, pk=_posted_id(request, "provider"))
+        action = request.POST.get("action")
+        try:
+            if action == "suspend":
+                suspension.suspend(provider, reason=request.POST.get("reason", ""), actor=request.user)
+                messages.success(request, gettext("Zawieszono placówkę %(name)s.") % {"name": provider.name})
+            elif action == "reactivate":
+                suspension.reactivate(provider, actor=request.user)
+                messages.success(request, gettext("Przywrócono placówkę %(name)s.") % {"name": provider.name})
+            else:
+                raise Http404
+        except services.OnboardingError as error:
+            messages.error(request, error.message)
+        return redirect(request.get_full_path())
     query = request.GET.get("q", "").strip()
-    rows = Provider.objects.all()
+    published = Count("schedules", filter=Q(schedules__is_published_online=True), distinct=True)
+    rows = Provider.objects.annotate(published=published)
     if query:
         rows = rows.filter(Q(name__icontains=query) | Q(nip=query))
     page = Paginator(rows.order_by("name", "pk"), 50).get_page(request.GET.get("strona"))

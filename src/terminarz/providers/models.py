@@ -20,6 +20,10 @@ class Provider(models.Model):
         help_text=_("Każde logowanie pracownika wymaga kodu z aplikacji lub z e-maila."),
     )
     regon = models.CharField("REGON", max_length=14, blank=True)
+    # Set by the platform operator with `is_active=False`: the provider leaves the portal and
+    # its staff are told why when they sign in.
+    suspended_reason = models.CharField(_("powód zawieszenia"), max_length=500, blank=True)
+    suspended_at = models.DateTimeField(_("zawieszona"), null=True, blank=True)
     # A2: "Potwierdzam poprawność danych" – when and by whom the admin confirmed the data.
     data_confirmed_at = models.DateTimeField(_("dane potwierdzone"), null=True, blank=True)
     data_confirmed_by = models.ForeignKey(
