@@ -10,6 +10,7 @@ from terminarz.providers.models import Location, Provider, Unit
 from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock
 from terminarz.scheduling.services import generate_slots
 from terminarz.staff.models import Practitioner
+from terminarz.subscriptions.models import Subscription
 
 _seq = itertools.count(1)
 
@@ -28,7 +29,7 @@ PATIENT = {
 }
 
 
-def make_provider(name: str = "Przychodnia Testowa", city: str = "Kraków") -> Provider:
+def make_provider(name: str = "Przychodnia Testowa", city: str = "Kraków", *, subscribed: bool = True) -> Provider:
     n = next(_seq)
     provider = Provider.objects.create(name=f"{name} {n}", slug=f"p-{n}")
     Location.objects.create(
@@ -36,6 +37,18 @@ def make_provider(name: str = "Przychodnia Testowa", city: str = "Kraków") -> P
     )
     # A provider on the platform has accepted the provider terms in force (A3; as at approval).
     legal.provider_accepts(provider.pk, kind="provider", user=None, now=clock.now())
+    if subscribed:  # online registration for up to 500 published schedules (A4)
+        today = clock.local_today()
+        Subscription.unscoped.create(
+            provider=provider,
+            kind="full",
+            quantity=500,
+            status="active",
+            valid_from=today,
+            valid_to=today + dt.timedelta(days=365),
+            ordered_at=clock.now(),
+            activated_at=clock.now(),
+        )
     return provider
 
 

@@ -27,6 +27,7 @@ def test_an_admin_sees_every_group_and_the_system_administration_only_as_superus
     admin = labels(menu_for(ROLE_PERMISSIONS["admin"], superuser=False, current=""))
     assert admin["Ustawienia"] == [
         "Rejestracja on-line",
+        "Abonament rejestracji on-line",
         "Zasady płatności online",
         "Integracje",
         "Konta personelu",

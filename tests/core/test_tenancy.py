@@ -38,7 +38,8 @@ def test_there_are_tenant_models_to_walk():
     assert {"catalog.Payer", "catalog.PayerService", "catalog.ServiceGroup", "insurers.SigningCertificate"} <= labels
     assert {"insurers.PriceListPublication", "insurers.PayerBooking", "insurers.Referral"} <= labels
     assert "onboarding.ChangeRequest" in labels
-    assert len(labels) == 44
+    assert "subscriptions.Subscription" in labels
+    assert len(labels) == 45
 
 
 @pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m._meta.label)

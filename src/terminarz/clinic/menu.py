@@ -44,7 +44,7 @@ GROUPS: list[tuple[StrOrPromise, list[Item]]] = [
             Item(gettext_lazy("Harmonogramy"), "schedules", "schedules.view"),
             Item(gettext_lazy("Dni wolne i święta"), "closure-days", "schedules.view"),
             Item(gettext_lazy("Dane placówki"), "provider-data", "provider.change"),
-            Item(gettext_lazy("Regulaminy"), "terms", ""),
+            Item(gettext_lazy("Regulaminy"), "terms", "provider.change"),
             Item(gettext_lazy("Struktura"), "org", "org.view"),
             Item(gettext_lazy("Personel"), "staff", "org.view"),
             Item(gettext_lazy("Gabinety"), "rooms", "org.view"),
@@ -59,6 +59,7 @@ GROUPS: list[tuple[StrOrPromise, list[Item]]] = [
         gettext_lazy("Ustawienia"),
         [
             Item(gettext_lazy("Rejestracja on-line"), "registration-settings", "settings.change"),
+            Item(gettext_lazy("Abonament rejestracji on-line"), "subscription", "settings.change"),
             Item(gettext_lazy("Zasady płatności online"), "payment-settings", "settings.change"),
             Item(gettext_lazy("Integracje"), "integrations", "integrations.change"),
             Item(gettext_lazy("Konta personelu"), "staff-accounts", "staff.change"),

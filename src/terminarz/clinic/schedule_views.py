@@ -26,6 +26,7 @@ from terminarz.scheduling.editing import (
     save_schedule,
 )
 from terminarz.scheduling.models import Financing, Schedule, ScheduleBlock, Slot
+from terminarz.scheduling.publication import PublicationRefused
 from terminarz.scheduling.services import SLOT_OPTION_FIELDS
 from terminarz.staff.models import Practitioner
 
@@ -182,7 +183,12 @@ def schedule_edit(request, schedule_id: int | None = None):
             # Nothing is written: the editor shows what saving would do to the slots.
             preview = preview_schedule(candidate, blocks, today=clock.local_today())
         elif not block_errors:
-            result = save_schedule(candidate, formset, actor=request.user)
+            try:
+                result = save_schedule(candidate, formset, actor=request.user)
+            except PublicationRefused as refused:  # A4: the subscription's quota
+                form.add_error("is_published_online", refused.message)
+                result = None
+        if result is not None:
             messages.success(
                 request,
                 gettext(

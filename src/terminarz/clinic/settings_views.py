@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import RegistrationSettings, settings_for
+from terminarz.subscriptions import services as subscriptions
 
 from .access import clinic_view
 
@@ -36,9 +37,24 @@ class RegistrationSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["online_registration"].help_text = _(
+            "Włącza lub wyłącza rejestrację wizyt przez pacjentów w portalu i w API. Działa, gdy abonament "
+            "rejestracji on-line jest aktywny (Ustawienia → Abonament rejestracji on-line)."
+        )
         self.fields["hold_minutes"].min_value = 5  # type: ignore[attr-defined]
         self.fields["hold_minutes"].widget.attrs.update(min=5, max=1440)
         self.fields["cancel_cutoff_hours"].widget.attrs.update(min=0, max=720)
+
+    def clean_online_registration(self):
+        """A4: online registration goes on only with an active subscription."""
+        wanted = self.cleaned_data["online_registration"]
+        if (
+            wanted
+            and not self.initial.get("online_registration")
+            and not subscriptions.may_switch_online_on(self.instance.provider_id)
+        ):
+            raise forms.ValidationError(_("Włącz tryb demo albo kup abonament, aby włączyć rejestrację on-line."))
+        return wanted
 
     def clean_hold_minutes(self):
         minutes = self.cleaned_data["hold_minutes"]

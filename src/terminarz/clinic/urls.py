@@ -24,6 +24,7 @@ from . import (
     schedule_views,
     settings_views,
     staff_access_views,
+    subscription_views,
     terms_views,
     two_factor,
     views,
@@ -120,6 +121,7 @@ urlpatterns = [
     path("wizyty/<int:appointment_id>/notatki/", visit_views.visit_note_add, name="visit-note-add"),
     path("ustawienia/", settings_views.registration_settings, name="registration-settings"),
     path("ustawienia/platnosci/", payment_views.payment_settings, name="payment-settings"),
+    path("ustawienia/abonament/", subscription_views.subscription, name="subscription"),
     path("ubezpieczenia/", insurer_views.insurance, name="insurance"),
     path("ubezpieczenia/<slug:slug>/", insurer_views.insurer, name="insurer"),
     path(

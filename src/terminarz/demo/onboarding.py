@@ -17,6 +17,8 @@ from terminarz.onboarding import changes, services
 from terminarz.onboarding.models import RegistryFacility
 from terminarz.providers import services as org
 from terminarz.providers.models import Provider
+from terminarz.subscriptions import services as subscriptions
+from terminarz.subscriptions.models import Subscription
 
 OPERATOR_LOGIN = ("operator", "demo-operator")
 EXTRACT = b"%PDF-1.4\n% wypis z RPWDL (dokument demonstracyjny)\n"
@@ -92,6 +94,16 @@ def seed() -> None:
         )
     _applications(facilities, operator, now)
     _changes()
+    _subscriptions(operator, now)
+
+
+def _subscriptions(operator, now: dt.datetime) -> None:
+    """A4: Przychodnia Demo runs the demo mode, 10 days before it ends (the 14-day warning is
+    due); Centrum Medyczne Vita has a 12-month subscription for 5 schedules."""
+    demo = Provider.objects.get(slug="przychodnia-demo")
+    trial = subscriptions.enable_demo(demo, quantity=10, actor=None, now=now - dt.timedelta(days=82))
+    Subscription.unscoped.filter(pk=trial.pk).update(valid_to=clock.local_today() + dt.timedelta(days=10))
+    subscriptions.grant(Provider.objects.get(slug="centrum-medyczne-vita"), quantity=5, actor=operator, now=now)
 
 
 def _changes() -> None:

@@ -30,6 +30,8 @@ from terminarz.onboarding.models import (
     RegistryFacility,
 )
 from terminarz.providers.models import Location, LocationStatus, Provider
+from terminarz.subscriptions import services as subscriptions
+from terminarz.subscriptions.models import Subscription
 
 from .access import operator_view
 
@@ -254,9 +256,17 @@ def providers_page(request):
             elif action == "reactivate":
                 suspension.reactivate(provider, actor=request.user)
                 messages.success(request, gettext("Przywrócono placówkę %(name)s.") % {"name": provider.name})
+            elif action == "grant":
+                quantity = request.POST.get("quantity", "")
+                if not (quantity.isascii() and quantity.isdigit()):
+                    raise subscriptions.SubscriptionError(gettext("„Ilość” to liczba terminarzy od 1 do 500."))
+                subscriptions.grant(provider, quantity=int(quantity), actor=request.user)
+                messages.success(
+                    request, gettext("Włączono abonament 12-miesięczny dla %(name)s.") % {"name": provider.name}
+                )
             else:
                 raise Http404
-        except services.OnboardingError as error:
+        except (services.OnboardingError, subscriptions.SubscriptionError) as error:
             messages.error(request, error.message)
         return redirect(request.get_full_path())
     query = request.GET.get("q", "").strip()
@@ -265,6 +275,11 @@ def providers_page(request):
     if query:
         rows = rows.filter(Q(name__icontains=query) | Q(nip=query))
     page = Paginator(rows.order_by("name", "pk"), 50).get_page(request.GET.get("strona"))
+    current = {
+        s.provider_id: s for s in Subscription.unscoped.filter(provider__in=list(page.object_list), status="active")
+    }
+    for provider in page.object_list:
+        provider.subscription = current.get(provider.pk)  # type: ignore[attr-defined]
     return render(request, "operatordesk/providers.html", {"page": page, "query": query, "section": "providers"})
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 
-from .models import Location, LocationStatus, Membership, OpeningHours, Provider, Room, Unit
+from .models import Location, LocationStatus, Membership, OpeningHours, Provider, RegistrationSettings, Room, Unit
 
 
 class OrgError(Exception):
@@ -155,6 +155,8 @@ def open_provider(*, name: str, nip: str, regon: str, email: str, phone: str, lo
         slug = f"{base}-{number}"
     provider = Provider.objects.create(name=name[:200], slug=slug, nip=nip, regon=regon, email=email, phone=phone[:30])
     Location.unscoped.create(provider=provider, number=1, name=name[:200], **location)
+    # Online registration waits for the subscription ("Włącz tryb demo" or "Kup", A4).
+    RegistrationSettings.unscoped.create(provider=provider, online_registration=False)
     Membership.objects.create(user=admin, provider=provider, role=Membership.Role.ADMIN)
     record_audit(
         provider_id=provider.pk,

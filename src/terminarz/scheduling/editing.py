@@ -13,6 +13,7 @@ from terminarz.core import clock
 from terminarz.core.audit import record_audit
 from terminarz.providers.holidays import closed_days
 
+from . import publication
 from .models import Schedule, ScheduleBlock, Slot, SlotState
 from .services import GenerationResult, horizon_end, plan_slots, regenerate_schedule
 
@@ -106,6 +107,10 @@ def save_schedule(schedule: Schedule, formset: "forms.BaseInlineFormSet[Any, Any
     Booked visits that no longer fit are kept and returned as conflicts."""
     created = schedule.pk is None
     with transaction.atomic():
+        if schedule.is_published_online:
+            was_published = not created and Schedule.objects.filter(pk=schedule.pk, is_published_online=True).exists()
+            if not was_published:
+                publication.check(schedule)  # e.g. the subscription's quota (raises PublicationRefused)
         schedule.save()
         formset.instance = schedule
         formset.save()

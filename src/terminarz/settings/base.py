@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "terminarz.insurers",
     "terminarz.integrations",
     "terminarz.onboarding",
+    "terminarz.subscriptions",
     "terminarz.portal",
     "terminarz.clinic",
     "terminarz.payerdesk",

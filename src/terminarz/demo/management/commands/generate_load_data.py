@@ -21,6 +21,7 @@ from terminarz.scheduling.search import invalidate_lookups
 from terminarz.scheduling.services import generate_slots
 from terminarz.staff.models import Practitioner
 from terminarz.staff.pwz import make_pwz
+from terminarz.subscriptions.models import Subscription
 
 CITIES = [
     "Kraków",
@@ -88,6 +89,19 @@ class Command(BaseCommand):
             terms = legal.in_force("provider", clock.now())
             TermsAcceptance.objects.bulk_create(
                 TermsAcceptance(document=terms, provider_ref=p.pk, channel="load-data", accepted_at=clock.now())
+                for p in provs
+            )
+            Subscription.unscoped.bulk_create(
+                Subscription(
+                    provider=p,
+                    kind="full",
+                    quantity=500,
+                    status="active",
+                    valid_from=today,
+                    valid_to=today + dt.timedelta(days=365),
+                    ordered_at=clock.now(),
+                    activated_at=clock.now(),
+                )
                 for p in provs
             )
             locs = Location.objects.bulk_create(

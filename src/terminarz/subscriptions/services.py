@@ -1,0 +1,248 @@
+"""A4, in the seed's order: "Włącz tryb demo" (3 months, free) or "Kup" (12 months) with "Ilość"
+= schedules that may be published online → (for "Kup") the invoice choice with a preview of the
+data ("Zatwierdź" / "Aktualizuj dane") → the payment → "Włącz". Online registration is on while
+a subscription is active; publishing a schedule beyond its quantity is refused (a guard the
+scheduling asks inside its transaction, with the provider row locked, so two publications cannot
+both take the last place); at the end of the validity online registration switches off by
+itself (slots leave the portal, bookings made stay); the admin is warned 14 and 3 days before."""
+
+import datetime as dt
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from terminarz.core import clock
+from terminarz.core.audit import record_audit
+from terminarz.core.statemachine import TransitionRefused
+from terminarz.notifications.registry import register_context
+from terminarz.notifications.services import queue_email
+from terminarz.providers.models import Provider
+from terminarz.scheduling.models import Schedule
+from terminarz.scheduling.publication import PublicationRefused
+
+from .machines import SUBSCRIPTION
+from .models import Subscription, SubscriptionKind, SubscriptionStatus
+
+S = SubscriptionStatus
+MONTHS = {SubscriptionKind.DEMO: 3, SubscriptionKind.FULL: 12}
+WARN_DAYS = (14, 3)
+
+
+class SubscriptionError(Exception):
+    def __init__(self, message: str, *, field: str = "__all__"):
+        super().__init__(message)
+        self.message = message
+        self.errors = {field: [message]}
+
+
+def price_per_schedule() -> Decimal:
+    """The price of one schedule published online for 12 months (PLN, gross)."""
+    return Decimal(str(getattr(settings, "TERMINARZ_SUBSCRIPTION_PRICE", "588.00")))
+
+
+def active(provider_id: int) -> Subscription | None:
+    return Subscription.unscoped.filter(provider_id=provider_id, status=S.ACTIVE).first()
+
+
+def published_count(provider_id: int, today: dt.date, *, exclude: int | None = None) -> int:
+    """Schedules published online that are still valid (they count against the quantity)."""
+    from django.db.models import Q
+
+    schedules = Schedule.unscoped.filter(provider_id=provider_id, is_published_online=True).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=today)
+    )
+    if exclude is not None:
+        schedules = schedules.exclude(pk=exclude)
+    return schedules.count()
+
+
+def check_quota(schedule: Schedule) -> None:
+    """The publication guard (registered in `AppConfig.ready`). Takes the provider row lock:
+    two schedules published at once for the last place queue here and the second is refused."""
+    Provider.objects.select_for_update().get(pk=schedule.provider_id)
+    if schedule.valid_to is not None and schedule.valid_to < clock.local_today():
+        return  # a past schedule takes no place
+    current = active(schedule.provider_id)
+    if current is None:
+        raise PublicationRefused(
+            _(
+                "Rejestracja on-line nie jest włączona, więc terminarza nie można opublikować. "
+                "Włącz tryb demo albo kup abonament w Ustawienia → Abonament rejestracji on-line."
+            )
+        )
+    used = published_count(schedule.provider_id, clock.local_today(), exclude=schedule.pk)
+    if used + 1 > current.quantity:
+        raise PublicationRefused(
+            ngettext(
+                "Abonament obejmuje %(n)d terminarz publikowany online i jest on już wykorzystany. "
+                "Wyłącz publikację innego terminarza albo zamów abonament na większą „Ilość”.",
+                "Abonament obejmuje %(n)d terminarzy publikowanych online i wszystkie są już wykorzystane. "
+                "Wyłącz publikację innego terminarza albo zamów abonament na większą „Ilość”.",
+                current.quantity,
+            )
+            % {"n": current.quantity}
+        )
+
+
+def _check_quantity(quantity: int) -> None:
+    if not 1 <= quantity <= 500:
+        raise SubscriptionError(_("„Ilość” to liczba terminarzy od 1 do 500."), field="quantity")
+
+
+def enable_demo(provider: Provider, *, quantity: int, actor, now: dt.datetime | None = None) -> Subscription:
+    """ "Włącz tryb demo": free for 3 months from now, once per provider; online registration on."""
+    now = now or clock.now()
+    _check_quantity(quantity)
+    with transaction.atomic():
+        Provider.objects.select_for_update().get(pk=provider.pk)
+        if Subscription.unscoped.filter(provider=provider, kind=SubscriptionKind.DEMO).exists():
+            raise SubscriptionError(
+                _("Tryb demo można włączyć tylko raz. Kup abonament, aby dalej korzystać z usługi.")
+            )
+        if active(provider.pk) is not None:
+            raise SubscriptionError(_("Abonament jest już aktywny."))
+        today = clock.local_today(at=now)
+        subscription = Subscription.unscoped.create(
+            provider=provider,
+            kind=SubscriptionKind.DEMO,
+            quantity=quantity,
+            status=S.ACTIVE,
+            valid_from=today,
+            valid_to=today + relativedelta(months=MONTHS[SubscriptionKind.DEMO]),
+            ordered_at=now,
+            ordered_by=actor,
+            activated_at=now,
+        )
+        SUBSCRIPTION.created(subscription, actor=actor, now=now)
+        _online(provider.pk, True, actor=actor, now=now)
+    return subscription
+
+
+def grant(provider: Provider, *, quantity: int, actor, now: dt.datetime | None = None) -> Subscription:
+    """The operator switches on a 12-month subscription paid outside the platform (a bank
+    transfer after an invoice): active at once; an active demo ends then."""
+    now = now or clock.now()
+    _check_quantity(quantity)
+    with transaction.atomic():
+        Provider.objects.select_for_update().get(pk=provider.pk)
+        _end_current(provider.pk, actor=actor, now=now)
+        today = clock.local_today(at=now)
+        subscription = Subscription.unscoped.create(
+            provider=provider,
+            kind=SubscriptionKind.FULL,
+            quantity=quantity,
+            status=S.ACTIVE,
+            valid_from=today,
+            valid_to=today + relativedelta(months=MONTHS[SubscriptionKind.FULL]),
+            amount=price_per_schedule() * quantity,
+            ordered_at=now,
+            ordered_by=actor,
+            activated_at=now,
+        )
+        SUBSCRIPTION.created(subscription, actor=actor, now=now, reason="włączony przez operatora")
+        _online(provider.pk, True, actor=actor, now=now)
+    return subscription
+
+
+def _end_current(provider_id: int, *, actor, now: dt.datetime) -> None:
+    """The subscription a new one replaces ends today (one active at a time)."""
+    current = active(provider_id)
+    if current is not None:
+        SUBSCRIPTION.move(current, S.EXPIRED, actor=actor, now=now, reason="zastąpiona nową umową")
+
+
+def _online(provider_id: int, on: bool, *, actor, now: dt.datetime) -> None:
+    """The provider's "Rejestracja on-line" follows the subscription (saved, so the search's
+    cached lookups hear of it)."""
+    from terminarz.providers.models import settings_for
+
+    registration = settings_for(provider_id)
+    if registration.online_registration != on:
+        registration.online_registration = on
+        registration.save(update_fields=["online_registration"])
+        record_audit(
+            provider_id=provider_id,
+            action="subscription.online_on" if on else "subscription.online_off",
+            target=registration,
+            summary="Rejestracja on-line włączona (abonament)"
+            if on
+            else "Rejestracja on-line wyłączona: abonament wygasł",
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_label="" if getattr(actor, "pk", None) else "system",
+            changes={"online_registration": [not on, on]},
+            at=now,
+        )
+
+
+def may_switch_online_on(provider_id: int) -> bool:
+    return active(provider_id) is not None
+
+
+def expire_due(*, now: dt.datetime | None = None) -> int:
+    """Active subscriptions past their validity expire; online registration goes off."""
+    now = now or clock.now()
+    today = clock.local_today(at=now)
+    expired = 0
+    for subscription in Subscription.unscoped.filter(status=S.ACTIVE, valid_to__lt=today):
+        with transaction.atomic():
+            Provider.objects.select_for_update().get(pk=subscription.provider_id)
+            try:
+                SUBSCRIPTION.move(subscription, S.EXPIRED, actor_label="system", now=now)
+            except TransitionRefused:  # moved meanwhile: nothing to do
+                continue
+            if active(subscription.provider_id) is None:
+                _online(subscription.provider_id, False, actor=None, now=now)
+            _tell(subscription, "subscription_expired", now)
+            expired += 1
+    return expired
+
+
+def send_warnings(*, now: dt.datetime | None = None) -> int:
+    """ "Abonament wygasa za 14 dni" and "… za 3 dni": once each, to the provider's address."""
+    now = now or clock.now()
+    today = clock.local_today(at=now)
+    sent = 0
+    for days, field in ((3, "warned_3_at"), (14, "warned_14_at")):
+        due = Subscription.unscoped.filter(
+            status=S.ACTIVE,
+            valid_to__lte=today + dt.timedelta(days=days),
+            valid_to__gte=today,
+            **{f"{field}__isnull": True},
+        )
+        for subscription in due:
+            with transaction.atomic():
+                claimed = Subscription.unscoped.filter(pk=subscription.pk, **{f"{field}__isnull": True}).update(
+                    **{field: now}
+                )
+                if claimed:
+                    if field == "warned_3_at":  # the 14-day warning is not sent after the 3-day one
+                        Subscription.unscoped.filter(pk=subscription.pk, warned_14_at__isnull=True).update(
+                            warned_14_at=now
+                        )
+                    _tell(subscription, "subscription_expiring", now, days=days)
+                    sent += 1
+    return sent
+
+
+def _tell(subscription: Subscription, kind: str, now: dt.datetime, **extra) -> None:
+    provider = subscription.provider
+    if provider.email:
+        queue_email(
+            provider=provider,
+            kind=kind,
+            recipient=provider.email,
+            template=f"subscriptions/email/{kind.removeprefix('subscription_')}",
+            context={"subscription_id": subscription.pk, **extra},
+            idempotency_key=f"{kind}:{subscription.pk}:{extra.get('days', '')}",
+        )
+
+
+@register_context("subscription_expiring")
+@register_context("subscription_expired")
+def subscription_context(stored: dict) -> dict:
+    subscription = Subscription.unscoped.select_related("provider").get(pk=stored["subscription_id"])
+    return {"subscription": subscription, "days": stored.get("days")}

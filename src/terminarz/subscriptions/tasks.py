@@ -1,0 +1,17 @@
+from django_tasks import task
+
+from terminarz.core.tenancy import system_task
+
+from . import services
+
+
+@task()
+@system_task
+def expire_subscriptions_task() -> int:
+    return services.expire_due()
+
+
+@task()
+@system_task
+def subscription_warnings_task() -> int:
+    return services.send_warnings()
