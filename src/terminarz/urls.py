@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 
 from terminarz.api.v1 import api
+from terminarz.clinic import subscription_views
 from terminarz.notifications.views import sms_status
 from terminarz.portal import account_views, dependent_views, dev_views, error_views
 from terminarz.portal import email_code_views as email_code
@@ -19,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("operator/", include("terminarz.operatordesk.urls")),
     path("admin/", admin.site.urls),
     path("hooks/sms/", sms_status, name="sms-status"),
+    path("hooks/abonament/<str:gateway>/", subscription_views.notify, name="subscription-notify"),
     path("lista-rezerwowa/zapisz/", waiting_views.join, name="waitlist-join"),
     path("lista-rezerwowa/<int:entry_id>/", waiting_views.entry_page, name="waitlist-entry"),
     path("lista-rezerwowa/oferta/<str:token>/", waiting_views.offer_page, name="waitlist-offer"),

@@ -16,6 +16,7 @@ from terminarz.patients.services import match_or_create_patient
 from terminarz.providers.models import Membership
 from terminarz.records.models import RodoRequest
 from terminarz.scheduling.models import Slot
+from terminarz.subscriptions.models import Subscription
 from terminarz.waiting.models import QueueEntry
 from tests.clinic.test_access import make_user
 from tests.conftest import FROZEN_NOW
@@ -261,6 +262,9 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "line_id": line_b.pk,
         "request_id": RodoRequest.objects.create(
             provider=desk["b"], patient=desk["patient_b"], kind="access", text="x", due_date="2026-12-20"
+        ).pk,
+        "subscription_id": Subscription.objects.create(
+            provider=desk["b"], kind="full", quantity=1, status="ordered", ordered_at=FROZEN_NOW
         ).pk,
         "entry_id": QueueEntry.objects.create(
             provider=desk["b"], unit_id=desk["slot_b"].unit_id, patient=desk["patient_b"]

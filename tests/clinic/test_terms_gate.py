@@ -91,15 +91,18 @@ def test_an_announced_version_can_be_accepted_ahead_and_then_blocks_nothing(clie
 
 def test_only_the_admin_accepts_and_the_pdf_downloads(client, office, frozen):
     new_version()
-    client.force_login(make_user("rej", office["provider"], "registrar"))
+    registrar = make_user("rej", office["provider"], "registrar", granted=["provider.change"])
+    client.force_login(registrar)  # even with the single grant, binding terms are the admin's
     page = client.get(TERMS).content.decode()
     assert "Regulamin akceptuje administrator placówki." in page
     assert client.post(TERMS, {"version": "2.0", "accept": "on"}).status_code == 404
     assert TermsAcceptance.objects.filter(document__version="2.0").count() == 0
-    pdf = client.get(reverse("clinic:terms-pdf", args=["provider", "2.0"]))
+    version = TermsDocument.objects.get(kind="provider", version="2.0")
+    pdf = client.get(reverse("clinic:terms-pdf", args=[version.pk]))
     assert pdf["Content-Type"] == "application/pdf"
     assert "§ 1. Nowe zasady." in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
-    assert client.get(reverse("clinic:terms-pdf", args=["platform", "1.0"])).status_code == 404
+    platform = legal.in_force("platform", FROZEN_NOW)  # the patients' terms are not the provider's
+    assert client.get(reverse("clinic:terms-pdf", args=[platform.pk])).status_code == 404
 
 
 def test_a_new_insurance_version_stops_the_service_until_accepted_again(office, frozen):
@@ -154,3 +157,26 @@ def test_the_operator_publishes_versions_and_sees_acceptance_counts(client, offi
         ("1.0", 1, True),
     ]
     assert done.context["providers"] == 1
+
+
+def test_a_new_insurance_version_stops_the_insurers_bookings_too(office, frozen):
+    from terminarz.insurers.payer_booking import bookable_payer_ids
+    from tests.insurers.helpers import cooperate, make_insurer, online_for_insurers, payer_of
+
+    tu = make_insurer()
+    cooperate(office["provider"], tu, office["admin"])
+    online_for_insurers(office["provider"], tu)
+    payer = payer_of(office["provider"], tu)
+    assert bookable_payer_ids(tu.pk) == [payer.pk]
+    new_version(kind="insurance")
+    assert bookable_payer_ids(tu.pk) == []
+    insurance.accept_service_terms(office["provider"].pk, accepted=True, actor=office["admin"])
+    assert bookable_payer_ids(tu.pk) == [payer.pk]
+
+
+def test_the_gate_covers_configuration_posts_inside_wider_pages_but_not_staff_security(client, office, frozen):
+    new_version()
+    room = client.post(reverse("clinic:rooms"), {"gabinet-location": "1", "gabinet-name": "Gabinet 9"})
+    assert room["Location"] == TERMS
+    assert client.get(reverse("clinic:staff-accounts")).status_code == 200  # removing a departed person works
+    assert client.get(reverse("clinic:schedules")).status_code == 200

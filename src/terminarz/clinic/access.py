@@ -34,18 +34,10 @@ from terminarz.providers.models import Membership
 
 SESSION_KEY = "clinic_provider_id"
 TERMS_KIND = "provider"
-TERMS_GATED = frozenset(
-    {
-        "org.change",
-        "staff.change",
-        "schedules.change",
-        "services.change",
-        "payers.change",
-        "insurers.change",
-        "integrations.change",
-        "settings.change",
-    }
-)
+# Configuration only: staff accounts (security: removing a departed person, resetting a
+# factor), schedules (blocking a slot from the calendar) and the insurers' work (OLS claims;
+# the insurance service has its own terms) stay open.
+TERMS_GATED = frozenset({"org.change", "services.change", "payers.change", "integrations.change", "settings.change"})
 M = TypeVar("M", bound=Model)
 
 
@@ -76,14 +68,7 @@ def clinic_view(permission: str) -> Callable:
             request.provider = membership.provider
             if permission and not membership.has_permission(permission):
                 raise PermissionDenied(permission)
-            if permission in TERMS_GATED and legal.provider_pending(membership.provider_id, TERMS_KIND, clock.now()):
-                messages.warning(
-                    request,
-                    gettext(
-                        "Obowiązuje nowa wersja Regulaminu Świadczeniodawcy. Do czasu jej akceptacji przez "
-                        "administratora placówki zmiany ustawień są zablokowane; terminarz i wizyty działają."
-                    ),
-                )
+            if permission in TERMS_GATED and terms_pending(request, membership.provider_id):
                 return redirect("clinic:terms")
             with provider_scope(membership.provider_id):
                 return view(request, *args, **kwargs)
@@ -92,6 +77,22 @@ def clinic_view(permission: str) -> Callable:
         return wrapper
 
     return decorator
+
+
+def terms_pending(request, provider_id: int) -> bool:
+    """A3: True (with the message) while the provider has not accepted the Regulamin
+    Świadczeniodawcy in force; the caller then sends the person to "Regulaminy". Views that
+    check a gated permission themselves (a POST inside a wider page) call it too."""
+    if legal.provider_pending(provider_id, TERMS_KIND, clock.now()) is None:
+        return False
+    messages.warning(
+        request,
+        gettext(
+            "Obowiązuje nowa wersja Regulaminu Świadczeniodawcy. Do czasu jej akceptacji przez "
+            "administratora placówki zmiany ustawień są zablokowane; terminarz i wizyty działają."
+        ),
+    )
+    return True
 
 
 def get_for_provider(queryset: QuerySet[M], provider, pk) -> M:

@@ -5,6 +5,7 @@ only then) or rejects with a reason. A pending request can be withdrawn."""
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -55,9 +56,11 @@ def provider_data(request):
         values = form.cleaned_data
         try:
             if provider.data_confirmed_at is None:
-                changes.edit_unconfirmed(provider, values, actor=request.user)
                 identity = {name: values[name] for name in changes.IDENTITY_FIELDS}
-                if changes.request_provider_change(provider, identity, actor=request.user) is None:
+                with transaction.atomic():  # the contact data and the identity request, or neither
+                    changes.edit_unconfirmed(provider, values, actor=request.user)
+                    requested = changes.request_provider_change(provider, identity, actor=request.user)
+                if requested is None:
                     messages.success(request, gettext("Zapisano dane placówki. Sprawdź je i potwierdź ich poprawność."))
                 else:
                     messages.success(

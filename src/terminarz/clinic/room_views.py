@@ -16,7 +16,7 @@ from terminarz.providers.models import Location, Room
 from terminarz.staff import services as staff_services
 from terminarz.staff.models import Practitioner, RoomAssignment
 
-from .access import clinic_view
+from .access import clinic_view, terms_pending
 
 
 class RoomForm(forms.Form):
@@ -49,6 +49,8 @@ def rooms(request):
     if request.method == "POST":
         if not request.membership.has_permission("org.change"):
             raise PermissionDenied
+        if terms_pending(request, request.provider.pk):  # A3: "org.change" is gated
+            return redirect("clinic:terms")
         if "gabinet-name" in request.POST:
             room_form = _scope(RoomForm(request.POST, prefix="gabinet"), request.provider)
             if room_form.is_valid():

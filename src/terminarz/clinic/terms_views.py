@@ -29,12 +29,13 @@ class AcceptForm(forms.Form):
 @clinic_view("")
 def terms(request):
     now = clock.now()
-    may_accept = request.membership.has_permission("provider.change")
+    # binding terms are accepted by the provider's administrator (the role, not a single grant)
+    may_accept = request.membership.role == "admin"
     if request.method == "POST":
         if not may_accept:
             raise Http404
         form = AcceptForm(request.POST)
-        if form.is_valid() and form.cleaned_data["accept"]:
+        if form.is_valid() and form.cleaned_data["accept"] and form.cleaned_data["version"]:
             version = form.cleaned_data["version"]
             try:
                 legal.provider_accepts(
@@ -64,20 +65,20 @@ def terms(request):
 
 
 @clinic_view("")
-def terms_pdf(request, kind: str, version: str):
-    if kind not in KINDS:
-        raise Http404
-    document = TermsDocument.objects.filter(kind=kind, version=version).first()
+def terms_pdf(request, document_id: int):
+    document = TermsDocument.objects.filter(pk=document_id, kind__in=KINDS).first()
     if document is None:
         raise Http404
     response = HttpResponse(legal.as_pdf(document), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="regulamin-{kind}-{document.pk}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="regulamin-{document.kind}-{document.pk}.pdf"'
     return response
 
 
 def _who(acceptance) -> str:
     if acceptance is None:
         return ""
-    if acceptance.user is None:
+    if acceptance.user is not None:
+        return acceptance.user.get_full_name() or acceptance.user.get_username()
+    if acceptance.channel == "onboarding":
         return gettext("przy przystąpieniu do Terminarza")
-    return acceptance.user.get_full_name() or acceptance.user.get_username()
+    return "–"

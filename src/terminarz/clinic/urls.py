@@ -68,7 +68,7 @@ urlpatterns = [
     path("struktura/lokalizacje/<int:location_id>/", org_views.location_edit, name="location"),
     path("dane-placowki/", provider_views.provider_data, name="provider-data"),
     path("regulaminy/", terms_views.terms, name="terms"),
-    path("regulaminy/<str:kind>/<str:version>.pdf", terms_views.terms_pdf, name="terms-pdf"),
+    path("regulaminy/<int:document_id>.pdf", terms_views.terms_pdf, name="terms-pdf"),
     path("struktura/komorki/<int:unit_id>/", org_views.unit_edit, name="unit"),
     path("struktura/komorki/<int:unit_id>/godziny/", org_views.unit_hours, name="unit-hours"),
     path(
@@ -122,6 +122,16 @@ urlpatterns = [
     path("ustawienia/", settings_views.registration_settings, name="registration-settings"),
     path("ustawienia/platnosci/", payment_views.payment_settings, name="payment-settings"),
     path("ustawienia/abonament/", subscription_views.subscription, name="subscription"),
+    path(
+        "ustawienia/abonament/<int:subscription_id>/",
+        subscription_views.subscription_order,
+        name="subscription-order",
+    ),
+    path(
+        "ustawienia/abonament/<int:subscription_id>/powrot/",
+        subscription_views.subscription_return,
+        name="subscription-return",
+    ),
     path("ubezpieczenia/", insurer_views.insurance, name="insurance"),
     path("ubezpieczenia/<slug:slug>/", insurer_views.insurer, name="insurer"),
     path(

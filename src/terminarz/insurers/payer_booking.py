@@ -23,6 +23,7 @@ from terminarz.booking.models import ACTIVE_STATUSES, Appointment, PayerKind, So
 from terminarz.booking.services import cancel_appointment_by_clinic
 from terminarz.catalog.models import Payer, PayerService
 from terminarz.core import clock
+from terminarz.legal import services as legal
 from terminarz.scheduling.models import Slot
 
 from .models import Cooperation, CooperationStatus, InsuranceService, Insurer, PayerBooking, Referral
@@ -44,7 +45,11 @@ def bookable_payer_ids(insurer_id: int) -> list[int]:
     providers = Cooperation.objects.filter(
         insurer_id=insurer_id, status=CooperationStatus.ACTIVE, online_registration=True
     ).values_list("provider_id", flat=True)
-    online = InsuranceService.objects.filter(provider_id__in=list(providers), online_registration=True)
+    # the insurance service's terms accepted in the version in force (A3): a new version stops it
+    current_terms = legal.in_force("insurance", clock.now()).pk
+    online = InsuranceService.objects.filter(
+        provider_id__in=list(providers), online_registration=True, terms_id=current_terms
+    )
     return list(
         Payer.objects.filter(
             insurer_ref=insurer_id, is_active=True, provider_id__in=online.values_list("provider_id", flat=True)

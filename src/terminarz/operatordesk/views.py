@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Count, Min, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -356,7 +357,12 @@ def _decide(request, decide) -> None:
 
 class PublishTermsForm(forms.Form):
     kind = forms.ChoiceField(label=_("Regulamin"), choices=TermsDocument.Kind.choices)
-    version = forms.CharField(label=_("Wersja"), max_length=20)
+    version = forms.RegexField(
+        label=_("Wersja"),
+        max_length=20,
+        regex=r"^[0-9A-Za-z._-]{1,20}$",
+        error_messages={"invalid": _("Wersja: cyfry, litery, kropki, myślniki (np. 2.0).")},
+    )
     title = forms.CharField(label=_("Tytuł"), max_length=200)
     effective_from = forms.DateField(
         label=_("Obowiązuje od"), widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Od północy tego dnia.")
@@ -381,15 +387,19 @@ def terms_page(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         effective = dt.datetime.combine(data["effective_from"], dt.time(0, 0), tzinfo=clock.WARSAW)
-        document = legal.publish(
-            kind=data["kind"],
-            version=data["version"],
-            title=data["title"],
-            body=data["body"],
-            effective_from=max(effective, now),
-            actor=request.user,
-            now=now,
-        )
+        try:
+            document = legal.publish(
+                kind=data["kind"],
+                version=data["version"],
+                title=data["title"],
+                body=data["body"],
+                effective_from=max(effective, now),
+                actor=request.user,
+                now=now,
+            )
+        except IntegrityError:  # the same version published a moment ago
+            messages.error(request, gettext("Ta wersja tego regulaminu już istnieje."))
+            return redirect("operatordesk:terms")
         messages.success(
             request,
             gettext("Opublikowano %(title)s, wersja %(version)s.")

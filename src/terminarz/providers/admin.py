@@ -17,7 +17,7 @@ class ProviderAdmin(admin.ModelAdmin):
     """The identity and its confirmation change through change requests (A2), not here."""
 
     list_display = ["name", "slug", "is_active"]
-    readonly_fields = ["nip", "regon", "data_confirmed_at", "data_confirmed_by"]
+    readonly_fields = ["name", "nip", "regon", "data_confirmed_at", "data_confirmed_by"]
     inlines = [LocationInline]
 
 

@@ -34,6 +34,7 @@ class Subscription(models.Model):
     valid_to = models.DateField(_("data ważności umowy"), null=True, blank=True)
     amount = models.DecimalField(_("kwota"), max_digits=10, decimal_places=2, default=0)
     invoice = models.BooleanField(_("faktura"), default=False)
+    invoice_decided = models.BooleanField(default=False)  # "Czy wystawić fakturę?" answered
     invoice_data = models.JSONField(default=dict, blank=True)
     ordered_at = models.DateTimeField()
     ordered_by = models.ForeignKey(

@@ -246,3 +246,162 @@ def _tell(subscription: Subscription, kind: str, now: dt.datetime, **extra) -> N
 def subscription_context(stored: dict) -> dict:
     subscription = Subscription.unscoped.select_related("provider").get(pk=stored["subscription_id"])
     return {"subscription": subscription, "days": stored.get("days")}
+
+
+# -- "Kup": the order, the invoice data, the payment at the gateway, "Włącz" ----------------
+GATEWAY = "przelewy24"
+
+
+def gateway_name() -> str:
+    return str(getattr(settings, "TERMINARZ_SUBSCRIPTION_GATEWAY", GATEWAY))
+
+
+def order(provider: Provider, *, quantity: int, actor, now: dt.datetime | None = None) -> Subscription:
+    """ "Kup" → "Ilość": a 12-month order for `quantity` schedules (an earlier unpaid order is
+    cancelled: one open order at a time)."""
+    now = now or clock.now()
+    _check_quantity(quantity)
+    with transaction.atomic():
+        Provider.objects.select_for_update().get(pk=provider.pk)
+        for stale in Subscription.unscoped.filter(provider=provider, status=S.ORDERED):
+            SUBSCRIPTION.move(stale, S.CANCELLED, actor=actor, now=now, reason="zastąpione nowym zamówieniem")
+        subscription = Subscription.unscoped.create(
+            provider=provider,
+            kind=SubscriptionKind.FULL,
+            quantity=quantity,
+            status=S.ORDERED,
+            amount=price_per_schedule() * quantity,
+            ordered_at=now,
+            ordered_by=actor,
+        )
+        SUBSCRIPTION.created(subscription, actor=actor, now=now)
+    return subscription
+
+
+INVOICE_FIELDS = ("name", "nip", "street", "postal_code", "city")
+
+
+def invoice_preview(provider: Provider) -> dict:
+    """The buyer's data as the platform knows it (the main location's address)."""
+    location = provider.locations.order_by("number").first()
+    return {
+        "name": provider.name,
+        "nip": provider.nip,
+        "street": location.street if location else "",
+        "postal_code": location.postal_code if location else "",
+        "city": location.city if location else "",
+    }
+
+
+def choose_invoice(subscription: Subscription, *, wanted: bool, data: dict | None = None) -> Subscription:
+    """ "Czy wystawić fakturę?" and, for yes, the data confirmed ("Zatwierdź") or corrected
+    ("Aktualizuj dane") for this order only."""
+    if subscription.status != S.ORDERED:
+        raise SubscriptionError(_("To zamówienie jest już opłacone albo anulowane."))
+    subscription.invoice = wanted
+    subscription.invoice_data = {field: (data or {}).get(field, "") for field in INVOICE_FIELDS} if wanted else {}
+    if wanted and not all(subscription.invoice_data[field] for field in ("name", "nip", "street", "city")):
+        raise SubscriptionError(_("Uzupełnij dane do faktury: nazwę, NIP i adres."))
+    subscription.invoice_decided = True
+    Subscription.unscoped.filter(pk=subscription.pk).update(
+        invoice=subscription.invoice, invoice_data=subscription.invoice_data, invoice_decided=True
+    )
+    return subscription
+
+
+def start_payment(subscription: Subscription, *, email: str, now: dt.datetime | None = None):
+    """ "Zrealizuj płatność": a transaction at the platform's gateway (the same protocol code as
+    the visits' payments); where to send the admin's browser."""
+    import secrets
+
+    from django.urls import reverse
+
+    from terminarz.payments import gateways
+    from terminarz.payments.gateways.base import StartRequest
+
+    now = now or clock.now()
+    if subscription.status != S.ORDERED:
+        raise SubscriptionError(_("To zamówienie jest już opłacone albo anulowane."))
+    if not subscription.invoice_decided:
+        raise SubscriptionError(_("Najpierw zdecyduj, czy wystawić fakturę."))
+    name = gateway_name()
+    session_id = f"TZA{subscription.pk}X{secrets.token_hex(6).upper()}"
+    Subscription.unscoped.filter(pk=subscription.pk).update(gateway=name, session_id=session_id)
+    site = settings.SITE_URL.rstrip("/")
+    return gateways.get(name).start(
+        StartRequest(
+            session_id=session_id,
+            amount=subscription.amount,
+            description=_("Abonament rejestracji on-line: %(n)d terminarzy na 12 miesięcy")
+            % {"n": subscription.quantity},
+            email=email or subscription.provider.email or "placowka@example.invalid",
+            return_url=site + reverse("clinic:subscription-return", args=[subscription.pk]),
+            notify_url=site + reverse("subscription-notify", args=[name]),
+        )
+    )
+
+
+def handle_notification(gateway: str, body: bytes, content_type: str, *, now: dt.datetime | None = None):
+    """The gateway's notification for an order: verified by the protocol (signature), matched
+    by session and amount, confirmed with the gateway (P24 verify), applied once."""
+    import logging
+
+    from terminarz.payments import gateways
+    from terminarz.payments.gateways.base import Answer, NoticeStatus, NotificationRejected
+
+    now = now or clock.now()
+    adapter = gateways.get(gateway)
+    try:
+        notices = adapter.parse_notification(body, content_type)
+    except NotificationRejected as exc:
+        logging.getLogger(__name__).warning("subscription notification rejected: %s", exc.code)
+        return Answer(400, "text/plain", exc.code.encode())
+    accepted = []
+    for notice in notices:
+        found = Subscription.unscoped.filter(session_id=notice.session_id, gateway=gateway).first()
+        ok = (
+            found is not None
+            and notice.currency == "PLN"
+            and notice.status == NoticeStatus.PAID
+            and notice.amount == found.amount
+        )
+        if ok and found is not None and found.paid_at is None:
+            ok = adapter.confirm(notice)
+            if ok:
+                with transaction.atomic():
+                    locked = Subscription.unscoped.select_for_update().get(pk=found.pk)
+                    if locked.status == S.ORDERED:
+                        SUBSCRIPTION.move(
+                            locked,
+                            S.PAID,
+                            actor_label="gateway",
+                            now=now,
+                            paid_at=now,
+                            payment_reference=notice.reference[:100],
+                        )
+        accepted.append(bool(ok))
+    return adapter.answer(notices, accepted)
+
+
+def activate(subscription: Subscription, *, actor, now: dt.datetime | None = None) -> Subscription:
+    """ "Włącz": a paid order becomes the active subscription for 12 months from today; a demo
+    still running ends; online registration on."""
+    now = now or clock.now()
+    with transaction.atomic():
+        Provider.objects.select_for_update().get(pk=subscription.provider_id)
+        locked = Subscription.unscoped.select_for_update().get(pk=subscription.pk)
+        if locked.status != S.PAID:
+            raise SubscriptionError(_("Usługę można włączyć po zaksięgowaniu płatności."))
+        _end_current(locked.provider_id, actor=actor, now=now)
+        today = clock.local_today(at=now)
+        SUBSCRIPTION.move(
+            locked,
+            S.ACTIVE,
+            actor=actor,
+            now=now,
+            valid_from=today,
+            valid_to=today + relativedelta(months=MONTHS[SubscriptionKind.FULL]),
+            activated_at=now,
+        )
+        _online(locked.provider_id, True, actor=actor, now=now)
+    return locked
