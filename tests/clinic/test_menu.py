@@ -31,6 +31,7 @@ def test_an_admin_sees_every_group_and_the_system_administration_only_as_superus
         "Zasady płatności online",
         "Integracje",
         "Konta personelu",
+        "Dostęp wsparcia",
         "Dziennik zmian (audyt)",
     ]
     root = labels(menu_for(ROLE_PERMISSIONS["admin"], superuser=True, current=""))

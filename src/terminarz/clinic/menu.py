@@ -63,6 +63,7 @@ GROUPS: list[tuple[StrOrPromise, list[Item]]] = [
             Item(gettext_lazy("Zasady płatności online"), "payment-settings", "settings.change"),
             Item(gettext_lazy("Integracje"), "integrations", "integrations.change"),
             Item(gettext_lazy("Konta personelu"), "staff-accounts", "staff.change"),
+            Item(gettext_lazy("Dostęp wsparcia"), "support", "staff.change"),
             Item(gettext_lazy("Dziennik zmian (audyt)"), "audit", "audit.view"),
             Item(gettext_lazy("Administracja systemu"), "admin:index", ""),
         ],

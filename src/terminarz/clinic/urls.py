@@ -25,6 +25,7 @@ from . import (
     settings_views,
     staff_access_views,
     subscription_views,
+    support_views,
     terms_views,
     two_factor,
     views,
@@ -122,6 +123,7 @@ urlpatterns = [
     path("ustawienia/", settings_views.registration_settings, name="registration-settings"),
     path("ustawienia/platnosci/", payment_views.payment_settings, name="payment-settings"),
     path("ustawienia/abonament/", subscription_views.subscription, name="subscription"),
+    path("ustawienia/wsparcie/", support_views.support_access, name="support"),
     path(
         "ustawienia/abonament/<int:subscription_id>/",
         subscription_views.subscription_order,

@@ -15,29 +15,18 @@ from terminarz.booking.models import ACTIVE_STATUSES
 from terminarz.core import clock
 from terminarz.core.ids import parse_id
 from terminarz.core.models import AuditEntry
+from terminarz.factors.login import LoginWithFactor
 from terminarz.providers.models import Membership
 
-from . import scope, two_factor
+from . import scope
 from .access import SESSION_KEY, clinic_view
 from .forms import AuditFilterForm
 from .menu import menu_for
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(LoginWithFactor):
     template_name = "clinic/login.html"
-    redirect_authenticated_user = True
     next_page = "clinic:home"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.session.get(two_factor.PENDING_KEY):
-            return redirect("clinic:2fa-verify")
-        return super().dispatch(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        if two_factor.start_after_password(self.request, form.get_user(), self.get_success_url()):
-            return redirect("clinic:2fa-verify")
-        return response
 
 
 class LogoutView(auth_views.LogoutView):

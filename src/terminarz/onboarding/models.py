@@ -219,3 +219,29 @@ class ChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} – {self.get_target_display()} ({self.get_status_display()})"
+
+
+class SupportSession(models.Model):
+    """The provider lets the platform operator's support see its patients' data for a limited
+    time (the only way the operator reaches them); every look is written to the provider's log."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    # Default manager for framework internals; queries go through the scoped `objects`.
+    unscoped = models.Manager()
+    objects = TenantManager()
+    reason = models.CharField(_("w jakiej sprawie"), max_length=300)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField(_("dostęp do"))
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("sesja wsparcia")
+        verbose_name_plural = _("sesje wsparcia")
+        ordering = ["-granted_at", "-pk"]
+
+    def is_open(self, now) -> bool:
+        return self.ended_at is None and self.granted_at <= now < self.expires_at

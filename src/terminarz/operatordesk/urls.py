@@ -15,6 +15,8 @@ urlpatterns = [
     path("lokalizacje/", views.pending_locations, name="locations"),
     path("rejestr/", views.registry_page, name="registry"),
     path("regulaminy/", views.terms_page, name="terms"),
+    path("wsparcie/", views.support_sessions, name="support"),
+    path("wsparcie/<int:session_id>/", views.support_patients, name="support-patients"),
     path("regulaminy/<int:document_id>.pdf", views.terms_pdf, name="terms-pdf"),
     path("placowki/", views.providers_page, name="providers"),
 ]

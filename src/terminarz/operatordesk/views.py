@@ -17,10 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 from terminarz.core import clock
 from terminarz.core.statemachine import TransitionRefused
-from terminarz.factors import policy
+from terminarz.factors.login import LoginWithFactor
 from terminarz.legal import services as legal
 from terminarz.legal.models import TermsDocument
-from terminarz.onboarding import changes, registry, services, suspension
+from terminarz.onboarding import changes, registry, services, support, suspension
 from terminarz.onboarding.machines import APPLICATION
 from terminarz.onboarding.models import (
     ApplicationStatus,
@@ -29,6 +29,7 @@ from terminarz.onboarding.models import (
     PasswordLink,
     ProviderApplication,
     RegistryFacility,
+    SupportSession,
 )
 from terminarz.providers.models import Location, LocationStatus, Provider
 from terminarz.subscriptions import services as subscriptions
@@ -40,25 +41,9 @@ A = ApplicationStatus
 REGISTRY_MAX_BYTES = 5 * 1024 * 1024
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(LoginWithFactor):
     template_name = "operatordesk/login.html"
-    redirect_authenticated_user = True
     next_page = "operatordesk:home"
-
-    def get_redirect_url(self, *args, **kwargs) -> str:
-        found = super().get_redirect_url(*args, **kwargs)
-        return "" if found.split("?")[0] == self.request.path else found  # never back to this page
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.session.get(policy.PENDING_KEY):
-            return redirect("clinic:2fa-verify")
-        return super().dispatch(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        if policy.start_after_password(self.request, form.get_user(), self.get_success_url()):
-            return redirect("clinic:2fa-verify")
-        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -429,4 +414,36 @@ def terms_pdf(request, document_id: int):
     document = get_object_or_404(TermsDocument, pk=document_id)
     response = HttpResponse(legal.as_pdf(document), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="regulamin-{document.kind}-{document.pk}.pdf"'
+    return response
+
+
+@operator_view
+def support_sessions(request):
+    """The sessions providers opened for the support, open ones first."""
+    now = clock.now()
+    rows = SupportSession.unscoped.select_related("provider").order_by("-granted_at")[:100]
+    return render(
+        request,
+        "operatordesk/support.html",
+        {"rows": [(s, s.is_open(now)) for s in rows], "section": "support"},
+    )
+
+
+@operator_view
+def support_patients(request, session_id: int):
+    """Inside an open session only: the provider's patients, searched; each search audited in
+    the provider's log."""
+    try:
+        session = support.open_session(session_id)
+    except services.OnboardingError as error:
+        messages.error(request, error.message)
+        return redirect("operatordesk:support")
+    query = request.GET.get("q", "").strip()
+    found = support.search(session, query, operator=request.user) if query else None
+    response = render(
+        request,
+        "operatordesk/support_patients.html",
+        {"session": session, "query": query, "found": found, "section": "support"},
+    )
+    response["Cache-Control"] = "no-store"
     return response

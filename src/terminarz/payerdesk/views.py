@@ -22,7 +22,7 @@ from terminarz.catalog.models import Payer, Specialization
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 from terminarz.core.statemachine import TransitionRefused
-from terminarz.factors import policy
+from terminarz.factors.login import LoginWithFactor
 from terminarz.insurers import desk, ols, payer_booking, services
 from terminarz.insurers.machines import COOPERATION
 from terminarz.insurers.models import (
@@ -44,25 +44,9 @@ ADMIN = InsurerRole.ADMIN
 CODE_STATUSES = (S.OFFER_SENT, S.ACTIVE)  # location codes are given while an offer stands
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(LoginWithFactor):
     template_name = "payerdesk/login.html"
-    redirect_authenticated_user = True
     next_page = "payerdesk:home"
-
-    def get_redirect_url(self, *args, **kwargs) -> str:
-        found = super().get_redirect_url(*args, **kwargs)
-        return "" if found.split("?")[0] == self.request.path else found  # never back to this page
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.session.get(policy.PENDING_KEY):
-            return redirect("clinic:2fa-verify")
-        return super().dispatch(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        if policy.start_after_password(self.request, form.get_user(), self.get_success_url()):
-            return redirect("clinic:2fa-verify")
-        return response
 
 
 class LogoutView(auth_views.LogoutView):
