@@ -46,7 +46,8 @@ def test_the_admin_grants_and_ends_access_and_the_operator_sees_only_inside_it(c
     assert [p.last_name for p in found.context["found"]] == ["Kowalska"]  # not the other provider's
     assert found["Cache-Control"] == "no-store"
     entry = AuditEntry.objects.get(provider_id=provider.pk, action="support.patients_searched")
-    assert (entry.actor_id, entry.changes) == (operator.pk, {"session": session.pk, "results": 1})
+    shown = Patient.objects.get(provider=provider).pk
+    assert (entry.actor_id, entry.changes) == (operator.pk, {"session": session.pk, "results": 1, "patients": [shown]})
     assert "Kowalska" not in entry.summary
 
     frozen.move_to(FROZEN_NOW + dt.timedelta(hours=2))

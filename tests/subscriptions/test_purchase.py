@@ -109,3 +109,14 @@ def test_a_forged_or_wrong_amount_notification_pays_nothing(client, office, p24)
     with pytest.raises(services.SubscriptionError) as unpaid:
         services.activate(order, actor=office["admin"])
     assert unpaid.value.message == "Usługę można włączyć po zaksięgowaniu płatności."
+
+
+def test_paying_through_an_earlier_link_of_the_order_still_counts(client, office, p24):  # noqa: F811
+    order = services.order(office["provider"], quantity=2, actor=office["admin"])
+    services.choose_invoice(order, wanted=False)
+    first = services.start_payment(order, email="kierownik@example.com").redirect_url
+    order.refresh_from_db()
+    services.start_payment(order, email="kierownik@example.com")  # "Zrealizuj płatność" pressed again
+    p24.pay(token_of(first), wait=True)
+    order.refresh_from_db()
+    assert order.status == "paid"

@@ -178,3 +178,39 @@ def test_the_operator_grants_twelve_months_replacing_the_demo(office, frozen):
     )
     with pytest.raises(services.SubscriptionError):
         services.grant(office["provider"], quantity=501, actor=operator)
+
+
+def test_a_past_schedule_extended_into_the_future_asks_the_quota_too(client, office):
+    services.enable_demo(office["provider"], quantity=1, actor=None)
+    assert publish(client, office, "Pierwszy").status_code == 302
+    practitioner = make_practitioner(office["provider"], office["unit"], last_name="Przeszly")
+    past = schedule_post(practitioner, office["unit"], block(0, 0, "08:00", "10:00"))
+    past.update({"valid_from": "2026-11-01", "valid_to": "2026-11-02"})
+    assert client.post(reverse("clinic:schedule-create"), past).status_code == 302  # over: takes no place
+    old = Schedule.objects.get(practitioner=practitioner)
+    extended = schedule_post(practitioner, office["unit"], block(0, 0, "08:00", "10:00"))
+    extended.update({"valid_from": "2026-11-01", "valid_to": ""})
+    refused = client.post(reverse("clinic:schedule", args=[old.pk]), extended)
+    assert refused.context["form"].errors["is_published_online"][0].startswith("Abonament obejmuje 1 terminarz")
+    old.refresh_from_db()
+    assert old.valid_to == dt.date(2026, 11, 2)
+
+
+def test_a_subscription_smaller_than_what_is_published_is_refused(client, office):
+    services.enable_demo(office["provider"], quantity=2, actor=None)
+    publish(client, office, "Pierwszy")
+    publish(client, office, "Drugi")
+    with pytest.raises(services.SubscriptionError) as smaller:
+        services.order(office["provider"], quantity=1, actor=None)
+    assert smaller.value.errors == {
+        "quantity": [
+            "Online jest teraz opublikowane 2 terminarze – „Ilość” nie może być mniejsza. "
+            "Najpierw wyłącz publikację nadmiarowych terminarzy."
+        ]
+    }
+    order = services.order(office["provider"], quantity=2, actor=None)
+    services.choose_invoice(order, wanted=False)
+    Subscription.objects.filter(pk=order.pk).update(session_id="TZA1XAB")  # a payment under way
+    with pytest.raises(services.SubscriptionError) as busy:
+        services.order(office["provider"], quantity=3, actor=None)
+    assert busy.value.message.startswith("Poprzednie zamówienie czeka na płatność.")

@@ -1,7 +1,7 @@
 """Support sessions: the operator's support reaches a provider's patient data only while the
 provider's admin has granted a session (at most 72 hours, with the matter it is for), and the
 admin can end it at any time. Every search the operator makes is written to the provider's
-audit log (who, when, how many patients were shown; never the names)."""
+audit log (who, when, which patients were shown – their ids, never the names)."""
 
 import datetime as dt
 
@@ -39,7 +39,7 @@ def grant(provider: Provider, *, hours: int, reason: str, actor, now: dt.datetim
             provider_id=provider.pk,
             action="support.granted",
             target=session,
-            summary=f"Udzielono dostępu wsparciu Terminarza na {hours} godz.: {session.reason}",
+            summary=f"Udzielono dostępu wsparciu Terminarza na {hours} godz. (sesja nr {session.pk})",
             actor=actor,
             changes={"expires_at": session.expires_at.isoformat()},
             at=now,
@@ -85,7 +85,7 @@ def search(session: SupportSession, query: str, *, operator, now: dt.datetime | 
         target=session,
         summary=f"Wsparcie Terminarza przeszukało kartotekę pacjentów (wyników: {len(found)})",
         actor=operator,
-        changes={"session": session.pk, "results": len(found)},
+        changes={"session": session.pk, "results": len(found), "patients": [p.pk for p in found]},
         at=now,
     )
     return found

@@ -107,10 +107,14 @@ def save_schedule(schedule: Schedule, formset: "forms.BaseInlineFormSet[Any, Any
     Booked visits that no longer fit are kept and returned as conflicts."""
     created = schedule.pk is None
     with transaction.atomic():
-        if schedule.is_published_online:
-            was_published = not created and Schedule.objects.filter(pk=schedule.pk, is_published_online=True).exists()
-            if not was_published:
-                publication.check(schedule)  # e.g. the subscription's quota (raises PublicationRefused)
+        # A schedule takes a published place while it is published and not over; one that
+        # starts taking a place (new, switched on, or extended from the past) asks the guards,
+        # e.g. the subscription's quota (raises PublicationRefused).
+        today = clock.local_today()
+        if publication.takes_place(schedule, today):
+            stored = None if created else Schedule.objects.filter(pk=schedule.pk).first()
+            if stored is None or not publication.takes_place(stored, today):
+                publication.check(schedule)
         schedule.save()
         formset.instance = schedule
         formset.save()

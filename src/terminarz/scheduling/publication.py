@@ -1,7 +1,8 @@
 """Publishing a schedule online may be limited by a capability above `scheduling` (A4: the
 online-registration subscription's quota). Such a capability registers a guard from its
 `AppConfig.ready`; `editing.save_schedule` asks every guard inside its transaction before a
-schedule becomes published (new and published, or switched to published). A guard raises
+schedule starts taking a published place (new and published, switched to published, or a past
+one extended into the future: `takes_place`). A guard raises
 `PublicationRefused` with the sentence to show; it takes its own locks (the provider row),
 so two publications racing for the last place are serialized."""
 
@@ -20,6 +21,11 @@ def register(guard: Callable) -> None:
     """`guard(schedule)` – the schedule about to be saved as published; raises PublicationRefused."""
     if guard not in GUARDS:
         GUARDS.append(guard)
+
+
+def takes_place(schedule, today) -> bool:
+    """Published online and not over: what a quota counts."""
+    return bool(schedule.is_published_online) and (schedule.valid_to is None or schedule.valid_to >= today)
 
 
 def check(schedule) -> None:

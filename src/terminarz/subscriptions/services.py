@@ -7,6 +7,7 @@ both take the last place); at the end of the validity online registration switch
 itself (slots leave the portal, bookings made stay); the admin is warned 14 and 3 days before."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -63,7 +64,7 @@ def published_count(provider_id: int, today: dt.date, *, exclude: int | None = N
 def check_quota(schedule: Schedule) -> None:
     """The publication guard (registered in `AppConfig.ready`). Takes the provider row lock:
     two schedules published at once for the last place queue here and the second is refused."""
-    Provider.objects.select_for_update().get(pk=schedule.provider_id)
+    Provider.objects.select_for_update(no_key=True).get(pk=schedule.provider_id)
     if schedule.valid_to is not None and schedule.valid_to < clock.local_today():
         return  # a past schedule takes no place
     current = active(schedule.provider_id)
@@ -88,6 +89,23 @@ def check_quota(schedule: Schedule) -> None:
         )
 
 
+def _check_covers_published(provider_id: int, quantity: int, now: dt.datetime) -> None:
+    """A subscription smaller than what is published now would leave schedules over the quota."""
+    published = published_count(provider_id, clock.local_today(at=now))
+    if quantity < published:
+        raise SubscriptionError(
+            ngettext(
+                "Online jest teraz opublikowany %(n)d terminarz – „Ilość” nie może być mniejsza. "
+                "Najpierw wyłącz publikację nadmiarowych terminarzy.",
+                "Online jest teraz opublikowanych %(n)d terminarzy – „Ilość” nie może być mniejsza. "
+                "Najpierw wyłącz publikację nadmiarowych terminarzy.",
+                published,
+            )
+            % {"n": published},
+            field="quantity",
+        )
+
+
 def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= 500:
         raise SubscriptionError(_("„Ilość” to liczba terminarzy od 1 do 500."), field="quantity")
@@ -98,7 +116,7 @@ def enable_demo(provider: Provider, *, quantity: int, actor, now: dt.datetime | 
     now = now or clock.now()
     _check_quantity(quantity)
     with transaction.atomic():
-        Provider.objects.select_for_update().get(pk=provider.pk)
+        Provider.objects.select_for_update(no_key=True).get(pk=provider.pk)
         if Subscription.unscoped.filter(provider=provider, kind=SubscriptionKind.DEMO).exists():
             raise SubscriptionError(
                 _("Tryb demo można włączyć tylko raz. Kup abonament, aby dalej korzystać z usługi.")
@@ -128,7 +146,8 @@ def grant(provider: Provider, *, quantity: int, actor, now: dt.datetime | None =
     now = now or clock.now()
     _check_quantity(quantity)
     with transaction.atomic():
-        Provider.objects.select_for_update().get(pk=provider.pk)
+        Provider.objects.select_for_update(no_key=True).get(pk=provider.pk)
+        _check_covers_published(provider.pk, quantity, now)
         _end_current(provider.pk, actor=actor, now=now)
         today = clock.local_today(at=now)
         subscription = Subscription.unscoped.create(
@@ -189,7 +208,7 @@ def expire_due(*, now: dt.datetime | None = None) -> int:
     expired = 0
     for subscription in Subscription.unscoped.filter(status=S.ACTIVE, valid_to__lt=today):
         with transaction.atomic():
-            Provider.objects.select_for_update().get(pk=subscription.provider_id)
+            Provider.objects.select_for_update(no_key=True).get(pk=subscription.provider_id)
             try:
                 SUBSCRIPTION.move(subscription, S.EXPIRED, actor_label="system", now=now)
             except TransitionRefused:  # moved meanwhile: nothing to do
@@ -229,15 +248,21 @@ def send_warnings(*, now: dt.datetime | None = None) -> int:
 
 
 def _tell(subscription: Subscription, kind: str, now: dt.datetime, **extra) -> None:
+    """To the provider's address and its administrators' (each once)."""
+    from terminarz.providers.models import Membership
+
     provider = subscription.provider
-    if provider.email:
+    admins = Membership.objects.filter(provider=provider, role=Membership.Role.ADMIN).values_list(
+        "user__email", flat=True
+    )
+    for recipient in sorted({address.lower() for address in [provider.email, *admins] if address}):
         queue_email(
             provider=provider,
             kind=kind,
-            recipient=provider.email,
+            recipient=recipient,
             template=f"subscriptions/email/{kind.removeprefix('subscription_')}",
             context={"subscription_id": subscription.pk, **extra},
-            idempotency_key=f"{kind}:{subscription.pk}:{extra.get('days', '')}",
+            idempotency_key=f"{kind}:{subscription.pk}:{extra.get('days', '')}:{recipient}",
         )
 
 
@@ -250,6 +275,7 @@ def subscription_context(stored: dict) -> dict:
 
 # -- "Kup": the order, the invoice data, the payment at the gateway, "Włącz" ----------------
 GATEWAY = "przelewy24"
+SESSION = re.compile(r"^TZA(\d+)X[0-9A-F]+$")
 
 
 def gateway_name() -> str:
@@ -261,9 +287,14 @@ def order(provider: Provider, *, quantity: int, actor, now: dt.datetime | None =
     cancelled: one open order at a time)."""
     now = now or clock.now()
     _check_quantity(quantity)
+    _check_covers_published(provider.pk, quantity, now)
     with transaction.atomic():
-        Provider.objects.select_for_update().get(pk=provider.pk)
+        Provider.objects.select_for_update(no_key=True).get(pk=provider.pk)
         for stale in Subscription.unscoped.filter(provider=provider, status=S.ORDERED):
+            if stale.session_id:  # a payment may be on its way: that order stays
+                raise SubscriptionError(
+                    _("Poprzednie zamówienie czeka na płatność. Dokończ je albo poczekaj na potwierdzenie płatności.")
+                )
             SUBSCRIPTION.move(stale, S.CANCELLED, actor=actor, now=now, reason="zastąpione nowym zamówieniem")
         subscription = Subscription.unscoped.create(
             provider=provider,
@@ -358,19 +389,26 @@ def handle_notification(gateway: str, body: bytes, content_type: str, *, now: dt
         return Answer(400, "text/plain", exc.code.encode())
     accepted = []
     for notice in notices:
-        found = Subscription.unscoped.filter(session_id=notice.session_id, gateway=gateway).first()
+        # Any attempt of the order ("TZA<order>X<random>"): a second "Zrealizuj płatność" must
+        # not orphan the first link's payment. The gateway knows the session and the amount.
+        match = SESSION.match(notice.session_id)
+        found = Subscription.unscoped.filter(pk=int(match.group(1)), gateway=gateway).first() if match else None
         ok = (
             found is not None
             and notice.currency == "PLN"
             and notice.status == NoticeStatus.PAID
             and notice.amount == found.amount
         )
-        if ok and found is not None and found.paid_at is None:
-            ok = adapter.confirm(notice)
-            if ok:
-                with transaction.atomic():
-                    locked = Subscription.unscoped.select_for_update().get(pk=found.pk)
-                    if locked.status == S.ORDERED:
+        if ok and found is not None:
+            with transaction.atomic():
+                locked = Subscription.unscoped.select_for_update().get(pk=found.pk)
+                if locked.paid_at is not None:
+                    ok = True  # applied already: a replay changes nothing
+                elif locked.status != S.ORDERED:
+                    ok = False  # cancelled: not verified, so the gateway does not take the money
+                else:
+                    ok = adapter.confirm(notice)
+                    if ok:
                         SUBSCRIPTION.move(
                             locked,
                             S.PAID,
@@ -388,10 +426,11 @@ def activate(subscription: Subscription, *, actor, now: dt.datetime | None = Non
     still running ends; online registration on."""
     now = now or clock.now()
     with transaction.atomic():
-        Provider.objects.select_for_update().get(pk=subscription.provider_id)
+        Provider.objects.select_for_update(no_key=True).get(pk=subscription.provider_id)
         locked = Subscription.unscoped.select_for_update().get(pk=subscription.pk)
         if locked.status != S.PAID:
             raise SubscriptionError(_("Usługę można włączyć po zaksięgowaniu płatności."))
+        _check_covers_published(locked.provider_id, locked.quantity, now)
         _end_current(locked.provider_id, actor=actor, now=now)
         today = clock.local_today(at=now)
         SUBSCRIPTION.move(
