@@ -214,3 +214,19 @@ def test_a_subscription_smaller_than_what_is_published_is_refused(client, office
     with pytest.raises(services.SubscriptionError) as busy:
         services.order(office["provider"], quantity=3, actor=None)
     assert busy.value.message.startswith("Poprzednie zamówienie czeka na płatność.")
+
+
+def test_renewing_a_running_paid_subscription_starts_after_it_ends(office, frozen):
+    operator = get_user_model().objects.create_user("operator", password="x", is_staff=True)
+    first = services.grant(office["provider"], quantity=2, actor=operator)
+    assert (first.valid_from, first.valid_to) == (TODAY, dt.date(2027, 11, 20))
+    frozen.move_to(dt.datetime(2027, 11, 6, 9, 0, tzinfo=dt.UTC))  # the 14-day warning came
+    renewal = services.grant(office["provider"], quantity=3, actor=operator)
+    first.refresh_from_db()
+    assert (first.status, renewal.status, renewal.valid_from, renewal.valid_to, renewal.quantity) == (
+        S.EXPIRED,
+        S.ACTIVE,
+        dt.date(2027, 11, 21),
+        dt.date(2028, 11, 21),
+        3,
+    )

@@ -148,15 +148,15 @@ def grant(provider: Provider, *, quantity: int, actor, now: dt.datetime | None =
     with transaction.atomic():
         Provider.objects.select_for_update(no_key=True).get(pk=provider.pk)
         _check_covers_published(provider.pk, quantity, now)
+        valid_from, valid_to = _full_period(provider.pk, now)
         _end_current(provider.pk, actor=actor, now=now)
-        today = clock.local_today(at=now)
         subscription = Subscription.unscoped.create(
             provider=provider,
             kind=SubscriptionKind.FULL,
             quantity=quantity,
             status=S.ACTIVE,
-            valid_from=today,
-            valid_to=today + relativedelta(months=MONTHS[SubscriptionKind.FULL]),
+            valid_from=valid_from,
+            valid_to=valid_to,
             amount=price_per_schedule() * quantity,
             ordered_at=now,
             ordered_by=actor,
@@ -165,6 +165,17 @@ def grant(provider: Provider, *, quantity: int, actor, now: dt.datetime | None =
         SUBSCRIPTION.created(subscription, actor=actor, now=now, reason="włączony przez operatora")
         _online(provider.pk, True, actor=actor, now=now)
     return subscription
+
+
+def _full_period(provider_id: int, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """12 months from today – or, renewing a paid subscription still running, from the day after
+    it ends (no paid day is lost; the new quantity applies at once). A demo ends today."""
+    today = clock.local_today(at=now)
+    current = active(provider_id)
+    start = today
+    if current is not None and current.kind == SubscriptionKind.FULL and current.valid_to and current.valid_to >= today:
+        start = current.valid_to + dt.timedelta(days=1)
+    return start, start + relativedelta(months=MONTHS[SubscriptionKind.FULL])
 
 
 def _end_current(provider_id: int, *, actor, now: dt.datetime) -> None:
@@ -422,8 +433,8 @@ def handle_notification(gateway: str, body: bytes, content_type: str, *, now: dt
 
 
 def activate(subscription: Subscription, *, actor, now: dt.datetime | None = None) -> Subscription:
-    """ "Włącz": a paid order becomes the active subscription for 12 months from today; a demo
-    still running ends; online registration on."""
+    """ "Włącz": a paid order becomes the active subscription for 12 months (`_full_period`); the
+    subscription it replaces ends; online registration on."""
     now = now or clock.now()
     with transaction.atomic():
         Provider.objects.select_for_update(no_key=True).get(pk=subscription.provider_id)
@@ -431,15 +442,15 @@ def activate(subscription: Subscription, *, actor, now: dt.datetime | None = Non
         if locked.status != S.PAID:
             raise SubscriptionError(_("Usługę można włączyć po zaksięgowaniu płatności."))
         _check_covers_published(locked.provider_id, locked.quantity, now)
+        valid_from, valid_to = _full_period(locked.provider_id, now)
         _end_current(locked.provider_id, actor=actor, now=now)
-        today = clock.local_today(at=now)
         SUBSCRIPTION.move(
             locked,
             S.ACTIVE,
             actor=actor,
             now=now,
-            valid_from=today,
-            valid_to=today + relativedelta(months=MONTHS[SubscriptionKind.FULL]),
+            valid_from=valid_from,
+            valid_to=valid_to,
             activated_at=now,
         )
         _online(locked.provider_id, True, actor=actor, now=now)
