@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from terminarz.core import clock
 from terminarz.subscriptions import services
-from terminarz.subscriptions.models import Subscription
+from terminarz.subscriptions.models import PlatformInvoice, Subscription
 from tests.clinic.test_access import make_user
 from tests.factories import make_provider
 from tests.payments.conftest import p24  # noqa: F401  (the stand-in fixture)
@@ -75,6 +75,10 @@ def test_buying_twelve_months_through_the_gateway(client, office, p24):  # noqa:
     assert (order.status, order.paid_at is not None) == ("paid", True)
     p24.resend_last(wait=True)
     assert p24.notifications[-1]["status"] == 200
+    # The invoice chosen for the order is issued with the payment, once (the replay adds none).
+    assert list(PlatformInvoice.objects.values_list("subscription_id", "number")) == [
+        (order.pk, f"FV/AB/{clock.local_today().year}/00001")
+    ]
     back = client.get(reverse("clinic:subscription-return", args=[order.pk]), follow=True)
     assert [str(m) for m in back.context["messages"]] == ["Płatność zaksięgowana. Włącz usługę."]
     on = client.post(url, {"action": "activate"}, follow=True)

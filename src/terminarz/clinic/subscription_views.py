@@ -137,6 +137,27 @@ def subscription_order(request, subscription_id: int):
 
 
 @clinic_view("settings.change")
+def subscription_invoice(request, subscription_id: int):
+    """The platform's invoice for a paid order (PDF); issued now if the payment's own attempt
+    failed, with what is wrong said on the order page."""
+    found = get_for_provider(Subscription.objects.all(), request.provider, subscription_id)
+    if not found.invoice or found.paid_at is None:
+        raise Http404
+    try:
+        invoice = services.issue_invoice(found)
+    except services.SubscriptionError as error:
+        messages.error(request, error.message)
+        return redirect("clinic:subscription-order", subscription_id=found.pk)
+    if invoice is None:
+        raise Http404
+    response = HttpResponse(services.invoice_pdf_of(invoice), content_type="application/pdf")
+    filename = invoice.number.replace("/", "-")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@clinic_view("settings.change")
 def subscription_return(request, subscription_id: int):
     """Where the gateway sends the admin back: the order page says whether the payment is in."""
     found = get_for_provider(Subscription.objects.all(), request.provider, subscription_id)

@@ -130,6 +130,11 @@ urlpatterns = [
         name="subscription-order",
     ),
     path(
+        "ustawienia/abonament/<int:subscription_id>/faktura.pdf",
+        subscription_views.subscription_invoice,
+        name="subscription-invoice",
+    ),
+    path(
         "ustawienia/abonament/<int:subscription_id>/powrot/",
         subscription_views.subscription_return,
         name="subscription-return",

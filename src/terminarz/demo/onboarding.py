@@ -18,7 +18,8 @@ from terminarz.onboarding.models import RegistryFacility
 from terminarz.providers import services as org
 from terminarz.providers.models import Provider
 from terminarz.subscriptions import services as subscriptions
-from terminarz.subscriptions.models import Subscription
+from terminarz.subscriptions.machines import SUBSCRIPTION
+from terminarz.subscriptions.models import Subscription, SubscriptionStatus
 
 OPERATOR_LOGIN = ("operator", "demo-operator")
 EXTRACT = b"%PDF-1.4\n% wypis z RPWDL (dokument demonstracyjny)\n"
@@ -99,10 +100,25 @@ def seed() -> None:
 
 def _subscriptions(operator, now: dt.datetime) -> None:
     """A4: Przychodnia Demo runs the demo mode, 10 days before it ends (the 14-day warning is
-    due); Centrum Medyczne Vita has a 12-month subscription for 5 schedules."""
+    due) and has a paid 12-month order with its invoice, waiting for "Włącz"; Centrum Medyczne
+    Vita has a 12-month subscription for 5 schedules."""
     demo = Provider.objects.get(slug="przychodnia-demo")
     trial = subscriptions.enable_demo(demo, quantity=10, actor=None, now=now - dt.timedelta(days=82))
     Subscription.unscoped.filter(pk=trial.pk).update(valid_to=clock.local_today() + dt.timedelta(days=10))
+    # …and has already paid for 12 months with an invoice: "Włącz" and "Pobierz fakturę (PDF)".
+    admin = get_user_model().objects.filter(username="admin").first()
+    quantity = max(10, subscriptions.published_count(demo.pk, clock.local_today()))
+    bought = subscriptions.order(demo, quantity=quantity, actor=admin, now=now - dt.timedelta(days=1))
+    subscriptions.choose_invoice(bought, wanted=True, data=subscriptions.invoice_preview(demo))
+    SUBSCRIPTION.move(
+        bought,
+        SubscriptionStatus.PAID,
+        actor_label="gateway",
+        now=now - dt.timedelta(days=1),
+        paid_at=now - dt.timedelta(days=1),
+        payment_reference="DEMO",
+    )
+    subscriptions.issue_invoice(bought, now=now - dt.timedelta(days=1))
     subscriptions.grant(Provider.objects.get(slug="centrum-medyczne-vita"), quantity=5, actor=operator, now=now)
 
 

@@ -16,7 +16,7 @@ from terminarz.core import clock, locks
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import Location
 
-from .invoicing.document import InvoiceData, Line, Party
+from .invoicing.document import InvoiceData, Line, Party, from_json, to_json
 from .invoicing.fa3 import fa3_xml
 from .invoicing.pdf import invoice_pdf
 from .models import AmountKind, Invoice, InvoiceCounter, Payment, PaymentStatus
@@ -128,7 +128,7 @@ def issue_invoice(payment: Payment, *, buyer: dict, actor, now: dt.datetime | No
             seq=counter.last,
             issue_date=today,
             gross=payment.paid_amount,
-            data=json.dumps(_to_json(data)),
+            data=json.dumps(to_json(data)),
             created_at=now,
             created_by=actor if getattr(actor, "pk", None) else None,
         )
@@ -143,56 +143,8 @@ def issue_invoice(payment: Payment, *, buyer: dict, actor, now: dt.datetime | No
     return invoice
 
 
-def _party_json(party: Party) -> dict:
-    return {
-        "name": party.name,
-        "nip": party.nip,
-        "street": party.street,
-        "postal_code": party.postal_code,
-        "city": party.city,
-        "country": party.country,
-    }
-
-
-def _to_json(data: InvoiceData) -> dict:
-    return {
-        "number": data.number,
-        "issue_date": data.issue_date.isoformat(),
-        "sale_date": data.sale_date.isoformat(),
-        "place": data.place,
-        "seller": _party_json(data.seller),
-        "buyer": _party_json(data.buyer),
-        "lines": [
-            {"name": ln.name, "quantity": str(ln.quantity), "price": str(ln.unit_price_gross), "vat": ln.vat_rate}
-            for ln in data.lines
-        ],
-        "payment_method": data.payment_method,
-        "paid_on": data.paid_on.isoformat() if data.paid_on else None,
-    }
-
-
 def invoice_data(invoice: Invoice) -> InvoiceData:
-    raw = json.loads(invoice.data)
-    return InvoiceData(
-        number=raw["number"],
-        issue_date=dt.date.fromisoformat(raw["issue_date"]),
-        sale_date=dt.date.fromisoformat(raw["sale_date"]),
-        place=raw["place"],
-        seller=Party(**raw["seller"]),
-        buyer=Party(**raw["buyer"]),
-        lines=[
-            Line(
-                name=ln["name"],
-                quantity=Decimal(ln["quantity"]),
-                unit_price_gross=Decimal(ln["price"]),
-                vat_rate=ln["vat"],
-            )
-            for ln in raw["lines"]
-        ],
-        payment_method=raw["payment_method"],
-        paid=raw["paid_on"] is not None,
-        paid_on=dt.date.fromisoformat(raw["paid_on"]) if raw["paid_on"] else None,
-    )
+    return from_json(json.loads(invoice.data))
 
 
 def pdf_of(invoice: Invoice) -> bytes:

@@ -276,6 +276,19 @@ TERMINARZ_DATA_KEYS = env_str("TERMINARZ_DATA_KEY")
 # Public base URL used in links sent by e-mail.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
+# The platform operator as the seller on its invoices for online-registration subscriptions
+# (A4). The defaults are a fictitious company for the demo: set the real data in production.
+TERMINARZ_PLATFORM_SELLER = {
+    "name": env_str("TERMINARZ_SELLER_NAME", "Terminarz Operator sp. z o.o. (dane demonstracyjne)"),
+    "nip": env_str("TERMINARZ_SELLER_NIP", "5210000374"),
+    "street": env_str("TERMINARZ_SELLER_STREET", "ul. Przykładowa 1"),
+    "postal_code": env_str("TERMINARZ_SELLER_POSTAL_CODE", "00-001"),
+    "city": env_str("TERMINARZ_SELLER_CITY", "Warszawa"),
+}
+# The price of one schedule published online for 12 months (PLN, gross) and its VAT rate.
+TERMINARZ_SUBSCRIPTION_PRICE = env_str("TERMINARZ_SUBSCRIPTION_PRICE", "588.00")
+TERMINARZ_SUBSCRIPTION_VAT = env_str("TERMINARZ_SUBSCRIPTION_VAT", "23")
+
 # Booking and slots.
 SLOT_HORIZON_DAYS = env_int("TERMINARZ_SLOT_HORIZON_DAYS", 90)
 MESSAGE_MAX_ATTEMPTS = env_int("TERMINARZ_MESSAGE_MAX_ATTEMPTS", 6)

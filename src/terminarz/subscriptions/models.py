@@ -65,3 +65,38 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} – {self.get_kind_display()} ({self.get_status_display()})"
+
+
+class PlatformInvoiceCounter(models.Model):
+    """The last number of the platform's own invoices (for subscriptions) in a year, taken under
+    a row lock in the transaction that writes the invoice: no gaps, no repeats."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class PlatformInvoice(models.Model):
+    """The invoice the platform operator issues for a paid subscription order the provider
+    wanted one for. `data` is the document as issued (`invoicing.document.to_json`); the PDF
+    and the KSeF FA(3) XML are rendered from it, the same every time."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    subscription = models.OneToOneField(Subscription, on_delete=models.PROTECT, related_name="platform_invoice")
+    number = models.CharField(_("numer faktury"), max_length=40, unique=True)
+    year = models.PositiveSmallIntegerField()
+    seq = models.PositiveIntegerField()
+    issue_date = models.DateField(_("data wystawienia"))
+    gross = models.DecimalField(_("kwota brutto"), max_digits=10, decimal_places=2)
+    data = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("faktura za abonament")
+        verbose_name_plural = _("faktury za abonament")
+        ordering = ["-year", "-seq"]
+        constraints = [models.UniqueConstraint(fields=["year", "seq"], name="platform_invoice_number_per_year")]
+
+    def __str__(self) -> str:
+        return self.number

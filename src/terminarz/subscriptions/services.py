@@ -21,12 +21,15 @@ from terminarz.core.audit import record_audit
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.notifications.registry import register_context
 from terminarz.notifications.services import queue_email
+from terminarz.payments.invoicing.document import PAYMENT_ONLINE, InvoiceData, Line, Party, from_json, to_json
+from terminarz.payments.invoicing.fa3 import fa3_xml
+from terminarz.payments.invoicing.pdf import invoice_pdf
 from terminarz.providers.models import Provider
 from terminarz.scheduling.models import Schedule
 from terminarz.scheduling.publication import PublicationRefused
 
 from .machines import SUBSCRIPTION
-from .models import Subscription, SubscriptionKind, SubscriptionStatus
+from .models import PlatformInvoice, PlatformInvoiceCounter, Subscription, SubscriptionKind, SubscriptionStatus
 
 S = SubscriptionStatus
 MONTHS = {SubscriptionKind.DEMO: 3, SubscriptionKind.FULL: 12}
@@ -42,7 +45,7 @@ class SubscriptionError(Exception):
 
 def price_per_schedule() -> Decimal:
     """The price of one schedule published online for 12 months (PLN, gross)."""
-    return Decimal(str(getattr(settings, "TERMINARZ_SUBSCRIPTION_PRICE", "588.00")))
+    return Decimal(str(settings.TERMINARZ_SUBSCRIPTION_PRICE))
 
 
 def active(provider_id: int) -> Subscription | None:
@@ -344,6 +347,13 @@ def choose_invoice(subscription: Subscription, *, wanted: bool, data: dict | Non
     subscription.invoice_data = {field: (data or {}).get(field, "") for field in INVOICE_FIELDS} if wanted else {}
     if wanted and not all(subscription.invoice_data[field] for field in ("name", "nip", "street", "city")):
         raise SubscriptionError(_("Uzupełnij dane do faktury: nazwę, NIP i adres."))
+    if wanted:
+        try:  # the invoice is issued when the payment comes in: its data must make one now
+            _buyer(subscription.invoice_data)
+        except ValueError as exc:
+            raise SubscriptionError(
+                _("Dane do faktury są niepoprawne: %(error)s Popraw je przez „Aktualizuj dane”.") % {"error": exc}
+            ) from None
     subscription.invoice_decided = True
     Subscription.unscoped.filter(pk=subscription.pk).update(
         invoice=subscription.invoice, invoice_data=subscription.invoice_data, invoice_decided=True
@@ -429,6 +439,8 @@ def handle_notification(gateway: str, body: bytes, content_type: str, *, now: dt
                             payment_reference=notice.reference[:100],
                         )
         accepted.append(bool(ok))
+        if ok and found is not None:
+            _issue_quietly(found.pk, now)
     return adapter.answer(notices, accepted)
 
 
@@ -455,3 +467,110 @@ def activate(subscription: Subscription, *, actor, now: dt.datetime | None = Non
         )
         _online(locked.provider_id, True, actor=actor, now=now)
     return locked
+
+
+# -- the platform's invoice for a paid order ("Czy wystawić fakturę?" → yes) -------------------
+INVOICE_SERIES = "AB"  # FV/AB/<year>/<number>: the platform's own series, apart from the clinics'
+
+
+def platform_seller() -> Party:
+    return Party(**settings.TERMINARZ_PLATFORM_SELLER)
+
+
+def _buyer(data: dict) -> Party:
+    return Party(
+        name=data.get("name", ""),
+        nip=data.get("nip") or None,
+        street=data.get("street", ""),
+        postal_code=data.get("postal_code", ""),
+        city=data.get("city", ""),
+    )
+
+
+def _invoice_line(subscription: Subscription) -> Line:
+    name = ngettext(
+        "Abonament rejestracji on-line na 12 miesięcy – %(n)d terminarz publikowany online",
+        "Abonament rejestracji on-line na 12 miesięcy – %(n)d terminarzy publikowanych online",
+        subscription.quantity,
+    ) % {"n": subscription.quantity}
+    vat = str(settings.TERMINARZ_SUBSCRIPTION_VAT)
+    unit = subscription.amount / subscription.quantity
+    if unit == unit.quantize(Decimal("0.01")):
+        return Line(name=name, quantity=Decimal(subscription.quantity), unit_price_gross=unit, vat_rate=vat)
+    return Line(name=name, quantity=Decimal(1), unit_price_gross=subscription.amount, vat_rate=vat)
+
+
+def issue_invoice(subscription: Subscription, *, now: dt.datetime | None = None) -> PlatformInvoice | None:
+    """The invoice for a paid order that wanted one: the platform's next number of the year, in
+    one transaction with the counter (no gaps); issued once, later calls return it. None when
+    the order wanted no invoice or is not paid."""
+    now = now or clock.now()
+    with transaction.atomic():
+        locked = Subscription.unscoped.select_for_update().get(pk=subscription.pk)
+        if not locked.invoice or locked.paid_at is None:
+            return None
+        existing = PlatformInvoice.unscoped.filter(subscription=locked).first()
+        if existing is not None:
+            return existing
+        today = clock.local_today(at=now)
+        paid_on = clock.local_today(at=locked.paid_at)
+        PlatformInvoiceCounter.objects.get_or_create(year=today.year)
+        counter = PlatformInvoiceCounter.objects.select_for_update().get(year=today.year)
+        counter.last += 1
+        counter.save(update_fields=["last"])
+        try:
+            seller = platform_seller()
+            data = InvoiceData(
+                number=f"FV/{INVOICE_SERIES}/{today.year}/{counter.last:05d}",
+                issue_date=today,
+                sale_date=paid_on,
+                place=seller.city,
+                seller=seller,
+                buyer=_buyer(locked.invoice_data),
+                lines=[_invoice_line(locked)],
+                payment_method=PAYMENT_ONLINE,
+                paid=True,
+                paid_on=paid_on,
+            )
+            fa3_xml(data, created_at=now)  # an invoice whose e-invoice cannot be made takes no number
+        except Exception as exc:  # any failure rolls the number back with the transaction
+            raise SubscriptionError(
+                _("Faktury nie udało się wystawić (%(error)s). Skontaktuj się z operatorem platformy.")
+                % {"error": str(exc)[:200]}
+            ) from None
+        invoice = PlatformInvoice.unscoped.create(
+            provider_id=locked.provider_id,
+            subscription=locked,
+            number=data.number,
+            year=today.year,
+            seq=counter.last,
+            issue_date=today,
+            gross=data.total_gross,
+            data=to_json(data),
+            created_at=now,
+        )
+        record_audit(
+            provider_id=locked.provider_id,
+            action="subscription.invoice_issued",
+            target=invoice,
+            summary=f"Faktura {data.number} za abonament rejestracji on-line",
+            actor_label="system",
+            at=now,
+        )
+    return invoice
+
+
+def _issue_quietly(subscription_id: int, now: dt.datetime) -> None:
+    """Issue the invoice right after the payment; a failure must not undo the payment (the
+    admin's download issues it again, and says what is wrong)."""
+    import logging
+
+    subscription = Subscription.unscoped.get(pk=subscription_id)
+    try:
+        issue_invoice(subscription, now=now)
+    except SubscriptionError:  # the payment stands; the invoice is retried on download
+        logging.getLogger(__name__).warning("subscription %s: invoice not issued", subscription_id)
+
+
+def invoice_pdf_of(invoice: PlatformInvoice) -> bytes:
+    return invoice_pdf(from_json(invoice.data))

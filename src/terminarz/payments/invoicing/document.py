@@ -289,3 +289,59 @@ class InvoiceData:
             LineAmounts(line=line, net=line.gross - vat, vat=vat, gross=line.gross)
             for line, vat in zip(self.lines, vat_by_line, strict=True)
         )
+
+
+# -- the document as issued, stored as JSON and read back the same ------------------------
+
+
+def _party_json(party: Party) -> dict:
+    return {
+        "name": party.name,
+        "nip": party.nip,
+        "street": party.street,
+        "postal_code": party.postal_code,
+        "city": party.city,
+        "country": party.country,
+    }
+
+
+def to_json(data: InvoiceData) -> dict:
+    """The invoice as plain JSON (what is stored when it is issued)."""
+    return {
+        "number": data.number,
+        "issue_date": data.issue_date.isoformat(),
+        "sale_date": data.sale_date.isoformat(),
+        "place": data.place,
+        "seller": _party_json(data.seller),
+        "buyer": _party_json(data.buyer),
+        "lines": [
+            {"name": ln.name, "quantity": str(ln.quantity), "price": str(ln.unit_price_gross), "vat": ln.vat_rate}
+            for ln in data.lines
+        ],
+        "payment_method": data.payment_method,
+        "paid_on": data.paid_on.isoformat() if data.paid_on else None,
+    }
+
+
+def from_json(raw: dict) -> InvoiceData:
+    """The stored invoice back as `InvoiceData` (the inverse of `to_json`)."""
+    return InvoiceData(
+        number=raw["number"],
+        issue_date=date.fromisoformat(raw["issue_date"]),
+        sale_date=date.fromisoformat(raw["sale_date"]),
+        place=raw["place"],
+        seller=Party(**raw["seller"]),
+        buyer=Party(**raw["buyer"]),
+        lines=[
+            Line(
+                name=ln["name"],
+                quantity=Decimal(ln["quantity"]),
+                unit_price_gross=Decimal(ln["price"]),
+                vat_rate=ln["vat"],
+            )
+            for ln in raw["lines"]
+        ],
+        payment_method=raw["payment_method"],
+        paid=raw["paid_on"] is not None,
+        paid_on=date.fromisoformat(raw["paid_on"]) if raw["paid_on"] else None,
+    )
