@@ -158,12 +158,12 @@ def test_the_insurer_adds_services_with_limits_to_a_thematic_terms_document(clie
     }
     client.post(url, {"code": "R01", "name": "Rehabilitacja", "limit": "99.50"})
     assert ThematicService.objects.get(code="R01").limit == Decimal("99.50")
-    general = InsurerTerms.objects.get(insurer=office["tu"], kind="general")
+    general = InsurerTerms.objects.of(office["tu"]).get(kind="insurer_general")
     assert client.get(reverse("payerdesk:terms-limits", args=[general.pk])).status_code == 404
     thematic_form = client.post(
         reverse("payerdesk:terms"),
         {
-            "kind": "thematic",
+            "kind": "insurer_thematic",
             "title": "Laboratorium",
             "version": "1.0",
             "effective_from": "2026-12-01T08:00",

@@ -180,3 +180,76 @@ def test_the_gate_covers_configuration_posts_inside_wider_pages_but_not_staff_se
     assert room["Location"] == TERMS
     assert client.get(reverse("clinic:staff-accounts")).status_code == 200  # removing a departed person works
     assert client.get(reverse("clinic:schedules")).status_code == 200
+
+
+def operator_client(client):
+    operator = make_user("operator")
+    operator.is_staff = True
+    operator.save()
+    operator.user_permissions.add(Permission.objects.get(codename="operate_platform"))
+    device = EmailDevice.objects.create(user=operator, name="e-mail", confirmed=True, email="op@terminarz.local")
+    client.force_login(operator)
+    mark_verified(client, device)
+    return client
+
+
+def test_one_terms_model_keeps_the_insurers_terms_apart_from_the_operators(client, office, frozen):
+    """An insurer's terms are rows of the same model, with its id: the operator's desk neither
+    lists nor publishes nor serves them, and they are never "the version in force" of a platform
+    kind, even with the same version number."""
+    from terminarz.insurers.models import InsurerTerms
+    from tests.insurers.helpers import make_insurer
+
+    tu = make_insurer()
+    general = InsurerTerms.objects.of(tu).get()
+    assert (general.kind, general.insurer_ref, TermsDocument.objects.filter(pk=general.pk).exists()) == (
+        "insurer_general",
+        tu.pk,
+        True,
+    )
+    page = operator_client(client).get(reverse("operatordesk:terms"))
+    assert [k["kind"] for k in page.context["kinds"]] == [
+        "platform",
+        "insurance",
+        "provider",
+        "televisit",
+        "branded_app",
+    ]
+    assert [value for value, _label in page.context["form"].fields["kind"].choices] == [
+        "platform",
+        "insurance",
+        "provider",
+        "televisit",
+        "branded_app",
+    ]
+    refused = client.post(
+        reverse("operatordesk:terms"),
+        {"kind": "insurer_general", "version": "9.0", "title": "R", "effective_from": "2026-12-01", "body": "x"},
+    )
+    assert list(refused.context["form"].errors) == ["kind"]
+    assert client.get(reverse("operatordesk:terms-pdf", args=[general.pk])).status_code == 404
+    with pytest.raises(ValueError):
+        legal.publish(
+            kind="insurer_general",
+            version="9.0",
+            title="R",
+            body="x",
+            effective_from=FROZEN_NOW,
+            actor=None,
+            now=FROZEN_NOW,
+        )
+    assert legal.in_force("provider", FROZEN_NOW).kind == "provider"
+
+
+def test_the_database_refuses_an_insurers_kind_without_an_insurer_and_a_platform_kind_with_one(office, frozen):
+    from django.db import IntegrityError, transaction
+
+    common = {"title": "R", "body": "x", "effective_from": FROZEN_NOW}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TermsDocument.objects.create(kind="insurer_general", version="1.0", **common)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TermsDocument.objects.create(kind="provider", version="7.0", insurer_ref=1, **common)
+    TermsDocument.objects.create(kind="insurer_general", version="1.0", insurer_ref=1, **common)
+    TermsDocument.objects.create(kind="insurer_general", version="1.0", insurer_ref=2, **common)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TermsDocument.objects.create(kind="insurer_general", version="1.0", insurer_ref=1, **common)

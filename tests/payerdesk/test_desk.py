@@ -157,7 +157,7 @@ def test_an_agent_reads_but_does_not_decide(client, world):
     url = reverse("payerdesk:offer", args=[world["offer"].pk])
     assert client.get(url).status_code == 200
     assert client.post(url, {"action": "decide", "decision": "accept"}).status_code == 404
-    assert client.post(reverse("payerdesk:terms"), {"kind": "general"}).status_code == 404
+    assert client.post(reverse("payerdesk:terms"), {"kind": "insurer_general"}).status_code == 404
     world["offer"].refresh_from_db()
     assert world["offer"].status == S.OFFER_SENT
 
@@ -165,7 +165,7 @@ def test_an_agent_reads_but_does_not_decide(client, world):
 def test_a_new_terms_version_is_published_and_checked(client, world):
     url = reverse("payerdesk:terms")
     data = {
-        "kind": "general",
+        "kind": "insurer_general",
         "title": "Regulamin",
         "version": "1.0",
         "effective_from": "2026-12-01T08:00",
@@ -179,7 +179,7 @@ def test_a_new_terms_version_is_published_and_checked(client, world):
     assert past.context["form"].errors == {"effective_from": ["Data obowiązywania nie może być w przeszłości."]}
     response = client.post(url, {**data, "version": "2.0"}, follow=True)
     assert messages_of(response) == ["Opublikowano Regulamin, wersja 2.0."]
-    made = InsurerTerms.objects.get(insurer=world["tu"], version="2.0")
+    made = InsurerTerms.objects.of(world["tu"]).get(version="2.0")
     assert made.effective_from == dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC)  # 08:00 in Warsaw
     assert [(t.version, in_force) for t, in_force in response.context["versions"]] == [("2.0", False), ("1.0", True)]
 
@@ -247,7 +247,7 @@ def test_every_desk_url_with_an_id_gives_404_for_another_insurers_objects(client
         "booking_id": ump_visit.payer_booking.pk,
         "terms_id": InsurerTerms.objects.create(
             insurer=world["ump"],
-            kind="thematic",
+            kind="insurer_thematic",
             area="laboratory",
             title="Badania",
             version="1.0",

@@ -293,7 +293,7 @@ def insurer(request, slug: str, tab: str = "informacje"):
 
 def _thematic(insurer, raw) -> InsurerTerms:
     try:
-        return InsurerTerms.objects.get(insurer=insurer, kind=InsurerTerms.Kind.THEMATIC, pk=int(raw or ""))
+        return InsurerTerms.objects.of(insurer).get(kind=InsurerTerms.Kind.THEMATIC, pk=int(raw or ""))
     except (InsurerTerms.DoesNotExist, ValueError, OverflowError):
         raise Http404 from None
 
@@ -318,7 +318,7 @@ def _thematic_items(provider, insurer, errors, data) -> list[dict]:
     items = []
     offered = {
         p.service_id: p
-        for p in OfferedPrice.objects.filter(provider=provider, service__terms__insurer=insurer).select_related(
+        for p in OfferedPrice.objects.filter(provider=provider, service__terms__insurer_ref=insurer.pk).select_related(
             "service"
         )
     }

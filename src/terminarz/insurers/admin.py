@@ -37,7 +37,7 @@ class InsurerAdmin(admin.ModelAdmin):
 @admin.register(InsurerTerms)
 class InsurerTermsAdmin(admin.ModelAdmin):
     list_display = ("insurer", "kind", "title", "version", "effective_from")
-    list_filter = ("insurer", "kind")
+    list_filter = ("kind",)
 
 
 @admin.register(LocationCode)

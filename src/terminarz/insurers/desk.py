@@ -77,7 +77,7 @@ def publish_terms(
     now = now or clock.now()
     if effective_from < now - dt.timedelta(minutes=5):
         raise TermsError(_("Data obowiązywania nie może być w przeszłości."), field="effective_from")
-    if InsurerTerms.objects.filter(insurer=insurer, kind=kind, title=title, version=version).exists():
+    if InsurerTerms.objects.of(insurer).filter(kind=kind, title=title, version=version).exists():
         raise TermsError(_("Ta wersja tego regulaminu już istnieje – podaj nowy numer wersji."), field="version")
     try:
         with transaction.atomic():
@@ -89,7 +89,6 @@ def publish_terms(
                 version=version,
                 body=body,
                 effective_from=effective_from,
-                published_at=now,
                 published_by=actor,
             )
     except IntegrityError as exc:  # the same version sent twice at once

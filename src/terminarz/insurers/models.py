@@ -2,9 +2,9 @@
 
 `InsuranceService` is the provider's side of the insurance service: the service terms accepted
 (which version, who, when) and online registration for insurers. `Insurer` is an insurer of the
-catalogue with its versioned terms (`InsurerTerms`) and the documents it requires. `Cooperation`
-is one provider × insurer with its status on a `core.statemachine.Machine` (`machines.py`),
-its parameters (start date, bank account, contact person) and documents.
+catalogue with its versioned terms (`InsurerTerms`, rows of `legal.TermsDocument`) and the
+documents it requires. `Cooperation` is one provider × insurer with its status on a
+`core.statemachine.Machine` (`machines.py`), its parameters (start date, bank account, contact person) and documents.
 
 `LocationCode` is an insurer's identifier of a provider's location (G3). `SigningCertificate`
 is the provider's certificate (PKCS#12, encrypted at rest; its password is asked for at each
@@ -17,11 +17,13 @@ and the OLS."""
 from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.crypto import EncryptedTextField
 from terminarz.core.tenancy import TenantManager
 from terminarz.core.uploads import validate_document_size
+from terminarz.legal.models import INSURER_KINDS, TermsDocument
 
 
 class Insurer(models.Model):
@@ -78,35 +80,52 @@ class InsurerMembership(models.Model):
         return f"{self.user} – {self.insurer}"
 
 
-class InsurerTerms(models.Model):
-    """One version of an insurer's terms; the version in force is the newest already effective."""
+class InsurerTermsQuerySet(models.QuerySet):
+    def of(self, insurer: "Insurer") -> "InsurerTermsQuerySet":
+        return self.filter(insurer_ref=insurer.pk)
+
+
+class InsurerTermsManager(models.Manager.from_queryset(InsurerTermsQuerySet)):  # type: ignore[misc]
+    def get_queryset(self):
+        return super().get_queryset().filter(kind__in=INSURER_KINDS, insurer_ref__isnull=False)
+
+    def create(self, *, insurer: "Insurer", kind: str = TermsDocument.Kind.INSURER_GENERAL, **fields):
+        return super().create(insurer_ref=insurer.pk, kind=kind, **fields)
+
+
+class InsurerTerms(TermsDocument):
+    """One version of an insurer's terms, general or thematic: a row of `legal`'s one terms
+    model (A3) with the insurer as `insurer_ref`. The version in force is the newest already
+    effective."""
 
     class Kind(models.TextChoices):
-        GENERAL = "general", _("regulamin ogólny")
-        THEMATIC = "thematic", _("regulamin tematyczny")
+        GENERAL = TermsDocument.Kind.INSURER_GENERAL.value, _("regulamin ogólny")
+        THEMATIC = TermsDocument.Kind.INSURER_THEMATIC.value, _("regulamin tematyczny")
 
-    insurer = models.ForeignKey(Insurer, on_delete=models.CASCADE, related_name="terms")
-    kind = models.CharField(_("rodzaj"), max_length=10, choices=Kind.choices, default=Kind.GENERAL)
-    area = models.CharField(_("obszar usług"), max_length=20, choices=ServiceArea.choices, blank=True)
-    title = models.CharField(_("tytuł"), max_length=200)
-    version = models.CharField(_("wersja"), max_length=20)
-    body = models.TextField(_("treść"))
-    effective_from = models.DateTimeField(_("obowiązuje od"))
-    published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    objects = InsurerTermsManager()  # type: ignore[misc]  # the proxy's rows only
 
     class Meta:
+        proxy = True
         verbose_name = _("regulamin ubezpieczyciela")
         verbose_name_plural = _("regulaminy ubezpieczycieli")
-        ordering = ["insurer", "kind", "-effective_from"]
-        constraints = [
-            models.UniqueConstraint(fields=["insurer", "kind", "title", "version"], name="insurer_terms_version")
-        ]
+        ordering = ["insurer_ref", "kind", "-effective_from"]
 
-    def __str__(self) -> str:
-        return f"{self.title} ({self.version})"
+    @property
+    def insurer_id(self) -> int:
+        if self.insurer_ref is None:  # never: a check constraint requires it for these kinds
+            raise ValueError("insurer terms without an insurer")
+        return self.insurer_ref
+
+    @cached_property
+    def insurer(self) -> Insurer:
+        return Insurer.objects.get(pk=self.insurer_id)
+
+    @property
+    def published_at(self):
+        return self.created_at
+
+    def get_area_display(self) -> str:
+        return str(ServiceArea(self.area).label) if self.area else ""
 
 
 class InsuranceService(models.Model):
@@ -388,7 +407,7 @@ class ThematicAcceptance(models.Model):
     provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
     unscoped = models.Manager()
     objects = TenantManager()
-    terms = models.ForeignKey(InsurerTerms, on_delete=models.PROTECT, related_name="acceptances")
+    terms = models.ForeignKey(InsurerTerms, on_delete=models.PROTECT, related_name="thematic_acceptances")
     accepted_at = models.DateTimeField()
     accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 

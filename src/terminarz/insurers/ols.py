@@ -60,9 +60,11 @@ def business_days_after(day: dt.date, count: int) -> dt.date:
 def thematic_terms(insurer: Insurer, now: dt.datetime) -> list[InsurerTerms]:
     """The thematic terms in force: per title, the newest version already effective."""
     newest: dict[str, InsurerTerms] = {}
-    for terms in InsurerTerms.objects.filter(
-        insurer=insurer, kind=InsurerTerms.Kind.THEMATIC, effective_from__lte=now
-    ).order_by("title", "-effective_from"):
+    for terms in (
+        InsurerTerms.objects.of(insurer)
+        .filter(kind=InsurerTerms.Kind.THEMATIC, effective_from__lte=now)
+        .order_by("title", "-effective_from")
+    ):
         newest.setdefault(terms.title, terms)
     return list(newest.values())
 
@@ -148,7 +150,7 @@ def claimable_services(
     prices = OfferedPrice.objects.filter(
         provider_id=provider_id,
         service__terms__in=in_force,
-        service__terms__acceptances__provider_id=provider_id,
+        service__terms__thematic_acceptances__provider_id=provider_id,
     ).select_related("service")
     return [(p.service, p.price) for p in prices.order_by("service__name")]
 

@@ -75,7 +75,8 @@ def accept_service_terms(
 
 def terms_in_force(insurer: Insurer, now: dt.datetime) -> InsurerTerms | None:
     return (
-        InsurerTerms.objects.filter(insurer=insurer, kind=InsurerTerms.Kind.GENERAL, effective_from__lte=now)
+        InsurerTerms.objects.of(insurer)
+        .filter(kind=InsurerTerms.Kind.GENERAL, effective_from__lte=now)
         .order_by("-effective_from")
         .first()
     )

@@ -4,7 +4,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from . import builtin
-from .models import TermsAcceptance, TermsDocument
+from .models import PLATFORM_KINDS, TermsAcceptance, TermsDocument
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -12,7 +12,11 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 def in_force(kind: str, now: dt.datetime) -> TermsDocument:
     """The newest version in force; the platform terms the product ships with are stored the
     first time they are needed (a fresh database has them without a data migration)."""
-    document = TermsDocument.objects.filter(kind=kind, effective_from__lte=now).order_by("-effective_from").first()
+    document = (
+        TermsDocument.objects.filter(kind=kind, insurer_ref__isnull=True, effective_from__lte=now)
+        .order_by("-effective_from")
+        .first()
+    )
     shipped = builtin.BUILTIN.get(kind)
     if document is None and shipped is not None:
         document, _ = TermsDocument.objects.get_or_create(
@@ -90,7 +94,9 @@ def provider_accepts(provider_id: int, *, kind: str, user, now: dt.datetime, ver
     published later one (`version`) accepted ahead of its date. Once per version and provider."""
     document = in_force(kind, now)
     if version and version != document.version:
-        document = TermsDocument.objects.get(kind=kind, version=version, effective_from__gt=now)
+        document = TermsDocument.objects.get(
+            kind=kind, insurer_ref__isnull=True, version=version, effective_from__gt=now
+        )
     return accept_by_user(document, user=user, channel="back-office", now=now, provider_id=provider_id)
 
 
@@ -104,13 +110,19 @@ def provider_pending(provider_id: int, kind: str, now: dt.datetime) -> TermsDocu
 
 def upcoming(kind: str, now: dt.datetime) -> TermsDocument | None:
     """A version published with a later date of effect (announced before it binds)."""
-    return TermsDocument.objects.filter(kind=kind, effective_from__gt=now).order_by("effective_from").first()
+    return (
+        TermsDocument.objects.filter(kind=kind, insurer_ref__isnull=True, effective_from__gt=now)
+        .order_by("effective_from")
+        .first()
+    )
 
 
 def publish(
     *, kind: str, version: str, title: str, body: str, effective_from: dt.datetime, actor, now: dt.datetime
 ) -> TermsDocument:
     """A new version from the operator; it binds from `effective_from` (not in the past)."""
+    if kind not in PLATFORM_KINDS:
+        raise ValueError(f"{kind} terms are not the operator's to publish")
     if effective_from < now - dt.timedelta(minutes=1):
         raise ValueError("effective_from in the past")
     return TermsDocument.objects.create(

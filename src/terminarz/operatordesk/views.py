@@ -19,7 +19,7 @@ from terminarz.core import clock
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.factors.login import LoginWithFactor
 from terminarz.legal import services as legal
-from terminarz.legal.models import TermsDocument
+from terminarz.legal.models import PLATFORM_KIND_CHOICES, PLATFORM_KINDS, TermsDocument
 from terminarz.onboarding import changes, registry, services, support, suspension
 from terminarz.onboarding.machines import APPLICATION
 from terminarz.onboarding.models import (
@@ -341,7 +341,7 @@ def _decide(request, decide) -> None:
 
 
 class PublishTermsForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Regulamin"), choices=TermsDocument.Kind.choices)
+    kind = forms.ChoiceField(label=_("Regulamin"), choices=PLATFORM_KIND_CHOICES)
     version = forms.RegexField(
         label=_("Wersja"),
         max_length=20,
@@ -358,7 +358,12 @@ class PublishTermsForm(forms.Form):
         data = super().clean() or {}
         if data.get("effective_from") and data["effective_from"] < clock.local_today():
             self.add_error("effective_from", gettext("Nowa wersja może obowiązywać od dziś lub później."))
-        if data.get("kind") and TermsDocument.objects.filter(kind=data["kind"], version=data.get("version")).exists():
+        if (
+            data.get("kind")
+            and TermsDocument.objects.filter(
+                kind=data["kind"], insurer_ref__isnull=True, version=data.get("version")
+            ).exists()
+        ):
             self.add_error("version", gettext("Ta wersja tego regulaminu już istnieje."))
         return data
 
@@ -393,13 +398,15 @@ def terms_page(request):
         return redirect("operatordesk:terms")
     providers = Provider.objects.filter(is_active=True).count()
     kinds = []
-    for kind, label in TermsDocument.Kind.choices:
+    for kind, label in PLATFORM_KIND_CHOICES:
         legal.in_force(kind, now)  # the shipped version is stored on first use
         counts = legal.acceptance_counts(kind)
         current = legal.in_force(kind, now)
         versions = [
             {"document": document, "accepted": counts.get(document.pk, 0), "current": document.pk == current.pk}
-            for document in TermsDocument.objects.filter(kind=kind).order_by("-effective_from")
+            for document in TermsDocument.objects.filter(kind=kind, insurer_ref__isnull=True).order_by(
+                "-effective_from"
+            )
         ]
         kinds.append({"kind": kind, "label": label, "versions": versions})
     return render(
@@ -411,7 +418,7 @@ def terms_page(request):
 
 @operator_view
 def terms_pdf(request, document_id: int):
-    document = get_object_or_404(TermsDocument, pk=document_id)
+    document = get_object_or_404(TermsDocument, pk=document_id, kind__in=PLATFORM_KINDS)
     response = HttpResponse(legal.as_pdf(document), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="regulamin-{document.kind}-{document.pk}.pdf"'
     return response

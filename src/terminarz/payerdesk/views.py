@@ -243,7 +243,7 @@ def terms(request):
                 )
                 return redirect("payerdesk:terms")
     now = clock.now()
-    versions = InsurerTerms.objects.filter(insurer=request.insurer).order_by("kind", "title", "-effective_from")
+    versions = InsurerTerms.objects.of(request.insurer).order_by("kind", "title", "-effective_from")
     return render(
         request,
         "payerdesk/terms.html",
@@ -544,7 +544,7 @@ class LimitForm(forms.Form):
 @desk_view(ANY)
 def terms_limits(request, terms_id: int):
     """The services of a thematic terms document with their price limits."""
-    found = InsurerTerms.objects.filter(insurer=request.insurer, kind=InsurerTerms.Kind.THEMATIC, pk=terms_id).first()
+    found = InsurerTerms.objects.of(request.insurer).filter(kind=InsurerTerms.Kind.THEMATIC, pk=terms_id).first()
     if found is None:
         raise Http404
     form = LimitForm(request.POST or None)
