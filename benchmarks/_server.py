@@ -52,6 +52,8 @@ def bench_env(database_url: str) -> dict:
         "TERMINARZ_RATELIMIT": "off",
         "TERMINARZ_DATA_KEY_FILE": data_key_file(),
         "LOG_LEVEL": "WARNING",
+        "TERMINARZ_SELLER_NAME": "Benchmark Operator sp. z o.o.",
+        "TERMINARZ_SELLER_NIP": "5210000374",
         "PYTHONPATH": str(ROOT / "src"),
     }
     redis_url = bench_redis_url()

@@ -33,7 +33,13 @@ def make_provider(name: str = "Przychodnia Testowa", city: str = "Kraków", *, s
     n = next(_seq)
     provider = Provider.objects.create(name=f"{name} {n}", slug=f"p-{n}")
     Location.objects.create(
-        provider=provider, number=1, name=f"{name} {n}", street="ul. Długa 1", postal_code="31-000", city=city
+        provider=provider,
+        number=1,
+        name=f"{name} {n}",
+        street="ul. Długa 1",
+        postal_code="31-000",
+        city=city,
+        voivodeship="12",
     )
     # A provider on the platform has accepted the provider terms in force (A3; as at approval).
     legal.provider_accepts(provider.pk, kind="provider", user=None, now=clock.now())

@@ -13,6 +13,7 @@ from terminarz.portal import waitlist_views as waiting_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
+    path("fhir/", include("terminarz.fhir.urls")),
     path("favicon.ico", error_views.favicon),
     path("jezyk/", set_language, name="set-language"),
     path("gabinet/", include("terminarz.clinic.urls")),

@@ -90,21 +90,26 @@ def test_data_is_completed_in_place_confirmed_then_changed_by_request(client, of
 
 def test_a_location_is_added_pending_and_corrected(client, office):
     provider = office["provider"]
-    added = client.post(
+    without_voivodeship = client.post(
         reverse("clinic:location-create"),
         {"name": "Filia", "street": "ul. Polna 2", "postal_code": "31-000", "city": "Kraków"},
+    )
+    assert without_voivodeship.context["form"].errors == {"voivodeship": ["To pole jest wymagane."]}
+    added = client.post(
+        reverse("clinic:location-create"),
+        {"name": "Filia", "street": "ul. Polna 2", "postal_code": "31-000", "city": "Kraków", "voivodeship": "12"},
         follow=True,
     )
     assert messages_of(added) == [
         "Dodano lokalizację. Czeka na zatwierdzenie przez operatora – do tego czasu nie jest widoczna w portalu."
     ]
     location = Location.objects.get(provider=provider, name="Filia")
-    assert (location.status, location.is_visible) == ("pending", False)
+    assert (location.status, location.is_visible, location.voivodeship) == ("pending", False, "12")
     page = added.content.decode()
     assert "oczekująca" in page and "Czeka na zatwierdzenie przez operatora Terminarza" in page
     bad = client.post(
         reverse("clinic:location", args=[location.pk]),
-        {"name": "Filia", "street": "x", "postal_code": "31000", "city": "Kraków"},
+        {"name": "Filia", "street": "x", "postal_code": "31000", "city": "Kraków", "voivodeship": "12"},
     )
     assert bad.context["form"].errors == {"postal_code": ["Wpisz kod pocztowy w formacie 00-000."]}
     shown = client.post(reverse("clinic:location-visibility", args=[location.pk]), {"visible": "1"}, follow=True)
@@ -114,12 +119,23 @@ def test_a_location_is_added_pending_and_corrected(client, office):
     main = Location.objects.get(provider=provider, number=1)
     requested = client.post(
         reverse("clinic:location", args=[main.pk]),
-        {"name": main.name, "street": "ul. Inna 5", "postal_code": main.postal_code, "city": main.city},
+        {
+            "name": main.name,
+            "street": "ul. Inna 5",
+            "postal_code": main.postal_code,
+            "city": main.city,
+            "voivodeship": "14",
+        },
         follow=True,
     )
     assert messages_of(requested) == ["Wysłano wniosek o zmianę adresu. Zmieni się po zatwierdzeniu przez operatora."]
     main.refresh_from_db()
-    assert main.street != "ul. Inna 5"
+    assert (main.street, main.voivodeship) == ("ul. Długa 1", "12")
+    change = ChangeRequest.objects.get(location=main, status="pending")
+    assert changes.diff(change) == [
+        ("Ulica i numer", "ul. Długa 1", "ul. Inna 5"),
+        ("Województwo", "małopolskie", "mazowieckie"),
+    ]
     assert "Zmiana adresu czeka na zatwierdzenie przez operatora." in requested.content.decode()
 
 

@@ -41,6 +41,8 @@ def load_prod(code: str = LOAD, **extra: str | None) -> subprocess.CompletedProc
         "SECRET_KEY": "a-production-secret-for-this-test-only",
         "TERMINARZ_DATA_KEY": new_master_key(),
         "REDIS_URL": "redis://127.0.0.1:6379/0",  # only configured: loading the settings connects nowhere
+        "TERMINARZ_SELLER_NAME": "Operator Platformy sp. z o.o.",
+        "TERMINARZ_SELLER_NIP": "5210000374",
         **extra,
     }
     env = {k: v for k, v in wanted.items() if v is not None}
@@ -129,3 +131,12 @@ def test_the_url_configuration_loads_without_a_static_manifest():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "favicon"
+
+
+def test_production_settings_refuse_the_demo_seller_and_a_bad_vat_rate():
+    missing = load_prod(TERMINARZ_SELLER_NAME=None, TERMINARZ_SELLER_NIP=None)
+    assert missing.returncode == 1
+    assert "RuntimeError: TERMINARZ_SELLER_NAME and TERMINARZ_SELLER_NIP" in missing.stderr
+    bad_vat = load_prod(TERMINARZ_SUBSCRIPTION_VAT="23%")
+    assert bad_vat.returncode == 1
+    assert "RuntimeError: TERMINARZ_SUBSCRIPTION_VAT must be one of 23, 8, 5, 0, zw" in bad_vat.stderr

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from terminarz.core.models import AuditEntry
 from terminarz.insurers.models import Cooperation, InsurerTerms, ThematicAcceptance, ThematicService
 from terminarz.legal.models import TermsDocument
 from tests.factories import make_provider
@@ -51,6 +52,15 @@ def old_rows():
         old.get_model("insurers", "ThematicAcceptance")._default_manager.create(
             provider_id=provider.pk, terms_id=thematic.pk, accepted_at=PUBLISHED
         )
+        AuditEntry.unscoped.create(  # core's schema is the same before and after
+            provider_id=provider.pk,
+            at=PUBLISHED,
+            action="ols.terms_accepted",
+            object_type="insurerterms",
+            object_id=str(thematic.pk),
+            summary="Akceptacja regulaminu tematycznego",
+            actor_label="system",
+        )
         MigrationExecutor(connection).migrate(latest())
         yield {"provider": provider, "insurer_id": insurer.pk, "service_id": service.pk}
     finally:
@@ -78,3 +88,5 @@ def test_the_insurers_terms_become_terms_documents(old_rows):
         service.terms_id,
     )
     assert InsurerTerms.objects.filter(insurer_ref=old_rows["insurer_id"]).count() == 3
+    audit = AuditEntry.objects.get(provider=old_rows["provider"], action="ols.terms_accepted")
+    assert (audit.object_type, audit.object_id) == ("insurerterms", str(service.terms_id))

@@ -195,3 +195,45 @@ def test_a_failed_issue_leaves_the_payment_and_is_retried_on_download(client, of
     ]
     retried = client.get(reverse("clinic:subscription-invoice", args=[order.pk]))
     assert (retried.status_code, PlatformInvoice.objects.get().number) == (200, "FV/AB/2026/00001")
+
+
+def test_the_admin_corrects_the_data_of_a_paid_order_whose_invoice_failed(client, office):
+    order = paid_order(office)
+    # Data saved before it was checked (an older order): the issue fails when the payment comes in.
+    Subscription.objects.filter(pk=order.pk).update(invoice_data={**BUYER, "postal_code": "31000"})
+    services._issue_quietly(order.pk, FROZEN_NOW)
+    url = reverse("clinic:subscription-order", args=[order.pk])
+    page = client.get(url).content.decode()
+    assert "Faktura nie została jeszcze wystawiona." in page
+    with pytest.raises(services.SubscriptionError) as refused:
+        services.choose_invoice(order, wanted=False)
+    assert refused.value.message == "Zamówienie jest opłacone z fakturą – popraw dane do faktury."
+    corrected = client.post(url, {"action": "invoice-update", **BUYER}, follow=True)
+    assert corrected.status_code == 200
+    assert PlatformInvoice.objects.get().number == "FV/AB/2026/00001"
+    assert "Faktura nie została jeszcze wystawiona." not in corrected.content.decode()
+    with pytest.raises(services.SubscriptionError) as issued:
+        services.choose_invoice(order, wanted=True, data={**BUYER, "name": "Inna"})
+    assert issued.value.message == "To zamówienie jest już opłacone albo anulowane."
+
+
+def test_a_stale_order_object_cannot_drop_the_invoice_of_a_paid_order(office):
+    stale = services.order(office["provider"], quantity=2, actor=office["admin"], now=FROZEN_NOW)
+    services.choose_invoice(stale, wanted=True, data=BUYER)
+    fresh = Subscription.objects.get(pk=stale.pk)
+    SUBSCRIPTION.move(fresh, SubscriptionStatus.PAID, actor_label="gateway", now=FROZEN_NOW, paid_at=FROZEN_NOW)
+    services.issue_invoice(fresh, now=FROZEN_NOW)
+    with pytest.raises(services.SubscriptionError):
+        services.choose_invoice(stale, wanted=False)
+    stale.refresh_from_db()
+    assert (stale.invoice, PlatformInvoice.objects.count()) == (True, 1)
+
+
+def test_the_periodic_job_issues_what_failed(office):
+    order = paid_order(office)
+    broken = {"name": "Operator", "nip": "123", "street": "ul. A 1", "postal_code": "00-001", "city": "Warszawa"}
+    with override_settings(TERMINARZ_PLATFORM_SELLER=broken):
+        assert services.issue_missing_invoices(now=FROZEN_NOW) == 0
+    assert services.issue_missing_invoices(now=FROZEN_NOW) == 1
+    assert PlatformInvoice.objects.get().subscription_id == order.pk
+    assert services.issue_missing_invoices(now=FROZEN_NOW) == 0

@@ -25,6 +25,7 @@ from terminarz.providers.services import (
     set_location_visibility,
     set_opening_hours,
 )
+from terminarz.providers.voivodeships import VOIVODESHIP_CHOICES
 from terminarz.staff.models import Practitioner
 from terminarz.staff.pwz import is_valid_pwz
 
@@ -92,6 +93,7 @@ class PractitionerForm(forms.ModelForm):
             "photo",
             "units",
             "is_visible_online",
+            "in_aggregators",
             "online_booking_for",
         ]
         widgets = {
@@ -132,6 +134,7 @@ class LocationForm(forms.Form):
     street = forms.CharField(label=_("Ulica i numer"), max_length=200)
     postal_code = PostalCodeField(label=_("Kod pocztowy"))
     city = forms.CharField(label=_("Miejscowość"), max_length=100)
+    voivodeship = forms.ChoiceField(label=_("Województwo"), choices=[("", "—"), *VOIVODESHIP_CHOICES])
 
 
 @clinic_view("org.view")

@@ -131,6 +131,7 @@ def subscription_order(request, subscription_id: int):
             "preview": preview,
             "invoice_form": invoice_form,
             "editing": editing,
+            "invoice_issued": services.invoice_of(found) is not None,
         },
         status=422 if invoice_form.errors else 200,
     )

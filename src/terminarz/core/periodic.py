@@ -21,6 +21,7 @@ JOBS: list[tuple[str, int, str]] = [
     ("purge_stale_drafts", 24 * 3600, "terminarz.onboarding.tasks.purge_stale_drafts_task"),
     ("expire_subscriptions", 3600, "terminarz.subscriptions.tasks.expire_subscriptions_task"),
     ("subscription_warnings", 3600, "terminarz.subscriptions.tasks.subscription_warnings_task"),
+    ("subscription_invoices", 3600, "terminarz.subscriptions.tasks.issue_missing_invoices_task"),
 ]
 
 

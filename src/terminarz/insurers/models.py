@@ -81,8 +81,8 @@ class InsurerMembership(models.Model):
 
 
 class InsurerTermsQuerySet(models.QuerySet):
-    def of(self, insurer: "Insurer") -> "InsurerTermsQuerySet":
-        return self.filter(insurer_ref=insurer.pk)
+    def of(self, insurer: "Insurer | int") -> "InsurerTermsQuerySet":
+        return self.filter(insurer_ref=insurer if isinstance(insurer, int) else insurer.pk)
 
 
 class InsurerTermsManager(models.Manager.from_queryset(InsurerTermsQuerySet)):  # type: ignore[misc]
@@ -117,15 +117,15 @@ class InsurerTerms(TermsDocument):
         return self.insurer_ref
 
     @cached_property
-    def insurer(self) -> Insurer:
-        return Insurer.objects.get(pk=self.insurer_id)
+    def insurer(self) -> Insurer | None:
+        return Insurer.objects.filter(pk=self.insurer_id).first()
 
     @property
     def published_at(self):
         return self.created_at
 
     def get_area_display(self) -> str:
-        return str(ServiceArea(self.area).label) if self.area else ""
+        return str(dict(ServiceArea.choices).get(self.area, self.area))
 
 
 class InsuranceService(models.Model):

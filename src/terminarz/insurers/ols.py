@@ -57,7 +57,7 @@ def business_days_after(day: dt.date, count: int) -> dt.date:
     return found
 
 
-def thematic_terms(insurer: Insurer, now: dt.datetime) -> list[InsurerTerms]:
+def thematic_terms(insurer: Insurer | int, now: dt.datetime) -> list[InsurerTerms]:
     """The thematic terms in force: per title, the newest version already effective."""
     newest: dict[str, InsurerTerms] = {}
     for terms in (
@@ -77,7 +77,7 @@ def _active(provider_id: int, insurer_id: int) -> bool:
 
 def accept_thematic(provider_id: int, terms: InsurerTerms, *, accepted: bool, actor, now=None) -> ThematicAcceptance:
     now = now or clock.now()
-    if terms.kind != InsurerTerms.Kind.THEMATIC or terms not in thematic_terms(terms.insurer, now):
+    if terms.kind != InsurerTerms.Kind.THEMATIC or terms not in thematic_terms(terms.insurer_id, now):
         raise OlsError(_("Ten regulamin tematyczny nie obowiązuje."))
     if not _active(provider_id, terms.insurer_id):
         raise OlsError(_("Regulaminy tematyczne są dostępne po nawiązaniu współpracy (regulamin ogólny)."))

@@ -19,6 +19,7 @@ from terminarz.notifications.registry import register_context
 from terminarz.notifications.services import queue_email
 from terminarz.providers.machines import LOCATION
 from terminarz.providers.models import Location, LocationStatus, Provider
+from terminarz.providers.voivodeships import VOIVODESHIP_CHOICES
 
 from .machines import CHANGE
 from .models import ChangeRequest, ChangeStatus
@@ -33,8 +34,15 @@ PROVIDER_FIELDS = {
     "phone": "Telefon",
     "description": "Opis",
 }
+VOIVODESHIPS = dict(VOIVODESHIP_CHOICES)
 IDENTITY_FIELDS = ("name", "nip", "regon")  # checked by the operator even before the confirmation
-LOCATION_FIELDS = {"name": "Nazwa", "street": "Ulica i numer", "postal_code": "Kod pocztowy", "city": "Miejscowość"}
+LOCATION_FIELDS = {
+    "name": "Nazwa",
+    "street": "Ulica i numer",
+    "postal_code": "Kod pocztowy",
+    "city": "Miejscowość",
+    "voivodeship": "Województwo",
+}
 
 
 def confirm_data(provider: Provider, *, confirmed: bool, actor, now: dt.datetime | None = None) -> Provider:
@@ -239,7 +247,14 @@ def decide_location(
 def diff(change: ChangeRequest) -> list[tuple[str, str, str]]:
     """(field label, before, after) for the screens and the e-mail."""
     labels = LOCATION_FIELDS if change.target == ChangeRequest.Target.LOCATION else PROVIDER_FIELDS
-    return [(labels.get(field, field), change.before.get(field, ""), value) for field, value in change.proposed.items()]
+
+    def shown(field: str, value: str) -> str:
+        return VOIVODESHIPS.get(value, value) if field == "voivodeship" else value
+
+    return [
+        (labels.get(field, field), shown(field, change.before.get(field, "")), shown(field, value))
+        for field, value in change.proposed.items()
+    ]
 
 
 def _tell(provider: Provider, kind: str, context: dict, key: str, recipient: str = "") -> None:

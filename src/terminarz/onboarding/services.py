@@ -268,7 +268,12 @@ def approve(application: ProviderApplication, *, actor, now: dt.datetime | None 
                     regon=locked.regon,
                     email=email,
                     phone=locked.phone,
-                    location={"street": locked.street, "postal_code": locked.postal_code, "city": locked.city},
+                    location={
+                        "street": locked.street,
+                        "postal_code": locked.postal_code,
+                        "city": locked.city,
+                        "voivodeship": locked.voivodeship,
+                    },
                     admin=admin,
                 )
         except IntegrityError as error:

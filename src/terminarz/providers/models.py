@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.tenancy import TenantManager
 
+from .voivodeships import VOIVODESHIP_CHOICES
+
 
 class Provider(models.Model):
     """Świadczeniodawca: the tenant. Every tenant-owned row carries a provider."""
@@ -65,6 +67,8 @@ class Location(models.Model):
     street = models.CharField(_("ulica i numer"), max_length=200)
     postal_code = models.CharField(_("kod pocztowy"), max_length=6)
     city = models.CharField(_("miejscowość"), max_length=100, db_index=True)
+    # TERYT code (`voivodeships.VOIVODESHIP_CHOICES`); FHIR `address.state` (K1, K2).
+    voivodeship = models.CharField(_("województwo"), max_length=2, choices=VOIVODESHIP_CHOICES, blank=True)
     timezone = models.CharField(_("strefa czasowa"), max_length=50, default="Europe/Warsaw")
     is_visible = models.BooleanField(_("widoczna w portalu"), default=True)
     status = models.CharField(

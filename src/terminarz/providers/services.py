@@ -18,7 +18,7 @@ class OrgError(Exception):
         self.message = message
 
 
-LOCATION_FIELDS = ("name", "street", "postal_code", "city")
+LOCATION_FIELDS = ("name", "street", "postal_code", "city", "voivodeship")
 
 
 def add_location(provider: Provider, values: dict, *, actor) -> Location:
@@ -35,7 +35,7 @@ def add_location(provider: Provider, values: dict, *, actor) -> Location:
             is_visible=False,
             status=LocationStatus.PENDING,
             requested_at=clock.now(),
-            **{field: values[field] for field in LOCATION_FIELDS},
+            **{field: values.get(field, "") if field == "voivodeship" else values[field] for field in LOCATION_FIELDS},
         )
         LOCATION.created(location, actor=actor)
     return location
@@ -51,6 +51,7 @@ def correct_location(location: Location, values: dict, *, actor) -> Location:
         if locked.status == LocationStatus.APPROVED:
             raise OrgError(_("Adres zatwierdzonej lokalizacji zmienia się wnioskiem o zmianę danych."))
         before = {field: getattr(locked, field) for field in LOCATION_FIELDS}
+        values = {"voivodeship": locked.voivodeship, **values}  # kept when not given
         for field in LOCATION_FIELDS:
             setattr(locked, field, values[field])
         locked.save(update_fields=list(LOCATION_FIELDS))

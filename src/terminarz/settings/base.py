@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "terminarz.payerdesk",
     "terminarz.operatordesk",
     "terminarz.api",
+    "terminarz.fhir",
     "terminarz.demo",
     # After our apps, so our templates override allauth's.
     "allauth",
@@ -288,6 +289,8 @@ TERMINARZ_PLATFORM_SELLER = {
 # The price of one schedule published online for 12 months (PLN, gross) and its VAT rate.
 TERMINARZ_SUBSCRIPTION_PRICE = env_str("TERMINARZ_SUBSCRIPTION_PRICE", "588.00")
 TERMINARZ_SUBSCRIPTION_VAT = env_str("TERMINARZ_SUBSCRIPTION_VAT", "23")
+# K2: how many days ahead the SMART Scheduling Links feed publishes free slots.
+TERMINARZ_SMART_DAYS = env_int("TERMINARZ_SMART_DAYS", 14)
 
 # Booking and slots.
 SLOT_HORIZON_DAYS = env_int("TERMINARZ_SLOT_HORIZON_DAYS", 90)

@@ -9,6 +9,11 @@ if SECRET_KEY.startswith("dev-only"):
     raise RuntimeError("SECRET_KEY must be set in production")
 if not TERMINARZ_DATA_KEYS:
     raise RuntimeError("TERMINARZ_DATA_KEY (or TERMINARZ_DATA_KEY_FILE) must be set in production")
+# The platform's invoices for subscriptions (A4) name the operator as the seller: never the demo's.
+if not (env_str("TERMINARZ_SELLER_NAME") and env_str("TERMINARZ_SELLER_NIP")):
+    raise RuntimeError("TERMINARZ_SELLER_NAME and TERMINARZ_SELLER_NIP (and the address) must be set in production")
+if env_str("TERMINARZ_SUBSCRIPTION_VAT", "23") not in ("23", "8", "5", "0", "zw"):
+    raise RuntimeError("TERMINARZ_SUBSCRIPTION_VAT must be one of 23, 8, 5, 0, zw")
 # Single-use human-check solutions, failure counters and rate limits live in the cache; a
 # per-process cache would give every worker its own, so several processes need Redis.
 if not REDIS_URL and not env_bool("TERMINARZ_SINGLE_PROCESS", False):

@@ -58,6 +58,13 @@ class Practitioner(models.Model):
         help_text=_("JPG, PNG lub WebP, najwyżej 2 MB; widoczne na karcie lekarza w portalu."),
     )
     is_visible_online = models.BooleanField(_("publikowany online"), default=True)
+    # K2: free slots also in the feed for external search engines (SMART Scheduling Links);
+    # the provider opts each practitioner in.
+    in_aggregators = models.BooleanField(
+        _("publikowany w wyszukiwarkach zewnętrznych"),
+        default=False,
+        help_text=_("Wolne terminy trafiają też do serwisów wyszukujących wizyty (format SMART Scheduling Links)."),
+    )
     online_booking_for = models.CharField(
         _("rezerwacja online tylko dla"),
         max_length=20,

@@ -80,7 +80,8 @@ class PlatformInvoice(models.Model):
     wanted one for. `data` is the document as issued (`invoicing.document.to_json`); the PDF
     and the KSeF FA(3) XML are rendered from it, the same every time."""
 
-    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    # PROTECT: an issued invoice is kept (its number is part of a series without gaps).
+    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="+")
     unscoped = models.Manager()
     objects = TenantManager()
     subscription = models.OneToOneField(Subscription, on_delete=models.PROTECT, related_name="platform_invoice")

@@ -340,9 +340,31 @@ def invoice_preview(provider: Provider) -> dict:
 
 def choose_invoice(subscription: Subscription, *, wanted: bool, data: dict | None = None) -> Subscription:
     """ "Czy wystawić fakturę?" and, for yes, the data confirmed ("Zatwierdź") or corrected
-    ("Aktualizuj dane") for this order only."""
-    if subscription.status != S.ORDERED:
-        raise SubscriptionError(_("To zamówienie jest już opłacone albo anulowane."))
+    ("Aktualizuj dane") for this order only – while it waits for the payment, or, paid, while its
+    invoice could not be issued yet (the data is then corrected and the invoice issued)."""
+    with transaction.atomic():
+        locked = Subscription.unscoped.select_for_update().get(pk=subscription.pk)
+        correcting = locked.paid_at is not None and locked.invoice and not _has_invoice(locked)
+        if locked.status != S.ORDERED and not correcting:
+            raise SubscriptionError(_("To zamówienie jest już opłacone albo anulowane."))
+        if correcting and not wanted:
+            raise SubscriptionError(_("Zamówienie jest opłacone z fakturą – popraw dane do faktury."))
+        _choose(locked, wanted=wanted, data=data)
+    if correcting:
+        _issue_quietly(subscription.pk, clock.now())
+    subscription.refresh_from_db()
+    return subscription
+
+
+def invoice_of(subscription: Subscription) -> PlatformInvoice | None:
+    return PlatformInvoice.unscoped.filter(subscription=subscription).first()
+
+
+def _has_invoice(subscription: Subscription) -> bool:
+    return invoice_of(subscription) is not None
+
+
+def _choose(subscription: Subscription, *, wanted: bool, data: dict | None) -> None:
     subscription.invoice = wanted
     subscription.invoice_data = {field: (data or {}).get(field, "") for field in INVOICE_FIELDS} if wanted else {}
     if wanted and not all(subscription.invoice_data[field] for field in ("name", "nip", "street", "city")):
@@ -358,7 +380,6 @@ def choose_invoice(subscription: Subscription, *, wanted: bool, data: dict | Non
     Subscription.unscoped.filter(pk=subscription.pk).update(
         invoice=subscription.invoice, invoice_data=subscription.invoice_data, invoice_decided=True
     )
-    return subscription
 
 
 def start_payment(subscription: Subscription, *, email: str, now: dt.datetime | None = None):
@@ -533,7 +554,7 @@ def issue_invoice(subscription: Subscription, *, now: dt.datetime | None = None)
                 paid_on=paid_on,
             )
             fa3_xml(data, created_at=now)  # an invoice whose e-invoice cannot be made takes no number
-        except Exception as exc:  # any failure rolls the number back with the transaction
+        except ValueError as exc:  # the data or the e-invoice refused; the number rolls back
             raise SubscriptionError(
                 _("Faktury nie udało się wystawić (%(error)s). Skontaktuj się z operatorem platformy.")
                 % {"error": str(exc)[:200]}
@@ -568,8 +589,22 @@ def _issue_quietly(subscription_id: int, now: dt.datetime) -> None:
     subscription = Subscription.unscoped.get(pk=subscription_id)
     try:
         issue_invoice(subscription, now=now)
-    except SubscriptionError:  # the payment stands; the invoice is retried on download
+    except Exception:  # the payment stands; the invoice is retried (download, daily job)
         logging.getLogger(__name__).warning("subscription %s: invoice not issued", subscription_id)
+
+
+def issue_missing_invoices(*, now: dt.datetime | None = None) -> int:
+    """The periodic retry: paid orders that wanted an invoice and have none yet (their issue
+    failed when the payment came in). How many were issued."""
+    now = now or clock.now()
+    waiting = list(
+        Subscription.unscoped.filter(invoice=True, paid_at__isnull=False, platform_invoice__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    for subscription_id in waiting:
+        _issue_quietly(subscription_id, now)
+    return PlatformInvoice.unscoped.filter(subscription_id__in=waiting).count()
 
 
 def invoice_pdf_of(invoice: PlatformInvoice) -> bytes:

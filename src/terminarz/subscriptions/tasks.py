@@ -15,3 +15,9 @@ def expire_subscriptions_task() -> int:
 @system_task
 def subscription_warnings_task() -> int:
     return services.send_warnings()
+
+
+@task()
+@system_task
+def issue_missing_invoices_task() -> int:
+    return services.issue_missing_invoices()

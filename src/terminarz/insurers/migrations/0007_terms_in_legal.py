@@ -6,6 +6,7 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.models.functions import Substr
 
 KINDS = {"general": "insurer_general", "thematic": "insurer_thematic"}
 
@@ -28,6 +29,13 @@ def copy_terms(apps, schema_editor):
         # created_at is set on create: keep when the insurer published it.
         Document._default_manager.filter(pk=document.pk).update(created_at=old.published_at or old.effective_from)
         moved[old.pk] = document.pk
+    # Audit entries name their target by model and id: the copies keep the model name.
+    audit = apps.get_model("core", "AuditEntry")._default_manager
+    for old_id, new_id in moved.items():
+        audit.filter(object_type="insurerterms", object_id=str(old_id)).update(object_id=f"new:{new_id}")
+    audit.filter(object_type="insurerterms", object_id__startswith="new:").update(
+        object_id=Substr("object_id", 5)
+    )
     for model_name in ("Cooperation", "ThematicService", "ThematicAcceptance"):
         model = apps.get_model("insurers", model_name)
         for row in model._default_manager.filter(terms__isnull=False).only("pk", "terms_id"):
@@ -38,6 +46,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("insurers", "0006_ols"),
         ("legal", "0005_insurer_terms"),
+        ("core", "0004_tenant_managers"),
     ]
 
     operations = [
@@ -62,5 +71,6 @@ class Migration(migrations.Migration):
                 null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="legal.termsdocument"
             ),
         ),
+        # Backwards only on an empty table (tests): the copies are not moved back.
         migrations.RunPython(copy_terms, migrations.RunPython.noop),
     ]

@@ -23,24 +23,26 @@ from terminarz.staff.models import Practitioner
 from terminarz.staff.pwz import make_pwz
 from terminarz.subscriptions.models import Subscription
 
-CITIES = [
-    "Kraków",
-    "Warszawa",
-    "Wrocław",
-    "Poznań",
-    "Gdańsk",
-    "Łódź",
-    "Katowice",
-    "Lublin",
-    "Białystok",
-    "Rzeszów",
-    "Szczecin",
-    "Bydgoszcz",
-    "Toruń",
-    "Kielce",
-    "Opole",
-    "Olsztyn",
-]
+# City → voivodeship (TERYT code).
+CITY_VOIVODESHIP = {
+    "Kraków": "12",
+    "Warszawa": "14",
+    "Wrocław": "02",
+    "Poznań": "30",
+    "Gdańsk": "22",
+    "Łódź": "10",
+    "Katowice": "24",
+    "Lublin": "06",
+    "Białystok": "20",
+    "Rzeszów": "18",
+    "Szczecin": "32",
+    "Bydgoszcz": "04",
+    "Toruń": "04",
+    "Kielce": "26",
+    "Opole": "16",
+    "Olsztyn": "28",
+}
+CITIES = list(CITY_VOIVODESHIP)
 FIRST = ["Anna", "Piotr", "Katarzyna", "Tomasz", "Magdalena", "Marek", "Ewa", "Jan", "Agnieszka", "Paweł"]
 LAST = ["Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński"]
 BATCH = 1000
@@ -112,6 +114,7 @@ class Command(BaseCommand):
                     street=f"ul. Testowa {i + 1}",
                     postal_code="00-001",
                     city=CITIES[i % len(CITIES)],
+                    voivodeship=CITY_VOIVODESHIP[CITIES[i % len(CITIES)]],
                 )
                 for i, p in enumerate(provs)
             )

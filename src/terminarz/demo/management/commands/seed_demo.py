@@ -315,7 +315,14 @@ class Command(BaseCommand):
                     locations[number], _ = Location.objects.get_or_create(
                         provider=provider,
                         number=number,
-                        defaults={"name": name, "street": street, "postal_code": postal, "city": city},
+                        # Kraków, Tarnów, Wieliczka: małopolskie.
+                        defaults={
+                            "name": name,
+                            "street": street,
+                            "postal_code": postal,
+                            "city": city,
+                            "voivodeship": "12",
+                        },
                     )
                 units = {}
                 for code, dep, name, loc in p["units"]:
@@ -344,6 +351,8 @@ class Command(BaseCommand):
                             "staff_type": kind,
                             "pwz": make_pwz(345_000 + seq * 7919) if kind == "doctor" else "",
                             "description": f"{title} {first} {last} – przyjmuje w: {units[unit_code].name}.",
+                            # K2: every demo practitioner is in the SMART Scheduling Links feed.
+                            "in_aggregators": True,
                         },
                     )
                     if created:

@@ -1,0 +1,133 @@
+"""SMART Scheduling Links (K2): a `$bulk-publish` manifest for the whole platform and one per
+provider, and the NDJSON files it points at (Location, Schedule, Slot), streamed row by row so
+memory stays flat whatever the size.
+
+What is published is the aggregator channel (`booking.channels.AGGREGATOR`): what the portal
+offers, less televisit-only slots, and only practitioners the provider opted in
+(`Practitioner.in_aggregators`). Slots run from now for `TERMINARZ_SMART_DAYS` days; every slot
+links to the portal's booking page for it (`booking-deep-link`), which accepts the `source` and
+`booking-referral` parameters clients append. Every Schedule's Location and every Slot's
+Schedule is in the same feed.
+
+`_since` on the manifest is carried to the file URLs, but the files are always complete: slots
+carry no change time yet, and the specification lets a server ignore it ("servers are free to
+ignore this parameter"). Clients get `Cache-Control: max-age` to poll sensibly."""
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import TypeVar
+from urllib.parse import urlencode
+
+import orjson
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from terminarz.booking import channels
+from terminarz.core import clock
+from terminarz.core.tenancy import public_scope
+from terminarz.providers.models import Location, Provider
+from terminarz.scheduling.models import Schedule, Slot
+
+from . import codes, resources
+from .views import fhir_response, limited, public_locations, public_schedules
+
+CHUNK = 2000
+R = TypeVar("R", HttpResponse, StreamingHttpResponse)
+FILES = (("Location", "locations"), ("Schedule", "schedules"), ("Slot", "slots"))
+
+
+def horizon_days() -> int:
+    return int(settings.TERMINARZ_SMART_DAYS)
+
+
+def feed_schedules(today: dt.date, provider_id: int | None) -> QuerySet[Schedule]:
+    schedules = public_schedules(today).filter(practitioner__in_aggregators=True)
+    return schedules.filter(provider_id=provider_id) if provider_id else schedules
+
+
+def feed_locations(today: dt.date, provider_id: int | None) -> QuerySet[Location]:
+    """Locations that have a schedule in the feed (so a client never gets an empty place)."""
+    used = feed_schedules(today, provider_id).values("unit__location_id")
+    return public_locations().filter(pk__in=used).select_related("provider")
+
+
+def feed_slots(now: dt.datetime, provider_id: int | None) -> QuerySet[Slot]:
+    slots = channels.open_slots_for(channels.AGGREGATOR, now).filter(
+        practitioner__in_aggregators=True, start__lt=now + dt.timedelta(days=horizon_days())
+    )
+    return slots.filter(provider_id=provider_id) if provider_id else slots
+
+
+def _lines(kind: str, now: dt.datetime, provider_id: int | None) -> Iterator[bytes]:
+    """One minified resource per line, read in chunks inside the public scope (a streamed body
+    is produced after the middleware's scope has ended)."""
+    today = clock.local_today(at=now)
+    with public_scope():
+        if kind == "Location":
+            for place in feed_locations(today, provider_id).order_by("pk").iterator(chunk_size=CHUNK):
+                yield orjson.dumps(resources.location(place, phone=place.provider.phone)) + b"\n"
+        elif kind == "Schedule":
+            schedules = feed_schedules(today, provider_id).order_by("pk")
+            for row in schedules.iterator(chunk_size=CHUNK):
+                resource = resources.schedule(
+                    row, specializations=row.practitioner.specializations.all(), phone=row.provider.phone, feed=True
+                )
+                yield orjson.dumps(resource) + b"\n"
+        else:
+            rows = feed_slots(now, provider_id).order_by("start", "pk").values_list("pk", "schedule_id", "start", "end")
+            for slot_id, schedule_id, start, end in rows.iterator(chunk_size=CHUNK):
+                yield orjson.dumps(resources.slot(slot_id, schedule_id, start, end)) + b"\n"
+
+
+def _provider_id(provider_id: int | None) -> int | None:
+    if provider_id is None:
+        return None
+    return get_object_or_404(Provider.objects.filter(is_active=True), pk=provider_id).pk
+
+
+def _cached(response: R) -> R:
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_GET
+@limited
+def manifest(request: HttpRequest, provider_id: int | None = None) -> HttpResponse:
+    """The manifest ("$bulk-publish"): when it was made, its own URL, the files."""
+    provider_id = _provider_id(provider_id)
+    now = clock.now()
+    since = request.GET.get("_since", "")
+    if since:
+        try:
+            dt.datetime.fromisoformat(since)
+        except ValueError:
+            outcome = resources.operation_outcome("invalid_param", "„_since” musi być chwilą w formacie ISO 8601.")
+            return fhir_response(outcome, 400)
+    suffix = "?" + urlencode({"_since": since}) if since else ""
+    args = [provider_id] if provider_id else []
+    name = "fhir:smart-provider-file" if provider_id else "fhir:smart-file"
+    body = {
+        "transactionTime": resources.instant(now),
+        "request": resources.site_url(request.get_full_path()),
+        "output": [
+            {"type": kind, "url": resources.site_url(reverse(name, args=[*args, file]) + suffix)}
+            for kind, file in FILES
+        ],
+        "error": [],
+    }
+    return _cached(fhir_response(body))
+
+
+@require_GET
+@limited
+def ndjson(request: HttpRequest, file: str, provider_id: int | None = None) -> HttpResponse | StreamingHttpResponse:
+    kinds = {name: kind for kind, name in FILES}
+    if file not in kinds:
+        return fhir_response(resources.operation_outcome("not_found", "Nie ma takiego pliku.", issue="not-found"), 404)
+    provider_id = _provider_id(provider_id)
+    response = StreamingHttpResponse(_lines(kinds[file], clock.now(), provider_id), content_type=codes.FHIR_NDJSON)
+    return _cached(response)

@@ -1,0 +1,85 @@
+"""Parsing FHIR search parameter values: tokens, references, dates with prefixes. Bad values
+raise `SearchError` (answered as a 400 OperationOutcome), never anything else."""
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+DEFAULT_COUNT = 50
+MAX_COUNT = 500
+PREFIXES = ("eq", "ge", "gt", "le", "lt")
+DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+class SearchError(ValueError):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def token_code(value: str) -> tuple[str, str]:
+    """ "system|code" or "code" → (system, code); "" for no system."""
+    system, bar, code = value.partition("|")
+    if not bar:
+        system, code = "", value
+    code = code.strip()
+    if not code or len(code) > 64:
+        raise SearchError("invalid_param", f"Nieprawidłowa wartość „{value[:40]}”.")
+    return system.strip(), code
+
+
+def reference_id(value: str, kind: str) -> int:
+    """ "Kind/123", a full URL ending in it, or "123" → 123."""
+    raw = value.strip().rstrip("/")
+    marker = f"{kind}/"
+    if marker in raw:
+        raw = raw.rsplit(marker, 1)[1]
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**31:
+        raise SearchError("invalid_param", f"Nieprawidłowe odwołanie do {kind}: „{value[:40]}”.")
+    return int(raw)
+
+
+def _period(text: str) -> tuple[dt.datetime, dt.datetime]:
+    """The instant range a date value covers: a year, a month, a day (Warsaw time) or a second."""
+    match = DATE.match(text)
+    try:
+        if match:
+            year, month, day = (int(part) if part else None for part in match.groups())
+            assert year is not None
+            if month is None:
+                start = dt.datetime(year, 1, 1, tzinfo=WARSAW)
+                return start, start.replace(year=year + 1)
+            if day is None:
+                start = dt.datetime(year, month, 1, tzinfo=WARSAW)
+                end = start.replace(year=year + 1, month=1) if month == 12 else start.replace(month=month + 1)
+                return start, end
+            start = dt.datetime(year, month, day, tzinfo=WARSAW)
+            return start, (start + dt.timedelta(days=1)).replace(tzinfo=WARSAW)
+        moment = dt.datetime.fromisoformat(text)
+    except (ValueError, OverflowError):
+        raise SearchError("invalid_param", f"Nieprawidłowa data „{text[:40]}”.") from None
+    if moment.tzinfo is None:
+        raise SearchError("invalid_param", f"Podaj strefę czasową w „{text[:40]}” (np. +01:00).")
+    try:
+        return moment, moment + dt.timedelta(seconds=1)
+    except OverflowError:
+        raise SearchError("invalid_param", f"Nieprawidłowa data „{text[:40]}”.") from None
+
+
+def date_bounds(value: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """A date parameter ("ge2026-12-01", "lt2026-12-08T00:00:00+01:00", "2026-12-01") as
+    [lower, upper) instants; None where open."""
+    prefix = value[:2] if value[:2] in PREFIXES else "eq"
+    text = value[2:] if value[:2] in PREFIXES else value
+    start, end = _period(text.strip())
+    if prefix == "eq":
+        return start, end
+    if prefix == "ge":
+        return start, None
+    if prefix == "gt":
+        return end, None
+    if prefix == "lt":
+        return None, start
+    return None, end  # le

@@ -1,0 +1,16 @@
+from django.urls import path, re_path
+
+from . import bulk, views
+
+app_name = "fhir"
+
+urlpatterns = [
+    path("r4/metadata", views.metadata, name="metadata"),
+    # SMART Scheduling Links: the whole platform, and one provider.
+    path("smart/$bulk-publish", bulk.manifest, name="smart-manifest"),
+    path("smart/<str:file>.ndjson", bulk.ndjson, name="smart-file"),
+    path("smart/<int:provider_id>/$bulk-publish", bulk.manifest, name="smart-provider-manifest"),
+    path("smart/<int:provider_id>/<str:file>.ndjson", bulk.ndjson, name="smart-provider-file"),
+    re_path(r"^r4/(?P<kind>[A-Za-z]{1,40})/?$", views.search, name="search"),
+    re_path(r"^r4/(?P<kind>[A-Za-z]{1,40})/(?P<resource_id>[^/]{1,64})/?$", views.read, name="read"),
+]

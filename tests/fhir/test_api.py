@@ -1,0 +1,178 @@
+"""K1, the public part of the FHIR R4 API: the CapabilityStatement lists exactly the types and
+search parameters served; every resource read or found validates against the R4B models; only
+what the portal shows anyone is served (a hidden practitioner, an unpublished schedule, a
+pending location are 404); Slot search by schedule, start (prefixes), specialty, service-type
+and status, paged with `_count` and `next` links that walk the whole result once; bad input is
+a 400 OperationOutcome with a stable code, never a 500."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from terminarz.providers.models import LocationStatus
+from terminarz.scheduling.models import Slot
+
+from .helpers import fhir_json, published_clinic, validate
+
+pytestmark = pytest.mark.django_db
+SITE = "http://terminarz.test"
+
+
+@pytest.fixture
+def world(frozen, today):
+    with override_settings(SITE_URL=SITE):
+        yield published_clinic(today, days=3)
+
+
+def search(client, kind: str, **params) -> dict:
+    response = client.get(f"/fhir/r4/{kind}", params)
+    assert response.status_code == 200, response.content
+    bundle = fhir_json(response)
+    validate(bundle)
+    return bundle
+
+
+def ids(bundle: dict) -> list[str]:
+    return [entry["resource"]["id"] for entry in bundle["entry"]]
+
+
+def error_code(response) -> tuple[int, str]:
+    body = fhir_json(response)
+    validate(body)
+    return response.status_code, body["issue"][0]["details"]["coding"][0]["code"]
+
+
+def test_the_capability_statement_lists_what_is_served(client, world):
+    statement = fhir_json(client.get(reverse("fhir:metadata")))
+    validate(statement)
+    served = {entry["type"]: [p["name"] for p in entry["searchParam"]] for entry in statement["rest"][0]["resource"]}
+    assert served == {
+        "Organization": ["_id", "identifier", "name"],
+        "Location": ["_id", "organization", "address-city", "address-state"],
+        "HealthcareService": ["_id", "organization", "location", "service-type"],
+        "Practitioner": ["_id", "identifier", "name"],
+        "Schedule": ["_id", "actor", "specialty", "service-type"],
+        "Slot": ["_id", "schedule", "status", "start", "specialty", "service-type"],
+    }
+
+
+def test_every_resource_reads_and_validates(client, world):
+    provider, unit, practitioner, schedule = world
+    slot = Slot.objects.filter(schedule=schedule, day=dt.date(2026, 11, 21)).order_by("start").first()
+    wanted = {
+        "Organization": provider.pk,
+        "Location": unit.location_id,
+        "HealthcareService": unit.pk,
+        "Practitioner": practitioner.pk,
+        "Schedule": schedule.pk,
+        "Slot": slot.pk,
+    }
+    for kind, pk in wanted.items():
+        resource = fhir_json(client.get(f"/fhir/r4/{kind}/{pk}"))
+        validate(resource)
+        assert (resource["resourceType"], resource["id"]) == (kind, str(pk))
+    found = fhir_json(client.get(f"/fhir/r4/Practitioner/{practitioner.pk}"))
+    assert found["identifier"] == [{"system": "urn:oid:2.16.840.1.113883.3.4424.1.6.2", "value": "4352919"}]
+    api_schedule = fhir_json(client.get(f"/fhir/r4/Schedule/{schedule.pk}"))
+    assert [actor["reference"] for actor in api_schedule["actor"]] == [
+        f"Practitioner/{practitioner.pk}",
+        f"Location/{unit.location_id}",
+        f"HealthcareService/{unit.pk}",
+    ]
+    assert api_schedule["specialty"][0]["coding"][0]["code"] == "kardiologia"
+
+
+def test_what_the_portal_hides_is_not_found(client, world):
+    provider, unit, practitioner, schedule = world
+    schedule.is_published_online = False
+    schedule.save()
+    practitioner.is_visible_online = False
+    practitioner.save()
+    location = unit.location
+    location.status = LocationStatus.PENDING
+    location.save()
+    for path in (
+        f"/fhir/r4/Schedule/{schedule.pk}",
+        f"/fhir/r4/Practitioner/{practitioner.pk}",
+        f"/fhir/r4/Location/{location.pk}",
+        f"/fhir/r4/HealthcareService/{unit.pk}",
+        "/fhir/r4/Slot/999999",
+        "/fhir/r4/Slot/abc",
+    ):
+        assert error_code(client.get(path)) == (404, "not_found")
+    assert error_code(client.get("/fhir/r4/Patient")) == (404, "unknown_type")
+
+
+def test_slot_search_by_schedule_start_specialty_and_service_type(client, world):
+    provider, unit, practitioner, schedule = world
+    tomorrow = search(client, "Slot", schedule=f"Schedule/{schedule.pk}", start=["ge2026-11-21", "lt2026-11-22"])
+    starts = [entry["resource"]["start"] for entry in tomorrow["entry"]]
+    # 8–10 (8 slots) and the televisit-only 12–13 (4): the call-center-only hour is not offered.
+    assert (len(starts), starts[0], starts[-1]) == (12, "2026-11-21T08:00:00+01:00", "2026-11-21T12:45:00+01:00")
+    assert ids(search(client, "Slot", specialty="dermatologia")) == []
+    by_specialty = search(client, "Slot", specialty="urn:terminarz:specjalizacja|kardiologia", _count="500")
+    by_service = search(client, "Slot", **{"service-type": "1100", "_count": "500"})
+    assert ids(by_specialty) == ids(by_service)
+    assert len(ids(by_specialty)) == 28  # today's 12–13 (4; the morning is over at 10:00), 12 on each next day
+    assert ids(search(client, "Slot", status="busy")) == []
+    assert len(ids(search(client, "Slot", status="free", _count="500"))) == 28
+
+
+def test_paging_walks_the_whole_result_once(client, world):
+    page = search(client, "Slot", _count="5")
+    seen = ids(page)
+    while next_link := next((link["url"] for link in page["link"] if link["relation"] == "next"), None):
+        page = search(client, "Slot", **dict(pair.split("=") for pair in next_link.split("?")[1].split("&")))
+        seen += ids(page)
+    assert (len(seen), len(set(seen))) == (28, 28)
+
+
+def test_other_searches(client, world):
+    provider, unit, practitioner, schedule = world
+    assert ids(search(client, "Schedule", actor=f"Practitioner/{practitioner.pk}")) == [str(schedule.pk)]
+    assert ids(search(client, "Schedule", actor=f"Location/{unit.location_id}")) == [str(schedule.pk)]
+    assert ids(search(client, "Location", **{"address-state": "małopolskie"})) == [str(unit.location_id)]
+    assert ids(search(client, "Location", **{"address-state": "mazowieckie"})) == []
+    assert ids(search(client, "Practitioner", identifier="4352919")) == [str(practitioner.pk)]
+    assert ids(search(client, "HealthcareService", organization=f"Organization/{provider.pk}")) == [str(unit.pk)]
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"start": "gx2026"}, "invalid_param"),
+        ({"start": "2026-13-01"}, "invalid_param"),
+        ({"start": "ge2026-11-21T08:00:00"}, "invalid_param"),  # no offset
+        ({"schedule": "Schedule/abc"}, "invalid_param"),
+        ({"schedule": "Schedule/99999999999"}, "invalid_param"),
+        ({"status": "wolny"}, "invalid_param"),
+        ({"_count": "-1"}, "invalid_param"),
+        ({"_count": "dużo"}, "invalid_param"),
+        ({"pacjent": "1"}, "unknown_param"),
+        ({"specialty": ""}, "invalid_param"),
+        ({"_id": "1,x"}, "invalid_param"),
+    ],
+)
+def test_bad_search_input_is_a_400_outcome(client, world, params, code):
+    assert error_code(client.get("/fhir/r4/Slot", params)) == (400, code)
+
+
+def test_errors_are_never_cached_and_writes_are_refused(client, world):
+    bad = client.get("/fhir/r4/Slot", {"start": "x"})
+    assert bad["Cache-Control"] == "no-store"
+    assert client.post("/fhir/r4/Slot", json.dumps({}), content_type="application/fhir+json").status_code == 405
+
+
+def test_the_public_reads_are_rate_limited_per_ip(client, world):
+    from django.core.cache import cache
+
+    cache.clear()
+    with override_settings(RATELIMIT_ENABLE=True, RATELIMIT_SEARCH="2/m"):
+        statuses = [client.get("/fhir/r4/Slot").status_code for _ in range(3)]
+        limited = client.get("/fhir/smart/$bulk-publish")
+    assert statuses == [200, 200, 429]
+    assert error_code(limited) == (429, "rate_limited")
+    cache.clear()

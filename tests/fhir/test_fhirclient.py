@@ -1,0 +1,39 @@
+"""A FHIR client nobody here wrote (`fhirclient`, SMART on FHIR's Python client) reads the
+CapabilityStatement, searches free slots of a specialty over real HTTP and follows the
+bundle's `next` links to the end."""
+
+import pytest
+from django.test import override_settings
+from fhirclient import client as fhir_client
+from fhirclient.models.practitioner import Practitioner
+from fhirclient.models.schedule import Schedule
+from fhirclient.models.slot import Slot
+
+from .helpers import published_clinic
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_fhirclient_finds_free_slots_and_pages_through_them(live_server, frozen, today):
+    provider, unit, practitioner, schedule = published_clinic(today, days=3)
+    with override_settings(SITE_URL=live_server.url):
+        smart = fhir_client.FHIRClient(settings={"app_id": "terminarz-test", "api_base": f"{live_server.url}/fhir/r4/"})
+        smart.prepare()  # reads /metadata
+        assert [entry.type for entry in smart.server.capabilityStatement.rest[0].resource] == [
+            "Organization",
+            "Location",
+            "HealthcareService",
+            "Practitioner",
+            "Schedule",
+            "Slot",
+        ]
+        search = Slot.where(struct={"specialty": "kardiologia", "status": "free", "_count": "10"})
+        slots = list(search.perform_resources_iter(smart.server))
+        assert (len(slots), len({slot.id for slot in slots})) == (28, 28)
+        assert {slot.schedule.reference for slot in slots} == {f"Schedule/{schedule.pk}"}
+        assert slots[0].start.isostring == "2026-11-20T12:00:00+01:00"
+        found = Schedule.read(str(schedule.pk), smart.server)
+        assert found.actor[0].reference == f"Practitioner/{practitioner.pk}"
+        doctor = Practitioner.read(str(practitioner.pk), smart.server)
+        assert (doctor.name[0].family, doctor.identifier[0].value) == (practitioner.last_name, "4352919")
+        smart.server.session.close()  # no keep-alive connection holding the server's database session
