@@ -74,7 +74,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(database_url: str, *, port: int | None = None, workers: int = 2, threads: int = 1):
+def running_server(
+    database_url: str, *, port: int | None = None, workers: int = 2, threads: int = 1, timeout: int = 30
+):
     port = port or free_port()
     cmd = [
         sys.executable,
@@ -87,6 +89,8 @@ def running_server(database_url: str, *, port: int | None = None, workers: int =
         str(workers),
         "--threads",
         str(threads),
+        "--timeout",
+        str(timeout),
         "--log-level",
         "warning",
         "--access-logfile",

@@ -118,13 +118,7 @@ def test_a_new_insurance_version_stops_the_service_until_accepted_again(office, 
 
 
 def test_the_operator_publishes_versions_and_sees_acceptance_counts(client, office, frozen):
-    operator = make_user("operator")
-    operator.is_staff = True
-    operator.save()
-    operator.user_permissions.add(Permission.objects.get(codename="operate_platform"))
-    device = EmailDevice.objects.create(user=operator, name="e-mail", confirmed=True, email="op@terminarz.local")
-    client.force_login(operator)
-    mark_verified(client, device)
+    operator = operator_client(client)
     url = reverse("operatordesk:terms")
     past = client.post(
         url, {"kind": "provider", "version": "2.0", "title": "R", "effective_from": "2026-11-19", "body": "x"}
@@ -183,6 +177,7 @@ def test_the_gate_covers_configuration_posts_inside_wider_pages_but_not_staff_se
 
 
 def operator_client(client):
+    """Signs the client in as the platform's operator past the second factor; the operator."""
     operator = make_user("operator")
     operator.is_staff = True
     operator.save()
@@ -190,7 +185,7 @@ def operator_client(client):
     device = EmailDevice.objects.create(user=operator, name="e-mail", confirmed=True, email="op@terminarz.local")
     client.force_login(operator)
     mark_verified(client, device)
-    return client
+    return operator
 
 
 def test_one_terms_model_keeps_the_insurers_terms_apart_from_the_operators(client, office, frozen):
@@ -207,7 +202,8 @@ def test_one_terms_model_keeps_the_insurers_terms_apart_from_the_operators(clien
         tu.pk,
         True,
     )
-    page = operator_client(client).get(reverse("operatordesk:terms"))
+    operator_client(client)
+    page = client.get(reverse("operatordesk:terms"))
     assert [k["kind"] for k in page.context["kinds"]] == [
         "platform",
         "insurance",

@@ -154,6 +154,9 @@ def test_other_searches(client, world):
         ({"pacjent": "1"}, "unknown_param"),
         ({"specialty": ""}, "invalid_param"),
         ({"_id": "1,x"}, "invalid_param"),
+        ({"_id": ",".join(str(n) for n in range(1, 102))}, "too_complex"),
+        ({"specialty": ["kardiologia"] * 5}, "too_complex"),
+        ({"start": "ge" + "2" * 300}, "too_complex"),
     ],
 )
 def test_bad_search_input_is_a_400_outcome(client, world, params, code):
@@ -176,3 +179,44 @@ def test_the_public_reads_are_rate_limited_per_ip(client, world):
     assert statuses == [200, 200, 429]
     assert error_code(limited) == (429, "rate_limited")
     cache.clear()
+
+
+def test_a_repeated_specialty_narrows_without_multiplying_rows(client, world):
+    both = search(client, "Slot", specialty=["kardiologia", "kardiologia"], _count="500")
+    assert len(ids(both)) == len(set(ids(both))) == 28
+
+
+def test_a_provider_not_taking_bookings_online_publishes_no_slots(client, world):
+    from terminarz.providers.models import settings_for
+
+    provider, unit, practitioner, schedule = world
+    registration = settings_for(provider.pk)
+    registration.online_registration = False
+    registration.save()  # the search's cached lookups are dropped on save (scheduling.receivers)
+    assert (ids(search(client, "Slot")), ids(search(client, "Schedule"))) == ([], [])
+
+
+def test_an_organization_shows_its_phone_but_never_an_e_mail(client, world):
+    provider = world[0]
+    provider.email = "kierownik@example.com"
+    provider.save()
+    organization = fhir_json(client.get(f"/fhir/r4/Organization/{provider.pk}"))
+    assert organization["telecom"] == [{"system": "phone", "value": "+48 12 345 67 00"}]
+
+
+def test_control_characters_and_paging_extremes_are_refused_or_end(client, world):
+    assert error_code(client.get("/fhir/r4/Practitioner", {"name": "No\x00wak"})) == (400, "invalid_param")
+    assert error_code(client.get("/fhir/r4/Slot", {"_offset": "10001"})) == (400, "invalid_param")
+    empty_page = search(client, "Slot", _count="0")
+    assert ([link["relation"] for link in empty_page["link"]], empty_page["entry"]) == (["self"], [])
+
+
+def test_a_slot_whose_schedule_moved_to_a_hidden_unit_is_not_offered(client, world):
+    from tests.factories import make_unit
+
+    provider, unit, practitioner, schedule = world
+    hidden = make_unit(provider, name="Poradnia ukryta")
+    hidden.is_visible = False
+    hidden.save()
+    type(schedule).objects.filter(pk=schedule.pk).update(unit=hidden)  # slots keep the old unit
+    assert ids(search(client, "Slot")) == []

@@ -176,3 +176,24 @@ def test_unknown_files_and_inactive_providers_are_404(client, feed):
     assert client.get(reverse("fhir:smart-provider-manifest", args=[provider.pk])).status_code == 404
     assert client.get(reverse("fhir:smart-provider-file", args=[provider.pk, "slots"])).status_code == 404
     assert fetch_feed(client) == {"Location": [], "Schedule": [], "Slot": []}
+
+
+def test_a_slot_of_a_schedule_outside_the_feed_is_not_in_it(client, feed):
+    from tests.factories import make_unit
+
+    provider, unit, practitioner, schedule = feed
+    hidden = make_unit(provider, name="Poradnia ukryta")
+    hidden.is_visible = False
+    hidden.save()
+    type(schedule).objects.filter(pk=schedule.pk).update(unit=hidden)  # slots keep the old unit
+    assert fetch_feed(client) == {"Location": [], "Schedule": [], "Slot": []}
+
+
+def test_an_unknown_provider_is_a_404_outcome(client, feed):
+    response = client.get(reverse("fhir:smart-provider-manifest", args=[999999]))
+    body = json.loads(response.content)
+    assert (response.status_code, body["resourceType"], body["issue"][0]["code"]) == (
+        404,
+        "OperationOutcome",
+        "not-found",
+    )

@@ -237,3 +237,9 @@ def test_the_periodic_job_issues_what_failed(office):
     assert services.issue_missing_invoices(now=FROZEN_NOW) == 1
     assert PlatformInvoice.objects.get().subscription_id == order.pk
     assert services.issue_missing_invoices(now=FROZEN_NOW) == 0
+
+
+def test_the_periodic_job_leaves_orders_paid_long_ago_to_a_person(office):
+    long_ago = FROZEN_NOW - dt.timedelta(days=8)
+    paid_order(office, at=long_ago)
+    assert (services.issue_missing_invoices(now=FROZEN_NOW), PlatformInvoice.objects.count()) == (0, 0)

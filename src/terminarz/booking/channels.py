@@ -67,12 +67,19 @@ def offered_to_payer(slot: Slot, payer_id: int | None) -> bool:
     return slot.block.payers.filter(pk=payer_id, is_active=True).exists()
 
 
-def open_slots_for(channel: str, now: dt.datetime) -> QuerySet[Slot]:
-    """Open future slots offered on the channel (one query)."""
-    if channel in ONLINE:
-        return open_slots(now, portal=True)
-    if channel == AGGREGATOR:
-        return open_slots(now, portal=True).exclude(televisit=Televisit.ONLY)
+def open_slots_for(
+    channel: str, now: dt.datetime, *, practitioner_ids: list[int] | None = None, unit_ids: list[int] | None = None
+) -> QuerySet[Slot]:
+    """Open future slots offered on the channel (one query). A caller that already picked the
+    practitioners and units the channel shows (ids of `Practitioner` rows matching
+    `scheduling.search.BOOKABLE_ONLINE`, of visible units in visible locations) passes them, and
+    the per-row joins are skipped – a feed of every slot reads much faster that way."""
+    preselected = practitioner_ids is not None and unit_ids is not None
+    if channel in ONLINE or channel == AGGREGATOR:
+        slots = open_slots(now, portal=True, check_practitioner=not preselected, check_unit=not preselected)
+        if practitioner_ids is not None and unit_ids is not None:
+            slots = slots.filter(practitioner_id__in=practitioner_ids, unit_id__in=unit_ids)
+        return slots.exclude(televisit=Televisit.ONLY) if channel == AGGREGATOR else slots
     return open_slots(now, portal=False)
 
 

@@ -22,7 +22,6 @@ import orjson
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -33,7 +32,7 @@ from terminarz.providers.models import Location, Provider
 from terminarz.scheduling.models import Schedule, Slot
 
 from . import codes, resources
-from .views import fhir_response, limited, public_locations, public_schedules
+from .views import fhir_response, limited, public_locations, public_practitioners, public_schedules, public_units
 
 CHUNK = 2000
 R = TypeVar("R", HttpResponse, StreamingHttpResponse)
@@ -45,6 +44,7 @@ def horizon_days() -> int:
 
 
 def feed_schedules(today: dt.date, provider_id: int | None) -> QuerySet[Schedule]:
+    """Public schedules (published, of providers taking bookings online) of opted-in practitioners."""
     schedules = public_schedules(today).filter(practitioner__in_aggregators=True)
     return schedules.filter(provider_id=provider_id) if provider_id else schedules
 
@@ -56,10 +56,25 @@ def feed_locations(today: dt.date, provider_id: int | None) -> QuerySet[Location
 
 
 def feed_slots(now: dt.datetime, provider_id: int | None) -> QuerySet[Slot]:
-    slots = channels.open_slots_for(channels.AGGREGATOR, now).filter(
-        practitioner__in_aggregators=True, start__lt=now + dt.timedelta(days=horizon_days())
+    """The aggregator channel's open slots within the horizon. The practitioners (opted in and
+    shown online) and the visible units are picked first – a few thousand ids – so the slot
+    query is one index range per practitioner, in index order (no sort of the whole feed)."""
+    practitioners = public_practitioners().filter(in_aggregators=True)
+    units = public_units()
+    if provider_id:
+        practitioners = practitioners.filter(provider_id=provider_id)
+        units = units.filter(provider_id=provider_id)
+    schedules = feed_schedules(clock.local_today(at=now), provider_id)
+    return channels.open_slots_for(
+        channels.AGGREGATOR,
+        now,
+        practitioner_ids=list(practitioners.values_list("pk", flat=True)),
+        unit_ids=list(units.values_list("pk", flat=True)),
+    ).filter(
+        # Only slots of the schedules in the feed: every Slot's Schedule resolves in it.
+        schedule_id__in=list(schedules.values_list("pk", flat=True)),
+        start__lt=now + dt.timedelta(days=horizon_days()),
     )
-    return slots.filter(provider_id=provider_id) if provider_id else slots
 
 
 def _lines(kind: str, now: dt.datetime, provider_id: int | None) -> Iterator[bytes]:
@@ -78,15 +93,32 @@ def _lines(kind: str, now: dt.datetime, provider_id: int | None) -> Iterator[byt
                 )
                 yield orjson.dumps(resource) + b"\n"
         else:
-            rows = feed_slots(now, provider_id).order_by("start", "pk").values_list("pk", "schedule_id", "start", "end")
+            rows = (
+                feed_slots(now, provider_id)
+                .order_by("practitioner_id", "start")
+                .values_list("pk", "schedule_id", "start", "end")
+            )
+            link_format = resources.booking_link_format()
             for slot_id, schedule_id, start, end in rows.iterator(chunk_size=CHUNK):
-                yield orjson.dumps(resources.slot(slot_id, schedule_id, start, end)) + b"\n"
+                resource = resources.slot(slot_id, schedule_id, start, end, link_format=link_format)
+                yield orjson.dumps(resource) + b"\n"
+
+
+class UnknownProvider(Exception):
+    pass
 
 
 def _provider_id(provider_id: int | None) -> int | None:
     if provider_id is None:
         return None
-    return get_object_or_404(Provider.objects.filter(is_active=True), pk=provider_id).pk
+    if not Provider.objects.filter(is_active=True, pk=provider_id).exists():
+        raise UnknownProvider
+    return provider_id
+
+
+def _unknown() -> HttpResponse:
+    outcome = resources.operation_outcome("not_found", "Nie ma takiej placówki w Terminarzu.", issue="not-found")
+    return fhir_response(outcome, 404)
 
 
 def _cached(response: R) -> R:
@@ -98,7 +130,10 @@ def _cached(response: R) -> R:
 @limited
 def manifest(request: HttpRequest, provider_id: int | None = None) -> HttpResponse:
     """The manifest ("$bulk-publish"): when it was made, its own URL, the files."""
-    provider_id = _provider_id(provider_id)
+    try:
+        provider_id = _provider_id(provider_id)
+    except UnknownProvider:
+        return _unknown()
     now = clock.now()
     since = request.GET.get("_since", "")
     if since:
@@ -112,7 +147,7 @@ def manifest(request: HttpRequest, provider_id: int | None = None) -> HttpRespon
     name = "fhir:smart-provider-file" if provider_id else "fhir:smart-file"
     body = {
         "transactionTime": resources.instant(now),
-        "request": resources.site_url(request.get_full_path()),
+        "request": resources.site_url(request.path + suffix),
         "output": [
             {"type": kind, "url": resources.site_url(reverse(name, args=[*args, file]) + suffix)}
             for kind, file in FILES
@@ -128,6 +163,9 @@ def ndjson(request: HttpRequest, file: str, provider_id: int | None = None) -> H
     kinds = {name: kind for kind, name in FILES}
     if file not in kinds:
         return fhir_response(resources.operation_outcome("not_found", "Nie ma takiego pliku.", issue="not-found"), 404)
-    provider_id = _provider_id(provider_id)
+    try:
+        provider_id = _provider_id(provider_id)
+    except UnknownProvider:
+        return _unknown()
     response = StreamingHttpResponse(_lines(kinds[file], clock.now(), provider_id), content_type=codes.FHIR_NDJSON)
     return _cached(response)

@@ -46,9 +46,8 @@ def organization(provider) -> dict:
     if provider.regon:
         system = codes.REGON_14 if len(provider.regon) == 14 else codes.REGON_9
         identifiers.append({"system": system, "value": provider.regon})
+    # The phone only: the provider's e-mail is often its admin's sign-in address.
     telecom = _phone(provider.phone)
-    if provider.email:
-        telecom.append({"system": "email", "value": provider.email})
     resource: dict[str, object] = {
         "resourceType": "Organization",
         "id": str(provider.pk),
@@ -161,6 +160,11 @@ def booking_link(slot_id: int) -> str:
     return site_url(reverse("portal:book", args=[slot_id]))
 
 
+def booking_link_format() -> str:
+    """The booking page's URL with "{}" for the slot id (reversed once, not once per slot)."""
+    return site_url(reverse("portal:book", args=[1_234_567_890])).replace("1234567890", "{}")
+
+
 def slot(
     slot_id: int,
     schedule_id: int,
@@ -169,6 +173,7 @@ def slot(
     *,
     status: str = "free",
     deep_link: bool = True,
+    link_format: str | None = None,
 ) -> dict:
     resource: dict[str, object] = {
         "resourceType": "Slot",
@@ -179,7 +184,8 @@ def slot(
         "end": instant(end),
     }
     if deep_link and status == "free":
-        resource["extension"] = [{"url": codes.BOOKING_DEEP_LINK, "valueUrl": booking_link(slot_id)}]
+        link = link_format.format(slot_id) if link_format else booking_link(slot_id)
+        resource["extension"] = [{"url": codes.BOOKING_DEEP_LINK, "valueUrl": link}]
     return resource
 
 

@@ -24,13 +24,17 @@ from terminarz.core import clock
 from terminarz.core.ratelimit import client_ip
 from terminarz.providers.models import Location, LocationStatus, Provider, Unit
 from terminarz.scheduling.models import Schedule, Slot
-from terminarz.scheduling.search import BOOKABLE_ONLINE
+from terminarz.scheduling.search import BOOKABLE_ONLINE, closed_provider_ids
 from terminarz.staff.models import Practitioner
 
 from . import codes, resources
 from .params import DEFAULT_COUNT, MAX_COUNT, SearchError, date_bounds, reference_id, token_code
 
 MAX_OFFSET = 10_000
+# Bounds on one query's size: repeats of a parameter, a value's length, ids in `_id`.
+MAX_REPEATS = 4
+MAX_VALUE = 200
+MAX_IDS = 100
 
 
 def fhir_response(body: dict, status: int = 200) -> HttpResponse:
@@ -75,6 +79,11 @@ def public_providers() -> QuerySet[Provider]:
     return Provider.objects.filter(is_active=True)
 
 
+def open_providers() -> QuerySet[Provider]:
+    """Active providers taking bookings online (the portal's search hides the others)."""
+    return public_providers().exclude(pk__in=closed_provider_ids())
+
+
 def public_locations() -> QuerySet[Location]:
     return Location.objects.filter(provider__is_active=True, is_visible=True, status=LocationStatus.APPROVED)
 
@@ -96,6 +105,7 @@ def public_schedules(today: dt.date) -> QuerySet[Schedule]:
             practitioner__in=public_practitioners(),
             unit__in=public_units(),
         )
+        .exclude(provider_id__in=closed_provider_ids())
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
         .select_related("practitioner", "unit", "provider")
         .prefetch_related(Prefetch("practitioner__specializations", queryset=Specialization.objects.order_by("name")))
@@ -103,7 +113,11 @@ def public_schedules(today: dt.date) -> QuerySet[Schedule]:
 
 
 def public_slots(now: dt.datetime) -> QuerySet[Slot]:
-    return channels.open_slots_for(Source.API, now)
+    """The API channel's open slots whose schedule is public too (a slot keeps the unit it was
+    generated in; the schedule says where it is offered now)."""
+    return channels.open_slots_for(Source.API, now).filter(
+        schedule__in=public_schedules(clock.local_today(at=now)).values("pk")
+    )
 
 
 # -- building -------------------------------------------------------------------------------
@@ -170,6 +184,12 @@ def apply_search(kind: str, qs: QuerySet, request: HttpRequest, now: dt.datetime
         if name not in allowed:
             raise SearchError("unknown_param", f"Parametr „{name}” nie jest obsługiwany dla {kind}.")
         values = request.GET.getlist(name)
+        if any(ch < " " for value in values for ch in value):
+            raise SearchError("invalid_param", f"„{name}”: usuń znaki sterujące z wartości.")
+        if len(values) > MAX_REPEATS or any(len(value) > MAX_VALUE for value in values):
+            raise SearchError(
+                "too_complex", f"„{name}”: najwyżej {MAX_REPEATS} wartości po {MAX_VALUE} znaków w jednym zapytaniu."
+            )
         for value in values:
             qs = _filter(kind, qs, name, value)
     return qs
@@ -177,11 +197,13 @@ def apply_search(kind: str, qs: QuerySet, request: HttpRequest, now: dt.datetime
 
 def _ids(value: str) -> list[int]:
     try:
-        found = [int(part) for part in value.split(",")]
+        found = [int(part) for part in value.split(",")[: MAX_IDS + 1]]
     except ValueError:
         raise SearchError("invalid_param", f"Nieprawidłowy identyfikator „{value[:40]}”.") from None
     if any(not 0 < number < 2**31 for number in found):
         raise SearchError("invalid_param", f"Nieprawidłowy identyfikator „{value[:40]}”.")
+    if len(found) > MAX_IDS:
+        raise SearchError("too_complex", f"Najwyżej {MAX_IDS} identyfikatorów w jednym zapytaniu.")
     return found
 
 
@@ -229,7 +251,9 @@ def _filter(kind: str, qs: QuerySet, name: str, value: str) -> QuerySet:
         system, code = token_code(value)
         if system not in ("", codes.SPECIALIZATION):
             return qs.none()
-        return qs.filter(practitioner__specializations__code=code).distinct()
+        # A subquery, not a join: repeating the parameter must not multiply the joined rows.
+        with_specialty = Practitioner.objects.filter(specializations__code=code).values("pk")
+        return qs.filter(practitioner_id__in=with_specialty)
     if name == "actor":
         for prefix, field in (
             ("Practitioner/", "practitioner_id"),
@@ -258,11 +282,11 @@ def _filter(kind: str, qs: QuerySet, name: str, value: str) -> QuerySet:
     raise SearchError("unknown_param", f"Parametr „{name}” nie jest obsługiwany dla {kind}.")
 
 
-def _int_param(request: HttpRequest, name: str, default: int, maximum: int) -> int:
+def _int_param(request: HttpRequest, name: str, default: int, maximum: int, *, refuse_above: bool = False) -> int:
     raw = request.GET.get(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 6:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or (refuse_above and int(raw) > maximum):
         raise SearchError("invalid_param", f"„{name}” musi być liczbą od 0 do {maximum}.")
     return min(int(raw), maximum)
 
@@ -275,12 +299,12 @@ def search(request: HttpRequest, kind: str) -> HttpResponse:
     now = clock.now()
     try:
         count = _int_param(request, "_count", DEFAULT_COUNT, MAX_COUNT)
-        offset = _int_param(request, "_offset", 0, MAX_OFFSET)
+        offset = _int_param(request, "_offset", 0, MAX_OFFSET, refuse_above=True)
         qs = apply_search(kind, queryset(kind, now), request, now)
     except SearchError as error:
         return outcome(400, error.code, error.message)
     rows = list(qs[offset : offset + count + 1])
-    more = len(rows) > count
+    more = len(rows) > count and count > 0 and offset + count <= MAX_OFFSET
     rows = rows[:count]
     base = resources.site_url(request.path)
     query = request.GET.copy()

@@ -491,7 +491,8 @@ def activate(subscription: Subscription, *, actor, now: dt.datetime | None = Non
 
 
 # -- the platform's invoice for a paid order ("Czy wystawić fakturę?" → yes) -------------------
-INVOICE_SERIES = "AB"  # FV/AB/<year>/<number>: the platform's own series, apart from the clinics'
+INVOICE_SERIES = "AB"
+RETRY_DAYS = 7  # FV/AB/<year>/<number>: the platform's own series, apart from the clinics'
 
 
 def platform_seller() -> Party:
@@ -594,13 +595,14 @@ def _issue_quietly(subscription_id: int, now: dt.datetime) -> None:
 
 
 def issue_missing_invoices(*, now: dt.datetime | None = None) -> int:
-    """The periodic retry: paid orders that wanted an invoice and have none yet (their issue
-    failed when the payment came in). How many were issued."""
+    """The periodic retry: orders paid in the last `RETRY_DAYS` days that wanted an invoice and
+    have none yet (their issue failed when the payment came in). How many were issued. Older
+    ones wait for the admin's correction on the order page or the operator."""
     now = now or clock.now()
     waiting = list(
-        Subscription.unscoped.filter(invoice=True, paid_at__isnull=False, platform_invoice__isnull=True).values_list(
-            "pk", flat=True
-        )
+        Subscription.unscoped.filter(
+            invoice=True, paid_at__gte=now - dt.timedelta(days=RETRY_DAYS), platform_invoice__isnull=True
+        ).values_list("pk", flat=True)
     )
     for subscription_id in waiting:
         _issue_quietly(subscription_id, now)
