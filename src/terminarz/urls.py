@@ -4,7 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 
 from terminarz.api.v1 import api
-from terminarz.clinic import subscription_views
+from terminarz.clinic import calendar_feed_views, subscription_views
 from terminarz.notifications.views import sms_status
 from terminarz.portal import account_views, dependent_views, dev_views, error_views
 from terminarz.portal import email_code_views as email_code
@@ -14,6 +14,7 @@ from terminarz.portal import waitlist_views as waiting_views
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("fhir/", include("terminarz.fhir.urls")),
+    path("kalendarz/<str:token>.ics", calendar_feed_views.calendar_feed, name="calendar-feed"),
     path("favicon.ico", error_views.favicon),
     path("jezyk/", set_language, name="set-language"),
     path("gabinet/", include("terminarz.clinic.urls")),

@@ -222,3 +222,29 @@ class VisitNote(models.Model):
         verbose_name = _("notatka do wizyty")
         verbose_name_plural = _("notatki do wizyt")
         ordering = ["appointment", "created_at", "pk"]
+
+
+class CalendarFeed(models.Model):
+    """K3: a practitioner's visits as an iCalendar feed behind a secret link (for Google, Apple
+    or Outlook calendars). Only the token's SHA-256 is stored; the link is shown once when it is
+    made. "Wygeneruj nowy link" revokes the old one; "Wyłącz" revokes without a new one."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    practitioner = models.ForeignKey("staff.Practitioner", on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("kalendarz internetowy personelu")
+        verbose_name_plural = _("kalendarze internetowe personelu")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practitioner"], condition=models.Q(revoked_at__isnull=True), name="one_open_calendar_feed"
+            )
+        ]

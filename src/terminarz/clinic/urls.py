@@ -3,6 +3,7 @@ from django.urls import path
 
 from . import (
     bookings,
+    calendar_feed_views,
     calendar_views,
     closure_views,
     contract_views,
@@ -86,6 +87,11 @@ urlpatterns = [
     path("konta/<int:membership_id>/odblokuj/", staff_access_views.staff_account_unlock, name="staff-account-unlock"),
     path("personel/nowy/", org_views.practitioner_edit, name="practitioner-create"),
     path("personel/<int:practitioner_id>/", org_views.practitioner_edit, name="practitioner"),
+    path(
+        "personel/<int:practitioner_id>/kalendarz/",
+        calendar_feed_views.practitioner_calendar,
+        name="practitioner-calendar",
+    ),
     path("harmonogramy/", schedule_views.schedule_list, name="schedules"),
     path("harmonogramy/nowy/", schedule_views.schedule_edit, name="schedule-create"),
     path("harmonogramy/dni-wolne/", closure_views.closure_days, name="closure-days"),
