@@ -50,7 +50,7 @@ def ndjson(client, url: str) -> list[dict]:
     assert "max-age=" in response["Cache-Control"]
     body = b"".join(response.streaming_content).decode()
     lines = body.splitlines()
-    assert body.endswith("\n") or body == ""
+    assert body == "".join(line + "\n" for line in lines)  # one resource per line, each ended
     for line in lines:
         assert json.dumps(json.loads(line), separators=(",", ":"), ensure_ascii=False) == line  # minified
     return [json.loads(line) for line in lines]
