@@ -103,6 +103,7 @@ def test_the_pipeline_lists_its_policies_in_order():
         "registration_open",
         "patient_data_valid",
         "multi_step_hold",
+        "client_hold",
         "payments.load_rules",
         "insurers.payer_booking",
     ]

@@ -80,12 +80,14 @@ def test_development_server_request_line_is_redacted(server_log):
     logger.info('"%s" %s %s', f"GET /wizyta/12/odwolaj/?t={TOKEN}&x=1 HTTP/1.1", "200", "99")
     logger.info('"%s" %s %s', f"GET /konto/password/reset/key/3-{TOKEN}/ HTTP/1.1", "302", "0")
     logger.info('"%s" %s %s', f"GET /konto/confirm-email/{TOKEN}/ HTTP/1.1", "200", "9")
+    logger.info('"%s" %s %s', f"GET /kalendarz/{TOKEN}.ics HTTP/1.1", "200", "7")
 
     assert messages_of(server_log, "django.server") == [
         '"POST /lista-rezerwowa/oferta/***/ HTTP/1.1" 422 1234',
         '"GET /wizyta/12/odwolaj/?t=***&x=1 HTTP/1.1" 200 99',
         '"GET /konto/password/reset/key/***/ HTTP/1.1" 302 0',
         '"GET /konto/confirm-email/***/ HTTP/1.1" 200 9',
+        '"GET /kalendarz/*** HTTP/1.1" 200 7',
     ]
 
 

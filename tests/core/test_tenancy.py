@@ -40,7 +40,8 @@ def test_there_are_tenant_models_to_walk():
     assert "onboarding.ChangeRequest" in labels
     assert "subscriptions.Subscription" in labels
     assert "onboarding.SupportSession" in labels
-    assert len(labels) == 48
+    assert "integrations.AccessToken" in labels
+    assert len(labels) == 49
 
 
 @pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m._meta.label)

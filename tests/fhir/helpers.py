@@ -11,6 +11,9 @@ from tests.factories import clinic, every_day
 
 R4B = "fhir.resources.R4B"
 MODULES = {
+    "Appointment": "appointment",
+    "Parameters": "parameters",
+    "Patient": "patient",
     "Bundle": "bundle",
     "CapabilityStatement": "capabilitystatement",
     "HealthcareService": "healthcareservice",

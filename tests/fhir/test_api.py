@@ -56,7 +56,14 @@ def test_the_capability_statement_lists_what_is_served(client, world):
         "Practitioner": ["_id", "identifier", "name"],
         "Schedule": ["_id", "actor", "specialty", "service-type"],
         "Slot": ["_id", "schedule", "status", "start", "specialty", "service-type"],
+        "Patient": ["_id", "identifier", "name", "birthdate"],
+        "Appointment": ["_id", "identifier", "patient", "practitioner", "slot", "date", "status"],
     }
+    appointment = statement["rest"][0]["resource"][-1]
+    assert [i["code"] for i in appointment["interaction"]] == ["read", "search-type", "patch"]
+    assert [o["name"] for o in appointment["operation"]] == ["find", "hold", "book"]
+    oauth = statement["rest"][0]["security"]["extension"][0]["extension"]
+    assert oauth == [{"url": "token", "valueUri": f"{SITE}/fhir/auth/token"}]
 
 
 def test_every_resource_reads_and_validates(client, world):
@@ -103,7 +110,8 @@ def test_what_the_portal_hides_is_not_found(client, world):
         "/fhir/r4/Slot/abc",
     ):
         assert error_code(client.get(path)) == (404, "not_found")
-    assert error_code(client.get("/fhir/r4/Patient")) == (404, "unknown_type")
+    assert error_code(client.get("/fhir/r4/Person")) == (404, "unknown_type")
+    assert error_code(client.get("/fhir/r4/Patient")) == (401, "unauthorized")
 
 
 def test_slot_search_by_schedule_start_specialty_and_service_type(client, world):

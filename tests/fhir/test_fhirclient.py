@@ -26,6 +26,8 @@ def test_fhirclient_finds_free_slots_and_pages_through_them(live_server, frozen,
             "Practitioner",
             "Schedule",
             "Slot",
+            "Patient",
+            "Appointment",
         ]
         search = Slot.where(struct={"specialty": "kardiologia", "status": "free", "_count": "10"})
         slots = list(search.perform_resources_iter(smart.server))

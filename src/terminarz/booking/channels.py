@@ -3,14 +3,15 @@
 Channels: the public portal and the public API ("online"), the desk / call center, and later
 the payers' desk, aggregator feeds and widgets. The rules, in one place:
 
-- online (portal, API, widgets): the schedule is published online, the block is not
+- online (portal, API, FHIR clients, widgets): the schedule is published online, the block is not
   "widoczne tylko w CallCenter", the block is not for healthy or sick children (seed 000: those
   go only to insurers' systems), the practitioner is published online and takes online
   bookings from patients (B3: not "płatników i CallCenter" only), the unit and its location are
   visible, and a "first free slot only" schedule offers only its earliest open slot of the day.
   Most of that is folded into `Slot.portal` when slots are generated, so the search for the
   channel stays one indexed query (`scheduling.search.open_slots`).
-- desk (registrar, call center): every slot of the provider.
+- desk (registrar, call center, the provider's own clinic system over FHIR): every slot of the
+  provider.
 - payers (an insurer's desk, G6): a slot of a block that names the insurer's payer, in a schedule
   published online, never NFZ; the practitioner published and taking bookings from payers (B3:
   "wszystkich" or "płatników i CallCenter"), the unit, its location and the provider visible
@@ -29,7 +30,7 @@ from terminarz.scheduling.search import open_q, open_slots
 
 from .models import Source
 
-ONLINE = frozenset({Source.PORTAL, Source.API})
+ONLINE = frozenset({Source.PORTAL, Source.API, Source.FHIR})
 AGGREGATOR = "aggregator"
 PAYER = Source.PAYER
 PATIENT_AUDIENCES = frozenset({"everyone", "patients"})

@@ -32,6 +32,8 @@ class Source(models.TextChoices):
     API = "api", _("API")
     DESK = "desk", _("rejestracja")
     PAYER = "payer", _("ubezpieczyciel")
+    FHIR = "fhir", _("aplikacja FHIR")  # a patient-facing FHIR client (online rules)
+    SYSTEM = "system", _("system placówki")  # the provider's own clinic system (desk rules)
 
 
 class Appointment(models.Model):

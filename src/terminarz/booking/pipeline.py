@@ -47,6 +47,7 @@ from .models import Appointment, AppointmentStatus, Source
 from .validation import NOTE_MAX, PatientDataForm
 
 STAGES = ("check", "locked", "held", "confirmed")
+HOLD_CONFIRMATION = "confirmation"
 
 
 @dataclass
@@ -66,6 +67,12 @@ class BookingRequest:
     payer_id: int | None = None
     # What a capability needs from the form beyond the patient (by the capability's name).
     extras: dict = field(default_factory=dict)
+    # The caller may book only this provider's slots (a clinic system's credential).
+    provider_id: int | None = None
+    # A client asks to hold the slot for this long before it books (FHIR `Appointment/$hold`).
+    hold_minutes: int = 0
+    # Who booked, for the history, when it is neither a person nor the channel ("client:<id>").
+    actor_label: str = ""
 
 
 @dataclass
@@ -197,6 +204,10 @@ def already_made(request: BookingRequest) -> Appointment | None:
     )
     if made is None:
         return None
+    if request.patient is not None:  # a record chosen (desk, clinic system): the same record
+        return (
+            made if made.patient_id == request.patient.pk and made.provider_id == request.patient.provider_id else None
+        )
     typed = {name: str(request.data.get(name, "")).strip().casefold() for name in ("email", "first_name", "last_name")}
     typed_pesel = str(request.data.get("pesel", "")).strip()
     same_person = (
@@ -363,6 +374,8 @@ def alternatives_for(slot: Slot, booking: Booking | None = None, *, now=None, ch
 def actor_label(request: BookingRequest) -> str:
     if request.actor is not None:
         return f"user:{request.actor.pk}"
+    if request.actor_label:
+        return request.actor_label
     return "patient" if request.channel == Source.PORTAL else request.channel
 
 
@@ -393,8 +406,10 @@ def bookable_slot(slot_id, *, now: dt.datetime) -> Slot:
 @policy("check", preflight=True)
 def slot_exists_and_ahead(booking: Booking) -> None:
     booking.slot = bookable_slot(booking.request.slot_id, now=booking.now)
-    patient = booking.request.patient
+    patient, provider_id = booking.request.patient, booking.request.provider_id
     if patient is not None and booking.slot.provider_id != patient.provider_id:
+        raise InvalidBooking(errors={"slot": [_("Nie ma takiego terminu.")]})
+    if provider_id is not None and booking.slot.provider_id != provider_id:
         raise InvalidBooking(errors={"slot": [_("Nie ma takiego terminu.")]})
 
 
@@ -453,6 +468,7 @@ def patient_data_valid(booking: Booking) -> None:
         requirement_text=slot.block.requirement_text if slot.block else "",
         phone_required=bool(rules and rules.phone_required),
         pesel_required=bool(rules and rules.pesel_required),
+        email_required=request.channel != Source.SYSTEM,
     )
     if not form.is_valid():
         raise InvalidBooking(errors={k: [str(m) for m in v] for k, v in form.errors.items()})
@@ -466,6 +482,22 @@ def multi_step_hold(booking: Booking) -> None:
     if rules is not None and rules.multi_step and booking.request.channel == Source.PORTAL:
         booking.hold_until = booking.now + dt.timedelta(minutes=rules.hold_minutes)
         booking.hold_reason = HOLD_CONFIRMATION
+
+
+HOLD_CLIENT = "client"
+# Holds the core itself confirms (the patient's link, a client's `$book`) and expires.
+CORE_HOLDS = ("", "confirmation", HOLD_CLIENT)
+MAX_CLIENT_HOLD_MINUTES = 15
+
+
+@policy("check")
+def client_hold(booking: Booking) -> None:
+    """A client holds the slot for a few minutes before booking it (FHIR `$hold`); the patient's
+    data is already checked, so confirming later is only a status change."""
+    minutes = booking.request.hold_minutes
+    if minutes and not booking.hold_until:
+        booking.hold_until = booking.now + dt.timedelta(minutes=min(minutes, MAX_CLIENT_HOLD_MINUTES))
+        booking.hold_reason = HOLD_CLIENT
 
 
 @policy("locked")
@@ -492,9 +524,6 @@ def first_time_nfz_visit(booking: Booking) -> None:
     assert slot is not None
     booking.nfz_first_time = rules_lib.is_first_nfz_visit(slot, booking.known_patient, now=booking.now)
     rules_lib.check_nfz_first_visit(rules, booking.nfz_first_time)
-
-
-HOLD_CONFIRMATION = "confirmation"
 
 
 @policy("held")

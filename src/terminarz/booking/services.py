@@ -45,6 +45,37 @@ def book_appointment(
     )
 
 
+def book_by_client(
+    slot_id,
+    *,
+    channel: str,
+    data: dict | None = None,
+    patient: Patient | None = None,
+    provider_id: int | None = None,
+    hold_minutes: int = 0,
+    submission_key: str = "",
+    actor_label: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """A booking sent by a program (FHIR `$hold` / `$book`): a patient app on the online rules
+    (channel "fhir"), or a provider's clinic system (channel "system", `provider_id` its own,
+    every slot of it, the patient's record or data matched by PESEL). `hold_minutes`: held
+    until the client books it."""
+    return pipeline.book(
+        pipeline.BookingRequest(
+            slot_id=slot_id,
+            channel=channel,
+            data=data or {},
+            patient=patient,
+            provider_id=provider_id,
+            hold_minutes=hold_minutes,
+            submission_key=submission_key,
+            actor_label=actor_label,
+            now=now,
+        )
+    )
+
+
 def book_for_patient(
     slot_id, patient: Patient, *, actor, note: str = "", now: dt.datetime | None = None
 ) -> Appointment:
@@ -69,11 +100,18 @@ def alternatives_for(slot: Slot, *, now: dt.datetime, portal: bool):
 def confirm_held_booking(appointment_id, token: str, *, now: dt.datetime | None = None) -> Appointment:
     """D3 multi-step: the patient clicks the e-mail link in time and the booking is confirmed.
     A hold past its time is expired on the spot and the slot freed."""
+    return confirm_hold(get_appointment_by_token(appointment_id, token), now=now)
+
+
+def confirm_hold(
+    appointment: Appointment, *, now: dt.datetime | None = None, actor_label: str = "patient"
+) -> Appointment:
+    """Confirm a held booking (the patient's link, or the client that held it books it: FHIR
+    `$book`); confirmed already is fine; a hold past its time expires here."""
     now = now or clock.now()
-    appointment = get_appointment_by_token(appointment_id, token)
     if appointment.status == AppointmentStatus.CONFIRMED:
         return appointment
-    if appointment.status == AppointmentStatus.HELD and appointment.hold_reason not in ("", pipeline.HOLD_CONFIRMATION):
+    if appointment.status == AppointmentStatus.HELD and appointment.hold_reason not in pipeline.CORE_HOLDS:
         raise BookingRefused(
             _("Ta rezerwacja zostanie potwierdzona po opłaceniu wizyty."),
             errors={"token": [_("Ta rezerwacja zostanie potwierdzona po opłaceniu wizyty.")]},
@@ -98,7 +136,7 @@ def confirm_held_booking(appointment_id, token: str, *, now: dt.datetime | None 
             expired = True
         else:
             expired = False
-            transitions.transition(held, AppointmentStatus.CONFIRMED, now=now, actor_label="patient", hold_until=None)
+            transitions.transition(held, AppointmentStatus.CONFIRMED, now=now, actor_label=actor_label, hold_until=None)
             capacity.confirm_slot(held.slot_id)
             pipeline.run_confirmed(held, now=now)
     if expired:
@@ -208,9 +246,10 @@ def expire_hold(appointment_id: int, *, now: dt.datetime | None = None) -> bool:
 
 
 def cancel_appointment_by_clinic(
-    appointment: Appointment, *, actor, reason: str, now: dt.datetime | None = None
+    appointment: Appointment, *, actor, reason: str, now: dt.datetime | None = None, actor_label: str = ""
 ) -> Appointment:
-    """F4: the clinic cancels a visit with a reason; the slot is free at once; the patient is told."""
+    """F4: the clinic cancels a visit with a reason; the slot is free at once; the patient is told.
+    `actor` is the staff user, or None with `actor_label` naming the clinic system that did it."""
     now = now or clock.now()
     reason = reason.strip()
     if not reason:
@@ -221,7 +260,7 @@ def cancel_appointment_by_clinic(
         appointment,
         now=now,
         actor=actor,
-        actor_label=f"user:{actor.pk}",
+        actor_label=actor_label or f"user:{actor.pk}",
         reason=reason,
         kind="booking_cancelled_by_clinic",
     )

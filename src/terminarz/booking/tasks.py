@@ -4,6 +4,7 @@ from terminarz.core import clock
 from terminarz.core.tenancy import system_task
 
 from .models import Appointment, AppointmentStatus
+from .pipeline import CORE_HOLDS
 
 
 @task()
@@ -14,7 +15,7 @@ def expire_holds_task() -> int:
 
     # Holds of other capabilities (a payment) are finalized by their own task.
     ids = Appointment.objects.filter(
-        status=AppointmentStatus.HELD, hold_until__lt=clock.now(), hold_reason__in=["", "confirmation"]
+        status=AppointmentStatus.HELD, hold_until__lt=clock.now(), hold_reason__in=CORE_HOLDS
     ).values_list("pk", flat=True)[:1000]
     return sum(1 for pk in list(ids) if expire_hold(pk))
 

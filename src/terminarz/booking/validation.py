@@ -24,10 +24,18 @@ class PatientDataForm(forms.Form):
     accept_requirements = forms.BooleanField(label=_("Zgadzam się na powyższe warunki wizyt"), required=False)
 
     def __init__(
-        self, *args, requirement_text: str = "", phone_required: bool = False, pesel_required: bool = False, **kwargs
+        self,
+        *args,
+        requirement_text: str = "",
+        phone_required: bool = False,
+        pesel_required: bool = False,
+        email_required: bool = True,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.requirement_text = requirement_text
+        if not email_required:  # a clinic system's own desk booking: the patient may have none
+            self.fields["email"].required = False
         if phone_required:
             self.fields["phone"].required = True
             self.fields["phone"].error_messages["required"] = gettext("Podaj numer telefonu – placówka go wymaga.")

@@ -118,7 +118,7 @@ class BookingFilterForm(forms.Form):
         elif payer.startswith(PAYER_PREFIX):
             qs = qs.filter(payer_booking__payer_id=int(payer.removeprefix(PAYER_PREFIX)))
         if c.get("source") == ONLINE:
-            qs = qs.filter(source__in=[Source.PORTAL, Source.API])
+            qs = qs.filter(source__in=[Source.PORTAL, Source.API, Source.FHIR])
         elif c.get("source"):
             qs = qs.filter(source=c["source"])
         return qs

@@ -111,6 +111,7 @@ ACTORS: dict[str, str] = {
     "patient": "pacjent",
     "system": "system",
     "api": "API",
+    "fhir": "aplikacja FHIR",
     "portal": "portal",
     "gateway": "operator płatności",
     "payment": "płatność online",
@@ -138,6 +139,8 @@ def action_label(action: str) -> str:
 def actor_label(label: str) -> str:
     if label.startswith("user:"):
         return f"konto #{label.removeprefix('user:')}"
+    if label.startswith("client:"):
+        return f"system placówki ({label.removeprefix('client:')})"
     return ACTORS.get(label, label)
 
 

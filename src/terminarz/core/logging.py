@@ -26,10 +26,12 @@ _PATTERNS = (
     re.compile(rf"(/gabinet/haslo/\d+/){_SEGMENT}"),
     re.compile(rf"(/gabinet/uzyskaj-dostep/wniosek/\d+/){_SEGMENT}"),
     re.compile(rf"(/gabinet/uzyskaj-dostep/potwierdz/\d+/){_SEGMENT}"),
+    re.compile(rf"(/kalendarz/){_SEGMENT}"),  # a practitioner's or patient's calendar feed
 )
 _REPLACEMENTS = (
     rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}/{REDACTED}",
+    rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}",
     rf"\g<1>{REDACTED}",

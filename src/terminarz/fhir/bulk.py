@@ -32,7 +32,8 @@ from terminarz.providers.models import Location, Provider
 from terminarz.scheduling.models import Schedule, Slot
 
 from . import codes, resources
-from .views import fhir_response, limited, public_locations, public_practitioners, public_schedules, public_units
+from .responses import fhir_response, limited
+from .views import public_locations, public_practitioners, public_schedules, public_units
 
 CHUNK = 2000
 R = TypeVar("R", HttpResponse, StreamingHttpResponse)

@@ -12,6 +12,14 @@ DEPARTMENT = "http://hl7.org.pl/fhir/CodeSystem/pl-medicalEntityCellType-CS"
 # The platform's own dictionary of specializations patients search by (`catalog.Specialization`).
 SPECIALIZATION = "urn:terminarz:specjalizacja"
 
+# The platform's own: a visit's booking reference, its secret (given once to the public client
+# that booked it), the channel it was booked on, a hold's end.
+BOOKING_REFERENCE = "urn:terminarz:numer-rezerwacji"
+APPOINTMENT_TOKEN = "urn:terminarz:token-wizyty"
+CHANNEL = "urn:terminarz:kanal"
+HOLD_UNTIL = "urn:terminarz:trzymany-do"
+VISIT_TYPE = "urn:terminarz:rodzaj-wizyty"
+
 # SMART Scheduling Links.
 BOOKING_DEEP_LINK = "http://fhir-registry.smarthealthit.org/StructureDefinition/booking-deep-link"
 BOOKING_PHONE = "http://fhir-registry.smarthealthit.org/StructureDefinition/booking-phone"

@@ -8,6 +8,11 @@ from zoneinfo import ZoneInfo
 WARSAW = ZoneInfo("Europe/Warsaw")
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
+# Bounds on one query's size: repeats of a parameter, a value's length, ids in `_id`.
+MAX_REPEATS = 4
+MAX_VALUE = 200
+MAX_IDS = 100
+IGNORED = frozenset({"_format", "_pretty", "_count", "_offset"})
 PREFIXES = ("eq", "ge", "gt", "le", "lt")
 DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -83,3 +88,37 @@ def date_bounds(value: str) -> tuple[dt.datetime | None, dt.datetime | None]:
     if prefix == "lt":
         return None, start
     return None, end  # le
+
+
+def checked_values(request, allowed: dict[str, str], kind: str):
+    """(name, values) of each search parameter sent, refused when unknown, too many, too long
+    or holding control characters."""
+    for name in request.GET:
+        if name in IGNORED:
+            continue
+        if name not in allowed:
+            raise SearchError("unknown_param", f"Parametr „{name}” nie jest obsługiwany dla {kind}.")
+        values = request.GET.getlist(name)
+        if any(ch < " " for value in values for ch in value):
+            raise SearchError("invalid_param", f"„{name}”: usuń znaki sterujące z wartości.")
+        if len(values) > MAX_REPEATS or any(len(value) > MAX_VALUE for value in values):
+            raise SearchError(
+                "too_complex", f"„{name}”: najwyżej {MAX_REPEATS} wartości po {MAX_VALUE} znaków w jednym zapytaniu."
+            )
+        yield name, values
+
+
+def ids(value: str) -> list[int]:
+    try:
+        found = [int(part) for part in value.split(",")[: MAX_IDS + 1]]
+    except ValueError:
+        raise SearchError("invalid_param", f"Nieprawidłowy identyfikator „{value[:40]}”.") from None
+    if any(not 0 < number < 2**31 for number in found):
+        raise SearchError("invalid_param", f"Nieprawidłowy identyfikator „{value[:40]}”.")
+    if len(found) > MAX_IDS:
+        raise SearchError("too_complex", f"Najwyżej {MAX_IDS} identyfikatorów w jednym zapytaniu.")
+    return found
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(WARSAW).date()

@@ -197,15 +197,124 @@ def slot_status(state: str, out_of_schedule: bool, hold_until: dt.datetime | Non
     return SLOT_STATUS[SlotState(state)]
 
 
-def operation_outcome(code: str, text: str, *, issue: str = "invalid", severity: str = "error") -> dict:
-    """An error as FHIR says: the issue type, our stable code and the message in Polish."""
-    return {
-        "resourceType": "OperationOutcome",
-        "issue": [
+def operation_outcome(
+    code: str, text: str, *, issue: str = "invalid", severity: str = "error", more: list[dict] | None = None
+) -> dict:
+    """An error as FHIR says: the issue type, our stable code and the message in Polish; `more`
+    adds one issue per field ({"text", "expression"}), with the same code."""
+    coding = [{"system": "urn:terminarz:blad", "code": code}]
+    issues = [{"severity": severity, "code": issue, "details": {"coding": coding, "text": text}}]
+    for extra in more or []:
+        issues.append(
             {
                 "severity": severity,
                 "code": issue,
-                "details": {"coding": [{"system": "urn:terminarz:blad", "code": code}], "text": text},
+                "details": {"coding": coding, "text": extra["text"]},
+                "expression": [extra["expression"]],
             }
+        )
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+# -- a provider's own data, for its clinic system (bearer token) ----------------------------
+
+GENDER = {"F": "female", "M": "male"}
+APPOINTMENT_STATUS = {
+    "held": "pending",
+    "confirmed": "booked",
+    "cancelled": "cancelled",
+    "expired": "cancelled",
+    "completed": "fulfilled",
+    "no_show": "noshow",
+}
+# FHIR's status asked for → ours (a search by status).
+STATUS_OF_FHIR: dict[str, list[str]] = {}
+for _ours, _theirs in APPOINTMENT_STATUS.items():
+    STATUS_OF_FHIR.setdefault(_theirs, []).append(_ours)
+SUBJECT = {
+    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "SBJ"}],
+}
+
+
+def patient(row) -> dict:
+    resource: dict[str, object] = {
+        "resourceType": "Patient",
+        "id": str(row.pk),
+        "active": True,
+        "name": [{"use": "official", "family": row.last_name, "given": [row.first_name]}],
+        "gender": GENDER.get(row.sex, "unknown"),
+    }
+    if row.pesel:
+        resource["identifier"] = [{"use": "official", "system": codes.PESEL, "value": row.pesel}]
+    telecom = _phone(row.phone)
+    if row.email:
+        telecom.append({"system": "email", "value": row.email})
+    if telecom:
+        resource["telecom"] = telecom
+    if row.birth_date:
+        resource["birthDate"] = row.birth_date.isoformat()
+    return resource
+
+
+def appointment(row, *, department_name: str = "", patient_reference: bool = True, token: str = "") -> dict:
+    """A visit. `patient_reference`: the patient as `Patient/<id>` (the provider's own system);
+    without it the patient is only "the subject" (a public client that sent the data itself).
+    `token`: the visit's secret, given once to the public client that booked it."""
+    status = APPOINTMENT_STATUS[row.status]
+    identifiers = [{"system": codes.BOOKING_REFERENCE, "value": row.reference}]
+    if token:
+        identifiers.append({"system": codes.APPOINTMENT_TOKEN, "value": token})
+    subject: dict[str, object] = {"type": [SUBJECT], "status": "accepted"}
+    if patient_reference and row.patient_id:
+        subject["actor"] = {"reference": f"Patient/{row.patient_id}"}
+    extensions: list[dict] = [{"url": codes.CHANNEL, "valueCode": row.source}]
+    if row.status == "held" and row.hold_until:
+        extensions.append({"url": codes.HOLD_UNTIL, "valueInstant": instant(row.hold_until)})
+    resource: dict[str, object] = {
+        "resourceType": "Appointment",
+        "id": str(row.pk),
+        "identifier": identifiers,
+        "status": status,
+        "start": instant(row.start),
+        "end": instant(row.end),
+        "slot": [{"reference": f"Slot/{row.slot_id}"}],
+        "participant": [
+            subject,
+            {"actor": {"reference": f"Practitioner/{row.practitioner_id}"}, "status": "accepted"},
+            {"actor": {"reference": f"Location/{row.unit.location_id}"}, "status": "accepted"},
+        ],
+        "extension": extensions,
+    }
+    if row.unit.department_code:
+        coding = {"system": codes.DEPARTMENT, "code": row.unit.department_code}
+        if department_name:
+            coding["display"] = department_name
+        resource["serviceType"] = [{"coding": [coding]}]
+    if status == "cancelled":
+        reason = row.cancel_reason or ("czas na potwierdzenie minął" if row.status == "expired" else "")
+        if reason:
+            resource["cancelationReason"] = {"text": reason}
+    if patient_reference and row.note:
+        resource["comment"] = row.note
+    return resource
+
+
+def proposed(slot_row, *, department_name: str = "") -> dict:
+    """`Appointment/$find`: an open slot as a proposed visit (Argonaut Scheduling)."""
+    resource: dict[str, object] = {
+        "resourceType": "Appointment",
+        "status": "proposed",
+        "start": instant(slot_row.start),
+        "end": instant(slot_row.end),
+        "slot": [{"reference": f"Slot/{slot_row.pk}"}],
+        "participant": [
+            {"actor": {"reference": f"Practitioner/{slot_row.practitioner_id}"}, "status": "needs-action"},
+            {"actor": {"reference": f"Location/{slot_row.unit.location_id}"}, "status": "needs-action"},
         ],
     }
+    if slot_row.unit.department_code:
+        coding = {"system": codes.DEPARTMENT, "code": slot_row.unit.department_code}
+        if department_name:
+            coding["display"] = department_name
+        resource["serviceType"] = [{"coding": [coding]}]
+    return resource

@@ -5,72 +5,27 @@ the resources come from `resources`. Every error is an OperationOutcome with a s
 no input gives a 500."""
 
 import datetime as dt
-import functools
-from collections.abc import Callable
 
-import orjson
-from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
-from django_ratelimit.core import is_ratelimited
 
 from terminarz.booking import channels
 from terminarz.booking.models import Source
 from terminarz.catalog.dictionaries import DEPARTMENT_CODES
 from terminarz.catalog.models import Specialization
 from terminarz.core import clock
-from terminarz.core.ratelimit import client_ip
 from terminarz.providers.models import Location, LocationStatus, Provider, Unit
 from terminarz.scheduling.models import Schedule, Slot
 from terminarz.scheduling.search import BOOKABLE_ONLINE, closed_provider_ids
 from terminarz.staff.models import Practitioner
 
-from . import codes, resources
-from .params import DEFAULT_COUNT, MAX_COUNT, SearchError, date_bounds, reference_id, token_code
-
-MAX_OFFSET = 10_000
-# Bounds on one query's size: repeats of a parameter, a value's length, ids in `_id`.
-MAX_REPEATS = 4
-MAX_VALUE = 200
-MAX_IDS = 100
-
-
-def fhir_response(body: dict, status: int = 200) -> HttpResponse:
-    response = HttpResponse(orjson.dumps(body), status=status, content_type=f"{codes.FHIR_JSON}; charset=utf-8")
-    response["Cache-Control"] = "no-store" if status >= 400 else "public, max-age=60"
-    return response
-
-
-def outcome(status: int, code: str, text: str, issue: str = "invalid") -> HttpResponse:
-    return fhir_response(resources.operation_outcome(code, text, issue=issue), status)
-
-
-def limited(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Per-IP rate limit of the public reads (the API's search rate), answered as FHIR does."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if is_ratelimited(
-            request,
-            group="fhir",
-            key=lambda _group, req: client_ip(req),
-            rate=settings.RATELIMIT_SEARCH,
-            increment=True,
-        ):
-            return outcome(429, "rate_limited", RATE_LIMITED, issue="throttled")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-RATE_LIMITED = "Zbyt wiele zapytań z tego adresu. Odczekaj chwilę i spróbuj ponownie."
-
-
-def not_found(resource_type: str, resource_id: str) -> HttpResponse:
-    return outcome(404, "not_found", f"Nie znaleziono {resource_type}/{resource_id}.", issue="not-found")
-
+from . import codes, operations, private, resources
+from .auth import SystemCaller, Unauthorized, with_caller
+from .params import DEFAULT_COUNT, MAX_COUNT, SearchError, checked_values, date_bounds, ids, reference_id, token_code
+from .responses import MAX_OFFSET, fhir_response, int_param, limited, not_found, outcome, searchset
 
 # -- what is public (the portal's rules) ------------------------------------------------------
 
@@ -173,43 +128,18 @@ SEARCH_PARAMS: dict[str, dict[str, str]] = {
         "service-type": "token",
     },
 }
-IGNORED = {"_format", "_pretty"}
 
 
 def apply_search(kind: str, qs: QuerySet, request: HttpRequest, now: dt.datetime) -> QuerySet:
-    allowed = SEARCH_PARAMS[kind]
-    for name in request.GET:
-        if name in IGNORED or name in ("_count", "_offset"):
-            continue
-        if name not in allowed:
-            raise SearchError("unknown_param", f"Parametr „{name}” nie jest obsługiwany dla {kind}.")
-        values = request.GET.getlist(name)
-        if any(ch < " " for value in values for ch in value):
-            raise SearchError("invalid_param", f"„{name}”: usuń znaki sterujące z wartości.")
-        if len(values) > MAX_REPEATS or any(len(value) > MAX_VALUE for value in values):
-            raise SearchError(
-                "too_complex", f"„{name}”: najwyżej {MAX_REPEATS} wartości po {MAX_VALUE} znaków w jednym zapytaniu."
-            )
+    for name, values in checked_values(request, SEARCH_PARAMS[kind], kind):
         for value in values:
             qs = _filter(kind, qs, name, value)
     return qs
 
 
-def _ids(value: str) -> list[int]:
-    try:
-        found = [int(part) for part in value.split(",")[: MAX_IDS + 1]]
-    except ValueError:
-        raise SearchError("invalid_param", f"Nieprawidłowy identyfikator „{value[:40]}”.") from None
-    if any(not 0 < number < 2**31 for number in found):
-        raise SearchError("invalid_param", f"Nieprawidłowy identyfikator „{value[:40]}”.")
-    if len(found) > MAX_IDS:
-        raise SearchError("too_complex", f"Najwyżej {MAX_IDS} identyfikatorów w jednym zapytaniu.")
-    return found
-
-
 def _filter(kind: str, qs: QuerySet, name: str, value: str) -> QuerySet:
     if name == "_id":
-        return qs.filter(pk__in=_ids(value))
+        return qs.filter(pk__in=ids(value))
     if kind == "Organization" and name == "identifier":
         system, code = token_code(value)
         if system in ("", codes.NIP):
@@ -282,64 +212,88 @@ def _filter(kind: str, qs: QuerySet, name: str, value: str) -> QuerySet:
     raise SearchError("unknown_param", f"Parametr „{name}” nie jest obsługiwany dla {kind}.")
 
 
-def _int_param(request: HttpRequest, name: str, default: int, maximum: int, *, refuse_above: bool = False) -> int:
-    raw = request.GET.get(name)
-    if raw is None:
-        return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or (refuse_above and int(raw) > maximum):
-        raise SearchError("invalid_param", f"„{name}” musi być liczbą od 0 do {maximum}.")
-    return min(int(raw), maximum)
+def _private(kind: str, caller: SystemCaller | None) -> bool:
+    """Patients and visits are a clinic system's only; so are its slots in every state."""
+    if kind in private.TYPES:
+        if caller is None:
+            raise Unauthorized(
+                f"{kind} udostępniamy tylko systemowi placówki: pobierz token w /fhir/auth/token.",
+                error="invalid_request",
+            )
+        return True
+    return kind == "Slot" and caller is not None and private.READ_SCOPE["Slot"] in caller.scopes
+
+
+def unknown_type(kind: str) -> HttpResponse:
+    return outcome(404, "unknown_type", f"Typ zasobu „{kind[:40]}” nie jest obsługiwany.", issue="not-supported")
 
 
 @require_GET
 @limited
-def search(request: HttpRequest, kind: str) -> HttpResponse:
-    if kind not in TYPES:
-        return outcome(404, "unknown_type", f"Typ zasobu „{kind[:40]}” nie jest obsługiwany.", issue="not-supported")
+@with_caller
+def search(request: HttpRequest, kind: str, caller: SystemCaller | None = None) -> HttpResponse:
+    if kind not in TYPES and kind not in private.TYPES:
+        return unknown_type(kind)
+    if _private(kind, caller):
+        assert caller is not None
+        return private.search(request, kind, caller)
     now = clock.now()
     try:
-        count = _int_param(request, "_count", DEFAULT_COUNT, MAX_COUNT)
-        offset = _int_param(request, "_offset", 0, MAX_OFFSET, refuse_above=True)
+        count = int_param(request, "_count", DEFAULT_COUNT, MAX_COUNT)
+        offset = int_param(request, "_offset", 0, MAX_OFFSET, refuse_above=True)
         qs = apply_search(kind, queryset(kind, now), request, now)
     except SearchError as error:
         return outcome(400, error.code, error.message)
     rows = list(qs[offset : offset + count + 1])
-    more = len(rows) > count and count > 0 and offset + count <= MAX_OFFSET
-    rows = rows[:count]
-    base = resources.site_url(request.path)
-    query = request.GET.copy()
-    links = [{"relation": "self", "url": base + ("?" + query.urlencode() if query else "")}]
-    if more:
-        query["_offset"] = str(offset + count)
-        query["_count"] = str(count)
-        links.append({"relation": "next", "url": f"{base}?{query.urlencode()}"})
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "link": links,
-        "entry": [
-            {
-                "fullUrl": resources.site_url(f"/fhir/r4/{kind}/{row.pk}"),
-                "resource": build(kind, row),
-                "search": {"mode": "match"},
-            }
-            for row in rows
-        ],
-    }
-    return fhir_response(bundle)
+    return searchset(request, kind, rows, count=count, offset=offset, build=lambda row: build(kind, row))
 
 
 @require_GET
 @limited
-def read(request: HttpRequest, kind: str, resource_id: str) -> HttpResponse:
-    if kind not in TYPES:
-        return outcome(404, "unknown_type", f"Typ zasobu „{kind[:40]}” nie jest obsługiwany.", issue="not-supported")
+@with_caller
+def read(request: HttpRequest, kind: str, resource_id: str, caller: SystemCaller | None = None) -> HttpResponse:
+    if kind not in TYPES and kind not in private.TYPES:
+        return unknown_type(kind)
+    if _private(kind, caller):
+        assert caller is not None
+        return private.read(request, kind, resource_id, caller)
     if not (resource_id.isascii() and resource_id.isdigit() and len(resource_id) <= 10):
         return not_found(kind, resource_id[:64])
     row = queryset(kind, clock.now()).filter(pk=int(resource_id)).first()
     if row is None:
         return not_found(kind, resource_id)
     return fhir_response(build(kind, row))
+
+
+@csrf_exempt
+def resource(request: HttpRequest, kind: str, resource_id: str) -> HttpResponseBase:
+    """GET reads; PATCH of an Appointment cancels it (`operations.patch`)."""
+    if request.method == "PATCH" and kind == "Appointment":
+        return operations.patch(request, resource_id)
+    return read(request, kind, resource_id)
+
+
+PRIVATE_NOTE = "Tylko z tokenem systemu placówki (zakres system/<Typ>.read)."
+OPERATIONS = [
+    {"name": name, "definition": f"http://fhir.org/guides/argonaut/scheduling/OperationDefinition/appointment-{name}"}
+    for name in ("find", "hold", "book")
+]
+
+
+def _capability(kind: str, params: dict[str, str], *, documentation: str = "") -> dict:
+    interactions = [{"code": "read"}, {"code": "search-type"}]
+    if kind == "Appointment":
+        interactions.append({"code": "patch"})
+    entry: dict[str, object] = {
+        "type": kind,
+        "interaction": interactions,
+        "searchParam": [{"name": name, "type": param_type} for name, param_type in params.items()],
+    }
+    if documentation:
+        entry["documentation"] = documentation
+    if kind == "Appointment":
+        entry["operation"] = OPERATIONS
+    return entry
 
 
 @require_GET
@@ -357,15 +311,32 @@ def metadata(request: HttpRequest) -> HttpResponse:
         "rest": [
             {
                 "mode": "server",
+                "security": {
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "SMART-on-FHIR",
+                                }
+                            ]
+                        }
+                    ],
+                    "extension": [
+                        {
+                            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                            "extension": [{"url": "token", "valueUri": resources.site_url("/fhir/auth/token")}],
+                        }
+                    ],
+                    "description": "Patient i Appointment (oraz Slot w każdym stanie) dla systemu placówki: "
+                    "token OAuth2 (client credentials) z /fhir/auth/token.",
+                },
                 "resource": [
-                    {
-                        "type": kind,
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "searchParam": [
-                            {"name": name, "type": param_type} for name, param_type in SEARCH_PARAMS[kind].items()
-                        ],
-                    }
-                    for kind in TYPES
+                    *[_capability(kind, SEARCH_PARAMS[kind]) for kind in TYPES],
+                    *[
+                        _capability(kind, private.SEARCH_PARAMS[kind], documentation=PRIVATE_NOTE)
+                        for kind in private.TYPES
+                    ],
                 ],
             }
         ],

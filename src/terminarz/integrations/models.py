@@ -68,3 +68,23 @@ class ApiCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"
+
+
+class AccessToken(models.Model):
+    """A bearer token from the OAuth2 client-credentials grant (RFC 6749 §4.4): issued to a
+    credential for some of its scopes, short-lived, kept only as a keyed hash. It stops working
+    when it expires, when its credential is revoked, or when the credential's secret is rotated
+    after it was issued."""
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    unscoped = models.Manager()
+    objects = TenantManager()
+    credential = models.ForeignKey(ApiCredential, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("token dostępu API")
+        verbose_name_plural = _("tokeny dostępu API")

@@ -4,6 +4,9 @@
 - `authenticate(client_id, secret)` compares in constant time and refuses revoked credentials.
 - `record_contact` is called by every authenticated call (the API's ping today, the FHIR API
   later): the connection becomes "Aktywna"; after a loss the provider is told it is restored.
+- `issue_token` (OAuth2 client credentials, RFC 6749 §4.4) gives a bearer token for some of the
+  credential's scopes; `token_owner` finds its credential on each call (or None: expired,
+  revoked, rotated since, unknown).
 - `check_connections` (periodic): a credential without contact for longer than its threshold
   becomes "Utracona" and the provider is e-mailed once.
 """
@@ -17,11 +20,11 @@ from django.utils.translation import gettext as _
 
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
-from terminarz.core.crypto import secret_hash, secret_hash_matches
+from terminarz.core.crypto import secret_hash, secret_hash_candidates, secret_hash_matches
 from terminarz.notifications.registry import register_context
 from terminarz.notifications.services import queue_email
 
-from .models import SCOPES, ApiCredential, ConnectionState
+from .models import SCOPES, AccessToken, ApiCredential, ConnectionState
 
 PURPOSE = "api-credential"
 SCOPE_NAMES = frozenset(name for name, _label in SCOPES)
@@ -202,3 +205,80 @@ def check_connections(*, now: dt.datetime | None = None) -> int:
 @register_context("integration_restored")
 def alert_context(stored: dict) -> dict:
     return {"credential": ApiCredential.unscoped.select_related("provider").get(pk=stored["credential_id"])}
+
+
+# -- OAuth2 client credentials (bearer tokens) --------------------------------------------------
+
+TOKEN_PURPOSE = "api-access-token"
+TOKEN_LIFETIME = dt.timedelta(hours=1)
+TOKEN_PREFIX = "tzat_"
+TOKEN_SHAPE = re.compile(r"tzat_[A-Za-z0-9_-]{43}")
+
+
+class TokenError(Exception):
+    """An OAuth2 error (RFC 6749 §5.2): `error` is the protocol's code, the message is Polish."""
+
+    def __init__(self, error: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.error, self.message, self.status = error, message, status
+
+
+def issue_token(client_id: str, secret: str, scope: str | None, *, now: dt.datetime | None = None):
+    """A bearer token for the credential; `scope` (space-separated) narrows it to some of the
+    credential's scopes, absent it gets them all. Returns (token, scopes, lifetime in seconds)."""
+    now = now or clock.now()
+    credential = authenticate(client_id, secret)
+    if credential is None:
+        raise TokenError(
+            "invalid_client",
+            _("Nieprawidłowy identyfikator klienta lub sekret (albo dane dostępowe unieważniono)."),
+            401,
+        )
+    asked = scope.split() if scope is not None else list(credential.scopes)
+    if not asked or any(name not in credential.scopes for name in asked):
+        outside = sorted(set(asked) - set(credential.scopes))
+        raise TokenError(
+            "invalid_scope",
+            _("Te dane dostępowe nie obejmują zakresu: %(scopes)s.") % {"scopes": ", ".join(outside)[:200]}
+            if outside
+            else _("Podaj co najmniej jeden zakres."),
+        )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    AccessToken.unscoped.create(
+        provider_id=credential.provider_id,
+        credential=credential,
+        token_hash=secret_hash(TOKEN_PURPOSE, token),
+        scopes=sorted(set(asked)),
+        issued_at=now,
+        expires_at=now + TOKEN_LIFETIME,
+    )
+    record_contact(credential, now=now)
+    return token, sorted(set(asked)), int(TOKEN_LIFETIME.total_seconds())
+
+
+def token_owner(token: str, *, now: dt.datetime | None = None) -> AccessToken | None:
+    """The live token (with its credential and provider loaded), or None."""
+    now = now or clock.now()
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
+    found = (
+        AccessToken.unscoped.select_related("credential__provider")
+        .filter(
+            token_hash__in=secret_hash_candidates(TOKEN_PURPOSE, token),
+            expires_at__gt=now,
+            credential__revoked_at__isnull=True,
+        )
+        .first()
+    )
+    if found is None:
+        return None
+    rotated = found.credential.rotated_at
+    if rotated is not None and found.issued_at < rotated:
+        return None
+    return found
+
+
+def purge_expired_tokens(*, now: dt.datetime | None = None) -> int:
+    now = now or clock.now()
+    deleted, _by_model = AccessToken.unscoped.filter(expires_at__lt=now - dt.timedelta(days=1)).delete()
+    return deleted

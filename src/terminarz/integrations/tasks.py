@@ -9,3 +9,9 @@ from . import services
 @system_task
 def check_connections_task() -> int:
     return services.check_connections()
+
+
+@task()
+@system_task
+def purge_tokens_task() -> int:
+    return services.purge_expired_tokens()
