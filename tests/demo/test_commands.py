@@ -107,3 +107,25 @@ def test_seed_demo_has_applications_in_every_status_and_the_operator_login(froze
     assert EmailDevice.objects.filter(user=operator, confirmed=True).count() == 1
     free = RegistryFacility.objects.get(nip="5261041236")  # the NIP the demo printout suggests
     assert (free.name, free.provider_id) == ("Poradnia Rodzinna Słoneczna", None)
+
+
+def test_the_demo_clinic_system_gets_a_token_and_reads_its_visits(client, frozen):
+    import base64
+    import json
+
+    call_command("seed_demo", stdout=StringIO())
+    raw = base64.b64encode(b"tz_00000000000000000000de01:demo-integracja").decode()
+    response = client.post(
+        "/fhir/auth/token",
+        "grant_type=client_credentials",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Basic {raw}",
+    )
+    token = json.loads(response.content)["access_token"]
+    bundle = json.loads(
+        client.get("/fhir/r4/Appointment", {"_count": "500"}, HTTP_AUTHORIZATION=f"Bearer {token}").content
+    )
+    demo = Provider.objects.get(slug="przychodnia-demo")
+    visits = Appointment.unscoped.filter(provider=demo).order_by("start", "pk").values_list("pk", flat=True)
+    assert [entry["resource"]["id"] for entry in bundle["entry"]] == [str(pk) for pk in visits]
+    assert len(visits) == 20  # the demo's own bookings at Przychodnia Demo

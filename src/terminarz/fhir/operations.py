@@ -31,7 +31,7 @@ from terminarz.core import clock
 from terminarz.core.tenancy import provider_scope
 from terminarz.patients.models import Patient
 from terminarz.scheduling.models import Televisit
-from terminarz.scheduling.search import SlotQuery, open_slot_query
+from terminarz.scheduling.search import SlotQuery, search_slots
 
 from . import codes, resources
 from .auth import SystemCaller, with_caller
@@ -55,7 +55,10 @@ EXPRESSION = {
     "reason": "Appointment.cancelationReason",
 }
 ISSUE = {"slot_taken": "conflict", "not_found": "not-found", "not_allowed": "business-rule"}
-VISIT_TYPES = {"stacjonarna": [Televisit.NO, Televisit.POSSIBLE], "telewizyta": [Televisit.POSSIBLE, Televisit.ONLY]}
+VISIT_TYPES: dict[str, list[str]] = {
+    "stacjonarna": [Televisit.NO, Televisit.POSSIBLE],
+    "telewizyta": [Televisit.POSSIBLE, Televisit.ONLY],
+}
 
 
 class BadRequest(Exception):
@@ -127,12 +130,13 @@ def find(request: HttpRequest) -> HttpResponse:
             )
         if any(len(value) > 200 or any(ch < " " for ch in value) for value in params.values()):
             raise BadRequest("Wartość parametru jest za długa albo ma znaki sterujące.")
-        qs, count = _find_query(params, now)
+        query, count = _find_query(params, now)
     except SearchError as error:
         return outcome(400, error.code, error.message)
     except BadRequest as error:
         return _bad(error)
-    slots = list(qs[:count]) if qs is not None else []
+    # The portal's and the API's search: the page found on the slot index, then its rows.
+    slots = search_slots(query, now=now, limit=count)[0] if query is not None else []
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -161,7 +165,7 @@ def _find_query(params: dict[str, str], now: dt.datetime):
     count = params.get("_count", str(DEFAULT_COUNT))
     if not (count.isascii() and count.isdigit() and 1 <= int(count) <= MAX_COUNT):
         raise BadRequest(f"„_count” musi być liczbą od 1 do {MAX_COUNT}.")
-    query = SlotQuery(city=params.get("address-city"))
+    query = SlotQuery(city=params.get("address-city"), start_from=max(start, now), start_before=end)
     if "specialty" in params:
         system, code = token_code(params["specialty"])
         if system not in ("", codes.SPECIALIZATION):
@@ -169,23 +173,19 @@ def _find_query(params: dict[str, str], now: dt.datetime):
         query.specialization = code
     if "practitioner" in params:
         query.practitioner = reference_id(params["practitioner"], "Practitioner")
-    qs = open_slot_query(query, now=now, portal=True)
-    if qs is None:
-        return None, int(count)
-    qs = qs.filter(start__gte=max(start, now), start__lt=end)
     if "location" in params:
-        qs = qs.filter(unit__location_id=reference_id(params["location"], "Location"))
+        query.location = reference_id(params["location"], "Location")
     if "service-type" in params:
         system, code = token_code(params["service-type"])
         if system not in ("", codes.DEPARTMENT):
             return None, int(count)
-        qs = qs.filter(unit__department_code=code)
+        query.department_code = code
     if "visit-type" in params:
         system, code = token_code(params["visit-type"])
         if system not in ("", codes.VISIT_TYPE) or code not in VISIT_TYPES:
             raise BadRequest("„visit-type” to „stacjonarna” albo „telewizyta”.")
-        qs = qs.filter(televisit__in=VISIT_TYPES[code])
-    return qs.select_related("unit").order_by("start", "pk"), int(count)
+        query.televisit = VISIT_TYPES[code]
+    return query, int(count)
 
 
 # -- $hold / $book -----------------------------------------------------------------------------

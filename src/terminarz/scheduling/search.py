@@ -40,6 +40,12 @@ class SlotQuery:
     visit_kind: str | None = None  # "first" | "followup": the patient's answer
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    # Narrower, for clients that ask by instant and place (FHIR `Appointment/$find`).
+    start_from: dt.datetime | None = None
+    start_before: dt.datetime | None = None
+    location: int | None = None
+    department_code: str | None = None
+    televisit: list[str] | None = None  # the slot's televisit values accepted
 
 
 class InvalidCursor(ValueError):
@@ -212,6 +218,16 @@ def _open_slot_query(
         qs = qs.filter(start__gte=dt.datetime.combine(query.date_from, dt.time(0), clock.WARSAW))
     if query.date_to:
         qs = qs.filter(start__lt=dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time(0), clock.WARSAW))
+    if query.start_from:
+        qs = qs.filter(start__gte=query.start_from)
+    if query.start_before:
+        qs = qs.filter(start__lt=query.start_before)
+    if query.location:
+        qs = qs.filter(unit__location_id=query.location)
+    if query.department_code:
+        qs = qs.filter(unit__department_code=query.department_code)
+    if query.televisit is not None:
+        qs = qs.filter(televisit__in=query.televisit)
     return qs, practitioner_ids
 
 

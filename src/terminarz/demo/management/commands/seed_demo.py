@@ -20,6 +20,7 @@ from terminarz.catalog import pricelists as catalog_pricelists
 from terminarz.catalog.models import Contract, ContractStatus, Payer, PaymentType, Service, ServiceGroup
 from terminarz.catalog.services import ensure_specializations
 from terminarz.core import clock
+from terminarz.core.crypto import secret_hash
 from terminarz.core.tenancy import system_task
 from terminarz.demo import onboarding
 from terminarz.demo.certificates import DEMO_CERTIFICATE_PASSWORD, self_signed_pkcs12
@@ -37,6 +38,8 @@ from terminarz.insurers.models import (
     ServiceArea,
     ThematicService,
 )
+from terminarz.integrations import services as integrations
+from terminarz.integrations.models import SCOPES, ApiCredential
 from terminarz.legal import services as legal
 from terminarz.patients.services import add_card
 from terminarz.payments import services as payments
@@ -285,6 +288,11 @@ SCALE_FIRST = ["Katarzyna", "Michał", "Magdalena", "Łukasz", "Joanna", "Grzego
 SCALE_LAST = ["Pawlak", "Michalski", "Król", "Wieczorek", "Jabłońska", "Wróbel", "Nowicka", "Majewski", "Olszewska"]
 
 
+# A7/K1: the demo clinic system's credential (README "Connecting a clinic system").
+DEMO_CLIENT_ID = "tz_00000000000000000000de01"
+DEMO_CLIENT_SECRET = "demo-integracja"
+
+
 class Command(BaseCommand):
     help = "Load demo data (idempotent) and generate slots for the next 90 days."
 
@@ -386,8 +394,24 @@ class Command(BaseCommand):
         self._demo_bookings(today, busy=scale > 1)
         self._payments()
         self._insurers()
+        self._integration()
         onboarding.seed()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready; {slots_created} new slots generated."))
+
+    def _integration(self):
+        """A clinic system's credential with a known secret, for the README's walk-through."""
+        provider = Provider.objects.get(slug=PROVIDERS[0]["slug"])
+        ApiCredential.unscoped.update_or_create(
+            client_id=DEMO_CLIENT_ID,
+            defaults={
+                "provider": provider,
+                "name": "System gabinetowy (demo)",
+                "secret_hash": secret_hash(integrations.PURPOSE, DEMO_CLIENT_SECRET),
+                "scopes": sorted(name for name, _label in SCOPES),
+                "created_at": clock.now(),
+                "revoked_at": None,
+            },
+        )
 
     def _users(self):
         User = get_user_model()
