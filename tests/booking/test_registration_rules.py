@@ -134,6 +134,14 @@ def test_booking_without_account_off_asks_to_sign_in(client, world):
     assert "tylko od pacjentów z kontem" in page and "Załóż konto" in page
 
 
+def test_account_only_providers_refuse_anonymous_api_and_fhir_bookings(world):
+    set_rules(world["provider"], without_account=False)
+    for channel in ("api", "fhir"):
+        with pytest.raises(BookingRefused, match="tylko od pacjentów z kontem"):
+            book_appointment(world["slots"][0].pk, PATIENT, source=channel)
+    assert not Appointment.objects.exists()
+
+
 def test_required_phone_and_pesel(client, world):
     set_rules(world["provider"], phone_required=True, pesel_required=True)
     form = client.get(reverse("portal:book", args=[world["slots"][0].pk])).content.decode()

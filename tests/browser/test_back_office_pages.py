@@ -11,6 +11,7 @@ from django.urls import reverse
 from terminarz.booking.services import book_appointment
 from terminarz.clinic.menu import GROUPS
 from terminarz.core import clock
+from terminarz.integrations import webhooks
 from terminarz.providers.models import Membership
 from terminarz.scheduling.models import Slot
 from tests.browser.test_accessibility import violations
@@ -33,6 +34,9 @@ def test_every_menu_page_fits_and_passes_axe(page, live_server, ticking, viewpor
     cooperate(provider, insurer, user)
     payer = payer_of(provider, insurer)
     group = price_list_services(provider)["EKG"].group
+    webhook, _secret = webhooks.create(
+        provider.pk, url="https://system.example.com/terminarz/zdarzenia", events=["appointment.booked"], actor=None
+    )
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
@@ -52,6 +56,8 @@ def test_every_menu_page_fits_and_passes_axe(page, live_server, ticking, viewpor
         "payer group": reverse("clinic:payer-group", args=[payer.pk, group.pk]),
         "insurer": reverse("clinic:insurer", args=[insurer.slug]),
         "service group": reverse("clinic:service-groups"),
+        "webhook": reverse("clinic:webhook", args=[webhook.pk]),
+        "calendar feed": reverse("clinic:practitioner-calendar", args=[practitioner.pk]),
     }
     for label, url in [*((item.label, item.url()) for item in PAGES), *behind.items()]:
         page.goto(live_server.url + url)

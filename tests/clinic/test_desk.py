@@ -10,6 +10,7 @@ from terminarz.catalog.models import Contract, Payer, ServiceGroup
 from terminarz.core.models import AuditEntry
 from terminarz.insurers.models import Insurer, PriceListPublication, Settlement, SigningCertificate
 from terminarz.integrations import services as integrations
+from terminarz.integrations import webhooks
 from terminarz.notifications.models import Message
 from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
@@ -236,6 +237,9 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "publication_id": publication_b.pk,
         "credential_id": integrations.create(
             desk["b"].pk, name="B", scopes=["system/Slot.read"], alert_after_minutes=30, actor=None
+        )[0].pk,
+        "webhook_id": webhooks.create(
+            desk["b"].pk, url="https://b.example.com/hook", events=["appointment.booked"], actor=None
         )[0].pk,
         "contract_id": Contract.objects.create(
             provider=desk["b"],

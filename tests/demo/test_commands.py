@@ -88,7 +88,7 @@ def test_periodic_jobs_are_enqueued_once_per_interval(frozen):
     import datetime as dt
 
     frozen.shift(dt.timedelta(seconds=61))
-    assert sorted(enqueue_due_jobs()) == ["deliver_due_messages", "expire_holds", "expire_unpaid"]
+    assert sorted(enqueue_due_jobs()) == ["deliver_due_messages", "expire_holds", "expire_unpaid", "webhook_deliveries"]
     assert PeriodicRun.objects.count() == len(JOBS)
 
 

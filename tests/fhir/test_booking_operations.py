@@ -385,3 +385,61 @@ def test_a_read_only_token_cannot_book_or_cancel(client, world):
     assert error(response)[:2] == (403, "forbidden")
     slot.refresh_from_db()
     assert slot.state == SlotState.FREE
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        {"participant": 5},
+        {"participant": True, "contained": 7},
+        {"participant": [{"actor": {"reference": "#p"}}], "contained": 7},
+    ],
+)
+def test_odd_shapes_of_the_appointment_are_400(client, world, resource):
+    _p, _u, _pr, schedule = world
+    slot = open_slots(schedule)[0]
+    body = {"resourceType": "Appointment", "slot": [{"reference": f"Slot/{slot.pk}"}], **resource}
+    for operation in ("hold", "book"):
+        assert error(post(client, operation, parameters(("appt-resource", {"resource": body}))))[:2] == (
+            400,
+            "invalid_param",
+        )
+
+
+def test_find_refuses_prefixed_window_bounds(client, world):
+    response = client.get("/fhir/r4/Appointment/$find", {"start": "lt2099-01-01", "end": "2099-01-02"})
+    assert error(response)[:2] == (400, "invalid_param")
+
+
+def test_a_public_replay_of_a_clinic_systems_key_gets_no_visit(client, world):
+    provider, _u, _pr, schedule = world
+    token = system_token(client, provider, ["system/Appointment.write"])
+    slot = open_slots(schedule)[0]
+    body = parameters(("appt-resource", {"resource": appointment_for(slot.pk)}))
+    booked(post(client, "book", body, HTTP_IDEMPOTENCY_KEY="k1", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    replay = post(client, "book", body, HTTP_IDEMPOTENCY_KEY="k1")
+    assert error(replay)[:2] == (409, "slot_taken")
+
+
+def test_a_hold_waiting_for_the_email_link_is_not_booked_by_book(client, world):
+    from terminarz.booking.services import book_appointment
+    from terminarz.providers.models import settings_for
+
+    provider, _u, _pr, schedule = world
+    rules = settings_for(provider.pk)
+    rules.multi_step = True
+    rules.save()
+    slot = open_slots(schedule)[0]
+    data = {"first_name": "Ola", "last_name": "Nowak", "email": "ola@example.com"}
+    held = book_appointment(slot.pk, data)  # the portal: held until the e-mail's link
+    assert (held.status, held.hold_reason) == (AppointmentStatus.HELD, "confirmation")
+    response = post(
+        client,
+        "book",
+        parameters(
+            ("appt-id", {"valueString": f"Appointment/{held.pk}"}), ("token", {"valueString": held.cancel_token})
+        ),
+    )
+    assert error(response)[:2] == (422, "refused")
+    held.refresh_from_db()
+    assert held.status == AppointmentStatus.HELD

@@ -273,3 +273,29 @@ def test_slot_read_scope_shows_every_state_of_its_own_slots(client, world):
     busy = fhir_json(client.get("/fhir/r4/Slot", {"status": "busy"}, **bearer(token)))
     assert [e["resource"]["id"] for e in busy["entry"]] == [str(visit.slot_id)]
     assert Slot.objects.get(pk=visit.slot_id).state == SlotState.BOOKED
+
+
+def test_a_suspended_providers_system_gets_no_token_and_its_tokens_stop(client, world):
+    provider = world["provider"]
+    cred, secret = credential(provider)
+    token = get_token(client, cred.client_id, secret)
+    provider.is_active = False
+    provider.save(update_fields=["is_active"])
+    assert client.get("/fhir/r4/Appointment", **bearer(token)).status_code == 401
+    refused = post_form(client, {"grant_type": "client_credentials"}, **basic(cred.client_id, secret))
+    assert (refused.status_code, json.loads(refused.content)["error"]) == (401, "invalid_client")
+
+
+def test_a_basic_header_that_is_not_ascii_is_invalid_client(client, world):
+    response = post_form(client, {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION="Basic ééé")
+    assert (response.status_code, json.loads(response.content)["error"]) == (401, "invalid_client")
+
+
+def test_a_rotation_in_the_same_instant_still_ends_the_old_secrets_token(client, world):
+    cred, secret = credential(world["provider"])
+    token = get_token(client, cred.client_id, secret)
+    new_secret = integrations.rotate(cred, actor=None)  # the clock is frozen: the same instant
+    assert client.get("/fhir/r4/Appointment", **bearer(token)).status_code == 401
+    assert (
+        client.get("/fhir/r4/Appointment", **bearer(get_token(client, cred.client_id, new_secret))).status_code == 200
+    )

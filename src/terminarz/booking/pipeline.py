@@ -197,12 +197,13 @@ def already_made(request: BookingRequest) -> Appointment | None:
         Appointment.objects.select_related("provider")
         .filter(
             submission_key=request.submission_key,
+            source=request.channel,
             slot_id=request.slot_id,
             status__in=[AppointmentStatus.HELD, AppointmentStatus.CONFIRMED],
         )
         .first()
     )
-    if made is None:
+    if made is None or (request.provider_id is not None and made.provider_id != request.provider_id):
         return None
     if request.patient is not None:  # a record chosen (desk, clinic system): the same record
         return (
@@ -438,7 +439,7 @@ def check_registration_open(rules: RegistrationSettings, slot: Slot, *, channel:
     contact = _(" Zadzwoń do placówki: %(phone)s.") % {"phone": phone} if phone else ""
     if not rules.online_registration:
         raise BookingRefused(_("Ta placówka nie prowadzi teraz rejestracji online.") + contact)
-    if channel == Source.PORTAL and not rules.without_account and account is None:
+    if channel in channels.ONLINE and not rules.without_account and account is None:
         raise BookingRefused(
             _("Ta placówka przyjmuje rezerwacje online tylko od pacjentów z kontem. Zaloguj się lub załóż konto.")
         )
@@ -477,7 +478,9 @@ def patient_data_valid(booking: Booking) -> None:
 
 @policy("check")
 def multi_step_hold(booking: Booking) -> None:
-    """D3 multi-step: a portal booking holds the slot until the patient confirms by e-mail."""
+    """D3 multi-step: a portal booking holds the slot until the patient confirms by e-mail (the
+    seed's "Rejestracja wieloetapowa" is the portal's; programs – API, FHIR apps – book in one
+    step, their own `$hold` aside)."""
     rules = booking.rules
     if rules is not None and rules.multi_step and booking.request.channel == Source.PORTAL:
         booking.hold_until = booking.now + dt.timedelta(minutes=rules.hold_minutes)

@@ -104,14 +104,24 @@ def confirm_held_booking(appointment_id, token: str, *, now: dt.datetime | None 
 
 
 def confirm_hold(
-    appointment: Appointment, *, now: dt.datetime | None = None, actor_label: str = "patient"
+    appointment: Appointment,
+    *,
+    now: dt.datetime | None = None,
+    actor_label: str = "patient",
+    reasons: tuple[str, ...] = pipeline.CORE_HOLDS,
 ) -> Appointment:
     """Confirm a held booking (the patient's link, or the client that held it books it: FHIR
     `$book`); confirmed already is fine; a hold past its time expires here."""
     now = now or clock.now()
     if appointment.status == AppointmentStatus.CONFIRMED:
         return appointment
-    if appointment.status == AppointmentStatus.HELD and appointment.hold_reason not in pipeline.CORE_HOLDS:
+    if appointment.status == AppointmentStatus.HELD and appointment.hold_reason == pipeline.HOLD_CONFIRMATION:
+        if pipeline.HOLD_CONFIRMATION not in reasons:  # only the e-mail's link proves the address
+            raise BookingRefused(
+                _("Potwierdź rezerwację linkiem z wiadomości e-mail."),
+                errors={"token": [_("Potwierdź rezerwację linkiem z wiadomości e-mail.")]},
+            )
+    if appointment.status == AppointmentStatus.HELD and appointment.hold_reason not in reasons:
         raise BookingRefused(
             _("Ta rezerwacja zostanie potwierdzona po opłaceniu wizyty."),
             errors={"token": [_("Ta rezerwacja zostanie potwierdzona po opłaceniu wizyty.")]},

@@ -59,8 +59,10 @@ def redacted_request(request: HttpRequest) -> HttpRequest:
     clean.path = redact(request.path)
     clean.path_info = redact(request.path_info)
     clean.META = {key: _redact_value(value) for key, value in request.META.items()}
-    if "HTTP_AUTHORIZATION" in clean.META:  # an integration's client id and secret (HTTP Basic)
-        clean.META["HTTP_AUTHORIZATION"] = REDACTED
+    # An integration's client id and secret (HTTP Basic) or bearer token; a visit's token (FHIR).
+    for header in ("HTTP_AUTHORIZATION", "HTTP_X_APPOINTMENT_TOKEN"):
+        if header in clean.META:
+            clean.META[header] = REDACTED
     query = request.GET.copy()
     if "t" in query:
         query.setlist("t", [REDACTED])

@@ -18,6 +18,7 @@ JOBS: list[tuple[str, int, str]] = [
     ("expire_unpaid", 60, "terminarz.payments.tasks.expire_unpaid_task"),
     ("payment_reminders", 300, "terminarz.payments.tasks.payment_reminders_task"),
     ("integration_contact", 300, "terminarz.integrations.tasks.check_connections_task"),
+    ("webhook_deliveries", 60, "terminarz.integrations.tasks.deliver_due_webhooks_task"),
     ("purge_api_tokens", 24 * 3600, "terminarz.integrations.tasks.purge_tokens_task"),
     ("purge_stale_drafts", 24 * 3600, "terminarz.onboarding.tasks.purge_stale_drafts_task"),
     ("expire_subscriptions", 3600, "terminarz.subscriptions.tasks.expire_subscriptions_task"),

@@ -81,7 +81,7 @@ def _basic(request: HttpRequest) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # ValueError: not ASCII; UnicodeDecodeError is one
         return ("", "")
     client_id, _sep, secret = decoded.partition(":")
     # RFC 6749 §2.3.1: both are form-urlencoded before Basic encoding.

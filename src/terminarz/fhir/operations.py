@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from terminarz.booking import pipeline
 from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingError
 from terminarz.booking.models import Appointment, Source
@@ -159,7 +160,8 @@ def _find_query(params: dict[str, str], now: dt.datetime):
         raise BadRequest("Podaj „start” i „end” – okno szukania, najwyżej 31 dni.", code="missing_param")
     start = date_bounds(params["start"])[0]
     end = date_bounds(params["end"])[1]
-    assert start is not None and end is not None  # a plain date (no prefix) has both bounds
+    if start is None or end is None:
+        raise BadRequest("„start” i „end” to daty bez przedrostków (np. 2026-12-01).")
     if end <= start or end - start > dt.timedelta(days=MAX_FIND_DAYS, hours=1):
         raise BadRequest(f"Okno „start”–„end” musi mieć od 1 sekundy do {MAX_FIND_DAYS} dni.")
     count = params.get("_count", str(DEFAULT_COUNT))
@@ -229,16 +231,18 @@ def _text(value, limit: int = 200) -> str:
 def _patient_data(appointment: dict) -> tuple[dict, str | None]:
     """(form data, reference) of the appointment's patient: a contained Patient ("#id"), or a
     reference "Patient/<id>" (returned for the caller to resolve)."""
-    for participant in appointment.get("participant") or []:
+    participants = appointment.get("participant")
+    for participant in participants if isinstance(participants, list) else []:
         if not isinstance(participant, dict) or not isinstance(participant.get("actor"), dict):
             continue
         reference = _text(participant["actor"].get("reference"))
         if reference.startswith("Patient/"):
             return {}, reference
         if reference.startswith("#"):
+            resources_in = appointment.get("contained")
             contained = [
                 r
-                for r in appointment.get("contained") or []
+                for r in (resources_in if isinstance(resources_in, list) else [])
                 if isinstance(r, dict) and r.get("resourceType") == "Patient" and r.get("id") == reference[1:]
             ]
             if not contained:
@@ -390,7 +394,9 @@ def book(request: HttpRequest, caller: SystemCaller | None = None) -> HttpRespon
                 return _answer(_new_booking(request, parameters, caller, hold=False), caller, status=200)
             appointment = _held_appointment(held, _named(parameters, "token"), caller)
             confirmed = booking.confirm_hold(
-                appointment, actor_label=f"client:{caller.client_id}" if caller else Source.FHIR
+                appointment,
+                actor_label=f"client:{caller.client_id}" if caller else Source.FHIR,
+                reasons=(pipeline.HOLD_CLIENT,),  # only its own hold: not the e-mail's, not a payment's
             )
             return _answer(confirmed, caller, status=200)
     except BadRequest as error:

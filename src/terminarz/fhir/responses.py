@@ -23,6 +23,7 @@ def fhir_response(body: dict, status: int = 200, *, private: bool = False) -> Ht
     response = HttpResponse(orjson.dumps(body), status=status, content_type=f"{codes.FHIR_JSON}; charset=utf-8")
     # A clinic system's answers (patients, visits) and every error are never kept by a cache.
     response["Cache-Control"] = "no-store" if status >= 400 or private else "public, max-age=60"
+    response["Vary"] = "Authorization"  # a clinic system's token sees more than the public
     return response
 
 

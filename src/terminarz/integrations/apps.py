@@ -8,4 +8,4 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integracje")
 
     def ready(self) -> None:
-        from . import services  # noqa: F401  (message contexts)
+        from . import receivers, services  # noqa: F401  (message contexts, event subscribers)

@@ -12,6 +12,7 @@
 """
 
 import datetime as dt
+import hmac
 import re
 import secrets
 
@@ -228,7 +229,7 @@ def issue_token(client_id: str, secret: str, scope: str | None, *, now: dt.datet
     credential's scopes, absent it gets them all. Returns (token, scopes, lifetime in seconds)."""
     now = now or clock.now()
     credential = authenticate(client_id, secret)
-    if credential is None:
+    if credential is None or not credential.provider.is_active:  # a suspended provider: no access
         raise TokenError(
             "invalid_client",
             _("Nieprawidłowy identyfikator klienta lub sekret (albo dane dostępowe unieważniono)."),
@@ -249,6 +250,8 @@ def issue_token(client_id: str, secret: str, scope: str | None, *, now: dt.datet
         credential=credential,
         token_hash=secret_hash(TOKEN_PURPOSE, token),
         scopes=sorted(set(asked)),
+        # The secret it was issued for: a rotation (a new secret) ends it, whatever the timing.
+        credential_version=credential.secret_hash[:16],
         issued_at=now,
         expires_at=now + TOKEN_LIFETIME,
     )
@@ -267,13 +270,11 @@ def token_owner(token: str, *, now: dt.datetime | None = None) -> AccessToken | 
             token_hash__in=secret_hash_candidates(TOKEN_PURPOSE, token),
             expires_at__gt=now,
             credential__revoked_at__isnull=True,
+            credential__provider__is_active=True,
         )
         .first()
     )
-    if found is None:
-        return None
-    rotated = found.credential.rotated_at
-    if rotated is not None and found.issued_at < rotated:
+    if found is None or not hmac.compare_digest(found.credential_version, found.credential.secret_hash[:16]):
         return None
     return found
 

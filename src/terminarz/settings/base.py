@@ -291,6 +291,9 @@ TERMINARZ_SUBSCRIPTION_PRICE = env_str("TERMINARZ_SUBSCRIPTION_PRICE", "588.00")
 TERMINARZ_SUBSCRIPTION_VAT = env_str("TERMINARZ_SUBSCRIPTION_VAT", "23")
 # K2: how many days ahead the SMART Scheduling Links feed publishes free slots.
 TERMINARZ_SMART_DAYS = env_int("TERMINARZ_SMART_DAYS", 14)
+# Webhooks to http:// and to private, loopback or link-local addresses (development and tests
+# only: production calls public https endpoints).
+TERMINARZ_WEBHOOKS_ALLOW_PRIVATE = env_bool("TERMINARZ_WEBHOOKS_ALLOW_PRIVATE", False)
 
 # Booking and slots.
 SLOT_HORIZON_DAYS = env_int("TERMINARZ_SLOT_HORIZON_DAYS", 90)

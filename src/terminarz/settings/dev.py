@@ -3,6 +3,7 @@ from .base import VAR_DIR, env_bool, env_str
 
 DEBUG = env_bool("DEBUG", True)
 DEMO_MODE = env_bool("TERMINARZ_DEMO", True)
+TERMINARZ_WEBHOOKS_ALLOW_PRIVATE = env_bool("TERMINARZ_WEBHOOKS_ALLOW_PRIVATE", True)
 # The demo admin opens /admin/ with its password; production asks for a second factor.
 TERMINARZ_ADMIN_REQUIRES_2FA = env_bool("TERMINARZ_ADMIN_REQUIRES_2FA", False)
 # Demo keeps sent e-mail locally (files under var/mail, listed at /dev/poczta/).

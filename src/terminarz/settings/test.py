@@ -23,3 +23,4 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # Serve static files from the apps' folders in tests (no collectstatic step).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+TERMINARZ_WEBHOOKS_ALLOW_PRIVATE = True  # the tests deliver to a local HTTP server
