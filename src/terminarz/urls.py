@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("lista-rezerwowa/oferta/<str:token>/", waiting_views.offer_page, name="waitlist-offer"),
     path("konto/", account_views.panel, name="account-panel"),
     path("konto/dane/", account_views.profile, name="account-profile"),
+    path("konto/kalendarz/", account_views.calendar_feed, name="account-calendar"),
     path("konto/wizyty/<int:appointment_id>/zmien/", account_views.reschedule, name="account-reschedule"),
     path("konto/usun/", account_views.delete_account, name="account-delete"),
     path("konto/subkonta/", dependent_views.dependents_page, name="account-dependents"),

@@ -105,6 +105,7 @@ def test_patient_pages_fit_and_pass_wcag_aa_checks(page, live_server, viewport):
         "panel": "/konto/",
         "reschedule": f"/konto/wizyty/{visit.pk}/zmien/",
         "my data": "/konto/dane/",
+        "phone calendar": "/konto/kalendarz/",
         "dependents": "/konto/subkonta/",
         "documents": "/konto/dokumenty/",
         "prescriptions": "/konto/recepty/",

@@ -21,8 +21,12 @@ def test_subscribers_run_after_commit_only(calls):
     events.subscriber(events.SLOT_RELEASED, key="test.record")(lambda payload: calls.append(payload))
     with transaction.atomic():
         events.emit(events.SLOT_RELEASED, slot_id=7, provider_id=1, reason="cancelled")
+        events.emit(events.SLOT_RELEASED, slot_id=7, provider_id=1, reason="cancelled")
         assert calls == []
-    assert calls == [{"slot_id": 7, "provider_id": 1, "reason": "cancelled"}]
+    ids = [payload.pop("event_id") for payload in calls]
+    assert calls == [{"slot_id": 7, "provider_id": 1, "reason": "cancelled"}] * 2
+    # The same announcement twice is two events, each with its own id.
+    assert (len(set(ids)), [len(i) for i in ids]) == (2, [32, 32])
 
 
 def test_nothing_is_announced_when_the_transaction_rolls_back(calls):

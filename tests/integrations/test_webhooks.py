@@ -161,7 +161,8 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_the_delivery_fails(
         "HTTP 500",
     )
     assert delivery.next_attempt_at == FROZEN_NOW + dt.timedelta(seconds=60)
-    assert webhooks.deliver_due(now=FROZEN_NOW + dt.timedelta(seconds=30)) == 0  # not due yet
+    with time_machine.travel(FROZEN_NOW + dt.timedelta(seconds=30), tick=False):
+        assert webhooks.deliver_due() == 0  # not due yet
     for _attempt in range(2, webhooks.MAX_ATTEMPTS + 1):
         delivery.refresh_from_db()
         with time_machine.travel(delivery.next_attempt_at, tick=False):
@@ -212,11 +213,78 @@ def test_production_refuses_http_and_private_addresses(world, settings):
     provider, _slots = world
     with pytest.raises(webhooks.WebhookError, match="https://"):
         webhooks.create(provider.pk, url="http://example.com/x", events=["appointment.booked"], actor=None)
-    webhook, _secret = webhooks.create(
-        provider.pk, url="https://127.0.0.1:9/x", events=["appointment.booked"], actor=None
+    with pytest.raises(webhooks.WebhookError, match="portu 443"):
+        webhooks.create(provider.pk, url="https://example.com:25/x", events=["appointment.booked"], actor=None)
+    for address in ("127.0.0.1:9443", "[::ffff:10.0.0.1]:9443", "[64:ff9b::a00:1]:9443", "169.254.169.254"):
+        webhook, _secret = webhooks.create(
+            provider.pk, url=f"https://{address}/x", events=["appointment.booked"], actor=None
+        )
+        delivery = webhooks.send_test(webhook)
+        assert (delivery.error, delivery.response_code, delivery.status) == (
+            "adres prywatny",
+            None,
+            DeliveryStatus.PENDING,
+        ), address
+
+
+@pytest.mark.parametrize("url", ["https://example.com:99999/x", "https://" + "ą" * 70 + ".pl/x", "https://☃.net/x"])
+def test_addresses_the_client_cannot_call_are_field_errors(client, world, url):
+    provider, _slots = world
+    client.force_login(make_user("adm", provider, "admin"))
+    response = client.post(
+        reverse("clinic:webhook-create"), {"webhook-url": url, "webhook-events": ["appointment.booked"]}
     )
-    delivery = webhooks.send_test(webhook)
-    assert (delivery.error, delivery.response_code, delivery.status) == ("adres prywatny", None, DeliveryStatus.PENDING)
+    assert response.status_code == 422
+    assert list(response.context["webhook_form"].errors) == ["url"]
+    assert not Webhook.objects.exists()
+
+
+def test_one_broken_row_never_stops_the_others(world, receiver, monkeypatch):
+    provider, _slots = world
+    broken, _s = webhooks.create(provider.pk, url=receiver.url + "/a", events=["appointment.booked"], actor=None)
+    fine, _s = webhooks.create(provider.pk, url=receiver.url + "/b", events=["appointment.booked"], actor=None)
+    webhooks.enqueue(provider.pk, "appointment.booked", {"x": 1}, identity={"event_id": "e1"})
+    real_post = webhooks._post
+
+    def post(webhook, *args):
+        if webhook.pk == broken.pk:
+            raise RuntimeError("boom")
+        return real_post(webhook, *args)
+
+    monkeypatch.setattr(webhooks, "_post", post)
+    assert webhooks.deliver_due() == 1
+    rows = dict(WebhookDelivery.objects.values_list("webhook_id", "error"))
+    assert rows == {broken.pk: "RuntimeError", fine.pk: ""}
+
+
+def test_the_same_move_twice_is_two_deliveries(world, receiver, django_capture_on_commit_callbacks):
+    provider, slots = world
+    webhooks.create(provider.pk, url=receiver.url, events=["appointment.moved"], actor=None)
+    registrar = make_user("rej", provider, "registrar")
+    visit = book_appointment(slots[0].pk, PATIENT)
+    for target in (slots[1], slots[0], slots[1]):
+        with django_capture_on_commit_callbacks(execute=True):
+            visit = move_appointment(visit, target.pk, actor=registrar)
+    assert [body["data"]["appointment"]["slot"] for body in receiver.bodies()] == [
+        slots[1].pk,
+        slots[0].pk,
+        slots[1].pk,
+    ]
+
+
+def test_a_suspended_provider_gets_no_deliveries(world, receiver, django_capture_on_commit_callbacks):
+    provider, slots = world
+    webhooks.create(provider.pk, url=receiver.url, events=["appointment.booked"], actor=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        book_appointment(slots[0].pk, PATIENT)
+    provider.is_active = False
+    provider.save(update_fields=["is_active"])
+    webhooks.enqueue(provider.pk, "appointment.booked", {"x": 1}, identity={"event_id": "later"})
+    assert (len(receiver.received), WebhookDelivery.objects.count()) == (1, 1)
+
+
+def test_verify_refuses_a_signature_that_is_not_ascii():
+    assert webhooks.verify("whsec_x", f"t={int(FROZEN_NOW.timestamp())},v1=żółw", b"{}", now=FROZEN_NOW) is False
 
 
 def test_a_disabled_webhook_gets_nothing_and_only_the_admin_manages_them(

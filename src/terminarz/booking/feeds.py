@@ -1,21 +1,26 @@
-"""K3: a practitioner's visits as an iCalendar feed (RFC 5545) behind a secret, revocable link.
+"""K3: a practitioner's visits, or a patient account's, as an iCalendar feed (RFC 5545) behind a
+secret, revocable link.
 
 The feed lists the visits from 30 days back to 90 days ahead; each keeps its UID (the booking
 reference), so a moved visit moves in the subscriber's calendar and a cancelled one is marked
-CANCELLED there. It carries no patient data – the time, the unit, the service and the booking
-reference only – since a subscribed calendar lives at a third party."""
+CANCELLED there. The practitioner's carries no patient data – the time, the unit, the service and
+the booking reference only – since a subscribed calendar lives at a third party. The patient's
+names the practitioner, the place and the clinic's phone, never the patient (nor PESEL or
+contacts): it is the patient's own calendar, but still kept by a third party."""
 
 import datetime as dt
 import hashlib
 import secrets
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 
-from .models import Appointment, AppointmentStatus, CalendarFeed
+from .models import AccountCalendarFeed, Appointment, AppointmentStatus, CalendarFeed
 
 PAST_DAYS = 30
 AHEAD_DAYS = 90
@@ -75,19 +80,101 @@ def revoke(practitioner, *, actor, now: dt.datetime | None = None) -> bool:
     return True
 
 
-def find(token: str) -> CalendarFeed | None:
-    """The open feed of this token (any scope: the caller is the public endpoint)."""
+def find(token: str) -> CalendarFeed | AccountCalendarFeed | None:
+    """The open feed of this token, a practitioner's or an account's (any scope: the caller is
+    the public endpoint)."""
     if not token or len(token) > 100:
         return None
-    return (
-        CalendarFeed.unscoped.filter(token_hash=_hash(token), revoked_at__isnull=True)
+    digest = _hash(token)
+    found = (
+        CalendarFeed.unscoped.filter(token_hash=digest, revoked_at__isnull=True)
         .select_related("practitioner", "provider")
+        .first()
+    )
+    if found is not None:
+        return found
+    return (
+        AccountCalendarFeed.objects.filter(token_hash=digest, revoked_at__isnull=True, account__is_active=True)
+        .select_related("account")
         .first()
     )
 
 
-def feed_ics(feed: CalendarFeed, *, now: dt.datetime | None = None) -> bytes:
+# -- a patient account's feed ------------------------------------------------------------------
+
+
+def current_for_account(account) -> AccountCalendarFeed | None:
+    return AccountCalendarFeed.objects.filter(account=account, revoked_at__isnull=True).first()
+
+
+def create_for_account(account, *, language: str = "pl", now: dt.datetime | None = None) -> str:
+    """A new secret link for the account (the token, shown once); its earlier link stops."""
     now = now or clock.now()
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        AccountCalendarFeed.objects.select_for_update().filter(account=account, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        AccountCalendarFeed.objects.create(
+            account=account, token_hash=_hash(token), language=language[:8], created_at=now
+        )
+    return token
+
+
+def revoke_for_account(account, *, now: dt.datetime | None = None) -> bool:
+    now = now or clock.now()
+    return bool(AccountCalendarFeed.objects.filter(account=account, revoked_at__isnull=True).update(revoked_at=now))
+
+
+def feed_ics(feed: CalendarFeed | AccountCalendarFeed, *, now: dt.datetime | None = None) -> bytes:
+    if isinstance(feed, AccountCalendarFeed):
+        with translation.override(feed.language):
+            return _account_ics(feed, now=now or clock.now())
+    return _practitioner_ics(feed, now=now or clock.now())
+
+
+def _account_ics(feed: AccountCalendarFeed, *, now: dt.datetime) -> bytes:
+    visits = (
+        Appointment.unscoped.filter(
+            account_id=feed.account_id,
+            start__gte=now - dt.timedelta(days=PAST_DAYS),
+            start__lt=now + dt.timedelta(days=AHEAD_DAYS),
+            status__in=(*SHOWN, *CANCELLED),
+        )
+        .select_related("unit__location", "slot", "practitioner", "provider")
+        .order_by("start")
+    )
+    calendar = Calendar()
+    calendar.add("prodid", "-//Terminarz//Moje wizyty//PL")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", _("Moje wizyty – Terminarz"))
+    calendar.add("x-wr-timezone", "Europe/Warsaw")
+    for visit in visits:
+        televisit = visit.slot.televisit == "only" if visit.slot_id else False
+        event = Event()
+        event.add("uid", f"{visit.reference}@terminarz")
+        event.add("dtstamp", now)
+        event.add("dtstart", visit.start)
+        event.add("dtend", visit.end)
+        event.add(
+            "summary",
+            _("Wizyta: %(who)s (%(unit)s)") % {"who": visit.practitioner.full_name, "unit": visit.unit.name}
+            + (" – " + _("teleporada") if televisit else ""),
+        )
+        event.add("location", _("Teleporada") if televisit else visit.unit.location.address)
+        details = [
+            visit.provider.name,
+            _("Numer rezerwacji: %(ref)s") % {"ref": visit.reference},
+        ]
+        if visit.provider.phone:
+            details.append(_("Tel. %(phone)s") % {"phone": visit.provider.phone})
+        event.add("description", "\n".join(details))
+        event.add("status", "CANCELLED" if visit.status in CANCELLED else "CONFIRMED")
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _practitioner_ics(feed: CalendarFeed, *, now: dt.datetime) -> bytes:
     visits = (
         Appointment.unscoped.filter(
             practitioner_id=feed.practitioner_id,

@@ -250,3 +250,25 @@ class CalendarFeed(models.Model):
                 fields=["practitioner"], condition=models.Q(revoked_at__isnull=True), name="one_open_calendar_feed"
             )
         ]
+
+
+class AccountCalendarFeed(models.Model):
+    """K3: a patient account's visits as an iCalendar feed behind a secret link (the patient
+    subscribes in the phone's calendar). Like the practitioner's: only the token's SHA-256 is
+    stored, one open link per account, a new one revokes the old. Not provider-scoped: an
+    account's visits span providers."""
+
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    language = models.CharField(max_length=8, default="pl")
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("kalendarz internetowy pacjenta")
+        verbose_name_plural = _("kalendarze internetowe pacjentów")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=models.Q(revoked_at__isnull=True), name="one_open_account_calendar_feed"
+            )
+        ]

@@ -5,12 +5,13 @@ from django.dispatch import receiver
 from terminarz.accounts.services import account_erasing
 from terminarz.core.audit import record_audit
 
-from .models import Appointment
+from .models import AccountCalendarFeed, Appointment
 
 
 @receiver(account_erasing, dispatch_uid="booking.unlink_erased_account")
 def unlink_erased_account(sender, *, account, primary: bool, **kwargs) -> None:
     """Visits stay with the providers (medical documentation), without the link to the account."""
+    AccountCalendarFeed.objects.filter(account=account).delete()  # its link stops at once
     visits = Appointment.objects.filter(account=account)
     provider_ids = set(visits.values_list("provider_id", flat=True)) if primary else set()
     visits.update(account=None)

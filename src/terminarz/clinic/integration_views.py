@@ -165,6 +165,8 @@ def webhook_detail(request, webhook_id: int):
                 messages.success(
                     request, gettext("Test dostarczony – odpowiedź %(code)s.") % {"code": delivery.response_code}
                 )
+            elif delivery.attempts == 0:  # the worker has not sent it yet
+                messages.info(request, gettext("Test wysłany – jego wynik pojawi się w dzienniku za chwilę."))
             else:
                 messages.error(
                     request,

@@ -16,7 +16,8 @@ Rules:
 - `emit` is called inside the transaction of the change; subscribers run only once it commits
   (`transaction.on_commit`), so a rolled-back booking announces nothing.
 - Payloads are small JSON values (ids, states, instants as ISO strings), never personal data:
-  a subscriber loads what it needs, inside its own transaction.
+  a subscriber loads what it needs, inside its own transaction. `emit` adds `event_id`, unique
+  per announcement and kept by retries (a subscriber's idempotency key).
 - A failing subscriber never undoes the change (it already committed) and does not stop the
   others: its call is retried through the task queue with backoff (`deliver_event`), up to
   `MAX_ATTEMPTS` times; each failure is logged with the event name and subscriber key only.
@@ -25,6 +26,7 @@ Rules:
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -107,6 +109,8 @@ def emit(event: str, **payload) -> None:
     """Announce `event` once the current transaction commits (at once outside one)."""
     if event not in EVENTS:
         raise ValueError(f"Unknown event {event!r}")
+    # Every announcement is its own (two equal moves are two events); a retry keeps the id.
+    payload = {**payload, "event_id": uuid.uuid4().hex}
     transaction.on_commit(lambda: dispatch(event, payload))
 
 

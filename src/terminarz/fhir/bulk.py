@@ -19,13 +19,13 @@ from typing import TypeVar
 from urllib.parse import urlencode
 
 import orjson
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from terminarz.booking import channels
+from terminarz.booking import publication
+from terminarz.booking.public import public_locations, public_schedules
 from terminarz.core import clock
 from terminarz.core.tenancy import public_scope
 from terminarz.providers.models import Location, Provider
@@ -33,7 +33,6 @@ from terminarz.scheduling.models import Schedule, Slot
 
 from . import codes, resources
 from .responses import fhir_response, limited
-from .views import public_locations, public_practitioners, public_schedules, public_units
 
 CHUNK = 2000
 R = TypeVar("R", HttpResponse, StreamingHttpResponse)
@@ -41,7 +40,7 @@ FILES = (("Location", "locations"), ("Schedule", "schedules"), ("Slot", "slots")
 
 
 def horizon_days() -> int:
-    return int(settings.TERMINARZ_SMART_DAYS)
+    return publication.SMART.horizon_days()
 
 
 def feed_schedules(today: dt.date, provider_id: int | None) -> QuerySet[Schedule]:
@@ -57,25 +56,8 @@ def feed_locations(today: dt.date, provider_id: int | None) -> QuerySet[Location
 
 
 def feed_slots(now: dt.datetime, provider_id: int | None) -> QuerySet[Slot]:
-    """The aggregator channel's open slots within the horizon. The practitioners (opted in and
-    shown online) and the visible units are picked first – a few thousand ids – so the slot
-    query is one index range per practitioner, in index order (no sort of the whole feed)."""
-    practitioners = public_practitioners().filter(in_aggregators=True)
-    units = public_units()
-    if provider_id:
-        practitioners = practitioners.filter(provider_id=provider_id)
-        units = units.filter(provider_id=provider_id)
-    schedules = feed_schedules(clock.local_today(at=now), provider_id)
-    return channels.open_slots_for(
-        channels.AGGREGATOR,
-        now,
-        practitioner_ids=list(practitioners.values_list("pk", flat=True)),
-        unit_ids=list(units.values_list("pk", flat=True)),
-    ).filter(
-        # Only slots of the schedules in the feed: every Slot's Schedule resolves in it.
-        schedule_id__in=list(schedules.values_list("pk", flat=True)),
-        start__lt=now + dt.timedelta(days=horizon_days()),
-    )
+    """The SMART target's slots (`booking.publication.SmartSchedulingLinks`)."""
+    return publication.SMART.slots(now, provider_id=provider_id)
 
 
 def _lines(kind: str, now: dt.datetime, provider_id: int | None) -> Iterator[bytes]:

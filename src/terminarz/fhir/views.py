@@ -6,74 +6,28 @@ no input gives a 500."""
 
 import datetime as dt
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from terminarz.booking import channels
-from terminarz.booking.models import Source
+from terminarz.booking.public import (
+    public_locations,
+    public_practitioners,
+    public_providers,
+    public_schedules,
+    public_slots,
+    public_units,
+)
 from terminarz.catalog.dictionaries import DEPARTMENT_CODES
-from terminarz.catalog.models import Specialization
 from terminarz.core import clock
-from terminarz.providers.models import Location, LocationStatus, Provider, Unit
-from terminarz.scheduling.models import Schedule, Slot
-from terminarz.scheduling.search import BOOKABLE_ONLINE, closed_provider_ids
 from terminarz.staff.models import Practitioner
 
 from . import codes, operations, private, resources
 from .auth import SystemCaller, Unauthorized, with_caller
 from .params import DEFAULT_COUNT, MAX_COUNT, SearchError, checked_values, date_bounds, ids, reference_id, token_code
 from .responses import MAX_OFFSET, fhir_response, int_param, limited, not_found, outcome, searchset
-
-# -- what is public (the portal's rules) ------------------------------------------------------
-
-
-def public_providers() -> QuerySet[Provider]:
-    return Provider.objects.filter(is_active=True)
-
-
-def open_providers() -> QuerySet[Provider]:
-    """Active providers taking bookings online (the portal's search hides the others)."""
-    return public_providers().exclude(pk__in=closed_provider_ids())
-
-
-def public_locations() -> QuerySet[Location]:
-    return Location.objects.filter(provider__is_active=True, is_visible=True, status=LocationStatus.APPROVED)
-
-
-def public_units() -> QuerySet[Unit]:
-    return Unit.objects.filter(
-        provider__is_active=True, is_visible=True, location__is_visible=True, location__status=LocationStatus.APPROVED
-    )
-
-
-def public_practitioners() -> QuerySet[Practitioner]:
-    return Practitioner.objects.filter(BOOKABLE_ONLINE)
-
-
-def public_schedules(today: dt.date) -> QuerySet[Schedule]:
-    return (
-        Schedule.objects.filter(
-            is_published_online=True,
-            practitioner__in=public_practitioners(),
-            unit__in=public_units(),
-        )
-        .exclude(provider_id__in=closed_provider_ids())
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
-        .select_related("practitioner", "unit", "provider")
-        .prefetch_related(Prefetch("practitioner__specializations", queryset=Specialization.objects.order_by("name")))
-    )
-
-
-def public_slots(now: dt.datetime) -> QuerySet[Slot]:
-    """The API channel's open slots whose schedule is public too (a slot keeps the unit it was
-    generated in; the schedule says where it is offered now)."""
-    return channels.open_slots_for(Source.API, now).filter(
-        schedule__in=public_schedules(clock.local_today(at=now)).values("pk")
-    )
-
 
 # -- building -------------------------------------------------------------------------------
 

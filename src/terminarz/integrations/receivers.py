@@ -1,8 +1,9 @@
-"""Webhooks subscribe to the domain events (`core.events`, after commit): each event of a visit
-becomes one delivery per subscribed webhook of its provider, sent at once by a task and retried
-by the periodic `webhook_deliveries` job. The payload names the visit (ids, states, times) and
+"""Webhooks are a publication target (`booking.publication`): each booking change (the domain
+events, after commit) becomes one delivery per subscribed webhook of its provider, sent at once
+by a task and retried by the periodic `webhook_deliveries` job. The payload names the visit (ids, states, times) and
 where a clinic system reads the rest (its FHIR Appointment); never personal data."""
 
+from terminarz.booking import publication
 from terminarz.booking.models import Appointment
 from terminarz.core import events
 
@@ -36,39 +37,43 @@ def _visit(appointment_id: int) -> dict | None:
     }
 
 
-def _announce(event: str, payload: dict, **extra) -> None:
-    visit = _visit(payload["appointment_id"])
-    if visit is None:
-        return
-    data = {**visit, **extra}
-    # The domain event's own payload names the delivery: a retried subscriber finds it again.
-    for delivery in webhooks.enqueue(payload["provider_id"], event, data, identity=payload):
-        tasks.deliver_webhook_task.enqueue(delivery.pk)
+# Booking changes → webhook event types (a cancellation's status change is `appointment.cancelled`).
+EVENT_TYPES = {
+    events.APPOINTMENT_BOOKED: "appointment.booked",
+    events.APPOINTMENT_CANCELLED: "appointment.cancelled",
+    events.APPOINTMENT_MOVED: "appointment.moved",
+    events.APPOINTMENT_STATUS_CHANGED: "appointment.status",
+    PAYMENT_SETTLED: "payment.settled",
+}
 
 
-@events.subscriber(events.APPOINTMENT_BOOKED, key="integrations.webhook_booked")
-def booked(payload: dict) -> None:
-    _announce("appointment.booked", payload)
+class Webhooks(publication.PublicationTarget):
+    """The second publication target: no slots; each booking change becomes one signed delivery
+    per subscribed webhook of the provider (`webhooks.enqueue`), sent at once by a task."""
+
+    key = "webhooks"
+    label = "Webhooki"
+    events = tuple(EVENT_TYPES)
+
+    def changed(self, event: str, payload: dict) -> None:
+        kind = EVENT_TYPES[event]
+        extra: dict = {}
+        if event == events.APPOINTMENT_STATUS_CHANGED:
+            if payload.get("to") == "cancelled":
+                return
+            extra["change"] = [payload.get("from"), payload.get("to")]
+        elif event == events.APPOINTMENT_MOVED:
+            extra["previous_slot"] = payload.get("old_slot_id")
+        elif event == PAYMENT_SETTLED:
+            if not payload.get("appointment_id"):
+                return
+            extra["payment"] = payload.get("payment_id")
+        visit = _visit(payload["appointment_id"])
+        if visit is None:
+            return
+        # The domain event's own payload names the delivery: a retried subscriber finds it again.
+        for delivery in webhooks.enqueue(payload["provider_id"], kind, {**visit, **extra}, identity=payload):
+            tasks.deliver_webhook_task.enqueue(delivery.pk)
 
 
-@events.subscriber(events.APPOINTMENT_CANCELLED, key="integrations.webhook_cancelled")
-def cancelled(payload: dict) -> None:
-    _announce("appointment.cancelled", payload)
-
-
-@events.subscriber(events.APPOINTMENT_MOVED, key="integrations.webhook_moved")
-def moved(payload: dict) -> None:
-    _announce("appointment.moved", payload, previous_slot=payload.get("old_slot_id"))
-
-
-@events.subscriber(events.APPOINTMENT_STATUS_CHANGED, key="integrations.webhook_status")
-def status_changed(payload: dict) -> None:
-    """Confirmed, expired, completed, no-show (a cancellation is `appointment.cancelled`)."""
-    if payload.get("to") != "cancelled":
-        _announce("appointment.status", payload, change=[payload.get("from"), payload.get("to")])
-
-
-@events.subscriber(PAYMENT_SETTLED, key="integrations.webhook_payment")
-def payment_settled(payload: dict) -> None:
-    if payload.get("appointment_id"):
-        _announce("payment.settled", payload, payment=payload.get("payment_id"))
+WEBHOOKS = publication.register(Webhooks())

@@ -13,7 +13,9 @@
 - `verify` is the receiver's check: the signature and the timestamp within `TOLERANCE` (a
   replayed delivery is refused once the window passed).
 - Destinations: https only and no private addresses unless `TERMINARZ_WEBHOOKS_ALLOW_PRIVATE`
-  (development and tests); redirects are not followed.
+  (development and tests); the checked address is the one connected to (no second lookup);
+  redirects are not followed; only the answer's status is read (never its body). Old delivery
+  rows are deleted after `KEEP`.
 """
 
 import datetime as dt
@@ -21,6 +23,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import secrets
 import socket
 import uuid
@@ -36,6 +39,7 @@ from terminarz.core.audit import record_audit
 
 from .models import WEBHOOK_EVENTS, DeliveryStatus, Webhook, WebhookDelivery
 
+log = logging.getLogger(__name__)
 EVENT_NAMES = frozenset(name for name, _label in WEBHOOK_EVENTS)
 TEST_EVENT = "ping"
 MAX_ATTEMPTS = 8
@@ -53,13 +57,22 @@ class WebhookError(Exception):
 
 def check_url(url: str) -> str:
     """The URL a webhook may be made with (the address itself is checked at each delivery)."""
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    parts = urlsplit(url)
     allowed = ("https", "http") if settings.TERMINARZ_WEBHOOKS_ALLOW_PRIVATE else ("https",)
     if parts.scheme not in allowed or not parts.hostname:
         raise WebhookError(_("Podaj adres zaczynający się od https://."), field="url")
     if parts.username or parts.password:
         raise WebhookError(_("Adres nie może zawierać loginu ani hasła."), field="url")
-    return url.strip()
+    try:
+        port = parts.port
+        httpx.URL(url)  # what the client will accept (its IDNA rules are stricter)
+        parts.hostname.encode("idna")
+    except (ValueError, UnicodeError, httpx.InvalidURL):
+        raise WebhookError(_("Ten adres jest niepoprawny – sprawdź nazwę serwera i port."), field="url") from None
+    if port is not None and port < 1024 and port != 443 and not settings.TERMINARZ_WEBHOOKS_ALLOW_PRIVATE:
+        raise WebhookError(_("Użyj portu 443 albo portu od 1024 wzwyż."), field="url")
+    return url
 
 
 def create(provider_id: int, *, url: str, events: list[str], actor, submission_key: str = "", now=None):
@@ -134,7 +147,7 @@ def enqueue(
     now = now or clock.now()
     ident = event_id(event, identity)
     made = []
-    webhooks = Webhook.unscoped.filter(provider_id=provider_id, is_active=True)
+    webhooks = Webhook.unscoped.filter(provider_id=provider_id, is_active=True, provider__is_active=True)
     for webhook in webhooks:
         if event != TEST_EVENT and event not in webhook.events:
             continue
@@ -156,7 +169,8 @@ def enqueue(
 
 
 def send_test(webhook: Webhook, *, now: dt.datetime | None = None) -> WebhookDelivery:
-    """ "Wyślij test": a `ping` delivered at once (and retried like any other)."""
+    """ "Wyślij test": a `ping`, sent by the worker at once (never from the web request) and
+    retried like any other. Returns the row as it stands once the task is queued."""
     now = now or clock.now()
     data = {"webhook": webhook.pk, "nonce": secrets.token_hex(8)}
     ident = event_id(TEST_EVENT, data)
@@ -170,7 +184,9 @@ def send_test(webhook: Webhook, *, now: dt.datetime | None = None) -> WebhookDel
         created_at=now,
         next_attempt_at=now,
     )
-    deliver(delivery.pk, now=now)
+    from .tasks import deliver_webhook_task
+
+    deliver_webhook_task.enqueue(delivery.pk)
     delivery.refresh_from_db()
     return delivery
 
@@ -191,69 +207,98 @@ def verify(secret: str, header: str, body: bytes, *, now: dt.datetime | None = N
     if abs(now.timestamp() - timestamp) > TOLERANCE.total_seconds():
         return False
     expected = signature(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    given = parts.get("v1", "")
+    return given.isascii() and hmac.compare_digest(expected.encode(), given.encode())
 
 
-def _destination_refused(url: str) -> str:
-    """Why this URL may not be called now ("" when it may): https only and no private,
-    loopback or link-local address, unless allowed (development)."""
-    parts = urlsplit(url)
-    if settings.TERMINARZ_WEBHOOKS_ALLOW_PRIVATE:
-        return ""
-    if parts.scheme != "https" or not parts.hostname:
-        return "tylko https"
+NOT_PUBLIC_V6 = (
+    ipaddress.ip_network("::/96"),  # IPv4-compatible
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64
+    ipaddress.ip_network("2002::/16"),  # 6to4
+)
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if not ip.is_global:
+        return False
+    return not (ip.version == 6 and any(ip in network for network in NOT_PUBLIC_V6))
+
+
+def _destination(url: str) -> tuple[str, str]:
+    """(address to connect to, "") or ("", why not): in production the host's addresses are
+    resolved once and must all be public; the request then goes to the one checked (no second
+    lookup to be rebound), with the host name kept for TLS and the Host header."""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except OSError:
-        return "nie znaleziono adresu"
-    for address in addresses:
-        ip = ipaddress.ip_address(str(address).split("%")[0])
-        if not ip.is_global:
-            return "adres prywatny"
-    return ""
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname or ""
+        if settings.TERMINARZ_WEBHOOKS_ALLOW_PRIVATE:
+            return host, ""
+        if parts.scheme != "https" or not host:
+            return "", "tylko https"
+        infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
+    except (ValueError, UnicodeError, OSError):
+        return "", "nie znaleziono adresu"
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        return "", "nie znaleziono adresu"
+    if not all(_public(address) for address in addresses):
+        return "", "adres prywatny"
+    return addresses[0], ""
 
 
 LEASE = dt.timedelta(seconds=60)  # an attempt in flight: no other worker takes the row meanwhile
+# The answer's headers must come within this; its body is never read.
+REQUEST_TIMEOUT = httpx.Timeout(TIMEOUT, connect=TIMEOUT)
 
 
 def deliver(delivery_id: int, *, now: dt.datetime | None = None) -> bool:
-    """One attempt at one delivery. The row is claimed first (a short lease, committed), the
-    request is made outside any transaction, then its answer is recorded. True when the endpoint
-    answered 2xx."""
+    """One attempt at one delivery. The row is claimed first (a lease until `now + LEASE`,
+    committed), the request is made outside any transaction, then its answer is recorded –
+    only while the lease is still ours. True when the endpoint answered 2xx."""
     now = now or clock.now()
+    lease = now + LEASE
     with transaction.atomic():
         delivery = (
             WebhookDelivery.unscoped.select_for_update(skip_locked=True)
-            .select_related("webhook")
+            .select_related("webhook__provider")
             .filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             .first()
         )
         if delivery is None:
             return False
-        WebhookDelivery.unscoped.filter(pk=delivery.pk).update(next_attempt_at=now + LEASE)
+        WebhookDelivery.unscoped.filter(pk=delivery.pk).update(next_attempt_at=lease)
     webhook = delivery.webhook
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
-    code, error = _post(webhook, delivery, body, now)
+    try:
+        code, error = _post(webhook, delivery, body, now)
+    except Exception as exc:  # anything unforeseen counts as a failed attempt, never a stuck row
+        code, error = None, type(exc).__name__
     attempts = delivery.attempts + 1
     changes: dict = {"attempts": attempts, "last_attempt_at": now, "response_code": code}
     if code is not None and 200 <= code < 300:
         changes.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None, error="")
     else:
         changes["error"] = (error or f"HTTP {code}")[:200]
-        if attempts >= MAX_ATTEMPTS or not webhook.is_active:
+        if attempts >= MAX_ATTEMPTS or not webhook.is_active or not webhook.provider.is_active:
             changes.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
         else:
             changes["next_attempt_at"] = now + dt.timedelta(seconds=BACKOFF[min(attempts - 1, len(BACKOFF) - 1)])
-    WebhookDelivery.unscoped.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(**changes)
+    WebhookDelivery.unscoped.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, next_attempt_at=lease).update(
+        **changes
+    )
     return changes.get("status") == DeliveryStatus.DELIVERED
 
 
 def _post(webhook: Webhook, delivery: WebhookDelivery, body: bytes, now: dt.datetime) -> tuple[int | None, str]:
-    refused = _destination_refused(webhook.url)
+    if not (webhook.is_active and webhook.provider.is_active):
+        return None, "webhook wyłączony"
+    address, refused = _destination(webhook.url)
     if refused:
         return None, refused
-    if not webhook.is_active:
-        return None, "webhook wyłączony"
+    parts = urlsplit(webhook.url)
+    host = parts.hostname or ""
     stamp = int(now.timestamp())
     headers = {
         "Content-Type": "application/json",
@@ -262,19 +307,41 @@ def _post(webhook: Webhook, delivery: WebhookDelivery, body: bytes, now: dt.date
         "Terminarz-Delivery": str(delivery.event_id),
         "Terminarz-Signature": signature(webhook.secret, stamp, body),
     }
+    url = httpx.URL(webhook.url)
+    extensions = {}
+    if address != host:  # pinned: connect to the checked address, keep the name for TLS and Host
+        headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
+        extensions["sni_hostname"] = host
+        url = url.copy_with(host=address)
     try:
-        response = httpx.post(webhook.url, content=body, headers=headers, timeout=TIMEOUT, follow_redirects=False)
+        with httpx.Client(timeout=REQUEST_TIMEOUT, follow_redirects=False) as client:
+            request = client.build_request("POST", url, content=body, headers=headers, extensions=extensions)
+            response = client.send(request, stream=True)  # the status only: the body is never read
+            response.close()
+            return response.status_code, ""
     except httpx.HTTPError as exc:
         return None, type(exc).__name__
-    return response.status_code, ""
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        return None, "niepoprawny adres"
 
 
-def deliver_due(*, now: dt.datetime | None = None, limit: int = 200) -> int:
-    """The periodic job: every pending delivery whose time has come, one attempt each."""
-    now = now or clock.now()
+KEEP = dt.timedelta(days=90)
+
+
+def deliver_due(*, limit: int = 200) -> int:
+    """The periodic job: every pending delivery whose time has come, one attempt each (each at
+    its own moment: a slow batch never signs with a stale time); then the log's old rows go."""
+    now = clock.now()
     due = list(
         WebhookDelivery.unscoped.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    return sum(1 for pk in due if deliver(pk, now=now))
+    delivered = 0
+    for pk in due:
+        try:
+            delivered += deliver(pk)
+        except Exception:  # one bad row never stops the others
+            log.exception("webhook delivery %s failed", pk)
+    WebhookDelivery.unscoped.filter(created_at__lt=now - KEEP).exclude(status=DeliveryStatus.PENDING).delete()
+    return delivered

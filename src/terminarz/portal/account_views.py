@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
@@ -18,6 +18,7 @@ from terminarz.accounts.forms import ConsentsForm, DeleteAccountForm, ProfileFor
 from terminarz.accounts.household import acting_account, household
 from terminarz.accounts.models import Consent, current_consents, record_consents
 from terminarz.accounts.services import erase_patient_account, patient_profile, update_profile
+from terminarz.booking import feeds
 from terminarz.booking import services as booking
 from terminarz.booking.errors import BookingRefused, InvalidBooking, SlotTaken
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment
@@ -158,3 +159,27 @@ def delete_account(request):
         messages.success(request, gettext("Twoje konto zostało usunięte."))
         return redirect("portal:search")
     return render(request, "accounts/delete.html", {"form": form}, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@patient_view
+def calendar_feed(request):
+    """K3: the acting account's visits in the phone's calendar through a secret link (shown
+    once; a new one stops the old; switched off at will)."""
+    account = acting_account(request)
+    link = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create":
+            token = feeds.create_for_account(account, language=translation.get_language() or "pl")
+            link = request.build_absolute_uri(reverse("calendar-feed", args=[token]))
+        elif action == "revoke":
+            if feeds.revoke_for_account(account):
+                messages.success(request, gettext("Link wyłączony – kalendarz przestanie pobierać wizyty."))
+            return redirect("account-calendar")
+    response = render(
+        request, "accounts/calendar_feed.html", {"feed": feeds.current_for_account(account), "link": link}
+    )
+    if link:
+        response["Cache-Control"] = "no-store"  # the link is on this answer only
+    return response

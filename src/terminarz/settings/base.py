@@ -353,6 +353,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # its INFO line holds the full URL (a webhook's query string)
         "django.request": {"filters": ["redact_tokens"]},
         "django.server": {
             "handlers": ["django.server"],
