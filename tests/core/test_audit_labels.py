@@ -7,6 +7,8 @@ from terminarz.core import audit_labels
 def test_actions_read_in_polish():
     assert audit_labels.action_label("closure.opened") == "Dzień pracy mimo święta"
     assert audit_labels.action_label("appointment.no_show") == "Zmiana statusu wizyty: nieobecność"
+    assert audit_labels.action_label("integration.webhook_created") == "Nowy webhook"
+    assert audit_labels.action_label("calendar_feed.revoked") == "Wyłączenie linku kalendarza internetowego"
     assert audit_labels.action_label("something.new") == "something.new"
 
 
@@ -23,6 +25,8 @@ def test_changes_read_as_before_and_after():
 
 
 def test_who_acted_reads_in_polish():
+    assert audit_labels.actor_label("client:tz_00ab") == "system placówki (tz_00ab)"
+    assert audit_labels.actor_label("fhir") == "aplikacja FHIR"
     assert [audit_labels.actor_label(a) for a in ("patient", "system", "api", "user:7")] == [
         "pacjent",
         "system",

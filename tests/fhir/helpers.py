@@ -2,10 +2,13 @@
 validation of what we emit against the R4B models of `fhir.resources` (a library nobody here
 wrote)."""
 
+import base64
 import datetime as dt
 import importlib
 import json
+from urllib.parse import urlencode
 
+from terminarz.integrations import services as integrations
 from terminarz.scheduling.models import Televisit
 from tests.factories import clinic, every_day
 
@@ -52,3 +55,16 @@ def published_clinic(today: dt.date, *, days: int = 3, opted_in: bool = True, **
     practitioner.in_aggregators = opted_in
     practitioner.save()
     return provider, unit, practitioner, schedule
+
+
+def system_token(client, provider, scopes: list[str]) -> str:
+    """A bearer token of a new credential of the provider with these scopes (A7, OAuth2)."""
+    cred, secret = integrations.create(provider.pk, name="SERUM", scopes=scopes, alert_after_minutes=30, actor=None)
+    raw = base64.b64encode(f"{cred.client_id}:{secret}".encode()).decode()
+    response = client.post(
+        "/fhir/auth/token",
+        urlencode({"grant_type": "client_credentials"}),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Basic {raw}",
+    )
+    return json.loads(response.content)["access_token"]

@@ -171,10 +171,15 @@ def test_bad_search_input_is_a_400_outcome(client, world, params, code):
     assert error_code(client.get("/fhir/r4/Slot", params)) == (400, code)
 
 
-def test_errors_are_never_cached_and_writes_are_refused(client, world):
+def test_errors_are_never_cached_and_anonymous_writes_are_refused(client, world):
     bad = client.get("/fhir/r4/Slot", {"start": "x"})
     assert bad["Cache-Control"] == "no-store"
-    assert client.post("/fhir/r4/Slot", json.dumps({}), content_type="application/fhir+json").status_code == 405
+    # Writes are a clinic system's, with its token (tests/fhir/test_clinic_writes.py).
+    assert error_code(client.post("/fhir/r4/Slot", json.dumps({}), content_type="application/fhir+json")) == (
+        401,
+        "unauthorized",
+    )
+    assert client.post("/fhir/r4/Location", json.dumps({}), content_type="application/fhir+json").status_code == 405
 
 
 def test_the_public_reads_are_rate_limited_per_ip(client, world):

@@ -6,10 +6,8 @@ desk rules for a clinic system with `system/Appointment.write`); a taken slot is
 a 422 pointing at the field, a repeated call with the same `Idempotency-Key` the same booking;
 `PATCH status=cancelled` cancels with the visit's token or the clinic system's token."""
 
-import base64
 import datetime as dt
 import json
-from urllib.parse import urlencode
 
 import pytest
 import time_machine
@@ -17,12 +15,11 @@ from django.test import override_settings
 
 from terminarz.booking.models import Appointment, AppointmentStatus, Source
 from terminarz.booking.tasks import expire_holds_task
-from terminarz.integrations import services as integrations
 from terminarz.patients.models import Patient
 from terminarz.scheduling.models import Slot, SlotState, Televisit
 from tests.conftest import FROZEN_NOW
 
-from .helpers import fhir_json, published_clinic, validate
+from .helpers import fhir_json, published_clinic, system_token, validate
 
 pytestmark = pytest.mark.django_db
 SITE = "http://terminarz.test"
@@ -99,18 +96,6 @@ def error(response) -> tuple[int, str, list[list[str]]]:
 
 def token_of(resource: dict) -> str:
     return next(i["value"] for i in resource["identifier"] if i["system"] == "urn:terminarz:token-wizyty")
-
-
-def system_token(client, provider, scopes: list[str]) -> str:
-    cred, secret = integrations.create(provider.pk, name="SERUM", scopes=scopes, alert_after_minutes=30, actor=None)
-    raw = base64.b64encode(f"{cred.client_id}:{secret}".encode()).decode()
-    response = client.post(
-        "/fhir/auth/token",
-        urlencode({"grant_type": "client_credentials"}),
-        content_type="application/x-www-form-urlencoded",
-        HTTP_AUTHORIZATION=f"Basic {raw}",
-    )
-    return json.loads(response.content)["access_token"]
 
 
 # -- $find --------------------------------------------------------------------------------------

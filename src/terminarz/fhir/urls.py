@@ -16,6 +16,6 @@ urlpatterns = [
     path("smart/<str:file>.ndjson", bulk.ndjson, name="smart-file"),
     path("smart/<int:provider_id>/$bulk-publish", bulk.manifest, name="smart-provider-manifest"),
     path("smart/<int:provider_id>/<str:file>.ndjson", bulk.ndjson, name="smart-provider-file"),
-    re_path(r"^r4/(?P<kind>[A-Za-z]{1,40})/?$", views.search, name="search"),
+    re_path(r"^r4/(?P<kind>[A-Za-z]{1,40})/?$", views.collection, name="search"),
     re_path(r"^r4/(?P<kind>[A-Za-z]{1,40})/(?P<resource_id>[^/]{1,64})/?$", views.resource, name="read"),
 ]

@@ -24,7 +24,7 @@ from terminarz.catalog.dictionaries import DEPARTMENT_CODES
 from terminarz.core import clock
 from terminarz.staff.models import Practitioner
 
-from . import codes, operations, private, resources
+from . import codes, operations, private, resources, writes
 from .auth import SystemCaller, Unauthorized, with_caller
 from .params import DEFAULT_COUNT, MAX_COUNT, SearchError, checked_values, date_bounds, ids, reference_id, token_code
 from .responses import MAX_OFFSET, fhir_response, int_param, limited, not_found, outcome, searchset
@@ -182,6 +182,28 @@ def unknown_type(kind: str) -> HttpResponse:
     return outcome(404, "unknown_type", f"Typ zasobu „{kind[:40]}” nie jest obsługiwany.", issue="not-supported")
 
 
+@csrf_exempt
+def collection(request: HttpRequest, kind: str) -> HttpResponseBase:
+    """GET searches; POST of a Schedule or a Slot is a clinic system's write (`writes.create`)."""
+    if request.method == "POST" and kind in ("Schedule", "Slot"):
+        return _create(request, kind)
+    return search(request, kind)
+
+
+@with_caller
+def _create(request: HttpRequest, kind: str, caller: SystemCaller | None = None) -> HttpResponse:
+    if caller is None:
+        raise Unauthorized(f"Zapis {kind} wymaga tokenu systemu placówki z /fhir/auth/token.", error="invalid_request")
+    return writes.create(request, kind, caller)
+
+
+@with_caller
+def _patch_slot(request: HttpRequest, resource_id: str, caller: SystemCaller | None = None) -> HttpResponse:
+    if caller is None:
+        raise Unauthorized("Zmiana Slot wymaga tokenu systemu placówki z /fhir/auth/token.", error="invalid_request")
+    return writes.patch_slot(request, resource_id, caller)
+
+
 @require_GET
 @limited
 @with_caller
@@ -224,6 +246,8 @@ def resource(request: HttpRequest, kind: str, resource_id: str) -> HttpResponseB
     """GET reads; PATCH of an Appointment cancels it (`operations.patch`)."""
     if request.method == "PATCH" and kind == "Appointment":
         return operations.patch(request, resource_id)
+    if request.method == "PATCH" and kind == "Slot":
+        return _patch_slot(request, resource_id)
     return read(request, kind, resource_id)
 
 
@@ -236,7 +260,9 @@ OPERATIONS = [
 
 def _capability(kind: str, params: dict[str, str], *, documentation: str = "") -> dict:
     interactions = [{"code": "read"}, {"code": "search-type"}]
-    if kind == "Appointment":
+    if kind in ("Schedule", "Slot"):
+        interactions.append({"code": "create"})
+    if kind in ("Appointment", "Slot"):
         interactions.append({"code": "patch"})
     entry: dict[str, object] = {
         "type": kind,

@@ -102,9 +102,12 @@ def check_blocks(schedule: Schedule, blocks: list[ScheduleBlock]) -> list[str]:
     return errors
 
 
-def save_schedule(schedule: Schedule, formset: "forms.BaseInlineFormSet[Any, Any, Any]", *, actor) -> GenerationResult:
+def save_schedule(
+    schedule: Schedule, formset: "forms.BaseInlineFormSet[Any, Any, Any] | None", *, actor
+) -> GenerationResult:
     """Save a schedule and its blocks, then regenerate its slots, all in one transaction.
-    Booked visits that no longer fit are kept and returned as conflicts."""
+    Booked visits that no longer fit are kept and returned as conflicts. Without a formset
+    (a clinic system's new schedule) the blocks stay as they are (its hours come as slots)."""
     created = schedule.pk is None
     with transaction.atomic():
         # A schedule takes a published place while it is published and not over; one that
@@ -116,8 +119,9 @@ def save_schedule(schedule: Schedule, formset: "forms.BaseInlineFormSet[Any, Any
             if stored is None or not publication.takes_place(stored, today):
                 publication.check(schedule)
         schedule.save()
-        formset.instance = schedule
-        formset.save()
+        if formset is not None:
+            formset.instance = schedule
+            formset.save()
         Slot.objects.filter(schedule=schedule).update(portal=schedule.is_published_online)
         Slot.objects.filter(schedule=schedule, callcenter_only=True).update(portal=False)
         Slot.objects.filter(schedule=schedule).exclude(children="").update(portal=False)
