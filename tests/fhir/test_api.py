@@ -62,6 +62,9 @@ def test_the_capability_statement_lists_what_is_served(client, world):
     appointment = statement["rest"][0]["resource"][-1]
     assert [i["code"] for i in appointment["interaction"]] == ["read", "search-type", "patch"]
     assert [o["name"] for o in appointment["operation"]] == ["find", "hold", "book"]
+    assert appointment["searchInclude"] == ["Appointment:patient", "Appointment:practitioner"]
+    slot = statement["rest"][0]["resource"][5]
+    assert [i["code"] for i in slot["interaction"]] == ["read", "search-type", "create", "patch"]
     oauth = statement["rest"][0]["security"]["extension"][0]["extension"]
     assert oauth == [{"url": "token", "valueUri": f"{SITE}/fhir/auth/token"}]
 

@@ -1,13 +1,18 @@
 """A FHIR client nobody here wrote (`fhirclient`, SMART on FHIR's Python client) reads the
-CapabilityStatement, searches free slots of a specialty over real HTTP and follows the
-bundle's `next` links to the end."""
+CapabilityStatement, searches free slots of a specialty over real HTTP, follows the bundle's
+`next` links to the end, and books the first slot with `Appointment/$book`, its answer parsed
+by the client's own models."""
 
 import pytest
 from django.test import override_settings
 from fhirclient import client as fhir_client
+from fhirclient.models.appointment import Appointment as FhirAppointment
+from fhirclient.models.bundle import Bundle
 from fhirclient.models.practitioner import Practitioner
 from fhirclient.models.schedule import Schedule
 from fhirclient.models.slot import Slot
+
+from terminarz.booking.models import Appointment
 
 from .helpers import published_clinic
 
@@ -38,4 +43,29 @@ def test_fhirclient_finds_free_slots_and_pages_through_them(live_server, frozen,
         assert found.actor[0].reference == f"Practitioner/{practitioner.pk}"
         doctor = Practitioner.read(str(practitioner.pk), smart.server)
         assert (doctor.name[0].family, doctor.identifier[0].value) == (practitioner.last_name, "4352919")
+        proposed = FhirAppointment(
+            {
+                "resourceType": "Appointment",
+                "status": "proposed",
+                "slot": [{"reference": f"Slot/{slots[0].id}"}],
+                "participant": [{"actor": {"reference": "#p"}, "status": "accepted"}],
+                "contained": [
+                    {
+                        "resourceType": "Patient",
+                        "id": "p",
+                        "name": [{"family": "Nowak", "given": ["Ewa"]}],
+                        "telecom": [{"system": "email", "value": "ewa@example.com"}],
+                    }
+                ],
+            }
+        )
+        parameters = {
+            "resourceType": "Parameters",
+            "parameter": [{"name": "appt-resource", "resource": proposed.as_json()}],
+        }
+        answer = smart.server.post_json("Appointment/$book", parameters)
+        bundle = Bundle(answer.json())
+        booked = bundle.entry[0].resource
+        assert (booked.status, booked.slot[0].reference) == ("booked", f"Slot/{slots[0].id}")
+        assert Appointment.objects.get(pk=booked.id).source == "fhir"
         smart.server.session.close()  # no keep-alive connection holding the server's database session

@@ -299,3 +299,31 @@ def test_a_rotation_in_the_same_instant_still_ends_the_old_secrets_token(client,
     assert (
         client.get("/fhir/r4/Appointment", **bearer(get_token(client, cred.client_id, new_secret))).status_code == 200
     )
+
+
+def test_include_brings_the_patients_and_practitioners_of_the_page_once(client, world):
+    visit, slots = world["visit"], world["slots"]
+    patient = Patient.objects.get(pk=visit.patient_id)
+    book_for_patient(slots[1].pk, patient, actor=None)
+    cred, secret = credential(world["provider"])
+    token = get_token(client, cred.client_id, secret)
+    bundle = fhir_json(
+        client.get(
+            "/fhir/r4/Appointment",
+            {"_include": "Appointment:patient,Appointment:practitioner"},
+            **bearer(token),
+        )
+    )
+    validate(bundle)
+    assert [(e["search"]["mode"], e["resource"]["resourceType"]) for e in bundle["entry"]] == [
+        ("match", "Appointment"),
+        ("match", "Appointment"),
+        ("include", "Patient"),
+        ("include", "Practitioner"),
+    ]
+    no_patients = credential(world["provider"], scopes=["system/Appointment.read"])
+    narrow = get_token(client, no_patients[0].client_id, no_patients[1])
+    refused = client.get("/fhir/r4/Appointment", {"_include": "Appointment:patient"}, **bearer(narrow))
+    assert refused.status_code == 403
+    unknown = client.get("/fhir/r4/Appointment", {"_include": "Appointment:slot"}, **bearer(token))
+    assert unknown.status_code == 400

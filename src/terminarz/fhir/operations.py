@@ -22,6 +22,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
 
 from terminarz.booking import pipeline
 from terminarz.booking import services as booking
@@ -335,6 +336,20 @@ def _new_booking(request: HttpRequest, parameters: list[dict], caller: SystemCal
     )
 
 
+def _too_many(request: HttpRequest, caller: SystemCaller | None) -> bool:
+    """A patient app: the booking rate per IP. A clinic system: its own, higher rate per
+    credential (a busy desk behind one address must not be held up by the patients' limit)."""
+    if caller is None:
+        return rate_limited(request, "fhir-book", settings.RATELIMIT_BOOKING)
+    return is_ratelimited(
+        request,
+        group="fhir-system",
+        key=lambda _group, _request: f"credential:{caller.credential_id}",
+        rate=settings.RATELIMIT_SEARCH,
+        increment=True,
+    )
+
+
 def _answer(appointment: Appointment, caller: SystemCaller | None, *, status: int) -> HttpResponse:
     unit = appointment.unit
     resource = resources.appointment(
@@ -368,7 +383,7 @@ def _scoped(caller: SystemCaller | None):
 @require_http_methods(["POST"])
 @with_caller
 def hold(request: HttpRequest, caller: SystemCaller | None = None) -> HttpResponse:
-    if rate_limited(request, "fhir-book", settings.RATELIMIT_BOOKING):
+    if _too_many(request, caller):
         return outcome(429, "rate_limited", RATE_LIMITED, issue="throttled")
     try:
         with _scoped(caller):
@@ -384,7 +399,7 @@ def hold(request: HttpRequest, caller: SystemCaller | None = None) -> HttpRespon
 @require_http_methods(["POST"])
 @with_caller
 def book(request: HttpRequest, caller: SystemCaller | None = None) -> HttpResponse:
-    if rate_limited(request, "fhir-book", settings.RATELIMIT_BOOKING):
+    if _too_many(request, caller):
         return outcome(429, "rate_limited", RATE_LIMITED, issue="throttled")
     try:
         with _scoped(caller):
@@ -432,7 +447,7 @@ def _held_appointment(held: dict, token: dict | None, caller: SystemCaller | Non
 @require_http_methods(["PATCH"])
 @with_caller
 def patch(request: HttpRequest, resource_id: str, caller: SystemCaller | None = None) -> HttpResponse:
-    if rate_limited(request, "fhir-book", settings.RATELIMIT_BOOKING):
+    if _too_many(request, caller):
         return outcome(429, "rate_limited", RATE_LIMITED, issue="throttled")
     try:
         reason = _cancellation(request)

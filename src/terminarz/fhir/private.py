@@ -15,6 +15,7 @@ from terminarz.core.crypto import lookup_hash
 from terminarz.core.tenancy import provider_scope
 from terminarz.patients.models import Patient
 from terminarz.scheduling.models import Slot, SlotState
+from terminarz.staff.models import Practitioner
 
 from . import codes, resources
 from .auth import SystemCaller
@@ -47,6 +48,7 @@ SEARCH_PARAMS: dict[str, dict[str, str]] = {
         "slot": "reference",
         "date": "date",
         "status": "token",
+        "_include": "special",
     },
     "Slot": {"_id": "token", "schedule": "reference", "status": "token", "start": "date"},
 }
@@ -84,15 +86,62 @@ def search(request: HttpRequest, kind: str, caller: SystemCaller) -> HttpRespons
             count = int_param(request, "_count", DEFAULT_COUNT, MAX_COUNT)
             offset = int_param(request, "_offset", 0, MAX_OFFSET, refuse_above=True)
             qs = queryset(kind, caller)
+            includes: set[str] = set()
             for name, values in checked_values(request, SEARCH_PARAMS[kind], kind):
+                if name == "_include":
+                    includes |= _includes(values, caller)
+                    continue
                 for value in values:
                     qs = _filter(kind, qs, name, value)
         except SearchError as error:
             return outcome(400, error.code, error.message)
         rows = list(qs[offset : offset + count + 1])
+        extra = _included(rows[:count], includes, caller)
         return searchset(
-            request, kind, rows, count=count, offset=offset, build=lambda row: build(kind, row, now), private=True
+            request,
+            kind,
+            rows,
+            count=count,
+            offset=offset,
+            build=lambda row: build(kind, row, now),
+            private=True,
+            extra=extra,
         )
+
+
+INCLUDES = {"Appointment:patient": "system/Patient.read", "Appointment:practitioner": "system/Appointment.read"}
+
+
+def _includes(values: list[str], caller: SystemCaller) -> set[str]:
+    wanted = {part.strip() for value in values for part in value.split(",")}
+    unknown = wanted - set(INCLUDES)
+    if unknown:
+        raise SearchError("invalid_param", f"„_include” obsługuje: {', '.join(INCLUDES)}.")
+    for name in wanted:
+        caller.require(INCLUDES[name])
+    return wanted
+
+
+def _included(rows: list, includes: set[str], caller: SystemCaller) -> list[dict]:
+    """The resources `_include` asked for, once each, after the matches (search mode include)."""
+    entries = []
+    if "Appointment:patient" in includes:
+        ids = sorted({row.patient_id for row in rows if row.patient_id})
+        for patient in Patient.objects.filter(provider_id=caller.provider_id, pk__in=ids).order_by("pk"):
+            entries.append(_entry("Patient", patient.pk, resources.patient(patient)))
+    if "Appointment:practitioner" in includes:
+        ids = sorted({row.practitioner_id for row in rows})
+        for person in Practitioner.objects.filter(provider_id=caller.provider_id, pk__in=ids).order_by("pk"):
+            entries.append(_entry("Practitioner", person.pk, resources.practitioner(person)))
+    return entries
+
+
+def _entry(kind: str, pk: int, resource: dict) -> dict:
+    return {
+        "fullUrl": resources.site_url(f"/fhir/r4/{kind}/{pk}"),
+        "resource": resource,
+        "search": {"mode": "include"},
+    }
 
 
 def read(request: HttpRequest, kind: str, resource_id: str, caller: SystemCaller) -> HttpResponse:

@@ -267,8 +267,12 @@ def _capability(kind: str, params: dict[str, str], *, documentation: str = "") -
     entry: dict[str, object] = {
         "type": kind,
         "interaction": interactions,
-        "searchParam": [{"name": name, "type": param_type} for name, param_type in params.items()],
+        "searchParam": [
+            {"name": name, "type": param_type} for name, param_type in params.items() if name != "_include"
+        ],
     }
+    if "_include" in params:
+        entry["searchInclude"] = list(private.INCLUDES)
     if documentation:
         entry["documentation"] = documentation
     if kind == "Appointment":
