@@ -88,3 +88,35 @@ def test_an_erased_accounts_link_stops(client, world):
     token = make_link(client, world["account"]).rsplit("/", 1)[1].removesuffix(".ics")
     erase_patient_account(world["account"])
     assert client.get(reverse("calendar-feed", args=[token])).status_code == 404
+
+
+def test_a_guardians_link_to_a_dependents_visits_stops_when_the_dependent_takes_over(client, world):
+    from terminarz.accounts.models import PatientProfile
+
+    guardian = world["account"]
+    dependent = get_user_model().objects.create_user("zosia", "", first_name="Zosia", last_name="Nowak")
+    PatientProfile.objects.update_or_create(user=dependent, defaults={"guardian": guardian})
+    client.force_login(guardian)
+    session = client.session
+    session["acting_account_id"] = dependent.pk
+    session.save()
+    response = client.post(reverse("account-calendar"), {"action": "create"})
+    feed = AccountCalendarFeed.objects.get(account=dependent)
+    assert (feed.created_by_id, feed.account_id) == (guardian.pk, dependent.pk)
+    token = response.context["link"].rsplit("/", 1)[1].removesuffix(".ics")
+    assert client.get(reverse("calendar-feed", args=[token])).status_code == 200
+    PatientProfile.objects.filter(user=dependent).update(guardian=None)  # the dependent took it over
+    assert client.get(reverse("calendar-feed", args=[token])).status_code == 404
+
+
+def test_a_held_visit_is_tentative(client, world, frozen):
+    from terminarz.providers.models import settings_for
+
+    rules = settings_for(world["mine"].provider_id)
+    rules.multi_step = True
+    rules.save()
+    slot = Slot.objects.filter(schedule__practitioner=world["practitioner"], state="free", start__gt=FROZEN_NOW).first()
+    held = book_appointment(slot.pk, {**PATIENT, "email": "anna@example.com"}, account=world["account"])
+    token = make_link(client, world["account"]).rsplit("/", 1)[1].removesuffix(".ics")
+    events = Calendar.from_ical(client.get(reverse("calendar-feed", args=[token])).content).walk("VEVENT")
+    assert {str(e["uid"]): str(e["status"]) for e in events}[f"{held.reference}@terminarz"] == "TENTATIVE"

@@ -24,6 +24,7 @@ MODULES = {
     "OperationOutcome": "operationoutcome",
     "Organization": "organization",
     "Practitioner": "practitioner",
+    "PractitionerRole": "practitionerrole",
     "Schedule": "schedule",
     "Slot": "slot",
 }

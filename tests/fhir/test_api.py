@@ -54,6 +54,7 @@ def test_the_capability_statement_lists_what_is_served(client, world):
         "Location": ["_id", "organization", "address-city", "address-state"],
         "HealthcareService": ["_id", "organization", "location", "service-type"],
         "Practitioner": ["_id", "identifier", "name"],
+        "PractitionerRole": ["_id", "practitioner", "organization", "location", "service", "specialty"],
         "Schedule": ["_id", "actor", "specialty", "service-type"],
         "Slot": ["_id", "schedule", "status", "start", "specialty", "service-type"],
         "Patient": ["_id", "identifier", "name", "birthdate"],
@@ -63,7 +64,7 @@ def test_the_capability_statement_lists_what_is_served(client, world):
     assert [i["code"] for i in appointment["interaction"]] == ["read", "search-type", "patch"]
     assert [o["name"] for o in appointment["operation"]] == ["find", "hold", "book"]
     assert appointment["searchInclude"] == ["Appointment:patient", "Appointment:practitioner"]
-    slot = statement["rest"][0]["resource"][5]
+    slot = statement["rest"][0]["resource"][6]
     assert [i["code"] for i in slot["interaction"]] == ["read", "search-type", "create", "patch"]
     oauth = statement["rest"][0]["security"]["extension"][0]["extension"]
     assert oauth == [{"url": "token", "valueUri": f"{SITE}/fhir/auth/token"}]
@@ -236,3 +237,26 @@ def test_a_slot_whose_schedule_moved_to_a_hidden_unit_is_not_offered(client, wor
     hidden.save()
     type(schedule).objects.filter(pk=schedule.pk).update(unit=hidden)  # slots keep the old unit
     assert ids(search(client, "Slot")) == []
+
+
+def test_practitioner_role_says_who_works_where_in_what(client, world):
+    provider, unit, practitioner, _schedule = world
+    practitioner.units.add(unit)
+    bundle = search(client, "PractitionerRole", practitioner=f"Practitioner/{practitioner.pk}", specialty="kardiologia")
+    role = bundle["entry"][0]["resource"]
+    assert (
+        role["organization"],
+        role["location"],
+        role["healthcareService"],
+        role["specialty"][0]["coding"][0]["code"],
+    ) == (
+        {"reference": f"Organization/{provider.pk}"},
+        [{"reference": f"Location/{unit.location_id}"}],
+        [{"reference": f"HealthcareService/{unit.pk}"}],
+        "kardiologia",
+    )
+    validate(fhir_json(client.get(f"/fhir/r4/PractitionerRole/{role['id']}")))
+    assert ids(search(client, "PractitionerRole", location=f"Location/{unit.location_id}")) == [role["id"]]
+    practitioner.is_visible_online = False
+    practitioner.save()
+    assert client.get(f"/fhir/r4/PractitionerRole/{role['id']}").status_code == 404

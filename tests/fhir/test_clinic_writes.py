@@ -176,3 +176,85 @@ def test_other_providers_ids_are_404_and_without_the_scope_403(client, world, to
     in_own = {**in_foreign, "schedule": {"reference": f"Schedule/{schedule.pk}"}}
     assert code_of(post(client, "Slot", in_own, read_only)) == (403, "forbidden")
     assert code_of(post(client, "Slot", in_own, {})) == (401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-11-21T16:00:30+01:00", "2026-11-21T16:20:30+01:00"),  # seconds
+        ("9999-12-31T23:00:00-01:00", "9999-12-31T23:30:00-01:00"),  # beyond what a clock can say
+        ("2027-06-01T16:00:00+02:00", "2027-06-01T16:20:00+02:00"),  # beyond the slot horizon
+    ],
+)
+def test_times_beyond_the_horizon_or_unclear_are_400_and_leave_nothing(client, world, start, end):
+    from terminarz.scheduling.models import ScheduleBlock
+
+    provider, _unit, _practitioner, schedule = world
+    auth = token_for(client, provider, WRITE)
+    before = ScheduleBlock.objects.filter(schedule=schedule).count()
+    slot = {"resourceType": "Slot", "schedule": {"reference": f"Schedule/{schedule.pk}"}, "start": start, "end": end}
+    assert code_of(post(client, "Slot", slot, auth)) == (400, "invalid_param")
+    assert ScheduleBlock.objects.filter(schedule=schedule).count() == before
+
+
+def test_a_huge_reference_is_400_not_500(client, world):
+    provider, _unit, _practitioner, _schedule = world
+    auth = token_for(client, provider, WRITE)
+    slot = {
+        "resourceType": "Slot",
+        "schedule": {"reference": "Schedule/" + "1" * 5000},
+        "start": "2026-11-21T16:00:00+01:00",
+        "end": "2026-11-21T16:20:00+01:00",
+    }
+    assert code_of(post(client, "Slot", slot, auth)) == (400, "invalid_param")
+    assert client.get("/fhir/r4/Slot", {"schedule": "Schedule/" + "1" * 150}).status_code == 400
+    assert client.get("/fhir/r4/Slot", {"_id": "1" * 150}).status_code == 400
+
+
+def test_the_audit_names_the_clinic_system(client, world):
+    from terminarz.core.models import AuditEntry
+
+    provider, _unit, _practitioner, schedule = world
+    auth = token_for(client, provider, WRITE)
+    slot = {
+        "resourceType": "Slot",
+        "schedule": {"reference": f"Schedule/{schedule.pk}"},
+        "start": "2026-11-21T16:00:00+01:00",
+        "end": "2026-11-21T16:20:00+01:00",
+    }
+    made = fhir_json(post(client, "Slot", slot, auth))
+    body = json.dumps([{"op": "replace", "path": "/status", "value": "busy-unavailable"}])
+    client.patch(f"/fhir/r4/Slot/{made['id']}", body, content_type="application/json-patch+json", **auth)
+    labels = list(
+        AuditEntry.objects.filter(provider=provider, action__in=["schedule.extra_hours", "slot.blocked"])
+        .order_by("pk")
+        .values_list("action", "actor_label")
+    )
+    client_id = integrations_client_id(provider)
+    assert labels == [("schedule.extra_hours", f"client:{client_id}"), ("slot.blocked", f"client:{client_id}")]
+
+
+def integrations_client_id(provider) -> str:
+    from terminarz.integrations.models import ApiCredential
+
+    return ApiCredential.unscoped.get(provider=provider).client_id
+
+
+def test_the_second_half_hour_of_the_autumn_change_of_time_is_refused(client, world):
+    import time_machine
+
+    provider, _unit, _practitioner, schedule = world
+    with time_machine.travel(dt.datetime(2027, 10, 20, 9, 0, tzinfo=dt.UTC), tick=False):
+        auth = token_for(client, provider, WRITE)
+        slot = {
+            "resourceType": "Slot",
+            "schedule": {"reference": f"Schedule/{schedule.pk}"},
+            "start": "2027-10-31T02:30:00+01:00",  # 02:30 happens twice that night; this is the second
+            "end": "2027-10-31T02:50:00+01:00",
+        }
+        response = post(client, "Slot", slot, auth)
+    assert code_of(response) == (400, "invalid_param")
+    assert (
+        fhir_json(response)["issue"][0]["details"]["text"]
+        == "Tej godziny nie da się jednoznacznie zapisać (zmiana czasu)."
+    )

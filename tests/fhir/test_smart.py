@@ -168,6 +168,41 @@ def test_the_since_parameter_is_carried_and_a_bad_one_refused(client, feed):
     )
 
 
+def test_since_lists_only_the_slots_changed_since_in_their_state_now(client, feed, frozen):
+    import datetime as dt
+
+    from terminarz.booking.services import book_appointment, set_slot_blocked
+    from tests.conftest import FROZEN_NOW
+
+    _provider, _unit, _practitioner, schedule = feed
+    frozen.shift(dt.timedelta(minutes=30))
+    since = FROZEN_NOW + dt.timedelta(minutes=15)
+    mornings = list(
+        Slot.objects.filter(schedule=schedule, start__gt=FROZEN_NOW + dt.timedelta(hours=2), callcenter_only=False)
+        .exclude(televisit=Televisit.ONLY)
+        .order_by("start")
+    )
+    booked, blocked, untouched = mornings[0], mornings[1], mornings[2]
+    book_appointment(booked.pk, {"first_name": "Ewa", "last_name": "Nowak", "email": "ewa@example.com"})
+    set_slot_blocked(blocked, True, actor=None)
+    manifest = json.loads(client.get(MANIFEST, {"_since": since.isoformat()}).content)
+    files = {item["type"]: ndjson(client, item["url"]) for item in manifest["output"]}
+    assert {(slot["id"], slot["status"]) for slot in files["Slot"]} == {
+        (str(booked.pk), "busy"),
+        (str(blocked.pk), "busy-unavailable"),
+    }
+    assert str(untouched.pk) not in {slot["id"] for slot in files["Slot"]}
+    # Every changed Slot's Schedule is still in the (complete) Schedule file.
+    assert {slot["schedule"]["reference"] for slot in files["Slot"]} <= {
+        f"Schedule/{s['id']}" for s in files["Schedule"]
+    }
+    everything = ndjson(client, SITE + reverse("fhir:smart-file", args=["slots"]))
+    assert str(booked.pk) not in {slot["id"] for slot in everything}  # without _since: free slots only
+    assert str(untouched.pk) in {slot["id"] for slot in everything}
+    naive = client.get(MANIFEST, {"_since": "2026-11-19T10:00:00"})
+    assert naive.status_code == 400
+
+
 def test_unknown_files_and_inactive_providers_are_404(client, feed):
     provider = feed[0]
     assert client.get("/fhir/smart/pacjenci.ndjson").status_code == 404

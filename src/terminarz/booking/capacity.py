@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Case, Q, Value, When
 from django.db.models.sql import UpdateQuery
 
-from terminarz.core import locks
+from terminarz.core import clock, locks
 from terminarz.scheduling.models import Slot, SlotState
 from terminarz.scheduling.search import open_q
 
@@ -32,9 +32,9 @@ def take_slot(
     slots = Slot.objects.filter(Q(pk=slot_id) & open_q(now))
     calls, lock_params = locks.lock_calls(*then_lock)
     if not calls:
-        return slots.update(state=new_state, hold_until=hold_until) == 1
+        return slots.update(state=new_state, hold_until=hold_until, changed_at=now) == 1
     query: UpdateQuery = slots.query.chain(UpdateQuery)  # type: ignore[assignment]
-    query.add_update_values({"state": new_state, "hold_until": hold_until})
+    query.add_update_values({"state": new_state, "hold_until": hold_until, "changed_at": now})
     sql, params = query.get_compiler(slots.db).as_sql()
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} RETURNING {calls}", (*params, *lock_params))
@@ -44,7 +44,12 @@ def take_slot(
 def hold_open_slot(slot_id: int, *, now: dt.datetime, until: dt.datetime) -> bool:
     """Hold an open slot until a time for someone who has not booked yet (a waiting-list
     offer); it counts as open again once the time passes."""
-    return Slot.objects.filter(Q(pk=slot_id) & open_q(now)).update(state=SlotState.HELD, hold_until=until) == 1
+    return (
+        Slot.objects.filter(Q(pk=slot_id) & open_q(now)).update(
+            state=SlotState.HELD, hold_until=until, changed_at=clock.now()
+        )
+        == 1
+    )
 
 
 def release_hold(slot_id: int, *, held_until: dt.datetime, now: dt.datetime) -> bool:
@@ -52,7 +57,7 @@ def release_hold(slot_id: int, *, held_until: dt.datetime, now: dt.datetime) -> 
     accepted: the slot is then booked in the same transaction)."""
     return (
         Slot.objects.filter(pk=slot_id, state=SlotState.HELD, hold_until=held_until, hold_until__gt=now).update(
-            state=SlotState.FREE, hold_until=None
+            state=SlotState.FREE, hold_until=None, changed_at=clock.now()
         )
         == 1
     )
@@ -62,11 +67,16 @@ def hold_taken_slot(slot_id: int, *, until: dt.datetime) -> bool:
     """Turn a slot this transaction has just taken into a hold until a time (a booking that
     waits for a payment): search counts it as open again once the time passes."""
     taken = Slot.objects.filter(pk=slot_id, state__in=[SlotState.BOOKED, SlotState.HELD])
-    return taken.update(state=SlotState.HELD, hold_until=until) == 1
+    return taken.update(state=SlotState.HELD, hold_until=until, changed_at=clock.now()) == 1
 
 
 def confirm_slot(slot_id: int) -> bool:
-    return Slot.objects.filter(pk=slot_id, state=SlotState.HELD).update(state=SlotState.BOOKED, hold_until=None) == 1
+    return (
+        Slot.objects.filter(pk=slot_id, state=SlotState.HELD).update(
+            state=SlotState.BOOKED, hold_until=None, changed_at=clock.now()
+        )
+        == 1
+    )
 
 
 def lock_practitioner(practitioner_id: int) -> None:
@@ -98,17 +108,21 @@ def release_slot(slot_id: int, *, held_only: bool = False) -> bool:
     its schedule is blocked instead."""
     state = Case(When(out_of_schedule=True, then=Value(SlotState.BLOCKED)), default=Value(SlotState.FREE))
     states = [SlotState.HELD] if held_only else [SlotState.BOOKED, SlotState.HELD]
-    updated = Slot.objects.filter(pk=slot_id, state__in=states).update(state=state, hold_until=None)
+    updated = Slot.objects.filter(pk=slot_id, state__in=states).update(
+        state=state, hold_until=None, changed_at=clock.now()
+    )
     return updated == 1
 
 
 def block_free_slots(slots) -> int:
     """Take free slots off the calendar (day off, single slot); booked ones are untouched."""
-    return slots.filter(state=SlotState.FREE).update(state=SlotState.BLOCKED)
+    return slots.filter(state=SlotState.FREE).update(state=SlotState.BLOCKED, changed_at=clock.now())
 
 
 def unblock_slot(slot_id: int) -> bool:
     return (
-        Slot.objects.filter(pk=slot_id, state=SlotState.BLOCKED, out_of_schedule=False).update(state=SlotState.FREE)
+        Slot.objects.filter(pk=slot_id, state=SlotState.BLOCKED, out_of_schedule=False).update(
+            state=SlotState.FREE, changed_at=clock.now()
+        )
         == 1
     )

@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
+from terminarz.accounts.household import household
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 
@@ -93,11 +94,16 @@ def find(token: str) -> CalendarFeed | AccountCalendarFeed | None:
     )
     if found is not None:
         return found
-    return (
+    feed = (
         AccountCalendarFeed.objects.filter(token_hash=digest, revoked_at__isnull=True, account__is_active=True)
-        .select_related("account")
+        .select_related("account", "created_by")
         .first()
     )
+    # A guardian's link to a dependent's visits ends when the guardian no longer acts for them
+    # (the dependent took the account over, the guardian's account is gone).
+    if feed is None or feed.created_by is None or feed.account not in household(feed.created_by):
+        return None
+    return feed
 
 
 # -- a patient account's feed ------------------------------------------------------------------
@@ -107,8 +113,9 @@ def current_for_account(account) -> AccountCalendarFeed | None:
     return AccountCalendarFeed.objects.filter(account=account, revoked_at__isnull=True).first()
 
 
-def create_for_account(account, *, language: str = "pl", now: dt.datetime | None = None) -> str:
-    """A new secret link for the account (the token, shown once); its earlier link stops."""
+def create_for_account(account, *, by, language: str = "pl", now: dt.datetime | None = None) -> str:
+    """A new secret link for the account (the token, shown once), made by the account or its
+    guardian (`by`); its earlier link stops."""
     now = now or clock.now()
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -116,7 +123,7 @@ def create_for_account(account, *, language: str = "pl", now: dt.datetime | None
             revoked_at=now
         )
         AccountCalendarFeed.objects.create(
-            account=account, token_hash=_hash(token), language=language[:8], created_at=now
+            account=account, created_by=by, token_hash=_hash(token), language=language[:8], created_at=now
         )
     return token
 
@@ -169,7 +176,7 @@ def _account_ics(feed: AccountCalendarFeed, *, now: dt.datetime) -> bytes:
         if visit.provider.phone:
             details.append(_("Tel. %(phone)s") % {"phone": visit.provider.phone})
         event.add("description", "\n".join(details))
-        event.add("status", "CANCELLED" if visit.status in CANCELLED else "CONFIRMED")
+        event.add("status", _ical_status(visit.status))
         calendar.add_component(event)
     return calendar.to_ical()
 
@@ -200,6 +207,12 @@ def _practitioner_ics(feed: CalendarFeed, *, now: dt.datetime) -> bytes:
         event.add("summary", f"Wizyta – {visit.unit.name}" + (" (teleporada)" if televisit else ""))
         event.add("location", "Teleporada" if televisit else visit.unit.location.address)
         event.add("description", f"Numer rezerwacji: {visit.reference}")
-        event.add("status", "CANCELLED" if visit.status in CANCELLED else "CONFIRMED")
+        event.add("status", _ical_status(visit.status))
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+def _ical_status(status: str) -> str:
+    if status in CANCELLED:
+        return "CANCELLED"
+    return "TENTATIVE" if status == AppointmentStatus.HELD else "CONFIRMED"

@@ -259,6 +259,8 @@ class AccountCalendarFeed(models.Model):
     account's visits span providers."""
 
     account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    # Who made the link: the account itself or its guardian; served only while they still are.
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
     token_hash = models.CharField(max_length=64, unique=True)
     language = models.CharField(max_length=8, default="pl")
     created_at = models.DateTimeField()

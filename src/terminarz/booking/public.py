@@ -41,6 +41,17 @@ def public_practitioners() -> QuerySet[Practitioner]:
     return Practitioner.objects.filter(BOOKABLE_ONLINE)
 
 
+def public_roles() -> QuerySet:
+    """Practitioners published online in visible units (rows of `Practitioner.units`)."""
+    return (
+        Practitioner.units.through.objects.filter(practitioner__in=public_practitioners(), unit__in=public_units())
+        .select_related("unit__provider")
+        .prefetch_related(
+            Prefetch("practitioner__specializations", queryset=Specialization.objects.order_by("name")),
+        )
+    )
+
+
 def public_schedules(today: dt.date) -> QuerySet[Schedule]:
     return (
         Schedule.objects.filter(

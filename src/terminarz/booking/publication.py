@@ -22,10 +22,10 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from terminarz.core import clock, events
-from terminarz.scheduling.models import Slot
+from terminarz.scheduling.models import Slot, SlotState, Televisit
 
 from . import channels
 from .public import public_practitioners, public_schedules, public_units
@@ -93,10 +93,9 @@ class SmartSchedulingLinks(PublicationTarget):
     def horizon_days() -> int:
         return int(settings.TERMINARZ_SMART_DAYS)
 
-    def slots(self, now: dt.datetime, *, provider_id: int | None = None) -> QuerySet[Slot]:
-        """The aggregator channel's open slots within the horizon. The practitioners (opted in
-        and shown online) and the visible units are picked first – a few thousand ids – so the
-        slot query is one index range per practitioner, in index order (no sort of the feed)."""
+    def _ids(self, now: dt.datetime, provider_id: int | None) -> tuple[list[int], list[int], list[int]]:
+        """The practitioners (opted in and shown online), visible units and the feed's schedules,
+        picked first – a few thousand ids – so a slot query is one index range per practitioner."""
         practitioners = public_practitioners().filter(in_aggregators=True)
         units = public_units()
         schedules = public_schedules(clock.local_today(at=now)).filter(practitioner__in_aggregators=True)
@@ -104,16 +103,40 @@ class SmartSchedulingLinks(PublicationTarget):
             practitioners = practitioners.filter(provider_id=provider_id)
             units = units.filter(provider_id=provider_id)
             schedules = schedules.filter(provider_id=provider_id)
+        return (
+            list(practitioners.values_list("pk", flat=True)),
+            list(units.values_list("pk", flat=True)),
+            list(schedules.values_list("pk", flat=True)),
+        )
+
+    def slots(self, now: dt.datetime, *, provider_id: int | None = None) -> QuerySet[Slot]:
+        """The aggregator channel's open slots within the horizon (no sort of the whole feed)."""
+        practitioner_ids, unit_ids, schedule_ids = self._ids(now, provider_id)
         return channels.open_slots_for(
-            channels.AGGREGATOR,
-            now,
-            practitioner_ids=list(practitioners.values_list("pk", flat=True)),
-            unit_ids=list(units.values_list("pk", flat=True)),
+            channels.AGGREGATOR, now, practitioner_ids=practitioner_ids, unit_ids=unit_ids
         ).filter(
             # Only slots of the schedules in the feed: every Slot's Schedule resolves in it.
-            schedule_id__in=list(schedules.values_list("pk", flat=True)),
+            schedule_id__in=schedule_ids,
             start__lt=now + dt.timedelta(days=self.horizon_days()),
         )
+
+    def changed_slots(self, now: dt.datetime, since: dt.datetime, *, provider_id: int | None = None) -> QuerySet[Slot]:
+        """`_since`: the feed's slots within the horizon whose state or offer changed since then
+        (taken, freed, blocked, withdrawn from the portal, new) or whose hold ran out since, in
+        any state – a client updates each by its status. The slot index on `changed_at` finds
+        them; televisit-only, call-center-only and children's slots never belong to the feed."""
+        practitioner_ids, unit_ids, schedule_ids = self._ids(now, provider_id)
+        changed = Q(changed_at__gte=since) | Q(state=SlotState.HELD, hold_until__gte=since, hold_until__lte=now)
+        return Slot.objects.filter(
+            changed,
+            practitioner_id__in=practitioner_ids,
+            unit_id__in=unit_ids,
+            schedule_id__in=schedule_ids,
+            start__gt=now,
+            start__lt=now + dt.timedelta(days=self.horizon_days()),
+            callcenter_only=False,
+            children="",
+        ).exclude(televisit=Televisit.ONLY)
 
 
 SMART = SmartSchedulingLinks()

@@ -405,7 +405,9 @@ def day_off(schedule, day: dt.date, *, actor) -> list[Slot]:
     return conflicts
 
 
-def set_slot_blocked(slot: Slot, blocked: bool, *, actor, now: dt.datetime | None = None) -> bool:
+def set_slot_blocked(
+    slot: Slot, blocked: bool, *, actor, now: dt.datetime | None = None, actor_label: str = ""
+) -> bool:
     """C3: take one free future slot off the calendar, or give a blocked one back."""
     now = now or clock.now()
     if slot.start <= now:
@@ -423,5 +425,6 @@ def set_slot_blocked(slot: Slot, blocked: bool, *, actor, now: dt.datetime | Non
                 summary=(_("Zablokowano termin %(t)s") if blocked else _("Odblokowano termin %(t)s"))
                 % {"t": clock.local_text(slot.start)},
                 actor=actor,
+                actor_label=actor_label,
             )
     return changed

@@ -2,6 +2,8 @@
 link ("Kalendarz internetowy"): make it (shown once), make a new one (the old stops working),
 switch it off. The public endpoint serves the feed by the link's token."""
 
+import hashlib
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -39,8 +41,14 @@ def practitioner_calendar(request, practitioner_id: int):
     )
 
 
+def _feed_key(_group, request) -> str:
+    """Per link, not per IP: calendar services fetch many people's feeds from shared addresses."""
+    return "feed:" + hashlib.sha256(request.resolver_match.kwargs.get("token", "").encode()).hexdigest()[:32]
+
+
 @require_GET
-@ratelimit(key="ip", rate="60/m", block=True)
+@ratelimit(key="ip", rate="600/m", block=True)
+@ratelimit(key=_feed_key, rate="60/m", block=True)
 def calendar_feed(request, token: str):
     """The feed itself (public: the secret link is the key); never cached on the way."""
     with public_scope():

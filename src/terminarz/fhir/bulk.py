@@ -9,9 +9,11 @@ links to the portal's booking page for it (`booking-deep-link`), which accepts t
 `booking-referral` parameters clients append. Every Schedule's Location and every Slot's
 Schedule is in the same feed.
 
-`_since` on the manifest is carried to the file URLs, but the files are always complete: slots
-carry no change time yet, and the specification lets a server ignore it ("servers are free to
-ignore this parameter"). Clients get `Cache-Control: max-age` to poll sensibly."""
+`_since` on the manifest is carried to the file URLs. The Slot file then holds only the slots
+that changed since (`Slot.changed_at`, or a hold that ran out), in whatever state they are now –
+busy, free, busy-unavailable – so a client updates its copy; the Location and Schedule files stay
+complete (small, and the specification lets a server return more than changed). Clients get
+`Cache-Control: max-age` to poll sensibly."""
 
 import datetime as dt
 from collections.abc import Iterator
@@ -60,7 +62,7 @@ def feed_slots(now: dt.datetime, provider_id: int | None) -> QuerySet[Slot]:
     return publication.SMART.slots(now, provider_id=provider_id)
 
 
-def _lines(kind: str, now: dt.datetime, provider_id: int | None) -> Iterator[bytes]:
+def _lines(kind: str, now: dt.datetime, provider_id: int | None, since: dt.datetime | None = None) -> Iterator[bytes]:
     """One minified resource per line, read in chunks inside the public scope (a streamed body
     is produced after the middleware's scope has ended)."""
     today = clock.local_today(at=now)
@@ -74,6 +76,17 @@ def _lines(kind: str, now: dt.datetime, provider_id: int | None) -> Iterator[byt
                 resource = resources.schedule(
                     row, specializations=row.practitioner.specializations.all(), phone=row.provider.phone, feed=True
                 )
+                yield orjson.dumps(resource) + b"\n"
+        elif since is not None:
+            changed = (
+                publication.SMART.changed_slots(now, since, provider_id=provider_id)
+                .order_by("practitioner_id", "start")
+                .values_list("pk", "schedule_id", "start", "end", "state", "out_of_schedule", "hold_until", "portal")
+            )
+            link_format = resources.booking_link_format()
+            for slot_id, schedule_id, start, end, state, out, hold_until, portal in changed.iterator(chunk_size=CHUNK):
+                status = resources.slot_status(state, out, hold_until, now) if portal else "busy-unavailable"
+                resource = resources.slot(slot_id, schedule_id, start, end, status=status, link_format=link_format)
                 yield orjson.dumps(resource) + b"\n"
         else:
             rows = (
@@ -119,12 +132,8 @@ def manifest(request: HttpRequest, provider_id: int | None = None) -> HttpRespon
         return _unknown()
     now = clock.now()
     since = request.GET.get("_since", "")
-    if since:
-        try:
-            dt.datetime.fromisoformat(since)
-        except ValueError:
-            outcome = resources.operation_outcome("invalid_param", "„_since” musi być chwilą w formacie ISO 8601.")
-            return fhir_response(outcome, 400)
+    if since and _since(since) is None:
+        return _bad_since()
     suffix = "?" + urlencode({"_since": since}) if since else ""
     args = [provider_id] if provider_id else []
     name = "fhir:smart-provider-file" if provider_id else "fhir:smart-file"
@@ -150,5 +159,27 @@ def ndjson(request: HttpRequest, file: str, provider_id: int | None = None) -> H
         provider_id = _provider_id(provider_id)
     except UnknownProvider:
         return _unknown()
-    response = StreamingHttpResponse(_lines(kinds[file], clock.now(), provider_id), content_type=codes.FHIR_NDJSON)
+    raw = request.GET.get("_since", "")
+    since = _since(raw) if raw else None
+    if raw and since is None:
+        return _bad_since()
+    response = StreamingHttpResponse(
+        _lines(kinds[file], clock.now(), provider_id, since), content_type=codes.FHIR_NDJSON
+    )
     return _cached(response)
+
+
+def _since(raw: str) -> dt.datetime | None:
+    """`_since` as an instant with its offset (None when it is not one)."""
+    try:
+        moment = dt.datetime.fromisoformat(raw[:40])
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _bad_since() -> HttpResponse:
+    outcome = resources.operation_outcome(
+        "invalid_param", "„_since” musi być chwilą ze strefą czasową (ISO 8601, np. 2026-12-01T10:00:00+01:00)."
+    )
+    return fhir_response(outcome, 400)

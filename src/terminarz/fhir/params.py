@@ -41,7 +41,7 @@ def reference_id(value: str, kind: str) -> int:
     marker = f"{kind}/"
     if marker in raw:
         raw = raw.rsplit(marker, 1)[1]
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**31:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or not 0 < int(raw) < 2**31:
         raise SearchError("invalid_param", f"Nieprawidłowe odwołanie do {kind}: „{value[:40]}”.")
     return int(raw)
 
@@ -109,6 +109,8 @@ def checked_values(request, allowed: dict[str, str], kind: str):
 
 
 def ids(value: str) -> list[int]:
+    if any(len(part.strip()) > 10 for part in value.split(",")[: MAX_IDS + 1]):
+        raise SearchError("invalid_param", f"Nieprawidłowy identyfikator „{value[:40]}”.")
     try:
         found = [int(part) for part in value.split(",")[: MAX_IDS + 1]]
     except ValueError:

@@ -124,6 +124,25 @@ def practitioner(row) -> dict:
     return resource
 
 
+def practitioner_role(row, *, specializations=(), phone: str = "") -> dict:
+    """A practitioner working in a unit (a row of `Practitioner.units`): who, where, in what."""
+    unit = row.unit
+    resource: dict[str, object] = {
+        "resourceType": "PractitionerRole",
+        "id": str(row.pk),
+        "active": True,
+        "practitioner": {"reference": f"Practitioner/{row.practitioner_id}"},
+        "organization": {"reference": f"Organization/{unit.provider_id}"},
+        "location": [{"reference": f"Location/{unit.location_id}"}],
+        "healthcareService": [{"reference": f"HealthcareService/{unit.pk}"}],
+    }
+    if specializations:
+        resource["specialty"] = specialty(specializations)
+    if phone:
+        resource["telecom"] = _phone(phone)
+    return resource
+
+
 def schedule(row, *, specializations=(), phone: str = "", feed: bool = False) -> dict:
     """A practitioner's schedule in a unit. In the SMART feed its one actor is the Location
     (the feed carries no practitioners); in the API it names the practitioner, the location and

@@ -16,6 +16,7 @@ from terminarz.booking.public import (
     public_locations,
     public_practitioners,
     public_providers,
+    public_roles,
     public_schedules,
     public_slots,
     public_units,
@@ -41,6 +42,10 @@ def build(kind: str, row) -> dict:
         return resources.healthcare_service(row, DEPARTMENT_CODES.get(row.department_code, ""))
     if kind == "Practitioner":
         return resources.practitioner(row)
+    if kind == "PractitionerRole":
+        return resources.practitioner_role(
+            row, specializations=row.practitioner.specializations.all(), phone=row.unit.provider.phone
+        )
     if kind == "Schedule":
         return resources.schedule(row, specializations=row.practitioner.specializations.all(), phone=row.provider.phone)
     return resources.slot(row.pk, row.schedule_id, row.start, row.end)
@@ -55,12 +60,14 @@ def queryset(kind: str, now: dt.datetime) -> QuerySet:
         return public_units().order_by("pk")
     if kind == "Practitioner":
         return public_practitioners().order_by("pk")
+    if kind == "PractitionerRole":
+        return public_roles().order_by("pk")
     if kind == "Schedule":
         return public_schedules(clock.local_today(at=now)).order_by("pk")
     return public_slots(now).order_by("start", "pk")
 
 
-TYPES = ("Organization", "Location", "HealthcareService", "Practitioner", "Schedule", "Slot")
+TYPES = ("Organization", "Location", "HealthcareService", "Practitioner", "PractitionerRole", "Schedule", "Slot")
 # Search parameters per type (besides _count, _offset); CapabilityStatement lists the same.
 SEARCH_PARAMS: dict[str, dict[str, str]] = {
     "Organization": {"_id": "token", "identifier": "token", "name": "string"},
@@ -72,6 +79,14 @@ SEARCH_PARAMS: dict[str, dict[str, str]] = {
         "service-type": "token",
     },
     "Practitioner": {"_id": "token", "identifier": "token", "name": "string"},
+    "PractitionerRole": {
+        "_id": "token",
+        "practitioner": "reference",
+        "organization": "reference",
+        "location": "reference",
+        "service": "reference",
+        "specialty": "token",
+    },
     "Schedule": {"_id": "token", "actor": "reference", "specialty": "token", "service-type": "token"},
     "Slot": {
         "_id": "token",
@@ -94,6 +109,14 @@ def apply_search(kind: str, qs: QuerySet, request: HttpRequest, now: dt.datetime
 def _filter(kind: str, qs: QuerySet, name: str, value: str) -> QuerySet:
     if name == "_id":
         return qs.filter(pk__in=ids(value))
+    if kind == "PractitionerRole" and name in ("practitioner", "organization", "location", "service"):
+        lookup, target = {
+            "practitioner": ("practitioner_id", "Practitioner"),
+            "organization": ("unit__provider_id", "Organization"),
+            "location": ("unit__location_id", "Location"),
+            "service": ("unit_id", "HealthcareService"),
+        }[name]
+        return qs.filter(**{lookup: reference_id(value, target)})
     if kind == "Organization" and name == "identifier":
         system, code = token_code(value)
         if system in ("", codes.NIP):

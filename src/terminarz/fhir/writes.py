@@ -16,6 +16,7 @@ Booked visits from the clinic's own desk are `Appointment/$book` (`operations`).
 import datetime as dt
 
 import orjson
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
@@ -26,6 +27,7 @@ from terminarz.providers.models import Unit
 from terminarz.scheduling import editing
 from terminarz.scheduling.models import Schedule, ScheduleBlock, Slot
 from terminarz.scheduling.publication import PublicationRefused
+from terminarz.scheduling.services import horizon_end
 from terminarz.staff.models import Practitioner
 
 from . import resources
@@ -35,6 +37,10 @@ from .params import SearchError, reference_id
 from .responses import fhir_response, not_found, outcome
 
 MAX_SLOT_MINUTES = 8 * 60
+
+
+class _NoSlot(Exception):
+    pass
 
 
 def _json(request: HttpRequest, content_types: tuple[str, ...]):
@@ -53,10 +59,13 @@ def _instant(value, name: str) -> dt.datetime:
         raise BadRequest(f"Podaj „{name}” jako chwilę ze strefą (np. 2026-12-02T09:00:00+01:00).", expression=name)
     try:
         moment = dt.datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None:
+            raise BadRequest(f"Podaj strefę czasową w „{name}”.", expression=name)
+        moment.astimezone(clock.WARSAW)
+    except (ValueError, OverflowError):
         raise BadRequest(f"Nieprawidłowa chwila w „{name}”.", expression=name) from None
-    if moment.tzinfo is None:
-        raise BadRequest(f"Podaj strefę czasową w „{name}”.", expression=name)
+    if moment.second or moment.microsecond:
+        raise BadRequest(f"„{name}” w pełnych minutach (bez sekund).", expression=name)
     return moment
 
 
@@ -107,6 +116,16 @@ def _create_slot(body, caller: SystemCaller) -> HttpResponse:
         )
     if start <= clock.now():
         raise BadRequest("Termin musi być w przyszłości.", expression="Slot.start")
+    if local_start.date() > horizon_end(clock.local_today()):
+        raise BadRequest(
+            f"Terminy publikujemy najwyżej {settings.SLOT_HORIZON_DAYS} dni naprzód.",
+            expression="Slot.start",
+        )
+    if (
+        clock.local_datetime(local_start.date(), local_start.time()) != start
+        or clock.local_datetime(local_end.date(), local_end.time()) != end
+    ):  # a wall-clock time that does not exist or happens twice (the change of time)
+        raise BadRequest("Tej godziny nie da się jednoznacznie zapisać (zmiana czasu).", expression="Slot.start")
     existing = Slot.objects.filter(schedule=schedule, start=start, end=end).first()
     if existing is not None:  # sent again: the slot it made
         return fhir_response(_slot_resource(existing), private=True)
@@ -116,20 +135,29 @@ def _create_slot(body, caller: SystemCaller) -> HttpResponse:
         end_time=local_end.time(),
         slot_minutes=int(minutes),
     )
-    errors, _result = editing.add_blocks(
-        schedule,
-        [block],
-        actor=None,
-        action="schedule.extra_hours",
-        what=f"termin dodany przez system placówki ({caller.client_id})",
-    )
-    if errors:
-        return outcome(
-            409, "conflict", errors[0], issue="conflict", issues=[{"text": e, "expression": "Slot"} for e in errors]
-        )
-    slot = Slot.objects.filter(schedule=schedule, start=start).first()
-    if slot is None:  # a closed day (holiday, closure): the block holds no slot
-        raise BadRequest("Tego dnia placówka jest nieczynna – termin nie powstał.", expression="Slot.start")
+    try:
+        with transaction.atomic():
+            errors, _result = editing.add_blocks(
+                schedule,
+                [block],
+                actor=None,
+                actor_label=f"client:{caller.client_id}",
+                action="schedule.extra_hours",
+                what="termin dodany przez system placówki",
+            )
+            if errors:
+                return outcome(
+                    409,
+                    "conflict",
+                    errors[0],
+                    issue="conflict",
+                    issues=[{"text": e, "expression": "Slot"} for e in errors],
+                )
+            slot = Slot.objects.filter(schedule=schedule, start=start, end=end).first()
+            if slot is None:  # nothing came of the block: undo it rather than keep a hidden one
+                raise _NoSlot
+    except _NoSlot:
+        raise BadRequest("Z tych godzin nie powstał termin – sprawdź okres harmonogramu.", expression="Slot") from None
     response = fhir_response(_slot_resource(slot), 201, private=True)
     response["Location"] = resources.site_url(f"/fhir/r4/Slot/{slot.pk}")
     return response
@@ -179,7 +207,7 @@ def _create_schedule(body, caller: SystemCaller) -> HttpResponse:
         return fhir_response(_schedule_resource(same), private=True)
     try:
         with transaction.atomic():
-            editing.save_schedule(schedule, None, actor=None)
+            editing.save_schedule(schedule, None, actor=None, actor_label=f"client:{caller.client_id}")
     except PublicationRefused as refused:
         return outcome(409, "quota", refused.message, issue="business-rule")
     response = fhir_response(_schedule_resource(schedule), 201, private=True)
@@ -199,7 +227,9 @@ def _day(value, name: str) -> dt.date | None:
     if not isinstance(value, str):
         raise BadRequest(f"Podaj datę w „{name}”.", expression=name)
     try:
-        return dt.date.fromisoformat(value[:10])
+        if len(value) != 10:
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
     except ValueError:
         raise BadRequest(f"Nieprawidłowa data w „{name}”.", expression=name) from None
 
@@ -229,7 +259,9 @@ def patch_slot(request: HttpRequest, resource_id: str, caller: SystemCaller) -> 
         current = _slot_resource(slot)["status"]
         if current == wanted:  # sent again
             return fhir_response(_slot_resource(slot), private=True)
-        changed = booking.set_slot_blocked(slot, wanted == "busy-unavailable", actor=None)
+        changed = booking.set_slot_blocked(
+            slot, wanted == "busy-unavailable", actor=None, actor_label=f"client:{caller.client_id}"
+        )
         slot.refresh_from_db()
         if not changed:
             return outcome(

@@ -171,7 +171,7 @@ def calendar_feed(request):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "create":
-            token = feeds.create_for_account(account, language=translation.get_language() or "pl")
+            token = feeds.create_for_account(account, by=request.user, language=translation.get_language() or "pl")
             link = request.build_absolute_uri(reverse("calendar-feed", args=[token]))
         elif action == "revoke":
             if feeds.revoke_for_account(account):

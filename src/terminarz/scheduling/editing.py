@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from terminarz.core import clock
@@ -103,7 +104,7 @@ def check_blocks(schedule: Schedule, blocks: list[ScheduleBlock]) -> list[str]:
 
 
 def save_schedule(
-    schedule: Schedule, formset: "forms.BaseInlineFormSet[Any, Any, Any] | None", *, actor
+    schedule: Schedule, formset: "forms.BaseInlineFormSet[Any, Any, Any] | None", *, actor, actor_label: str = ""
 ) -> GenerationResult:
     """Save a schedule and its blocks, then regenerate its slots, all in one transaction.
     Booked visits that no longer fit are kept and returned as conflicts. Without a formset
@@ -122,9 +123,14 @@ def save_schedule(
         if formset is not None:
             formset.instance = schedule
             formset.save()
-        Slot.objects.filter(schedule=schedule).update(portal=schedule.is_published_online)
-        Slot.objects.filter(schedule=schedule, callcenter_only=True).update(portal=False)
-        Slot.objects.filter(schedule=schedule).exclude(children="").update(portal=False)
+        # Offered online: published, not call-center-only, not a children's block. Only the
+        # slots whose offer changes are written (and marked changed).
+        slots = Slot.objects.filter(schedule=schedule)
+        never = Q(callcenter_only=True) | ~Q(children="")
+        slots.exclude(never).exclude(portal=schedule.is_published_online).update(
+            portal=schedule.is_published_online, changed_at=clock.now()
+        )
+        slots.filter(never, portal=True).update(portal=False, changed_at=clock.now())
         result = regenerate_schedule(schedule)
         record_audit(
             provider_id=schedule.provider_id,
@@ -139,11 +145,14 @@ def save_schedule(
                 "k": len(result.conflicts),
             },
             actor=actor,
+            actor_label=actor_label,
         )
     return result
 
 
-def _audit_change(schedule: Schedule, action: str, what: str, result: GenerationResult, actor) -> None:
+def _audit_change(
+    schedule: Schedule, action: str, what: str, result: GenerationResult, actor, actor_label: str = ""
+) -> None:
     record_audit(
         provider_id=schedule.provider_id,
         action=action,
@@ -158,23 +167,38 @@ def _audit_change(schedule: Schedule, action: str, what: str, result: Generation
             "k": len(result.conflicts),
         },
         actor=actor,
+        actor_label=actor_label,
     )
 
 
-def add_blocks(schedule: Schedule, new_blocks: list[ScheduleBlock], *, actor, action: str, what: str):
-    """Add blocks (copies of a block, or extra hours on a day) and generate their slots.
+MAX_EXTRA_BLOCKS_A_DAY = 48
+
+
+def add_blocks(
+    schedule: Schedule, new_blocks: list[ScheduleBlock], *, actor, action: str, what: str, actor_label: str = ""
+):
+    """Add blocks (copies of a block, or extra hours on a day) and generate their slots, under
+    the schedule's row lock (two sends at once are checked one after the other).
     Returns (errors, result): errors name each conflicting block and nothing is saved."""
-    errors = check_blocks(schedule, [*schedule.blocks.all(), *new_blocks])
-    if errors:
-        return errors, None
     with transaction.atomic():
+        Schedule.objects.select_for_update().filter(pk=schedule.pk).first()
+        days = {block.date for block in new_blocks if block.date is not None}
+        for day in sorted(days):
+            if ScheduleBlock.objects.filter(schedule=schedule, date=day).count() >= MAX_EXTRA_BLOCKS_A_DAY:
+                return [
+                    _("Dzień %(d)s ma już %(n)d bloków dodatkowych godzin – połącz je w dłuższe bloki.")
+                    % {"d": day.strftime("%d.%m.%Y"), "n": MAX_EXTRA_BLOCKS_A_DAY}
+                ], None
+        errors = check_blocks(schedule, [*schedule.blocks.all(), *new_blocks])
+        if errors:
+            return errors, None
         for block in new_blocks:
             block.schedule = schedule
             if block.date is not None:
                 block.weekday = block.date.weekday()
             block.save()
         result = regenerate_schedule(schedule)
-        _audit_change(schedule, action, what, result, actor)
+        _audit_change(schedule, action, what, result, actor, actor_label)
     return [], result
 
 

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from terminarz.core.tenancy import TenantManager
@@ -163,6 +164,10 @@ class Slot(models.Model):
     hold_until = models.DateTimeField(null=True, blank=True)
     # A booked slot that no longer fits its schedule after a change (C3 conflict).
     out_of_schedule = models.BooleanField(default=False)
+    # When its state or offer last changed (made, taken, freed, blocked, moved off the portal):
+    # what a feed asked `_since` a moment lists. A hold running out changes nothing here – a
+    # reader counts `hold_until` too.
+    changed_at = models.DateTimeField(db_default=Now())
 
     class Meta:
         verbose_name = _("termin")
@@ -185,6 +190,7 @@ class Slot(models.Model):
                 name="slot_first_free_schedule_day",
                 condition=Q(first_free_only=True),
             ),
+            models.Index(fields=["changed_at"], name="slot_changed_at"),
         ]
 
     def __str__(self) -> str:

@@ -204,21 +204,26 @@ def generate_slots(
             )
             if with_history:
                 Slot.objects.filter(pk__in=with_history).update(
-                    state=SlotState.BLOCKED, out_of_schedule=True, portal=False
+                    state=SlotState.BLOCKED, out_of_schedule=True, portal=False, changed_at=clock.now()
                 )
             result.deleted = Slot.objects.filter(pk__in=set(stale_free) - with_history).delete()[0]
         if returning:
             # Those blocked only because they had left the schedule with a past (cancelled)
             # visit on them are free again; a day off or a blocked slot stays blocked.
-            Slot.objects.filter(pk__in=returning, appointments__isnull=False).update(state=SlotState.FREE)
+            Slot.objects.filter(pk__in=returning, appointments__isnull=False).update(
+                state=SlotState.FREE, changed_at=clock.now()
+            )
             freed = set(Slot.objects.filter(pk__in=returning, state=SlotState.FREE).values_list("pk", flat=True))
             for slot in to_update:
                 if slot.pk in freed:
                     slot.state = SlotState.FREE
         if to_update:
+            moment = clock.now()
+            for slot in to_update:
+                slot.changed_at = moment
             Slot.objects.bulk_update(
                 to_update,
-                ["block_id", "end", "portal", "out_of_schedule", *SLOT_OPTION_FIELDS],
+                ["block_id", "end", "portal", "out_of_schedule", "changed_at", *SLOT_OPTION_FIELDS],
                 batch_size=batch_size,
             )
             result.updated = len(to_update)
@@ -243,6 +248,7 @@ SLOT_COLUMNS = (
     "portal",
     "state",
     "out_of_schedule",
+    "changed_at",
 )
 
 
@@ -250,7 +256,9 @@ def _insert_slots(schedule: Schedule, planned: list[PlannedSlot], *, portal: boo
     """Insert new slots. On PostgreSQL through COPY (no model instances: slot generation is
     the bulkiest write we do); elsewhere through bulk_create."""
     fixed = (schedule.provider_id, schedule.practitioner_id, schedule.unit_id, schedule.pk)
+    made_at = clock.now()  # the application's clock, as every change of a slot
     if connection.vendor == "postgresql":
+        stamp = made_at.isoformat()
         columns = ", ".join(f'"{c}"' for c in SLOT_COLUMNS)
         prefix = "\t".join(str(v) for v in fixed)
         flag = {True: "t", False: "f"}
@@ -267,7 +275,7 @@ def _insert_slots(schedule: Schedule, planned: list[PlannedSlot], *, portal: boo
         def line(p: PlannedSlot) -> str:
             return (
                 f"{prefix}\t{p.block_id}\t{p.start.isoformat()}\t{p.end.isoformat()}\t{p.day.isoformat()}\t"
-                f"{options_of(p)}\tfree\tf\n"
+                f"{options_of(p)}\tfree\tf\t{stamp}\n"
             )
 
         with connection.cursor() as cursor:
@@ -289,6 +297,7 @@ def _insert_slots(schedule: Schedule, planned: list[PlannedSlot], *, portal: boo
                 day=p.day,
                 **{name: getattr(p, name) for name in SLOT_OPTION_FIELDS},
                 portal=on_portal(portal, p),
+                changed_at=made_at,
             )
             for p in planned
         ),
