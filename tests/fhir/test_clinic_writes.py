@@ -258,3 +258,38 @@ def test_the_second_half_hour_of_the_autumn_change_of_time_is_refused(client, wo
         fhir_json(response)["issue"][0]["details"]["text"]
         == "Tej godziny nie da się jednoznacznie zapisać (zmiana czasu)."
     )
+
+
+def test_patch_schedule_withdraws_publishes_and_ends_it(client, world):
+    provider, unit, practitioner, _schedule = world
+    auth = token_for(client, provider, WRITE)
+    schedule = new_schedule(client, practitioner, unit, auth)
+    slot = {
+        "resourceType": "Slot",
+        "schedule": {"reference": f"Schedule/{schedule['id']}"},
+        "start": "2026-11-21T16:00:00+01:00",
+        "end": "2026-11-21T16:20:00+01:00",
+    }
+    made = fhir_json(post(client, "Slot", slot, auth))
+    path = f"/fhir/r4/Schedule/{schedule['id']}"
+
+    def patch(*operations):
+        return client.patch(path, json.dumps(list(operations)), content_type="application/json-patch+json", **auth)
+
+    withdrawn = patch({"op": "replace", "path": "/active", "value": False})
+    assert (withdrawn.status_code, fhir_json(withdrawn)["active"]) == (200, False)
+    assert client.get(f"/fhir/r4/Slot/{made['id']}").status_code == 404  # no longer offered publicly
+    again = patch({"op": "replace", "path": "/active", "value": True})
+    assert (again.status_code, client.get(f"/fhir/r4/Slot/{made['id']}").status_code) == (200, 200)
+    ended = patch({"op": "replace", "path": "/planningHorizon/end", "value": "2026-11-20"})
+    assert (ended.status_code, Schedule.objects.get(pk=schedule["id"]).valid_to) == (200, dt.date(2026, 11, 20))
+    assert Slot.objects.filter(pk=made["id"]).exists() is False  # beyond the new end, free: removed
+    assert code_of(patch({"op": "replace", "path": "/planningHorizon/end", "value": "2026-01-01"})) == (
+        400,
+        "invalid_param",
+    )
+    assert code_of(patch({"op": "replace", "path": "/actor", "value": []})) == (400, "not_supported")
+    other_provider = published_clinic(dt.date(2026, 11, 20), days=1)[0]
+    foreign = token_for(client, other_provider, WRITE)
+    body = json.dumps([{"op": "replace", "path": "/active", "value": False}])
+    assert client.patch(path, body, content_type="application/json-patch+json", **foreign).status_code == 404

@@ -221,9 +221,11 @@ def _create(request: HttpRequest, kind: str, caller: SystemCaller | None = None)
 
 
 @with_caller
-def _patch_slot(request: HttpRequest, resource_id: str, caller: SystemCaller | None = None) -> HttpResponse:
+def _patch(request: HttpRequest, kind: str, resource_id: str, caller: SystemCaller | None = None) -> HttpResponse:
     if caller is None:
-        raise Unauthorized("Zmiana Slot wymaga tokenu systemu placówki z /fhir/auth/token.", error="invalid_request")
+        raise Unauthorized(f"Zmiana {kind} wymaga tokenu systemu placówki z /fhir/auth/token.", error="invalid_request")
+    if kind == "Schedule":
+        return writes.patch_schedule(request, resource_id, caller)
     return writes.patch_slot(request, resource_id, caller)
 
 
@@ -269,8 +271,8 @@ def resource(request: HttpRequest, kind: str, resource_id: str) -> HttpResponseB
     """GET reads; PATCH of an Appointment cancels it (`operations.patch`)."""
     if request.method == "PATCH" and kind == "Appointment":
         return operations.patch(request, resource_id)
-    if request.method == "PATCH" and kind == "Slot":
-        return _patch_slot(request, resource_id)
+    if request.method == "PATCH" and kind in ("Slot", "Schedule"):
+        return _patch(request, kind, resource_id)
     return read(request, kind, resource_id)
 
 
@@ -285,7 +287,7 @@ def _capability(kind: str, params: dict[str, str], *, documentation: str = "") -
     interactions = [{"code": "read"}, {"code": "search-type"}]
     if kind in ("Schedule", "Slot"):
         interactions.append({"code": "create"})
-    if kind in ("Appointment", "Slot"):
+    if kind in ("Appointment", "Schedule", "Slot"):
         interactions.append({"code": "patch"})
     entry: dict[str, object] = {
         "type": kind,

@@ -8,6 +8,8 @@
   that day (`scheduling.editing.add_blocks`, the same rules as the back-office: a slot that
   overlaps another block of the practitioner is 409 naming it). Sent again, the same slot is
   answered 200, not made twice.
+- `PATCH Schedule/<id>` (`system/Schedule.write`): publish or withdraw it (`/active`), move or
+  open its end (`/planningHorizon/end`).
 - `PATCH Slot/<id>` (`system/Slot.write`, JSON Patch `replace /status`): `busy-unavailable` takes
   a free slot off the calendar (C3 block), `free` gives a blocked one back; a slot that is booked,
   held or past is 409.
@@ -271,3 +273,58 @@ def patch_slot(request: HttpRequest, resource_id: str, caller: SystemCaller) -> 
                 issue="conflict",
             )
         return fhir_response(_slot_resource(slot), private=True)
+
+
+def patch_schedule(request: HttpRequest, resource_id: str, caller: SystemCaller) -> HttpResponse:
+    """`PATCH Schedule/<id>` (`system/Schedule.write`): `replace /active` (publish online or
+    withdraw) and `replace /planningHorizon/end` (a date; `remove` for open-ended). Saved as the
+    back-office saves a schedule: the quota asked when it starts to be published, slots beyond
+    a new end removed, booked visits kept (and listed in the back-office as conflicts)."""
+    caller.require("system/Schedule.write")
+    try:
+        operations = _json(request, ("application/json-patch+json",))
+        changes = _schedule_changes(operations)
+    except BadRequest as error:
+        return _bad(error)
+    with provider_scope(caller.provider_id):
+        schedule = (
+            Schedule.objects.filter(provider_id=caller.provider_id, pk=_pk(resource_id))
+            .select_related("practitioner", "unit")
+            .first()
+        )
+        if schedule is None:
+            return not_found("Schedule", resource_id[:20])
+        for name, value in changes.items():
+            setattr(schedule, name, value)
+        if schedule.valid_to is not None and schedule.valid_to < schedule.valid_from:
+            return _bad(
+                BadRequest("Koniec okresu jest przed jego początkiem.", expression="Schedule.planningHorizon.end")
+            )
+        try:
+            with transaction.atomic():
+                editing.save_schedule(schedule, None, actor=None, actor_label=f"client:{caller.client_id}")
+        except PublicationRefused as refused:
+            return outcome(409, "quota", refused.message, issue="business-rule")
+        return fhir_response(_schedule_resource(schedule), private=True)
+
+
+def _schedule_changes(operations) -> dict:
+    if not isinstance(operations, list) or not operations or len(operations) > 2:
+        raise BadRequest("JSON Patch to lista jednej lub dwóch operacji.", code="invalid_json")
+    changes: dict = {}
+    for op in operations:
+        if not isinstance(op, dict):
+            raise BadRequest("JSON Patch to lista operacji.", code="invalid_json")
+        path, kind, value = op.get("path"), op.get("op"), op.get("value")
+        if path == "/active" and kind == "replace" and isinstance(value, bool):
+            changes["is_published_online"] = value
+        elif path == "/planningHorizon/end" and kind in ("replace", "add"):
+            changes["valid_to"] = _day(value, "Schedule.planningHorizon.end")
+        elif path == "/planningHorizon/end" and kind == "remove":
+            changes["valid_to"] = None
+        else:
+            raise BadRequest(
+                "Obsługujemy „replace” /active (true/false) i /planningHorizon/end (data albo „remove”).",
+                code="not_supported",
+            )
+    return changes
