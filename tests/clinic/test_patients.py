@@ -98,6 +98,7 @@ def test_cards_arrive_inactive_and_only_one_is_active(client, records):
     client.post(reverse("clinic:card-activate", args=[jan.pk, first.pk]))
     client.post(reverse("clinic:card-activate", args=[jan.pk, second.pk]))
     assert list(HealthCard.objects.filter(is_active=True)) == [second]
+
     with pytest.raises(IntegrityError), transaction.atomic():
         HealthCard.objects.filter(pk=first.pk).update(is_active=True)
     # a scanner types the card number into the search box
@@ -114,3 +115,15 @@ def test_practitioner_reads_but_does_not_edit_records(client, records):
     assert client.get(reverse("clinic:patient", args=[records["jan"].pk])).status_code == 200
     assert client.get(reverse("clinic:patient-edit", args=[records["jan"].pk])).status_code == 403
     assert client.post(reverse("clinic:card-add", args=[records["jan"].pk]), {"number": "C" * 18}).status_code == 403
+
+
+def test_a_card_number_typed_in_groups_counts_18_characters_without_spaces(client, records):
+    """E6 (001 §6.3.2): "18 znaków nie licząc spacji"."""
+    jan = records["jan"]
+    add = reverse("clinic:card-add", args=[jan.pk])
+    refused = client.post(add, {"number": "PL12 3456 7890 ABCD E"}, follow=True)
+    assert [str(m) for m in refused.context["messages"]] == [
+        "Numer karty ma 18 znaków (nie licząc spacji): cyfry i litery."
+    ]
+    client.post(add, {"number": " pl12 3456 7890 abcd ef "})
+    assert list(HealthCard.objects.values_list("number", flat=True)) == ["PL1234567890ABCDEF"]

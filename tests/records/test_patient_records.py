@@ -123,7 +123,7 @@ def test_health_card_from_the_account_reaches_provider_records_inactive(client, 
     bad = client.post(url, {"action": "profile", "first_name": "Ewa", "last_name": "Kowal", "card_number": "ABC"})
     assert bad.status_code == 422 and "Numer karty ma 18 znaków" in bad.content.decode()
     client.post(
-        url, {"action": "profile", "first_name": "Ewa", "last_name": "Kowal", "card_number": "pl1234567890abcdef"}
+        url, {"action": "profile", "first_name": "Ewa", "last_name": "Kowal", "card_number": "pl12 3456 7890 abcd ef"}
     )
     card = HealthCard.objects.get()
     assert card.number == "PL1234567890ABCDEF" and not card.is_active and card.patient_id == world["visit"].patient_id

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from terminarz.patients.validation import name_field, pesel_field, phone_field
+from terminarz.patients.validation import CardNumberField, name_field, pesel_field, phone_field
 
 from . import human_check
 from .models import Consent, PatientProfile, record_consents
@@ -71,12 +71,13 @@ class ProfileForm(forms.Form):
     last_name = name_field(_("Nazwisko"), _("Podaj nazwisko."))
     pesel = pesel_field()
     phone = phone_field()
-    card_number = forms.RegexField(
+    card_number = CardNumberField(
         label=_("Numer karty pacjenta"),
-        regex=r"^[0-9A-Za-z]{18}$",
         required=False,
-        help_text=_("18 znaków. Trafi do kartotek placówek, w których umawiasz wizyty – placówka ją aktywuje."),
-        error_messages={"invalid": _("Numer karty ma 18 znaków: cyfry i litery.")},
+        help_text=_(
+            "18 znaków, spacje można pominąć. Trafi do kartotek placówek, w których umawiasz wizyty – "
+            "placówka ją aktywuje."
+        ),
     )
 
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from terminarz.core.crypto import lookup_hash
 
 from .models import Patient
-from .validation import email_field, name_field, pesel_field, phone_field
+from .validation import CardNumberField, email_field, name_field, pesel_field, phone_field
 
 
 class PatientRecordForm(forms.Form):
@@ -66,8 +66,4 @@ class PatientEditForm(PatientRecordForm):
 
 
 class CardForm(forms.Form):
-    number = forms.RegexField(
-        label=_("Numer karty pacjenta"),
-        regex=r"^[0-9A-Za-z]{18}$",
-        error_messages={"invalid": _("Numer karty ma 18 znaków: cyfry i litery."), "required": _("Podaj numer karty.")},
-    )
+    number = CardNumberField(label=_("Numer karty pacjenta"), error_messages={"required": _("Podaj numer karty.")})

@@ -63,3 +63,25 @@ def email_field(*, required: bool) -> forms.EmailField:
             "invalid": _("Podaj poprawny adres e-mail, np. jan.kowalski@example.com."),
         },
     )
+
+
+CARD_MESSAGE = _("Numer karty ma 18 znaków (nie licząc spacji): cyfry i litery.")
+
+
+class CardNumberField(forms.CharField):
+    """E6 (001 §6.3.2): a patient card's number – 18 letters and digits, "nie licząc spacji":
+    typed in groups with spaces it is accepted, the spaces dropped and the letters capitalised."""
+
+    default_error_messages = {"invalid": CARD_MESSAGE}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return "".join(str(super().to_python(value)).split()).upper()
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not (len(value) == 18 and value.isascii() and value.isalnum()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
