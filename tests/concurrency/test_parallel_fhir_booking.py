@@ -16,34 +16,14 @@ from terminarz.scheduling.models import Slot
 from tests.concurrency.parallel import run_lined_up
 from tests.conftest import require_postgres
 from tests.factories import PATIENT, clinic
+from tests.fhir.helpers import proposed_visit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 ROUNDS = 12
 
 
 def fhir_book(slot_id: int) -> str:
-    body = {
-        "resourceType": "Parameters",
-        "parameter": [
-            {
-                "name": "appt-resource",
-                "resource": {
-                    "resourceType": "Appointment",
-                    "status": "proposed",
-                    "slot": [{"reference": f"Slot/{slot_id}"}],
-                    "participant": [{"actor": {"reference": "#p"}, "status": "accepted"}],
-                    "contained": [
-                        {
-                            "resourceType": "Patient",
-                            "id": "p",
-                            "name": [{"family": "Nowak", "given": ["Ewa"]}],
-                            "telecom": [{"system": "email", "value": "ewa@example.com"}],
-                        }
-                    ],
-                },
-            }
-        ],
-    }
+    body = {"resourceType": "Parameters", "parameter": [{"name": "appt-resource", "resource": proposed_visit(slot_id)}]}
     response = Client().post("/fhir/r4/Appointment/$book", json.dumps(body), content_type="application/fhir+json")
     return {200: "fhir", 409: "taken"}.get(response.status_code, f"status {response.status_code}")
 

@@ -69,3 +69,21 @@ def system_token(client, provider, scopes: list[str]) -> str:
         HTTP_AUTHORIZATION=f"Basic {raw}",
     )
     return json.loads(response.content)["access_token"]
+
+
+def proposed_visit(slot_id) -> dict:
+    """An Appointment to `$book` for a patient app: the slot and a contained Patient."""
+    return {
+        "resourceType": "Appointment",
+        "status": "proposed",
+        "slot": [{"reference": f"Slot/{slot_id}"}],
+        "participant": [{"actor": {"reference": "#p"}, "status": "accepted"}],
+        "contained": [
+            {
+                "resourceType": "Patient",
+                "id": "p",
+                "name": [{"family": "Nowak", "given": ["Ewa"]}],
+                "telecom": [{"system": "email", "value": "ewa@example.com"}],
+            }
+        ],
+    }

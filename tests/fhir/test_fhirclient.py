@@ -14,7 +14,7 @@ from fhirclient.models.slot import Slot
 
 from terminarz.booking.models import Appointment
 
-from .helpers import published_clinic
+from .helpers import proposed_visit, published_clinic
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,22 +44,7 @@ def test_fhirclient_finds_free_slots_and_pages_through_them(live_server, frozen,
         assert found.actor[0].reference == f"Practitioner/{practitioner.pk}"
         doctor = Practitioner.read(str(practitioner.pk), smart.server)
         assert (doctor.name[0].family, doctor.identifier[0].value) == (practitioner.last_name, "4352919")
-        proposed = FhirAppointment(
-            {
-                "resourceType": "Appointment",
-                "status": "proposed",
-                "slot": [{"reference": f"Slot/{slots[0].id}"}],
-                "participant": [{"actor": {"reference": "#p"}, "status": "accepted"}],
-                "contained": [
-                    {
-                        "resourceType": "Patient",
-                        "id": "p",
-                        "name": [{"family": "Nowak", "given": ["Ewa"]}],
-                        "telecom": [{"system": "email", "value": "ewa@example.com"}],
-                    }
-                ],
-            }
-        )
+        proposed = FhirAppointment(proposed_visit(slots[0].id))
         parameters = {
             "resourceType": "Parameters",
             "parameter": [{"name": "appt-resource", "resource": proposed.as_json()}],

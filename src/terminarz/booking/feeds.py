@@ -140,10 +140,11 @@ def feed_ics(feed: CalendarFeed | AccountCalendarFeed, *, now: dt.datetime | Non
     return _practitioner_ics(feed, now=now or clock.now())
 
 
-def _account_ics(feed: AccountCalendarFeed, *, now: dt.datetime) -> bytes:
-    visits = (
+def _visits(now: dt.datetime, **owner):
+    """The owner's visits in the feed's window (30 days back, 90 ahead), cancelled ones too."""
+    return (
         Appointment.unscoped.filter(
-            account_id=feed.account_id,
+            **owner,
             start__gte=now - dt.timedelta(days=PAST_DAYS),
             start__lt=now + dt.timedelta(days=AHEAD_DAYS),
             status__in=(*SHOWN, *CANCELLED),
@@ -151,65 +152,65 @@ def _account_ics(feed: AccountCalendarFeed, *, now: dt.datetime) -> bytes:
         .select_related("unit__location", "slot", "practitioner", "provider")
         .order_by("start")
     )
+
+
+def _calendar(product: str, name: str, events, *, now: dt.datetime) -> bytes:
+    """One VCALENDAR of (visit, summary, location, description) rows: the UID is the booking
+    reference, so a moved or cancelled visit updates in the subscriber's calendar."""
     calendar = Calendar()
-    calendar.add("prodid", "-//Terminarz//Moje wizyty//PL")
+    calendar.add("prodid", f"-//Terminarz//{product}//PL")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", _("Moje wizyty – Terminarz"))
+    calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", "Europe/Warsaw")
-    for visit in visits:
-        televisit = visit.slot.televisit == "only" if visit.slot_id else False
+    for visit, summary, location, description in events:
         event = Event()
         event.add("uid", f"{visit.reference}@terminarz")
         event.add("dtstamp", now)
         event.add("dtstart", visit.start)
         event.add("dtend", visit.end)
-        event.add(
-            "summary",
-            _("Wizyta: %(who)s (%(unit)s)") % {"who": visit.practitioner.full_name, "unit": visit.unit.name}
-            + (" – " + _("teleporada") if televisit else ""),
-        )
-        event.add("location", _("Teleporada") if televisit else visit.unit.location.address)
-        details = [
-            visit.provider.name,
-            _("Numer rezerwacji: %(ref)s") % {"ref": visit.reference},
-        ]
-        if visit.provider.phone:
-            details.append(_("Tel. %(phone)s") % {"phone": visit.provider.phone})
-        event.add("description", "\n".join(details))
+        event.add("summary", summary)
+        event.add("location", location)
+        event.add("description", description)
         event.add("status", _ical_status(visit.status))
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+def _televisit(visit) -> bool:
+    return visit.slot.televisit == "only" if visit.slot_id else False
+
+
+def _account_ics(feed: AccountCalendarFeed, *, now: dt.datetime) -> bytes:
+    def rows():
+        for visit in _visits(now, account_id=feed.account_id):
+            televisit = _televisit(visit)
+            summary = _("Wizyta: %(who)s (%(unit)s)") % {"who": visit.practitioner.full_name, "unit": visit.unit.name}
+            details = [visit.provider.name, _("Numer rezerwacji: %(ref)s") % {"ref": visit.reference}]
+            if visit.provider.phone:
+                details.append(_("Tel. %(phone)s") % {"phone": visit.provider.phone})
+            yield (
+                visit,
+                summary + (" – " + _("teleporada") if televisit else ""),
+                _("Teleporada") if televisit else visit.unit.location.address,
+                "\n".join(details),
+            )
+
+    return _calendar("Moje wizyty", _("Moje wizyty – Terminarz"), rows(), now=now)
 
 
 def _practitioner_ics(feed: CalendarFeed, *, now: dt.datetime) -> bytes:
-    visits = (
-        Appointment.unscoped.filter(
-            practitioner_id=feed.practitioner_id,
-            start__gte=now - dt.timedelta(days=PAST_DAYS),
-            start__lt=now + dt.timedelta(days=AHEAD_DAYS),
-            status__in=(*SHOWN, *CANCELLED),
-        )
-        .select_related("unit__location", "slot")
-        .order_by("start")
-    )
-    calendar = Calendar()
-    calendar.add("prodid", "-//Terminarz//Kalendarz personelu//PL")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"{feed.practitioner.full_name} – {feed.provider.name}")
-    calendar.add("x-wr-timezone", "Europe/Warsaw")
-    for visit in visits:
-        event = Event()
-        event.add("uid", f"{visit.reference}@terminarz")
-        event.add("dtstamp", now)
-        event.add("dtstart", visit.start)
-        event.add("dtend", visit.end)
-        televisit = visit.slot.televisit == "only" if visit.slot_id else False
-        event.add("summary", f"Wizyta – {visit.unit.name}" + (" (teleporada)" if televisit else ""))
-        event.add("location", "Teleporada" if televisit else visit.unit.location.address)
-        event.add("description", f"Numer rezerwacji: {visit.reference}")
-        event.add("status", _ical_status(visit.status))
-        calendar.add_component(event)
-    return calendar.to_ical()
+    def rows():
+        for visit in _visits(now, practitioner_id=feed.practitioner_id):
+            televisit = _televisit(visit)
+            yield (
+                visit,
+                f"Wizyta – {visit.unit.name}" + (" (teleporada)" if televisit else ""),
+                "Teleporada" if televisit else visit.unit.location.address,
+                f"Numer rezerwacji: {visit.reference}",
+            )
+
+    name = f"{feed.practitioner.full_name} – {feed.provider.name}"
+    return _calendar("Kalendarz personelu", name, rows(), now=now)
 
 
 def _ical_status(status: str) -> str:
