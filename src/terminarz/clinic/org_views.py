@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.catalog.dictionaries import DEPARTMENT_CODES
 from terminarz.catalog.models import Service
+from terminarz.core import audit
 from terminarz.core.audit import record_audit
 from terminarz.onboarding import changes
 from terminarz.onboarding.models import ChangeRequest
@@ -279,7 +280,9 @@ def practitioner_edit(request, practitioner_id: int | None = None):
         request.POST or None, request.FILES or None, instance=practitioner, provider=request.provider
     )
     if request.method == "POST" and form.is_valid():
+        fields = PractitionerForm.Meta.fields
         with transaction.atomic():
+            before = audit.stored_snapshot(practitioner, fields)
             saved = form.save()
             record_audit(
                 provider_id=request.provider.pk,
@@ -292,7 +295,7 @@ def practitioner_edit(request, practitioner_id: int | None = None):
                 )
                 % {"name": saved.full_name},
                 actor=request.user,
-                changes={"fields": sorted(form.changed_data)},
+                changes=audit.diff(before, audit.snapshot(saved, fields)),
             )
         messages.success(request, gettext("Zapisano dane personelu."))
         return redirect("clinic:staff")

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 
 from terminarz.catalog.models import Service
-from terminarz.core import clock
+from terminarz.core import audit, clock
 from terminarz.core.audit import record_audit
 from terminarz.patients.validation import no_control_characters
 from terminarz.payments import invoices
@@ -155,8 +155,7 @@ def _highest_price(provider) -> Decimal | None:
 
 
 def _save_audited(request, obj, before: dict, fields: list[str], action: str, summary: str) -> None:
-    after = {name: getattr(obj, name) for name in fields}
-    changed = {k: {"before": str(before.get(k)), "after": str(after[k])} for k in after if before.get(k) != after[k]}
+    changed = audit.diff(before, audit.snapshot(obj, fields))
     if changed:
         record_audit(
             provider_id=request.provider.pk,
@@ -182,8 +181,8 @@ def payment_settings(request):
         provider=provider, deadline_kind=DeadlineKind.BEFORE_VISIT, hours_before_visit=24
     )
     # Before binding: a valid model form writes the new values onto its instance.
-    before_s = {n: getattr(current, n) for n in PaymentSettingsForm.Meta.fields}
-    before_r = {n: getattr(rule, n) for n in RULE_FIELDS}
+    before_s = audit.snapshot(current, PaymentSettingsForm.Meta.fields)
+    before_r = audit.snapshot(rule, RULE_FIELDS)
     settings_form = PaymentSettingsForm(request.POST or None, instance=current, prefix="s")
     rule_form = PaymentRuleForm(request.POST or None, instance=rule, prefix="r", price=_highest_price(provider))
     if request.method == "POST" and settings_form.is_valid() and rule_form.is_valid():
@@ -247,7 +246,7 @@ def payment_rule_edit(request, kind: str, target_id: int):
     else:
         raise Http404
     rule = PaymentRule.objects.filter(provider=provider, **lookup).first() or PaymentRule(provider=provider, **lookup)
-    before = {n: getattr(rule, n) for n in RULE_FIELDS} if rule.pk else {}
+    before = audit.snapshot(rule, RULE_FIELDS)
     form = PaymentRuleForm(request.POST or None, instance=rule, price=price, inherit_deadline=True)
     if request.method == "POST" and request.POST.get("action") == "delete" and rule.pk:
         with transaction.atomic():

@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from terminarz.core import audit
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import RegistrationSettings, settings_for
 from terminarz.subscriptions import services as subscriptions
@@ -82,13 +83,13 @@ class RegistrationSettingsForm(forms.ModelForm):
 @clinic_view("settings.change")
 def registration_settings(request):
     current = settings_for(request.provider.pk)
-    before = {name: getattr(current, name) for name in RegistrationSettingsForm.Meta.fields}
+    fields = RegistrationSettingsForm.Meta.fields
+    before = audit.snapshot(current, fields)
     form = RegistrationSettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             saved = form.save()
-            after = {name: getattr(saved, name) for name in RegistrationSettingsForm.Meta.fields}
-            changed = {k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]}
+            changed = audit.diff(before, audit.snapshot(saved, fields))
             if changed:
                 record_audit(
                     provider_id=request.provider.pk,

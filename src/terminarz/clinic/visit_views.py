@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from terminarz.booking import visits
 from terminarz.booking.models import Appointment, AppointmentStatus, PayerKind, VisitService
 from terminarz.catalog.models import Payer, Service, ServiceGroup
-from terminarz.core import clock
+from terminarz.core import audit, clock
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import Unit
 
@@ -235,8 +235,10 @@ def unique_code(form: forms.ModelForm, taken) -> str:
 def save_audited(request, form: forms.ModelForm, *, action: str, summary) -> object | None:
     """Save a dictionary form with its audit entry in one transaction; a code taken meanwhile
     (the unique constraint) becomes the form's error and None is returned."""
+    fields = list(form._meta.fields or [])
     try:
         with transaction.atomic():
+            before = audit.stored_snapshot(form.instance, fields)
             saved = form.save()
             record_audit(
                 provider_id=request.provider.pk,
@@ -244,6 +246,7 @@ def save_audited(request, form: forms.ModelForm, *, action: str, summary) -> obj
                 target=saved,
                 summary=summary(saved),
                 actor=request.user,
+                changes=audit.diff(before, audit.snapshot(saved, fields)),
             )
     except IntegrityError:
         form.add_error("code", CODE_TAKEN[type(form.instance)])

@@ -111,6 +111,10 @@ FIELDS: dict[str, str] = {
     "start_date": "data rozpoczęcia",
     "contact_name": "osoba do kontaktu",
     "document": "dokument (nr)",
+    "blocks_added": "dodane bloki",
+    "blocks_removed": "usunięte bloki",
+    "permissions_added": "nadane uprawnienia",
+    "permissions_removed": "odebrane uprawnienia",
 }
 
 # Changes stored as [before, after]; any other list is a list.
@@ -193,7 +197,8 @@ def _value_text(value, *, pair: bool = False) -> str:
     if isinstance(value, list | tuple):
         if pair and len(value) == 2:
             return f"{_value_text(value[0])} → {_value_text(value[1])}"
-        return ", ".join(_value_text(v) for v in value) or "–"
+        texts = [_value_text(v) for v in value]
+        return ("; " if any("," in t or " · " in t for t in texts) else ", ").join(texts) or "–"
     if value is True:
         return "tak"
     if value is False:
@@ -201,3 +206,27 @@ def _value_text(value, *, pair: bool = False) -> str:
     if value in (None, ""):
         return "–"
     return str(value)
+
+
+# Models without a Polish verbose_name of their own that the log may be about.
+OBJECTS: dict[str, str] = {
+    "cooperationdocument": "Dokument współpracy z ubezpieczycielem",
+    "openinghours": "Godziny otwarcia",
+    "paymentattempt": "Płatność online",
+    "prescriptionrequest": "Prośba o receptę",
+    "refund": "Zwrot płatności",
+    "rodorequest": "Wniosek RODO",
+    "roomassignment": "Przydział gabinetu",
+    "waitlistoffer": "Propozycja z listy rezerwowej",
+    "webhook": "Webhook",
+}
+
+
+def object_label(object_type: str) -> str:
+    """What kind of object an entry is about, by its model's name ("Personel medyczny")."""
+    if object_type in OBJECTS:
+        return OBJECTS[object_type]
+    model = _models().get(object_type)
+    if model is None:
+        return object_type
+    return str(model._meta.verbose_name).capitalize()  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from terminarz.core import clock
+from terminarz.core import audit, clock
 from terminarz.core.audit import record_audit
 
 from .models import Location, LocationStatus, Membership, OpeningHours, Provider, RegistrationSettings, Room, Unit
@@ -18,6 +18,9 @@ class OrgError(Exception):
         self.message = message
 
 
+WEEKDAY_NAMES = tuple(
+    enumerate(("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela"))
+)  # the audit log's words (Polish, like the rest of the log)
 LOCATION_FIELDS = ("name", "street", "postal_code", "city", "voivodeship")
 
 
@@ -50,7 +53,7 @@ def correct_location(location: Location, values: dict, *, actor) -> Location:
         locked = Location.objects.select_for_update().get(pk=location.pk)
         if locked.status == LocationStatus.APPROVED:
             raise OrgError(_("Adres zatwierdzonej lokalizacji zmienia się wnioskiem o zmianę danych."))
-        before = {field: getattr(locked, field) for field in LOCATION_FIELDS}
+        before = audit.snapshot(locked, LOCATION_FIELDS)
         values = {"voivodeship": locked.voivodeship, **values}  # kept when not given
         for field in LOCATION_FIELDS:
             setattr(locked, field, values[field])
@@ -61,7 +64,7 @@ def correct_location(location: Location, values: dict, *, actor) -> Location:
             target=locked,
             summary=_("Poprawiono lokalizację %(n)s") % {"n": locked.name},
             actor=actor,
-            changes={"before": before, "after": {field: values[field] for field in LOCATION_FIELDS}},
+            changes=audit.diff(before, audit.snapshot(locked, LOCATION_FIELDS)),
         )
         if locked.status == LocationStatus.REJECTED:
             LOCATION.move(locked, LocationStatus.PENDING, actor=actor, rejection_reason="", requested_at=clock.now())
@@ -97,8 +100,12 @@ def set_location_visibility(location: Location, visible: bool, *, actor) -> None
         )
 
 
+UNIT_FIELDS = ("location", "code", "department_code", "name", "parent", "address", "is_visible")
+
+
 def save_unit(unit: Unit, *, actor, created: bool) -> Unit:
     with transaction.atomic():
+        before = audit.stored_snapshot(unit, UNIT_FIELDS)
         unit.save()
         record_audit(
             provider_id=unit.provider_id,
@@ -106,6 +113,7 @@ def save_unit(unit: Unit, *, actor, created: bool) -> Unit:
             target=unit,
             summary=(_("Dodano komórkę %(n)s") if created else _("Zmieniono komórkę %(n)s")) % {"n": unit.name},
             actor=actor,
+            changes=audit.diff(before, audit.snapshot(unit, UNIT_FIELDS)),
         )
     return unit
 
@@ -113,6 +121,7 @@ def save_unit(unit: Unit, *, actor, created: bool) -> Unit:
 def set_opening_hours(unit: Unit, hours: dict[int, tuple[dt.time, dt.time] | None], *, actor) -> None:
     """Replace a unit's weekly opening hours (weekday → (opens, closes) or None for closed)."""
     with transaction.atomic():
+        before = _opening_texts(OpeningHours.objects.filter(unit=unit).values_list("weekday", "opens", "closes"))
         OpeningHours.objects.filter(unit=unit).delete()
         OpeningHours.objects.bulk_create(
             OpeningHours(unit=unit, weekday=day, opens=span[0], closes=span[1])
@@ -125,7 +134,15 @@ def set_opening_hours(unit: Unit, hours: dict[int, tuple[dt.time, dt.time] | Non
             target=unit,
             summary=_("Zmieniono godziny otwarcia komórki %(n)s") % {"n": unit.name},
             actor=actor,
+            changes=audit.diff(before, _opening_texts((day, *span) for day, span in hours.items() if span is not None)),
         )
+
+
+def _opening_texts(rows) -> dict[str, str]:
+    """Opening hours as the audit log reads them: {"poniedziałek": "08:00–16:00", …}, closed
+    days "nieczynne"."""
+    hours = {day: f"{opens:%H:%M}–{closes:%H:%M}" for day, opens, closes in rows}
+    return {name: hours.get(day, "nieczynne") for day, name in WEEKDAY_NAMES}
 
 
 def create_room(provider, *, actor, location: Location, name: str) -> Room:

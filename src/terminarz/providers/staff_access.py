@@ -11,7 +11,7 @@ from django.db import transaction
 from terminarz.core.audit import record_audit
 
 from .models import Membership, Provider
-from .permissions import ROLE_PERMISSIONS
+from .permissions import PERMISSIONS, ROLE_PERMISSIONS
 
 
 class StaffAccessError(Exception):
@@ -63,7 +63,7 @@ def change_permissions(membership: Membership, *, actor, role: str, permissions:
         raise StaffAccessError("Nie możesz odebrać sobie uprawnienia do zarządzania personelem.")
     granted, revoked = exceptions_to_role(role, permissions)
     with transaction.atomic():
-        before = {"role": membership.role, "granted": membership.granted, "revoked": membership.revoked}
+        before_role, before_permissions = membership.get_role_display(), membership.permissions
         membership.role, membership.granted, membership.revoked = role, granted, revoked
         membership.save(update_fields=["role", "granted", "revoked"])
         record_audit(
@@ -72,7 +72,7 @@ def change_permissions(membership: Membership, *, actor, role: str, permissions:
             target=membership,
             summary=f"Zmieniono uprawnienia konta {membership.user.username}",
             actor=actor,
-            changes={"before": before, "after": {"role": role, "granted": granted, "revoked": revoked}},
+            changes=_permission_changes(before_role, before_permissions, membership),
         )
     return membership
 
@@ -158,3 +158,15 @@ def reset_second_factor(membership: Membership, *, actor, reset: Callable[[objec
             actor=actor,
         )
     return True
+
+
+def _permission_changes(before_role: str, before: frozenset[str], membership: Membership) -> dict:
+    """The role before → after and the permissions the person gained and lost, by their names."""
+    after = membership.permissions
+    changes: dict = {}
+    if before_role != membership.get_role_display():
+        changes["role"] = {"before": str(before_role), "after": str(membership.get_role_display())}
+    for key, names in (("permissions_added", after - before), ("permissions_removed", before - after)):
+        if names:
+            changes[key] = sorted(str(PERMISSIONS[name]) for name in names if name in PERMISSIONS)
+    return changes

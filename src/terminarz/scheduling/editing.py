@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from terminarz.core import clock
+from terminarz.core import audit, clock
 from terminarz.core.audit import record_audit
 from terminarz.providers.holidays import closed_days
 
@@ -111,6 +111,8 @@ def save_schedule(
     (a clinic system's new schedule) the blocks stay as they are (its hours come as slots)."""
     created = schedule.pk is None
     with transaction.atomic():
+        before = audit.stored_snapshot(schedule, SCHEDULE_FIELDS)
+        blocks_before = block_texts(schedule)
         # A schedule takes a published place while it is published and not over; one that
         # starts taking a place (new, switched on, or extended from the past) asks the guards,
         # e.g. the subscription's quota (raises PublicationRefused).
@@ -146,8 +148,43 @@ def save_schedule(
             },
             actor=actor,
             actor_label=actor_label,
+            changes=_schedule_changes(before, blocks_before, schedule),
         )
     return result
+
+
+SCHEDULE_FIELDS = ("practitioner", "unit", "valid_from", "valid_to", "description", "is_published_online")
+BLOCK_FLAGS = ("first_visit_only", "followup_only", "callcenter_only", "first_free_only")
+FLAG_LABELS = {flag: str(getattr(ScheduleBlock._meta.get_field(flag), "verbose_name", flag)) for flag in BLOCK_FLAGS}
+
+
+def block_texts(schedule: Schedule) -> list[str]:
+    """A schedule's blocks as the audit log reads them, e.g. "poniedziałek 08:00–12:00 · 15 min
+    · NFZ · tylko w gabinecie" (in order of the week, then the dated ones)."""
+    if schedule.pk is None:
+        return []
+    texts = []
+    blocks = ScheduleBlock.objects.filter(schedule_id=schedule.pk).prefetch_related("payers")
+    for block in sorted(blocks, key=lambda b: (b.date is not None, b.date or dt.date.min, b.weekday, b.start_time)):
+        parts = [str(block), f"{block.slot_minutes} min", block.get_financing_display(), block.get_televisit_display()]
+        parts += [FLAG_LABELS[flag] for flag in BLOCK_FLAGS if getattr(block, flag)]
+        if block.children:
+            parts.append(block.get_children_display())
+        parts += [payer.name for payer in block.payers.all()]
+        texts.append(" · ".join(str(part) for part in parts))
+    return texts
+
+
+def _schedule_changes(before: dict, blocks_before: list[str], schedule: Schedule) -> dict:
+    changes: dict[str, Any] = audit.diff(before, audit.snapshot(schedule, SCHEDULE_FIELDS))
+    blocks_after = block_texts(schedule)
+    added = [text for text in blocks_after if text not in blocks_before]
+    removed = [text for text in blocks_before if text not in blocks_after]
+    if added:
+        changes["blocks_added"] = added
+    if removed:
+        changes["blocks_removed"] = removed
+    return changes
 
 
 def _audit_change(

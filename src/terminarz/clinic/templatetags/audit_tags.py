@@ -20,3 +20,8 @@ def actor_label(label: str) -> str:
 @register.filter
 def change_lines(entry) -> list[tuple[str, str]]:
     return audit_labels.change_lines(entry.action, entry.changes or {}, entry.object_type)
+
+
+@register.filter
+def object_label(object_type: str) -> str:
+    return audit_labels.object_label(object_type)
