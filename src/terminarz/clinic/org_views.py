@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from terminarz.catalog.dictionaries import DEPARTMENT_CODES
-from terminarz.catalog.models import Service
+from terminarz.catalog.models import Service, ServiceGroup
 from terminarz.core import audit
 from terminarz.core.audit import record_audit
 from terminarz.onboarding import changes
@@ -77,7 +77,20 @@ class UnitForm(forms.ModelForm):
         return code
 
 
+def _procedure_label(service: Service) -> str:
+    return f"{service.name} ({service.group.name})" if service.group else service.name
+
+
 class PractitionerForm(forms.ModelForm):
+    # B2 "Dodaj cały zakres" (seed 000 §4.2.4): every active service of a product group at once.
+    whole_groups = forms.ModelMultipleChoiceField(
+        label=_("Dodaj cały zakres"),
+        required=False,
+        queryset=ServiceGroup.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Zaznacz produkt, aby przypisać wszystkie jego aktywne usługi."),
+    )
+
     class Meta:
         model = Practitioner
         fields = [
@@ -115,7 +128,17 @@ class PractitionerForm(forms.ModelForm):
         units.queryset = Unit.objects.filter(provider=provider)
         procedures = self.fields["procedures"]
         assert isinstance(procedures, forms.ModelMultipleChoiceField)
-        procedures.queryset = Service.objects.filter(provider=provider, is_active=True).order_by("name")
+        procedures.queryset = (
+            Service.objects.filter(provider=provider, is_active=True).select_related("group").order_by("name")
+        )
+        procedures.label_from_instance = _procedure_label  # type: ignore[method-assign,assignment]
+        whole_groups = self.fields["whole_groups"]
+        assert isinstance(whole_groups, forms.ModelMultipleChoiceField)
+        whole_groups.queryset = (
+            ServiceGroup.objects.filter(provider=provider, services__is_active=True).distinct().order_by("name")
+        )
+        names = list(self.Meta.fields)
+        self.order_fields([*names[: names.index("procedures") + 1], "whole_groups"])
         self.fields["specializations"].error_messages["required"] = _("Wybierz co najmniej jedną specjalizację.")
 
     def clean(self):
@@ -127,6 +150,11 @@ class PractitionerForm(forms.ModelForm):
             elif not is_valid_pwz(pwz):
                 self.add_error("pwz", _("Nieprawidłowy numer PWZ – 7 cyfr, pierwsza jest cyfrą kontrolną."))
         cleaned["pwz"] = pwz
+        groups = cleaned.get("whole_groups")
+        if groups:
+            chosen = {service.pk for service in cleaned.get("procedures") or []}
+            whole = Service.objects.filter(group__in=groups, is_active=True).values_list("pk", flat=True)
+            cleaned["procedures"] = Service.objects.filter(pk__in=chosen | set(whole))
         return cleaned
 
 
