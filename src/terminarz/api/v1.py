@@ -167,6 +167,10 @@ class SearchFilters(Schema):
     practitioner: int | None = Field(None, ge=1, le=MAX_ID)
     financing: Literal["nfz", "private"] | None = None
     visit_kind: Literal["first", "followup"] | None = None
+    visit_type: Literal["office", "televisit"] | None = Field(None, description="in person or a televisit")
+    service: str | None = Field(None, max_length=200, description="a service's code or a part of its name")
+    language: str | None = Field(None, max_length=50, description="a language the practitioner speaks")
+    payer: int | None = Field(None, ge=1, le=MAX_ID, description="an insurer's id: providers cooperating with it")
 
 
 def search_refused(form) -> Status:

@@ -525,6 +525,7 @@ def first_time_nfz_visit(booking: Booking) -> None:
     if rules is None:
         return
     assert slot is not None
+    rules_lib.check_nfz_offered(rules, slot)
     booking.nfz_first_time = rules_lib.is_first_nfz_visit(slot, booking.known_patient, now=booking.now)
     rules_lib.check_nfz_first_visit(rules, booking.nfz_first_time)
 

@@ -19,6 +19,7 @@ from terminarz.onboarding.models import ChangeRequest
 from terminarz.onboarding.services import OnboardingError
 from terminarz.providers.models import Location, LocationStatus, Unit
 from terminarz.providers.services import (
+    UNIT_FIELDS,
     OrgError,
     add_location,
     correct_location,
@@ -53,7 +54,7 @@ class UnitForm(forms.ModelForm):
 
     class Meta:
         model = Unit
-        fields = ["location", "code", "department_code", "name", "parent", "address", "is_visible"]
+        fields = list(UNIT_FIELDS)
 
     def __init__(self, *args, provider, **kwargs):
         super().__init__(*args, **kwargs)

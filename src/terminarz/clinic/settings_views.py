@@ -24,7 +24,13 @@ SECTIONS = [
     (_("Potwierdzanie rezerwacji"), ["multi_step", "hold_minutes"]),
     (
         _("Zasady rezerwacji i odwołań"),
-        ["one_visit_per_specialization", "nfz_first_visit_online", "cancel_reason_required", "cancel_cutoff_hours"],
+        [
+            "one_visit_per_specialization",
+            "nfz_queues",
+            "nfz_first_visit_online",
+            "cancel_reason_required",
+            "cancel_cutoff_hours",
+        ],
     ),
     (_("Przypomnienia o wizytach"), ["reminder_hours", "reminder_email", "reminder_sms"]),
     (_("Powiadomienia i wizytówka"), ["return_email", "group_by_units"]),

@@ -36,7 +36,7 @@ from terminarz.portal.search_cards import search_cards
 from terminarz.providers.models import Location, Provider, Unit, settings_for
 from terminarz.scheduling.forms import MAX_DATE, MIN_DATE, SlotSearchForm
 from terminarz.scheduling.models import Slot
-from terminarz.scheduling.search import SlotQuery, open_slots
+from terminarz.scheduling.search import SlotQuery, filter_choices, open_slots
 from terminarz.staff.models import Practitioner
 
 CARD_DAYS = 7
@@ -99,6 +99,7 @@ def search(request):
         .values_list("city", flat=True)
         .distinct(),
         "providers": Provider.objects.filter(is_active=True),
+        "choices": filter_choices(),
     }
     response = render(request, "portal/_search_results.html" if request.htmx else "portal/search.html", context)
     # The same address answers the whole page or only the results (htmx): caches keep both.
@@ -106,7 +107,19 @@ def search(request):
     return response
 
 
-FILTER_FIELDS = ("specialization", "city", "provider", "financing", "visit_kind", "date_from", "date_to")
+FILTER_FIELDS = (
+    "specialization",
+    "city",
+    "provider",
+    "service",
+    "visit_type",
+    "financing",
+    "payer",
+    "language",
+    "visit_kind",
+    "date_from",
+    "date_to",
+)
 
 
 def _apply_text(text: str, params) -> str:

@@ -117,6 +117,16 @@ class Unit(models.Model):
     )
     address = models.CharField(_("adres"), max_length=300, blank=True)
     is_visible = models.BooleanField(_("widoczna w portalu"), default=True)
+    # D6 (seed 001 §5.4): the rules for first-time NFZ patients apply to units "do których
+    # wymagany jest wpis do kolejki oczekujących" only.
+    requires_queue_entry = models.BooleanField(
+        _("wymagany wpis do kolejki oczekujących"),
+        default=True,
+        help_text=_(
+            "Pacjent pierwszorazowy umawiany na wizytę NFZ w tej komórce jest wpisywany do kolejki "
+            "oczekujących (albo nie może umówić się online – wg ustawień rejestracji)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("komórka organizacyjna")
@@ -297,6 +307,14 @@ class RegistrationSettings(models.Model):
             "Zaznaczenie: pacjent pierwszorazowy, który umówi się online na wizytę NFZ, zostaje wpisany do "
             "kolejki oczekujących (przypadek stabilny). Odznaczenie: takie umówienie nie jest możliwe, a pacjent "
             "zobaczy prośbę o kontakt z placówką."
+        ),
+    )
+    nfz_queues = models.BooleanField(
+        _("Obsługa kolejek oczekujących"),
+        default=True,
+        help_text=_(
+            "Włączenie opcji powoduje, że placówka w ramach rejestracji on-line będzie udostępniała pacjentom "
+            "terminy pracy poradni w ramach kontraktu NFZ."
         ),
     )
     return_email = models.EmailField(

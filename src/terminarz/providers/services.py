@@ -100,7 +100,7 @@ def set_location_visibility(location: Location, visible: bool, *, actor) -> None
         )
 
 
-UNIT_FIELDS = ("location", "code", "department_code", "name", "parent", "address", "is_visible")
+UNIT_FIELDS = ("location", "code", "department_code", "name", "parent", "address", "is_visible", "requires_queue_entry")
 
 
 def save_unit(unit: Unit, *, actor, created: bool) -> Unit:

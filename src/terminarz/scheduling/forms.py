@@ -7,9 +7,14 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .availability import MAX_DAYS as AVAILABILITY_MAX_DAYS
-from .models import Financing
+from .models import Financing, Televisit
 from .search import InvalidCursor, SlotQuery, decode_cursor
 
+# D1 "typ wizyty": the slots' televisit values each answer accepts.
+VISIT_TYPES: dict[str, list[str]] = {
+    "office": [Televisit.NO.value, Televisit.POSSIBLE.value],
+    "televisit": [Televisit.POSSIBLE.value, Televisit.ONLY.value],
+}
 MAX_RANGE_DAYS = 92
 MAX_LIMIT = 100
 MAX_ID = 2**62  # ids above any real primary key are refused, never sent to the database
@@ -45,6 +50,16 @@ class SlotSearchForm(forms.Form):
         label=_("Rodzaj wizyty"),
         choices=[("", _("dowolna")), ("first", _("pierwsza wizyta")), ("followup", _("wizyta kolejna"))],
         required=False,
+    )
+    visit_type = forms.ChoiceField(
+        label=_("Typ wizyty"),
+        choices=[("", _("dowolny")), ("office", _("w gabinecie")), ("televisit", _("teleporada"))],
+        required=False,
+    )
+    service = forms.CharField(label=_("Świadczenie"), max_length=200, required=False)
+    language = forms.CharField(label=_("Język wizyty"), max_length=50, required=False)
+    payer = forms.IntegerField(
+        label=_("Płatnik"), required=False, min_value=1, max_value=MAX_ID, error_messages=_id_errors(_("płatnika"))
     )
     date_from = forms.DateField(label=_("Od dnia"), required=False)
     date_to = forms.DateField(label=_("Do dnia"), required=False)
@@ -96,6 +111,10 @@ class SlotSearchForm(forms.Form):
             visit_kind=c.get("visit_kind") or None,
             date_from=c.get("date_from"),
             date_to=c.get("date_to"),
+            televisit=VISIT_TYPES.get(c.get("visit_type") or ""),
+            service=c.get("service") or None,
+            language=c.get("language") or None,
+            payer=c.get("payer"),
         )
 
 

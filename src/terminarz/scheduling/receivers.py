@@ -5,14 +5,14 @@ their (long) lifetime. Changes go through `save()` (a queryset `update()` would 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from terminarz.catalog.models import Specialization
+from terminarz.catalog.models import Payer, Service, Specialization
 from terminarz.providers.models import Location, Provider, RegistrationSettings, Unit
 from terminarz.staff.models import Practitioner
 
 from .models import Schedule
 from .search import invalidate_lookups
 
-WATCHED = (Provider, Location, Unit, Practitioner, Schedule, RegistrationSettings, Specialization)
+WATCHED = (Provider, Location, Unit, Practitioner, Schedule, RegistrationSettings, Specialization, Service, Payer)
 
 
 def _changed(sender, **kwargs) -> None:
@@ -29,3 +29,4 @@ def connect() -> None:
     m2m_changed.connect(
         _changed, sender=Practitioner.specializations.through, dispatch_uid="search-lookups-specializations"
     )
+    m2m_changed.connect(_changed, sender=Practitioner.procedures.through, dispatch_uid="search-lookups-procedures")

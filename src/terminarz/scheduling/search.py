@@ -11,13 +11,13 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from terminarz.catalog.models import Specialization
+from terminarz.catalog.models import Payer, Service, Specialization
 from terminarz.core import clock
 from terminarz.core.db import unprepared
 from terminarz.providers.models import RegistrationSettings, Unit
 from terminarz.staff.models import Practitioner
 
-from .models import Slot, SlotState
+from .models import Financing, Slot, SlotState
 
 # Practitioners whose slots are offered online (B3: "rezerwacja online tylko dla" patients or everyone).
 BOOKABLE_ONLINE = Q(is_visible_online=True, provider__is_active=True, online_booking_for__in=("everyone", "patients"))
@@ -46,6 +46,11 @@ class SlotQuery:
     location: int | None = None
     department_code: str | None = None
     televisit: list[str] | None = None  # the slot's televisit values accepted
+    # D1: what a patient may also ask for (matched on the practitioner: their procedures, the
+    # languages they speak; the payer: providers cooperating with that insurer).
+    service: str | None = None  # a service's code, or a part of its name
+    language: str | None = None
+    payer: int | None = None  # a platform insurer's id (catalog.Payer.insurer_ref)
 
 
 class InvalidCursor(ValueError):
@@ -96,6 +101,8 @@ def open_slots(
             start__gt=now,
         )
         qs = qs.filter(Q(first_free_only=False) | ~Exists(earlier))
+        if no_nfz := providers_without_nfz_online():  # D6 "Obsługa kolejek oczekujących" off
+            qs = qs.exclude(Q(provider_id__in=no_nfz) & Q(financing=Financing.NFZ))
     return qs
 
 
@@ -131,7 +138,16 @@ def _matching_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]
     """Resolve specialization and city to explicit practitioner and unit ids first: the lists
     are short, so the slot query only walks the open-slot index over the date window.
     Cached (across processes with Redis) until a change they depend on bumps the version."""
-    raw = "|".join(str(v).strip().lower() for v in (query.specialization, query.city, query.unit, query.practitioner))
+    parts = (
+        query.specialization,
+        query.city,
+        query.unit,
+        query.practitioner,
+        query.service,
+        query.language,
+        query.payer,
+    )
+    raw = "|".join(str(v).strip().lower() for v in parts)
     key = f"slotsearch:ids:{lookup_version()}:" + hashlib.sha1(raw.encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
@@ -151,8 +167,19 @@ def _resolve_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]:
             units = units.filter(pk=query.unit)
         unit_ids = list(units.values_list("pk", flat=True))
     practitioner_ids = None
-    if query.specialization or query.practitioner:
+    if query.specialization or query.practitioner or query.service or query.language or query.payer:
         practitioners = Practitioner.objects.filter(BOOKABLE_ONLINE)
+        if query.service:
+            text = query.service.strip()
+            services = Service.objects.filter(is_active=True, self_service=True).filter(
+                Q(code__iexact=text) | Q(name__icontains=text)
+            )
+            practitioners = practitioners.filter(procedures__in=services)
+        if query.language:
+            practitioners = practitioners.filter(languages__icontains=query.language.strip())
+        if query.payer:
+            payers = Payer.objects.filter(insurer_ref=query.payer, is_active=True)
+            practitioners = practitioners.filter(provider_id__in=payers.values("provider_id"))
         if query.specialization:
             spec = query.specialization.strip()
             spec_ids = list(
@@ -178,6 +205,43 @@ def closed_provider_ids() -> list[int]:
         cached = list(
             RegistrationSettings.objects.filter(online_registration=False).values_list("provider_id", flat=True)
         )
+        cache.set(key, cached, FACET_CACHE_SECONDS)
+    return cached
+
+
+def providers_without_nfz_online() -> list[int]:
+    """Providers that do not offer their NFZ slots online, cached like `closed_provider_ids`."""
+    key = f"slotsearch:no-nfz-providers:{lookup_version()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = list(RegistrationSettings.objects.filter(nfz_queues=False).values_list("provider_id", flat=True))
+        cache.set(key, cached, FACET_CACHE_SECONDS)
+    return cached
+
+
+def filter_choices() -> dict[str, list]:
+    """What the portal's D1 filters offer: the services bookable online with a visible
+    practitioner, the languages visible practitioners speak and the insurers (id, name) that
+    cooperate with a provider; cached under the lookups' version like the id lookups."""
+    key = f"slotsearch:choices:{lookup_version()}"
+    cached = cache.get(key)
+    if cached is None:
+        visible = Practitioner.objects.filter(BOOKABLE_ONLINE)
+        services = (
+            Service.objects.filter(is_active=True, self_service=True, practitioners__in=visible)
+            .order_by("name")
+            .values_list("name", flat=True)
+            .distinct()[:300]
+        )
+        languages: set[str] = set()
+        for text in visible.exclude(languages="").values_list("languages", flat=True):
+            languages.update(part.strip().lower() for part in text.split(",") if part.strip())
+        payers = dict(Payer.objects.filter(is_active=True).order_by("name").values_list("insurer_ref", "name"))
+        cached = {
+            "services": list(services),
+            "languages": sorted(languages),
+            "payers": sorted(payers.items(), key=lambda item: item[1]),
+        }
         cache.set(key, cached, FACET_CACHE_SECONDS)
     return cached
 
@@ -228,6 +292,8 @@ def _open_slot_query(
         qs = qs.filter(unit__department_code=query.department_code)
     if query.televisit is not None:
         qs = qs.filter(televisit__in=query.televisit)
+    if query.payer:  # an insurer's patients book the provider's private visits
+        qs = qs.filter(financing=Financing.PRIVATE)
     return qs, practitioner_ids
 
 
