@@ -34,6 +34,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("konto/subkonta/", dependent_views.dependents_page, name="account-dependents"),
     path("konto/logowanie/kod/", email_code.login_code, name="account-login-code"),
     path("konto/kod-email/", email_code.email_code_settings, name="account-email-code"),
+    path("konto/metoda-logowania/", email_code.login_method_page, name="account-login-method"),
     path("konto/dokumenty/", records_views.documents, name="account-documents"),
     path("konto/dokumenty/<int:document_id>/plik/", records_views.document_file, name="account-document-file"),
     path("konto/recepty/", records_views.prescriptions, name="account-prescriptions"),

@@ -101,6 +101,7 @@ def test_the_pipeline_lists_its_policies_in_order():
         "slot_exists_and_ahead",
         "offered_on_channel",
         "registration_open",
+        "registration_consent",
         "patient_data_valid",
         "multi_step_hold",
         "client_hold",

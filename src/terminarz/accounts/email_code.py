@@ -34,3 +34,29 @@ class EmailCodeStage(LoginStage):
             return None, True
         send_email_code(device, for_patient=True)
         return headed_redirect_response("account-login-code"), True
+
+
+# E3 "Zmiana metody logowania": one second step at a time – the authenticator app, the e-mail
+# code, or the password alone.
+PASSWORD_ONLY, EMAIL_CODE, APP_CODE = "password", "email", "app"
+
+
+def login_method(user) -> str:
+    if has_totp(user):
+        return APP_CODE
+    return EMAIL_CODE if email_device(user) is not None else PASSWORD_ONLY
+
+
+def drop_app_code(user) -> None:
+    """The authenticator app and its recovery codes go (the e-mail code was chosen instead)."""
+    Authenticator.objects.filter(user=user).delete()
+
+
+def drop_email_code(user) -> None:
+    EmailDevice.objects.filter(user=user).delete()
+
+
+def app_code_added(sender, *, user, authenticator, **kwargs) -> None:
+    """allauth's `authenticator_added`: choosing the app replaces the e-mail code."""
+    if authenticator.type == Authenticator.Type.TOTP:
+        drop_email_code(user)

@@ -100,6 +100,13 @@ def current_consents(user) -> dict[str, bool]:
     return state
 
 
+def consent_withdrawn(user, kind: str) -> bool:
+    """Whether the patient's latest decision on `kind` is "no" (an account that never decided
+    has withdrawn nothing)."""
+    latest = Consent.objects.filter(user=user, kind=kind).order_by("-at", "-pk").values_list("granted", flat=True)
+    return latest.first() is False
+
+
 def record_consents(user, wanted: dict[str, bool], *, source: str = "account") -> list[str]:
     """Store the decisions that differ from the current state; returns the kinds changed."""
     current = current_consents(user)

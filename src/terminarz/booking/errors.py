@@ -59,5 +59,11 @@ class BookingRefused(InvalidBooking):
     code = "refused"
 
 
+class ConsentWithdrawn(BookingRefused):
+    """E3: the account withdrew its consent to processing data for registration."""
+
+    code = "consent_withdrawn"
+
+
 class SlotNotOffered(InvalidBooking):
     """The slot exists but is not offered on the request's channel (C4, B3)."""

@@ -33,6 +33,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
+from terminarz.accounts.models import Consent, consent_withdrawn
 from terminarz.core import batch, clock, events
 from terminarz.notifications.services import queue_email
 from terminarz.patients.models import Patient
@@ -42,7 +43,7 @@ from terminarz.scheduling.models import Slot, SlotState
 
 from . import capacity, channels, transitions
 from . import rules as rules_lib
-from .errors import BookingRefused, InvalidBooking, SlotNotOffered, SlotTaken
+from .errors import BookingRefused, ConsentWithdrawn, InvalidBooking, SlotNotOffered, SlotTaken
 from .models import Appointment, AppointmentStatus, Source
 from .validation import NOTE_MAX, PatientDataForm
 
@@ -432,6 +433,22 @@ def registration_open(booking: Booking) -> None:
     check_registration_open(
         booking.rules, booking.slot, channel=booking.request.channel, account=booking.request.account
     )
+
+
+@policy("check", preflight=True)
+def registration_consent(booking: Booking) -> None:
+    """E3: an account whose consent to processing data for registration (RODO) is withdrawn
+    books nothing online until it is given again."""
+    account = booking.request.account
+    if account is None or not booking.online:
+        return
+    if consent_withdrawn(account, Consent.Kind.RODO):
+        raise ConsentWithdrawn(
+            _(
+                "Zgoda na przetwarzanie danych w celu rejestracji wizyt jest wycofana – bez niej nie umówisz "
+                "wizyty z konta. Możesz ją ponownie zaznaczyć w „Moje dane i zgody”."
+            )
+        )
 
 
 def check_registration_open(rules: RegistrationSettings, slot: Slot, *, channel: str, account=None) -> None:

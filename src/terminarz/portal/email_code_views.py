@@ -2,13 +2,25 @@
 `accounts.email_code.EmailCodeStage`) and turning the code on or off in the account."""
 
 from allauth.account.stages import LoginStageController
+from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from terminarz.accounts.email_code import STAGE_KEY, email_device, has_totp
+from terminarz.accounts.email_code import (
+    APP_CODE,
+    EMAIL_CODE,
+    PASSWORD_ONLY,
+    STAGE_KEY,
+    drop_app_code,
+    drop_email_code,
+    email_device,
+    has_totp,
+    login_method,
+)
 from terminarz.factors.forms import CodeForm
 from terminarz.factors.models import EmailDevice
 from terminarz.factors.services import send_email_code
@@ -58,12 +70,13 @@ def email_code_settings(request):
                 EmailDevice.objects.filter(user=user).exclude(pk=pending.pk).delete()
                 pending.confirmed = True
                 pending.save(update_fields=["confirmed"])
-            messages.success(request, gettext("Kod e-mail przy logowaniu jest włączony."))
-            return redirect("account-email-code")
+                drop_app_code(user)  # one method at a time: the e-mail code replaces the app
+            messages.success(request, gettext("Logujesz się teraz hasłem i kodem e-mail."))
+            return redirect("account-login-method")
     elif action == "disable":
         EmailDevice.objects.filter(user=user).delete()
         messages.success(request, gettext("Kod e-mail przy logowaniu jest wyłączony."))
-        return redirect("account-email-code")
+        return redirect("account-login-method")
     return render(
         request,
         "accounts/email_code.html",
@@ -75,4 +88,56 @@ def email_code_settings(request):
             "has_totp": has_totp(user),
         },
         status=422 if (form is not None and form.errors) or error else 200,
+    )
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("Obecne hasło"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+        error_messages={"required": _("Podaj hasło.")},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(gettext("Nieprawidłowe hasło."))
+        return password
+
+
+@require_http_methods(["GET", "POST"])
+@patient_view
+def login_method_page(request):
+    """E3 "Zmiana metody logowania": the password alone, the password and an e-mail code, or the
+    password and a code from an authenticator app. Going down to the password alone asks for
+    the password; the e-mail code is confirmed with a code sent to the address; the app is set
+    up on allauth's page (scanning its QR code)."""
+    user = request.user
+    form = PasswordForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            drop_app_code(user)
+            drop_email_code(user)
+        messages.success(request, gettext("Logujesz się teraz samym hasłem."))
+        return redirect("account-login-method")
+    current = login_method(user)
+    methods = [
+        (PASSWORD_ONLY, _("Tylko hasło"), _("Najprostsze, ale najmniej bezpieczne.")),
+        (EMAIL_CODE, _("Hasło i kod e-mail"), _("Po haśle wpiszesz kod, który wyślemy na Twój adres e-mail.")),
+        (
+            APP_CODE,
+            _("Hasło i kod z aplikacji"),
+            _("Po haśle wpiszesz kod z aplikacji uwierzytelniającej w telefonie (np. Google Authenticator)."),
+        ),
+    ]
+    return render(
+        request,
+        "accounts/login_method.html",
+        {"current": current, "methods": methods, "form": form},
+        status=422 if form.errors else 200,
     )

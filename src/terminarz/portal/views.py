@@ -21,7 +21,14 @@ from django_ratelimit.decorators import ratelimit
 from terminarz.accounts.household import acting_account, contact_email
 from terminarz.booking import pipeline
 from terminarz.booking import services as booking
-from terminarz.booking.errors import AppointmentNotFound, BookingRefused, InvalidBooking, SlotNotOffered, SlotTaken
+from terminarz.booking.errors import (
+    AppointmentNotFound,
+    BookingRefused,
+    ConsentWithdrawn,
+    InvalidBooking,
+    SlotNotOffered,
+    SlotTaken,
+)
 from terminarz.booking.ics import appointment_ics
 from terminarz.booking.models import Source
 from terminarz.booking.validation import PatientDataForm
@@ -262,7 +269,10 @@ def book(request, slot_id: int):
         )
     except BookingRefused as exc:
         return render(
-            request, "portal/slot_unavailable.html", {"message": exc.message, "offer_login": True}, status=403
+            request,
+            "portal/slot_unavailable.html",
+            {"message": exc.message, "offer_login": True, "offer_consent": isinstance(exc, ConsentWithdrawn)},
+            status=403,
         )
     except SlotNotOffered:
         raise Http404 from None
