@@ -4,11 +4,14 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from terminarz.core import clock
+from terminarz.patients.pesel import age_on, birth_date_from_pesel
 from terminarz.patients.validation import CardNumberField, name_field, pesel_field, phone_field
 
 from . import human_check
 from .models import Consent, PatientProfile, record_consents
 
+SELF_SIGN_UP_AGE = 16
 RODO_REQUIRED = _("Aby założyć konto, zaakceptuj zgodę na przetwarzanie danych osobowych.")
 
 
@@ -57,6 +60,19 @@ class PatientSignupForm(ConsentFields):
         "consent_marketing_sms",
         "altcha",
     ]
+
+    def clean_pesel(self):
+        """E4: a person under 16 does not sign up alone – a guardian adds them as a sub-account."""
+        pesel = self.cleaned_data.get("pesel") or ""
+        born = birth_date_from_pesel(pesel) if pesel else None
+        if born is not None and age_on(born, clock.local_today()) < SELF_SIGN_UP_AGE:
+            raise forms.ValidationError(
+                _(
+                    "Osoba poniżej 16 lat nie może sama założyć konta. Poproś rodzica lub opiekuna, aby dodał(a) "
+                    "Cię w swoim koncie jako subkonto (Moje konto → Subkonta)."
+                )
+            )
+        return pesel
 
     def signup(self, request, user) -> None:
         c = self.cleaned_data

@@ -32,3 +32,13 @@ def acting_account(request):
 def contact_email(account, request_user) -> str:
     """Where a dependent's notices go: their own address once they have one, else the guardian's."""
     return account.email or request_user.email
+
+
+def has_own_sign_in(user) -> bool:
+    """An account its owner can sign in to: an e-mail address and a password of its own."""
+    return bool(user.email) and user.has_usable_password()
+
+
+def guardian_of(user):
+    profile = getattr(user, "patient_profile", None)
+    return profile.guardian if profile is not None else None

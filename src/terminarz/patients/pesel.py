@@ -23,3 +23,8 @@ def sex_from_pesel(pesel: str) -> str:
     if len(pesel) != 11 or not pesel.isdigit():
         return ""
     return "M" if int(pesel[9]) % 2 else "F"
+
+
+def age_on(born: dt.date, day: dt.date) -> int:
+    """Full years of someone born on `born` on `day`."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -20,11 +20,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from terminarz.accounts.forms import AttachAccountForm, HandOverForm, NewDependentForm
-from terminarz.accounts.household import ACTING_KEY, dependents
+from terminarz.accounts.household import ACTING_KEY, dependents, guardian_of, has_own_sign_in
 from terminarz.accounts.models import PatientProfile
 from terminarz.core import clock
 from terminarz.core.ids import parse_id
 from terminarz.notifications.services import queue_rendered_email
+from terminarz.patients.pesel import age_on
 
 from .account_views import patient_view
 
@@ -34,8 +35,7 @@ TAKE_OVER_AGE = 16
 def age(profile: PatientProfile | None, today: dt.date) -> int | None:
     if profile is None or profile.birth_date is None:
         return None
-    born = profile.birth_date
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return age_on(profile.birth_date, today)
 
 
 def _has_second_factor(user) -> bool:
@@ -132,6 +132,35 @@ def dependents_page(request):
                     % {"name": f"{candidate.first_name} {candidate.last_name}"},
                 )
                 return redirect("account-dependents")
+    if action == "detach":
+        chosen = next((d for d in dependents(user) if d.pk == parse_id(request.POST.get("dependent"))), None)
+        if chosen is None:
+            raise Http404
+        dependent = chosen
+        if not has_own_sign_in(dependent):
+            messages.error(
+                request,
+                gettext(
+                    "Subkonto %(name)s nie ma własnego logowania, więc po odłączeniu nikt nie mógłby nim "
+                    "zarządzać. Osobie, która skończyła 16 lat, przekaż konto – wtedy przestaniesz nim zarządzać."
+                )
+                % {"name": f"{dependent.first_name} {dependent.last_name}"},
+            )
+            return redirect("account-dependents")
+        _end_care(dependent, guardian=user, by_guardian=True)
+        if request.session.get(ACTING_KEY) == dependent.pk:
+            request.session.pop(ACTING_KEY, None)
+        messages.success(
+            request,
+            gettext("Odłączono konto %(name)s – jego właściciel zarządza nim sam.")
+            % {"name": f"{dependent.first_name} {dependent.last_name}"},
+        )
+        return redirect("account-dependents")
+    own_guardian = guardian_of(user)
+    if action == "leave" and own_guardian is not None:
+        _end_care(user, guardian=own_guardian, by_guardian=False)
+        messages.success(request, gettext("Twoje konto nie jest już subkontem – zarządzasz nim sam(a)."))
+        return redirect("account-dependents")
     today = clock.local_today()
     people = [(d, age(getattr(d, "patient_profile", None), today)) for d in dependents(user)]
     invalid = bool(action and (new_form.errors or attach_form.errors))
@@ -144,9 +173,41 @@ def dependents_page(request):
             "attach_form": attach_form,
             "hand_over_form": HandOverForm(),
             "take_over_age": TAKE_OVER_AGE,
+            "own_guardian": own_guardian,
         },
         status=422 if invalid else 200,
     )
+
+
+def _end_care(dependent, *, guardian, by_guardian: bool) -> None:
+    """E4 "odłączanie subkont": an account with its own sign-in stops being a sub-account and is
+    managed by its owner alone; the other side hears of it by e-mail."""
+    with transaction.atomic():
+        PatientProfile.objects.filter(user=dependent, guardian=guardian).update(guardian=None, dependent_reason="")
+        dependent_name = f"{dependent.first_name} {dependent.last_name}"
+        guardian_name = f"{guardian.first_name} {guardian.last_name}"
+        if by_guardian:
+            recipient = dependent.email
+            body = gettext(
+                "Dzień dobry,\n\n%(guardian)s odłączył(a) Twoje konto pacjenta od swojego konta. Nie zarządza "
+                "już Twoimi wizytami – zarządzasz nimi sam(a), logując się swoim adresem e-mail i hasłem.\n\n"
+                "Wiadomość wysłana automatycznie przez Terminarz."
+            ) % {"guardian": guardian_name}
+        else:
+            recipient = guardian.email
+            body = gettext(
+                "Dzień dobry,\n\n%(dependent)s odłączył(a) swoje konto pacjenta od Twojego konta. Nie zarządzasz "
+                "już tym kontem ani jego wizytami.\n\nWiadomość wysłana automatycznie przez Terminarz."
+            ) % {"dependent": dependent_name}
+        if recipient:
+            queue_rendered_email(
+                kind="account:detached",
+                recipient=recipient,
+                subject=gettext("Terminarz – subkonto odłączone"),
+                body=body,
+                html_body="",
+                idempotency_key=f"account:detached:{dependent.pk}:{guardian.pk}:{clock.now().isoformat()}",
+            )
 
 
 @require_POST
