@@ -62,8 +62,11 @@ def patient_detail(request, patient_id: int):
             "card_form": CardForm(),
             "first_time": services.is_first_time(patient, now=clock.now()),
             "attendance": booking_visits.attendance(patient.pk),
-            "shared": patient.shared_documents.order_by("-date")[:50],
-            "share_form": ShareForm(initial={"date": clock.local_today()}),
+            "shared": patient.shared_documents.select_related("appointment").order_by("-date")[:50],
+            "share_form": ShareForm(
+                initial={"date": clock.local_today()},
+                visits=scope.visible_appointments(request.membership).filter(patient=patient),
+            ),
             "can_share": request.membership.has_permission("patients.change"),
             # Without "calendar.view_all" not the messages about the patient's visits with colleagues.
             "patient_messages": visible_messages(

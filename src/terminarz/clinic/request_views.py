@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from terminarz.booking.models import AppointmentStatus
 from terminarz.core import clock
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.patients.models import Patient
@@ -80,26 +81,48 @@ def rodo_update(request, request_id: int):
 
 
 class ShareForm(forms.ModelForm):
+    """E5: what the patient sees in the panel – a vaccination done or planned, a referral,
+    recommendations of a finished visit (the visit named), a document or an issued prescription."""
+
     class Meta:
         model = SharedDocument
-        fields = ["kind", "title", "date", "text", "file"]
+        fields = ["kind", "title", "date", "planned", "appointment", "text", "file"]
         widgets = {
             "date": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
             "text": forms.Textarea(attrs={"rows": 3}),
         }
 
+    def __init__(self, *args, visits, **kwargs):
+        super().__init__(*args, **kwargs)
+        appointment = self.fields["appointment"]
+        assert isinstance(appointment, forms.ModelChoiceField)
+        appointment.queryset = visits.filter(status=AppointmentStatus.COMPLETED).select_related("practitioner")
+        appointment.label_from_instance = _visit_label  # type: ignore[method-assign,assignment]
+
     def clean(self):
         cleaned = super().clean() or {}
+        kind = cleaned.get("kind")
         if not cleaned.get("text") and not cleaned.get("file"):
             raise forms.ValidationError(_("Wpisz treść albo dołącz plik."))
+        if cleaned.get("planned") and kind != SharedDocument.Kind.VACCINATION:
+            self.add_error("planned", _("Zaplanowane może być tylko szczepienie."))
+        if kind == SharedDocument.Kind.RECOMMENDATION and not cleaned.get("appointment"):
+            self.add_error("appointment", _("Wybierz zakończoną wizytę, której dotyczą zalecenia."))
+        if cleaned.get("appointment") and kind != SharedDocument.Kind.RECOMMENDATION:
+            cleaned["appointment"] = None  # only recommendations name their visit
         return cleaned
+
+
+def _visit_label(visit) -> str:
+    return f"{clock.local_text(visit.start)} – {visit.practitioner.full_name}"
 
 
 @require_POST
 @clinic_view("patients.change")
 def share_document(request, patient_id: int):
     patient = scope.get_patient(request, Patient.objects.all(), patient_id)
-    form = ShareForm(request.POST, request.FILES)
+    visits = scope.visible_appointments(request.membership).filter(patient=patient)
+    form = ShareForm(request.POST, request.FILES, visits=visits)
     if not form.is_valid():
         for field, errors in form.errors.items():
             for error in errors:

@@ -4,6 +4,7 @@ import mimetypes
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
@@ -18,16 +19,56 @@ from terminarz.records.models import PrescriptionRequest, RodoRequest, SharedDoc
 
 from .account_views import patient_view
 
+# The documents page shows these; issued prescriptions are on the prescriptions page.
+PANEL_KINDS = [(k, label) for k, label in SharedDocument.Kind.choices if k != SharedDocument.Kind.PRESCRIPTION]
+
+
+class DocumentSearchForm(forms.Form):
+    q = forms.CharField(label=_("Szukaj w dokumentach"), max_length=100, required=False)
+    kind = forms.ChoiceField(
+        label=_("Rodzaj"),
+        required=False,
+        choices=[("", _("wszystkie")), *((k, str(label).capitalize()) for k, label in PANEL_KINDS)],
+    )
+
 
 @patient_view
 def documents(request):
+    """E5 "Wyszukiwanie, wyświetlanie i pobieranie dokumentów": vaccinations done and planned,
+    referrals, recommendations of finished visits (with the visit), documents; searched by
+    words of the title or text and by kind."""
     account = acting_account(request)
-    docs = SharedDocument.objects.filter(patient_id__in=services.record_ids(account)).select_related("provider")
-    grouped: dict[str, list[SharedDocument]] = {kind: [] for kind, _label in SharedDocument.Kind.choices}
+    form = DocumentSearchForm(request.GET or None)
+    docs = (
+        SharedDocument.objects.filter(patient_id__in=services.record_ids(account))
+        .exclude(kind=SharedDocument.Kind.PRESCRIPTION)
+        .select_related("provider", "appointment__practitioner")
+    )
+    searched = form.is_bound and form.is_valid() and any(form.cleaned_data.values())
+    if searched:
+        text, kind = form.cleaned_data["q"].strip(), form.cleaned_data["kind"]
+        if text:
+            docs = docs.filter(Q(title__icontains=text) | Q(text__icontains=text))
+        if kind:
+            docs = docs.filter(kind=kind)
+    grouped: dict[str, list[SharedDocument]] = {kind: [] for kind, _label in PANEL_KINDS}
     for doc in docs:
         grouped[doc.kind].append(doc)
-    sections = [(label, grouped[kind]) for kind, label in SharedDocument.Kind.choices]
-    return render(request, "records/documents.html", {"sections": sections})
+    sections = []
+    for kind, label in PANEL_KINDS:
+        if kind == SharedDocument.Kind.VACCINATION:
+            sections.append((_("szczepienia wykonane"), [d for d in grouped[kind] if not d.planned]))
+            sections.append((_("szczepienia zaplanowane"), [d for d in grouped[kind] if d.planned]))
+        else:
+            sections.append((label, grouped[kind]))
+    if searched:
+        sections = [(label, found) for label, found in sections if found]
+    return render(
+        request,
+        "records/documents.html",
+        {"sections": sections, "form": form, "searched": searched},
+        status=200 if not form.errors else 422,
+    )
 
 
 @patient_view
@@ -85,10 +126,21 @@ def prescriptions(request):
         messages.success(request, gettext("Wysłaliśmy prośbę o receptę. Status zobaczysz poniżej."))
         return redirect("account-prescriptions")
     mine = PrescriptionRequest.objects.filter(account=account).select_related("practitioner", "provider")
+    # E5 "recept zamówionych i wystawionych": the requests, and the prescriptions issued (an
+    # answered request, or one the provider shared from the record).
+    issued = SharedDocument.objects.filter(
+        patient_id__in=services.record_ids(account), kind=SharedDocument.Kind.PRESCRIPTION
+    ).select_related("provider")
     return render(
         request,
         "records/prescriptions.html",
-        {"form": form, "requests": mine, "can_ask": bool(visits)},
+        {
+            "form": form,
+            "requests": [r for r in mine if r.status != PrescriptionRequest.Status.ISSUED],
+            "issued_requests": [r for r in mine if r.status == PrescriptionRequest.Status.ISSUED],
+            "issued": issued,
+            "can_ask": bool(visits),
+        },
         status=422 if form.errors else 200,
     )
 

@@ -22,6 +22,7 @@ class SharedDocument(models.Model):
         REFERRAL = "referral", _("skierowanie")
         RECOMMENDATION = "recommendation", _("zalecenia lekarskie")
         DOCUMENT = "document", _("dokument medyczny")
+        PRESCRIPTION = "prescription", _("recepta wystawiona")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
     # Default manager for framework internals (model forms, admin, relations); queries go through
@@ -33,6 +34,19 @@ class SharedDocument(models.Model):
     title = models.CharField(_("tytuł"), max_length=200)
     date = models.DateField(_("data"))
     text = models.TextField(_("treść / opis"), blank=True, max_length=5000)
+    # E5: a vaccination done or planned; recommendations of a finished visit name the visit.
+    planned = models.BooleanField(
+        _("szczepienie zaplanowane"), default=False, help_text=_("Zaznacz, jeśli szczepienie jeszcze się nie odbyło.")
+    )
+    appointment = models.ForeignKey(
+        "booking.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="shared_documents",
+        verbose_name=_("wizyta"),
+        help_text=_("Zakończona wizyta, której dotyczą zalecenia."),
+    )
     file = models.FileField(
         _("plik"),
         upload_to="documents/%Y/%m/",
