@@ -4,6 +4,7 @@ cancelling and moving visits (F4). Every lookup goes through the request's provi
 import datetime as dt
 
 from django.contrib import messages
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,10 +15,10 @@ from terminarz.booking import services as booking
 from terminarz.booking.errors import InvalidBooking, SlotTaken
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment
 from terminarz.core import clock
-from terminarz.patients.forms import PatientRecordForm
+from terminarz.patients.forms import DeskPatientForm
 from terminarz.patients.models import Patient
-from terminarz.patients.services import create_patient, search_patients
-from terminarz.providers.models import Unit
+from terminarz.patients.services import active_cards, add_card, create_patient, search_patients
+from terminarz.providers.models import Unit, settings_for
 from terminarz.scheduling.models import Schedule, Slot
 from terminarz.scheduling.search import open_slots
 from terminarz.staff.models import Practitioner, RoomAssignment
@@ -147,21 +148,35 @@ def desk_booking(request, slot_id: int):
         slot_id,
     )
     query = request.GET.get("q", "")
-    found = search_patients(request.provider, query, among=scope.visible_patients(request.membership)) if query else []
-    new_form = PatientRecordForm(prefix="nowy")
+    cards = settings_for(request.provider.pk).cards_enabled  # E6 "Obsługa kart pacjenta"
+    visible = scope.visible_patients(request.membership)
+    found = search_patients(request.provider, query, among=visible, by_card=cards) if query else []
+    card_numbers = active_cards(p.pk for p in found) if cards else {}
+    new_form = DeskPatientForm(prefix="nowy", cards=cards)
     error = None
     if request.method == "POST":
         note = request.POST.get("note", "")
         patient: Patient | None = None
+        new_patient: dict | None = None
         if request.POST.get("patient"):
             patient = scope.get_patient(request, Patient.objects.all(), request.POST["patient"])
         else:
-            new_form = PatientRecordForm(request.POST, prefix="nowy")
+            new_form = DeskPatientForm(request.POST, prefix="nowy", cards=cards)
             if new_form.is_valid():
-                patient = create_patient(request.provider, new_form.cleaned_data, actor=request.user)
-        if patient is not None:
+                new_patient = dict(new_form.cleaned_data)
+        if patient is not None or new_patient is not None:
             try:
-                appointment = booking.book_for_patient(slot.pk, patient, actor=request.user, note=note)
+                # One action: a new patient, their card and the visit are saved together or not at all.
+                with transaction.atomic():
+                    if new_patient is not None:
+                        card_number = new_patient.pop("card_number", "")
+                        patient = create_patient(request.provider, new_patient, actor=request.user)
+                        if card_number:
+                            add_card(patient, card_number, actor=request.user, active=True)
+                    assert patient is not None
+                    appointment = booking.book_for_patient(slot.pk, patient, actor=request.user, note=note)
+            except IntegrityError:
+                error = gettext("Karta o tym numerze jest już w kartotece.")
             except SlotTaken:
                 error = gettext("Ten termin jest już zajęty. Wybierz inny termin w terminarzu.")
             except InvalidBooking as exc:
@@ -192,7 +207,14 @@ def desk_booking(request, slot_id: int):
     return render(
         request,
         "clinic/desk_booking.html",
-        {"slot": slot, "query": query, "found": found, "new_form": new_form, "error": error},
+        {
+            "slot": slot,
+            "query": query,
+            "found": [(p, card_numbers.get(p.pk, "")) for p in found],
+            "cards": cards,
+            "new_form": new_form,
+            "error": error,
+        },
         status=status,
     )
 

@@ -99,8 +99,14 @@ def card_add(request, patient_id: int):
     form = CardForm(request.POST)
     if form.is_valid():
         try:
-            services.add_card(patient, form.cleaned_data["number"], actor=request.user)
-            messages.success(request, gettext("Dodano kartę (nieaktywna). Aktywuj ją, gdy pacjent ją okaże."))
+            active = bool(form.cleaned_data["active"])
+            services.add_card(patient, form.cleaned_data["number"], actor=request.user, active=active)
+            messages.success(
+                request,
+                gettext("Dodano kartę jako aktywną.")
+                if active
+                else gettext("Dodano kartę (nieaktywna). Aktywuj ją, gdy pacjent ją okaże."),
+            )
         except IntegrityError:
             messages.error(request, gettext("Karta o tym numerze jest już w kartotece."))
     else:

@@ -34,6 +34,7 @@ SECTIONS = [
     ),
     (_("Przypomnienia o wizytach"), ["reminder_hours", "reminder_email", "reminder_sms"]),
     (_("Powiadomienia i wizytówka"), ["return_email", "group_by_units"]),
+    (_("Okno umawiania w kalendarzu"), ["cards_enabled"]),
 ]
 
 

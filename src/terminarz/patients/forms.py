@@ -67,3 +67,24 @@ class PatientEditForm(PatientRecordForm):
 
 class CardForm(forms.Form):
     number = CardNumberField(label=_("Numer karty pacjenta"), error_messages={"required": _("Podaj numer karty.")})
+    active = forms.TypedChoiceField(
+        label=_("Status karty"),
+        choices=[("0", _("nieaktywna")), ("1", _("aktywna"))],
+        coerce=lambda value: value == "1",
+        required=False,
+        initial="0",
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
+
+
+class DeskPatientForm(PatientRecordForm):
+    """A new patient in the booking window; with card handling on, an optional card number that
+    is added as active (seed 001 §5.5 point 3)."""
+
+    card_number = CardNumberField(label=_("Numer karty pacjenta"), required=False)
+
+    def __init__(self, *args, cards: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not cards:
+            del self.fields["card_number"]

@@ -59,7 +59,12 @@ def match_or_create_patient(
 
 
 def search_patients(
-    provider: Provider, query: str, *, limit: int = 20, among: QuerySet[Patient] | None = None
+    provider: Provider,
+    query: str,
+    *,
+    limit: int = 20,
+    among: QuerySet[Patient] | None = None,
+    by_card: bool = True,
 ) -> list[Patient]:
     """F2 search box: a PESEL (11 digits) or a phone number matches exactly through the keyed
     hashes; anything else matches names, every word against first or last name. `among` narrows
@@ -77,10 +82,11 @@ def search_patients(
             if by_pesel:
                 return by_pesel
         return list(patients.filter(phone_hash=lookup_hash(phone_digits(compact)))[:limit])
-    if len(compact) == CARD_LENGTH and compact.isalnum():
-        by_card = list(patients.filter(cards__number=compact.upper())[:limit])
-        if by_card:
-            return by_card
+    if by_card and len(compact) == CARD_LENGTH and compact.isalnum():
+        # E6: a card finds its patient only while it is active (seed 001 §5.5).
+        carded = list(patients.filter(cards__number=compact.upper(), cards__is_active=True)[:limit])
+        if carded:
+            return carded
     for word in text.split()[:4]:
         patients = patients.filter(Q(last_name__icontains=word) | Q(first_name__icontains=word))
     return list(patients.order_by("last_name", "first_name", "pk")[:limit])
@@ -147,8 +153,9 @@ def record_opened(patient: Patient, *, actor) -> None:
     )
 
 
-def add_card(patient: Patient, number: str, *, actor) -> HealthCard:
-    """E6: a card arrives inactive; the registrar activates it."""
+def add_card(patient: Patient, number: str, *, actor, active: bool = False) -> HealthCard:
+    """E6: the registrar adds a card with the status chosen (inactive until the patient shows
+    it, or active at once, e.g. a new patient's card at the desk); one active card a patient."""
     with transaction.atomic():
         card = HealthCard.objects.create(provider_id=patient.provider_id, patient=patient, number=number.upper())
         record_audit(
@@ -158,7 +165,15 @@ def add_card(patient: Patient, number: str, *, actor) -> HealthCard:
             summary=f"Dodano kartę pacjenta do kartoteki nr {patient.pk}",
             actor=actor,
         )
+        if active:
+            activate_card(card, actor=actor)
     return card
+
+
+def active_cards(patient_ids) -> dict[int, str]:
+    """The active card number of each of these patients that has one."""
+    rows = HealthCard.objects.filter(patient_id__in=list(patient_ids), is_active=True)
+    return dict(rows.values_list("patient_id", "number"))
 
 
 def attach_account_card(patient: Patient, number: str) -> HealthCard | None:

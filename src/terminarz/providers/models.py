@@ -317,6 +317,14 @@ class RegistrationSettings(models.Model):
             "terminy pracy poradni w ramach kontraktu NFZ."
         ),
     )
+    cards_enabled = models.BooleanField(
+        _("Obsługa kart pacjenta"),
+        default=True,
+        help_text=_(
+            "W oknie umawiania: wyszukiwanie pacjenta po numerze aktywnej karty, numer aktywnej karty przy "
+            "znalezionym pacjencie i numer karty przy nowym pacjencie (dodana jako aktywna)."
+        ),
+    )
     return_email = models.EmailField(
         _("E-mail zwrotny"),
         blank=True,
