@@ -53,8 +53,8 @@ def test_bad_filter_shows_polish_error(client, bookings):
 
 
 def test_list_query_count_does_not_grow_with_rows(client, bookings, django_assert_max_num_queries):
-    # 13: one of them lists the provider's insurer payers for the "Płatnik" filter
-    with django_assert_max_num_queries(13):
+    # 14: one lists the provider's insurer payers for "Płatnik", one its staff for "Pracownik odwołujący"
+    with django_assert_max_num_queries(14):
         assert client.get(reverse("clinic:bookings")).status_code == 200
 
 
@@ -80,3 +80,26 @@ def test_export_answers_only_csv_and_xlsx(client, bookings, fmt):
 def test_export_needs_its_permission(client, bookings):
     client.force_login(make_user("paul", bookings["provider"], "practitioner"))
     assert client.get(reverse("clinic:bookings-export", args=["csv"])).status_code == 403
+
+
+def test_filter_by_the_staff_member_who_cancelled_and_who_when_column(client, bookings):
+    """F5 (seed 001 §6.2): "Pracownik odwołujący" and "Kto i kiedy odwołał"."""
+    from terminarz.booking.services import cancel_appointment_by_patient
+
+    olga = make_user("olga", bookings["provider"], "registrar")
+    cancel_appointment_by_clinic(bookings["online"][1], actor=olga, reason="urlop lekarza")
+    patient_side = bookings["online"][2]
+    cancel_appointment_by_patient(patient_side.pk, patient_side.cancel_token)
+    by_rachel = client.get(reverse("clinic:bookings"), {"cancelled_by": bookings["rachel"].pk}).content.decode()
+    assert "Online0" in by_rachel and "Online1" not in by_rachel and "Online2" not in by_rachel
+    by_olga = client.get(reverse("clinic:bookings"), {"cancelled_by": olga.pk}).content.decode()
+    assert "Online1" in by_olga and "Online0" not in by_olga
+    everything = client.get(reverse("clinic:bookings"), {"status": "cancelled"}).content.decode()
+    assert "<td>rachel, 20.11.2026 10:00 · choroba</td>" in everything
+    assert "<td>olga, 20.11.2026 10:00 · urlop lekarza</td>" in everything
+    assert "<td>pacjent, 20.11.2026 10:00</td>" in everything
+    export = client.get(reverse("clinic:bookings-export", args=["csv"]), {"status": "cancelled"})
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
+    who = {row[4]: row[10] for row in rows[1:]}
+    assert rows[0][10] == "Odwołał(a)"
+    assert who == {"Jan Online0": "rachel", "Jan Online1": "olga", "Jan Online2": "pacjent"}

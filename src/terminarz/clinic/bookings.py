@@ -5,6 +5,7 @@ import io
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.timezone import localtime
@@ -13,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from terminarz.accounts.models import User
-from terminarz.booking.models import Appointment, AppointmentStatus, PayerKind, Source
+from terminarz.booking.models import Appointment, AppointmentStatus, AppointmentTransition, PayerKind, Source
 from terminarz.catalog.models import Payer
+from terminarz.core import audit_labels
 from terminarz.core.audit import record_audit
 from terminarz.providers.models import Unit
 from terminarz.scheduling.models import Financing
@@ -48,6 +50,7 @@ class BookingFilterForm(forms.Form):
     practitioner = forms.ModelChoiceField(label=_("Lekarz"), required=False, queryset=Practitioner.objects.none())
     unit = forms.ModelChoiceField(label=_("Poradnia"), required=False, queryset=Unit.objects.none())
     booked_by = forms.ModelChoiceField(label=_("Umówił(a)"), required=False, queryset=User.objects.none())
+    cancelled_by = forms.ModelChoiceField(label=_("Pracownik odwołujący"), required=False, queryset=User.objects.none())
     created_from = forms.DateField(
         label=_("Umówiono od"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
@@ -68,6 +71,7 @@ class BookingFilterForm(forms.Form):
             ("practitioner", scope.visible_practitioners(membership)),
             ("unit", Unit.objects.filter(provider=provider)),
             ("booked_by", User.objects.filter(memberships__provider=provider).order_by("username")),
+            ("cancelled_by", User.objects.filter(memberships__provider=provider).order_by("username")),
         ):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
@@ -117,6 +121,14 @@ class BookingFilterForm(forms.Form):
             qs = qs.exclude(slot__financing=Financing.NFZ).filter(payer_booking__isnull=True)
         elif payer.startswith(PAYER_PREFIX):
             qs = qs.filter(payer_booking__payer_id=int(payer.removeprefix(PAYER_PREFIX)))
+        if c.get("cancelled_by"):  # F5 "Pracownik odwołujący" (seed 001 §6.2)
+            qs = qs.filter(
+                Exists(
+                    AppointmentTransition.objects.filter(
+                        appointment=OuterRef("pk"), to_status=AppointmentStatus.CANCELLED, actor=c["cancelled_by"]
+                    )
+                )
+            )
         if c.get("source") == ONLINE:
             qs = qs.filter(source__in=[Source.PORTAL, Source.API, Source.FHIR])
         elif c.get("source"):
@@ -126,9 +138,17 @@ class BookingFilterForm(forms.Form):
 
 def _bookings(request):
     form = BookingFilterForm(request.GET or None, membership=request.membership)
+    cancellation = AppointmentTransition.objects.filter(
+        appointment=OuterRef("pk"), to_status=AppointmentStatus.CANCELLED
+    ).order_by("-at", "-pk")
     qs = (
         scope.visible_appointments(request.membership)
         .select_related("practitioner", "unit", "booked_by")
+        # F5 "Kto i kiedy odwołał": the account or the channel that cancelled
+        .annotate(
+            cancelled_by_name=Subquery(cancellation.values("actor__username")[:1]),
+            cancelled_by_label=Subquery(cancellation.values("actor_label")[:1]),
+        )
         .order_by("-start", "-pk")
     )
     if form.is_bound and form.is_valid():
@@ -159,6 +179,7 @@ COLUMNS = [
     _("Umówiono"),
     _("Umówił(a)"),
     _("Odwołano"),
+    _("Odwołał(a)"),
     _("Powód odwołania"),
 ]
 
@@ -175,8 +196,15 @@ def _row(a: Appointment) -> list:
         localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
         a.booked_by.get_username() if a.booked_by else "",
         localtime(a.cancelled_at).strftime("%Y-%m-%d %H:%M") if a.cancelled_at else "",
+        cancelled_by(a) if a.cancelled_at else "",
         a.cancel_reason,
     ]
+
+
+def cancelled_by(a: Appointment) -> str:
+    """Who cancelled: a staff account by its name, else the channel (pacjent, system, …)."""
+    name = getattr(a, "cancelled_by_name", None)
+    return name or audit_labels.actor_label(getattr(a, "cancelled_by_label", None) or "")
 
 
 def _safe(value):

@@ -2,6 +2,7 @@
 
 from django import template
 
+from terminarz.clinic import bookings
 from terminarz.core import audit_labels
 
 register = template.Library()
@@ -25,3 +26,8 @@ def change_lines(entry) -> list[tuple[str, str]]:
 @register.filter
 def object_label(object_type: str) -> str:
     return audit_labels.object_label(object_type)
+
+
+@register.filter
+def cancelled_by(appointment) -> str:
+    return bookings.cancelled_by(appointment)
