@@ -105,3 +105,21 @@ def test_choosing_the_email_code_replaces_the_app(client, account, django_captur
 def test_the_method_page_needs_a_signed_in_patient(client):
     response = client.get(reverse("account-login-method"))
     assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
+
+
+def test_the_email_code_is_not_switched_off_without_the_password(client, account):
+    EmailDevice.objects.create(user=account, name="e-mail", confirmed=True, email=account.email)
+    response = client.post(reverse("account-email-code"), {"action": "disable"})
+    assert response.status_code == 302 and response.url == reverse("account-login-method")
+    assert login_method(account) == "email"
+
+
+def test_password_guesses_on_the_method_page_are_limited(client, account, settings):
+    settings.RATELIMIT_ENABLE = True
+    EmailDevice.objects.create(user=account, name="e-mail", confirmed=True, email=account.email)
+    url = reverse("account-login-method")
+    for _ in range(5):
+        assert client.post(url, {"password": "zgaduje"}).status_code == 422
+    limited = client.post(url, {"password": PASSWORD})
+    assert limited.status_code == 429 and "Zbyt wiele prób." in limited.content.decode()
+    assert login_method(account) == "email"

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from terminarz.booking.errors import BookingRefused
+from terminarz.booking.errors import BookingRefused, SlotNotOffered
 from terminarz.booking.models import Appointment
-from terminarz.booking.rules import NFZ_FIRST_VISIT_REFUSED, NFZ_NOT_ONLINE
+from terminarz.booking.rules import NFZ_FIRST_VISIT_REFUSED
 from terminarz.booking.services import book_appointment, book_for_patient
 from terminarz.patients.services import match_or_create_patient
 from terminarz.scheduling.models import Slot
@@ -54,12 +54,10 @@ def test_queues_off_takes_nfz_slots_off_the_portal_and_refuses_them(client, worl
     practitioner_card = client.get(reverse("portal:practitioner", args=[world["nfz"][0].practitioner_id]))
     assert reverse("portal:book", args=[world["nfz"][0].pk]) not in practitioner_card.content.decode()
     response = portal_post(client, world["nfz"][0])
-    assert response.status_code == 422
-    assert NFZ_NOT_ONLINE in response.content.decode()
-    assert not Appointment.objects.exists()
-    with pytest.raises(BookingRefused) as refused:
+    assert response.status_code == 404  # as any slot not offered online
+    with pytest.raises(SlotNotOffered):
         book_appointment(world["nfz"][1].pk, PATIENT)
-    assert str(refused.value.message) == NFZ_NOT_ONLINE
+    assert not Appointment.objects.exists()
 
 
 def test_the_desk_still_books_nfz_slots_with_queues_off(world):
@@ -103,3 +101,13 @@ def test_the_setting_and_the_flag_are_on_their_screens(client, world):
     assert client.post(url, data).status_code == 302
     world["unit"].refresh_from_db()
     assert world["unit"].requires_queue_entry is False
+
+
+def test_queues_off_keeps_nfz_slots_from_the_waiting_list(world, django_capture_on_commit_callbacks):
+    from terminarz.booking.channels import offered
+    from terminarz.waiting.services import offer_slot
+
+    set_rules(world["provider"], nfz_queues=False)
+    slot = world["nfz"][0]
+    assert offered(Slot.objects.get(pk=slot.pk), "portal", now=FROZEN_NOW) is False
+    assert offer_slot(slot.pk, now=FROZEN_NOW) == 0

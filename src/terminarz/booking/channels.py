@@ -26,7 +26,7 @@ import datetime as dt
 from django.db.models import QuerySet
 
 from terminarz.scheduling.models import Financing, Slot, Televisit
-from terminarz.scheduling.search import open_q, open_slots
+from terminarz.scheduling.search import open_q, open_slots, providers_without_nfz_online
 
 from .models import Source
 
@@ -102,6 +102,8 @@ def offered(slot: Slot, channel: str, *, now: dt.datetime, payer_id: int | None 
         return False
     if not (slot.unit.is_visible and slot.unit.location.is_visible):
         return False
+    if slot.financing == Financing.NFZ and slot.provider_id in providers_without_nfz_online():
+        return False  # D6 "Obsługa kolejek oczekujących" off (as search)
     if slot.first_free_only:
         earlier_open = Slot.objects.filter(
             open_q(now),

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from terminarz.accounts.models import Consent, consent_withdrawn
 from terminarz.core import batch, clock, events
-from terminarz.notifications.services import queue_email
+from terminarz.notifications.services import queue_email, queue_sms
 from terminarz.patients.models import Patient
 from terminarz.patients.services import UNKNOWN, attach_account_card, match_or_create_patient
 from terminarz.providers.models import RegistrationSettings, settings_for, settings_of
@@ -542,7 +542,6 @@ def first_time_nfz_visit(booking: Booking) -> None:
     if rules is None:
         return
     assert slot is not None
-    rules_lib.check_nfz_offered(rules, slot)
     booking.nfz_first_time = rules_lib.is_first_nfz_visit(slot, booking.known_patient, now=booking.now)
     rules_lib.check_nfz_first_visit(rules, booking.nfz_first_time)
 
@@ -575,6 +574,17 @@ def confirmation_message(booking: Booking) -> None:
             template="booking/email/confirmation",
             context={"appointment": appointment.pk},
             idempotency_key=f"booking_confirmation:{appointment.pk}",
+            patient=appointment.patient,
+        )
+    # I1 (003 "potwierdzenia wizyt czy przypomnienia SMS"): by SMS too when the provider wants it.
+    if appointment.phone and settings_of(appointment.provider).confirmation_sms:
+        queue_sms(
+            provider=appointment.provider,
+            kind="booking_confirmation",
+            phone=appointment.phone,
+            template="booking/email/confirmation",
+            context={"appointment": appointment.pk},
+            idempotency_key=f"sms:booking_confirmation:{appointment.pk}",
             patient=appointment.patient,
         )
 

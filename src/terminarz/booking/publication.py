@@ -25,7 +25,8 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from terminarz.core import clock, events
-from terminarz.scheduling.models import Slot, SlotState, Televisit
+from terminarz.scheduling.models import Financing, Slot, SlotState, Televisit
+from terminarz.scheduling.search import providers_without_nfz_online
 
 from . import channels
 from .public import public_practitioners, public_schedules, public_units
@@ -127,16 +128,20 @@ class SmartSchedulingLinks(PublicationTarget):
         them; televisit-only, call-center-only and children's slots never belong to the feed."""
         practitioner_ids, unit_ids, schedule_ids = self._ids(now, provider_id)
         changed = Q(changed_at__gte=since) | Q(state=SlotState.HELD, hold_until__gte=since, hold_until__lte=now)
-        return Slot.objects.filter(
-            changed,
-            practitioner_id__in=practitioner_ids,
-            unit_id__in=unit_ids,
-            schedule_id__in=schedule_ids,
-            start__gt=now,
-            start__lt=now + dt.timedelta(days=self.horizon_days()),
-            callcenter_only=False,
-            children="",
-        ).exclude(televisit=Televisit.ONLY)
+        return (
+            Slot.objects.filter(
+                changed,
+                practitioner_id__in=practitioner_ids,
+                unit_id__in=unit_ids,
+                schedule_id__in=schedule_ids,
+                start__gt=now,
+                start__lt=now + dt.timedelta(days=self.horizon_days()),
+                callcenter_only=False,
+                children="",
+            )
+            .exclude(televisit=Televisit.ONLY)
+            .exclude(Q(provider_id__in=providers_without_nfz_online()) & Q(financing=Financing.NFZ))
+        )
 
 
 SMART = SmartSchedulingLinks()

@@ -21,7 +21,6 @@ from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 NFZ_FIRST_VISIT_REFUSED = gettext_noop(
     "Przepraszamy, ale nie możesz się umówić się na pierwszą wizytę NFZ samodzielnie. Prosimy o kontakt z placówką"
 )
-NFZ_NOT_ONLINE = gettext_noop("Ta placówka nie udostępnia online terminów w ramach NFZ. Prosimy o kontakt z placówką.")
 
 
 def lock_patient(provider_id: int, pesel: str, email: str, account_id: int | None = None) -> None:
@@ -89,12 +88,6 @@ def is_first_nfz_visit(slot: Slot, patient: Patient | None, *, now) -> bool:
         status__in=[AppointmentStatus.CONFIRMED, AppointmentStatus.COMPLETED],
         start__lt=now,
     ).exists()
-
-
-def check_nfz_offered(settings: RegistrationSettings, slot: Slot) -> None:
-    """D6 "Obsługa kolejek oczekujących" off: the provider's NFZ slots are not offered online."""
-    if slot.financing == Financing.NFZ and not settings.nfz_queues:
-        raise BookingRefused(_(NFZ_NOT_ONLINE))
 
 
 def check_nfz_first_visit(settings: RegistrationSettings, first_nfz: bool) -> None:

@@ -19,6 +19,7 @@ from terminarz.factors import policy as factor_policy
 HIDDEN_MODELS = (
     "factors.TOTPDevice",
     "factors.EmailDevice",
+    "factors.SmsDevice",
     "otp_totp.TOTPDevice",
     "otp_email.EmailDevice",
     "otp_static.StaticDevice",

@@ -36,6 +36,9 @@ SAMPLE = {
     "link_odwolania": "https://example.pl/wizyta/1/odwolaj/?t=…",
     "link_potwierdzenia": "https://example.pl/wizyta/1/potwierdz/?t=…",
     "powod": "nieobecność lekarza",
+    "link_oferty": "https://example.pl/lista-rezerwowa/oferta/…/",
+    "oferta_do": "11:00",
+    "link_rezygnacji": "https://example.pl/lista-rezerwowa/1/?t=…",
 }
 
 

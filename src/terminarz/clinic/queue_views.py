@@ -10,10 +10,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from terminarz.catalog.models import Specialization
+from terminarz.core import clock
+from terminarz.core.ids import parse_id
 from terminarz.core.statemachine import TransitionRefused
 from terminarz.patients.models import Patient
 from terminarz.patients.services import search_patients
 from terminarz.providers.models import Unit
+from terminarz.staff.models import Practitioner
 from terminarz.waiting import services as waiting
 from terminarz.waiting.models import QueueEntry, WaitlistEntry
 
@@ -154,3 +158,76 @@ def waitlist_remove(request, entry_id: int):
         return redirect("clinic:queues")
     messages.success(request, gettext("Usunięto wpis z listy rezerwowej."))
     return redirect("clinic:queues")
+
+
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+class WaitlistEntryForm(forms.Form):
+    """F7: the registrar puts a patient of the records on the waiting list – a practitioner or
+    a specialization, and the days the patient could come (003: "tworzyć listę rezerwową")."""
+
+    practitioner = forms.ModelChoiceField(label=_("Lekarz"), queryset=Practitioner.objects.none(), required=False)
+    specialization = forms.ModelChoiceField(
+        label=_("albo specjalizacja (dowolny lekarz)"), queryset=Specialization.objects.none(), required=False
+    )
+    after = forms.DateField(label=_("Termin od dnia"), required=False, widget=DATE)
+    before = forms.DateField(label=_("Termin do dnia"), required=False, widget=DATE)
+
+    def __init__(self, *args, provider, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The patient is chosen by the radio buttons of the search results (not a rendered field).
+        chosen = parse_id(self.data.get("patient")) if self.is_bound else None
+        self.patient = (
+            scope.visible_patients(membership).filter(provider=provider, pk=chosen).first() if chosen else None
+        )
+        practitioners = scope.visible_practitioners(membership).order_by("last_name", "first_name")
+        self.fields["practitioner"].queryset = practitioners  # type: ignore[attr-defined]
+        self.fields["specialization"].queryset = (  # type: ignore[attr-defined]
+            Specialization.objects.filter(practitioners__in=practitioners).distinct().order_by("name")
+        )
+        if not scope.sees_all_patients(membership):
+            # Without "patients.view_all" only one's own practitioners' lists (clinic.scope).
+            del self.fields["specialization"]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if self.patient is None:
+            raise forms.ValidationError(_("Wybierz pacjenta."))
+        if not cleaned.get("practitioner") and not cleaned.get("specialization"):
+            self.add_error("practitioner", _("Wybierz lekarza albo specjalizację."))
+        after, before = cleaned.get("after"), cleaned.get("before")
+        if before and before < clock.local_today():
+            self.add_error("before", _("Ten dzień już minął."))
+        elif after and before and before < after:
+            self.add_error("before", _("Data końcowa nie może być wcześniejsza niż początkowa."))
+        return cleaned
+
+
+@require_http_methods(["GET", "POST"])
+@clinic_view("patients.change")
+def waitlist_add(request):
+    provider = request.provider
+    form = WaitlistEntryForm(request.POST or None, provider=provider, membership=request.membership)
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        waiting.add_to_waitlist(
+            provider,
+            actor=request.user,
+            patient=form.patient,
+            practitioner=c["practitioner"],
+            specialization=None if c["practitioner"] else c.get("specialization"),
+            after=c["after"],
+            before=c["before"],
+        )
+        messages.success(request, gettext("Zapisano pacjenta na listę rezerwową."))
+        return redirect("clinic:queues")
+    query = request.GET.get("q", "")
+    found = search_patients(provider, query, among=scope.visible_patients(request.membership)) if query else []
+    chosen = form.patient.pk if form.patient is not None else None
+    return render(
+        request,
+        "clinic/waitlist_add.html",
+        {"form": form, "found": found, "query": query, "chosen": str(chosen or "")},
+        status=422 if form.errors else 200,
+    )

@@ -32,7 +32,10 @@ SECTIONS = [
             "cancel_cutoff_hours",
         ],
     ),
-    (_("Przypomnienia o wizytach"), ["reminder_hours", "reminder_email", "reminder_sms"]),
+    (
+        _("Potwierdzenia i przypomnienia o wizytach"),
+        ["confirmation_sms", "reminder_hours", "reminder_email", "reminder_sms"],
+    ),
     (_("Powiadomienia i wizytówka"), ["return_email", "group_by_units"]),
     (_("Okno umawiania w kalendarzu"), ["cards_enabled"]),
 ]

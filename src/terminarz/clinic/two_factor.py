@@ -8,6 +8,7 @@ code; `clinic_view` (through `factors.policy`) lets nobody through until the cod
 The factors themselves and their rules live in `terminarz.factors`."""
 
 import django_otp
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
@@ -15,15 +16,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_otp.models import Device
 
 from terminarz.core.audit import record_audit
 from terminarz.factors import services
 from terminarz.factors.forms import CodeForm
-from terminarz.factors.models import EmailDevice, TOTPDevice
+from terminarz.factors.models import EmailDevice, SentCodeDevice, SmsDevice, TOTPDevice
 from terminarz.factors.policy import NEXT_KEY, PENDING_KEY, start_after_password
 from terminarz.factors.services import confirmed_device, method_label, required_by, send_email_code
+from terminarz.notifications.sms import normalize_phone
 from terminarz.providers.models import Membership
 
 __all__ = ["NEXT_KEY", "PENDING_KEY", "start_after_password", "setup", "verify"]
@@ -69,8 +72,8 @@ def verify(request):
         return redirect("clinic:home")
     error = None
     resend = request.POST.get("action") == "resend"
-    if isinstance(device, EmailDevice) and (resend or (request.method == "GET" and not _code_valid(device))):
-        error = send_email_code(device)
+    if isinstance(device, SentCodeDevice) and (resend or (request.method == "GET" and not _code_valid(device))):
+        error = services.send_code(device)
         if error is None and request.method == "POST":
             messages.success(request, gettext("Wysłaliśmy nowy kod."))
             return redirect("clinic:2fa-verify")
@@ -80,12 +83,18 @@ def verify(request):
     return render(
         request,
         "clinic/two_factor_verify.html",
-        {"form": form, "device": device, "is_email": isinstance(device, EmailDevice), "error": error},
+        {
+            "form": form,
+            "device": device,
+            "is_email": isinstance(device, SentCodeDevice),
+            "is_sms": isinstance(device, SmsDevice),
+            "error": error,
+        },
         status=422 if form.errors else 200,
     )
 
 
-def _code_valid(device: EmailDevice) -> bool:
+def _code_valid(device: SentCodeDevice) -> bool:
     return device.has_valid_code
 
 
@@ -105,31 +114,38 @@ def setup(request):
     action = request.POST.get("action", "")
     pending_totp = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     pending_email = EmailDevice.objects.filter(user=user, confirmed=False).first()
+    pending_sms = SmsDevice.objects.filter(user=user, confirmed=False).first()
+    phone_form = PhoneForm(request.POST if action == "start-sms" else None)
     form = None
     error = None
 
+    if action.startswith("start-"):
+        pending_totp = pending_email = pending_sms = None
     if action == "start-totp":
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        _drop_pending(user)
         pending_totp = TOTPDevice.objects.create(user=user, name="aplikacja", confirmed=False)
-        EmailDevice.objects.filter(user=user, confirmed=False).delete()
-        pending_email = None
     elif action == "start-email":
         if not user.email:
             error = gettext("Twoje konto nie ma adresu e-mail. Poproś administratora placówki o jego uzupełnienie.")
         else:
-            EmailDevice.objects.filter(user=user, confirmed=False).delete()
-            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-            pending_totp = None
+            _drop_pending(user)
             pending_email = EmailDevice.objects.create(user=user, name="e-mail", confirmed=False, email=user.email)
             error = send_email_code(pending_email)
-    elif action in ("confirm-totp", "confirm-email"):
-        device = pending_totp if action == "confirm-totp" else pending_email
+    elif action == "start-sms" and phone_form.is_valid():
+        # L1: a code by SMS to the number the person gives (confirmed by the first code).
+        _drop_pending(user)
+        pending_sms = SmsDevice.objects.create(
+            user=user, name="SMS", confirmed=False, phone=phone_form.cleaned_data["phone"]
+        )
+        error = services.send_sms_code(pending_sms)
+    elif action in ("confirm-totp", "confirm-email", "confirm-sms"):
+        device = {"confirm-totp": pending_totp, "confirm-email": pending_email, "confirm-sms": pending_sms}[action]
         if device is None:
             return redirect("clinic:2fa")
         form = CodeForm(request.POST, device=device)
         if form.is_valid():
             with transaction.atomic():
-                for model in (TOTPDevice, EmailDevice):
+                for model in services.DEVICE_MODELS:
                     model.objects.filter(user=user).exclude(
                         pk=device.pk if isinstance(device, model) else None
                     ).delete()
@@ -154,14 +170,17 @@ def setup(request):
             error = gettext("Nie można wyłączyć: wymaga tego %(names)s.") % {"names": ", ".join(requiring)}
         else:
             with transaction.atomic():
-                for model in (TOTPDevice, EmailDevice):
+                for model in services.DEVICE_MODELS:
                     model.objects.filter(user=user).delete()
                 _audit(user, "staff.2fa_off", gettext("Wyłączono logowanie dwuskładnikowe"))
             messages.success(request, gettext("Logowanie dwuskładnikowe jest wyłączone."))
             return redirect("clinic:2fa")
 
-    pending = pending_totp or pending_email
+    pending = pending_totp or pending_email or pending_sms
     context = {
+        "phone_form": phone_form,
+        "pending_is_sms": isinstance(pending, SmsDevice),
+        "pending_phone": _masked(pending.phone) if isinstance(pending, SmsDevice) else "",
         "current": current,
         "current_label": method_label(current),
         "requiring": requiring,
@@ -174,5 +193,30 @@ def setup(request):
     if isinstance(pending, TOTPDevice):
         context["qr"] = services.qr_svg(pending.config_url)
         context["secret"] = services.b32_secret(pending)
-    status = 422 if (form is not None and form.errors) or error else 200
+    status = 422 if (form is not None and form.errors) or phone_form.errors or error else 200
     return render(request, "clinic/two_factor.html", context, status=status)
+
+
+def _drop_pending(user) -> None:
+    for model in services.DEVICE_MODELS:
+        model.objects.filter(user=user, confirmed=False).delete()
+
+
+def _masked(phone: str) -> str:
+    """The number as the page shows it: the last three digits only."""
+    return f"••• ••• {phone[-3:]}" if len(phone) >= 3 else "•••"
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Numer telefonu komórkowego"),
+        max_length=20,
+        error_messages={"required": _("Podaj numer telefonu.")},
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def clean_phone(self):
+        number = normalize_phone(self.cleaned_data["phone"])
+        if number is None:
+            raise forms.ValidationError(_("Podaj numer telefonu komórkowego, np. 600 100 200."))
+        return number

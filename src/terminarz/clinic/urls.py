@@ -165,6 +165,7 @@ urlpatterns = [
     path("kolejki/", queue_views.queues, name="queues"),
     path("kolejki/<int:entry_id>/", queue_views.queue_entry_update, name="queue-entry"),
     path("lista-rezerwowa/<int:entry_id>/usun/", queue_views.waitlist_remove, name="waitlist-remove"),
+    path("lista-rezerwowa/nowy/", queue_views.waitlist_add, name="waitlist-add"),
     path("wiadomosci/", message_views.message_log, name="messages"),
     path("wiadomosci/szablony/", message_views.template_list, name="message-templates"),
     path("wiadomosci/szablony/<str:kind>/<str:channel>/", message_views.template_edit, name="message-template"),

@@ -81,6 +81,7 @@ ACTIONS: dict[str, str] = {
     "visit.note_added": "Notatka do wizyty",
     "visit.service_added": "Dodanie usługi do wizyty",
     "visit.service_removed": "Usunięcie usługi z wizyty",
+    "waitlist.added": "Zapis na listę rezerwową przez rejestrację",
     "waitlist.removed": "Usunięcie z listy rezerwowej",
 }
 

@@ -34,7 +34,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["provider", "-at"], name="audit_provider_at")]
+        indexes = [
+            models.Index(fields=["provider", "-at"], name="audit_provider_at"),
+            # A8 "filter by object": one object's history, and the kinds of objects logged.
+            models.Index(fields=["provider", "object_type", "object_id"], name="audit_provider_object"),
+        ]
 
     def __str__(self) -> str:
         return self.summary

@@ -106,8 +106,9 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         return f"otpauth://totp/{quote(label)}?{params}"
 
 
-class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, Device):
-    """A code sent by e-mail (through the outbox, see factors.services.send_email_code)."""
+class SentCodeDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, Device):
+    """A code sent to the person (by e-mail or SMS, through the outbox): only its keyed hash is
+    kept, it works once and until `valid_until`; sending has a cooldown, guessing a throttle."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -115,20 +116,19 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, Device):
         related_name="+",
         help_text="The user that this device belongs to.",
     )
-
-    email = EncryptedTextField(blank=True, help_text="Address the codes go to (the account's if empty).")
     token_hash = models.CharField(max_length=64, blank=True, editable=False)
     valid_until = models.DateTimeField(default=timezone.now)
 
+    purpose = "code"
+
     class Meta(Device.Meta):
-        verbose_name = "kod e-mail"
-        verbose_name_plural = "kody e-mail"
+        abstract = True
 
     def _purpose(self) -> str:
-        return f"email-code:{self.pk}"
+        return f"{self.purpose}:{self.pk}"
 
     def generate_token(self, length: int = 6, valid_secs: int = 300, commit: bool = True) -> str:
-        """A new code: returned once (for the e-mail), only its keyed hash is kept."""
+        """A new code: returned once (for the message), only its keyed hash is kept."""
         if self.pk is None:
             self.save()
         code = random_number_token(length)
@@ -158,8 +158,40 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, Device):
         self.throttle_increment(commit=True)
         return False
 
+
+class EmailDevice(SentCodeDevice):
+    """A code sent by e-mail (through the outbox, see factors.services.send_email_code)."""
+
+    email = EncryptedTextField(blank=True, help_text="Address the codes go to (the account's if empty).")
+
+    purpose = "email-code"
+
+    class Meta(Device.Meta):
+        verbose_name = "kod e-mail"
+        verbose_name_plural = "kody e-mail"
+
     def get_cooldown_duration(self) -> int:
         return getattr(settings, "OTP_EMAIL_COOLDOWN_DURATION", 60)
 
     def get_throttle_factor(self) -> int:
         return getattr(settings, "OTP_EMAIL_THROTTLE_FACTOR", 1)
+
+
+class SmsDevice(SentCodeDevice):
+    """L1 (003 "kod SMS na numer telefonu przypisany do użytkownika"): a code sent by SMS to the
+    staff member's phone (through the outbox, `factors.services.send_sms_code`); the number is
+    encrypted like all personal data."""
+
+    phone = EncryptedTextField(help_text="The number the codes go to (international form, digits only).")
+
+    purpose = "sms-code"
+
+    class Meta(Device.Meta):
+        verbose_name = "kod SMS"
+        verbose_name_plural = "kody SMS"
+
+    def get_cooldown_duration(self) -> int:
+        return getattr(settings, "OTP_SMS_COOLDOWN_DURATION", 60)
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_SMS_THROTTLE_FACTOR", 1)

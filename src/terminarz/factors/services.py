@@ -11,25 +11,31 @@ from base64 import b32encode
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django_otp.models import Device
 
+from terminarz.core import clock
 from terminarz.core.crypto import PREFIX, decrypt, encrypt
 from terminarz.core.tenancy import system_scope
 from terminarz.notifications.registry import register_context
-from terminarz.notifications.services import queue_email
+from terminarz.notifications.services import queue_email, queue_sms
 from terminarz.providers.models import Membership
 
-from .models import EmailDevice, TOTPDevice
+from .models import EmailDevice, SentCodeDevice, SmsDevice, TOTPDevice
 
-METHOD_LABELS: dict[type[TOTPDevice] | type[EmailDevice], str] = {
+METHOD_LABELS: dict[type[Device], str] = {
     TOTPDevice: "aplikacja uwierzytelniająca",
     EmailDevice: "kod e-mail",
+    SmsDevice: "kod SMS",
 }
+DEVICE_MODELS: tuple[type[Device], ...] = (TOTPDevice, EmailDevice, SmsDevice)
+# L1: an SMS costs money and reaches a phone: at most this many codes an hour to one device.
+SMS_CODES_PER_HOUR = 5
 
 
 def confirmed_device(user) -> Device | None:
-    for model in (TOTPDevice, EmailDevice):
+    for model in DEVICE_MODELS:
         device = model.objects.filter(user=user, confirmed=True).first()
         if device is not None:
             return device
@@ -74,6 +80,40 @@ def send_email_code(device: EmailDevice, *, for_patient: bool = False) -> str | 
     return None
 
 
+def send_sms_code(device: SmsDevice) -> str | None:
+    """L1: a staff member's code by SMS (outbox, SMSAPI). Refused within the cooldown and past
+    `SMS_CODES_PER_HOUR` an hour; returns the refusal's text."""
+    allowed, _data = device.generate_is_allowed()
+    if not allowed:
+        return "Kod został wysłany przed chwilą. Poczekaj minutę i spróbuj ponownie."
+    key = f"sms-2fa:{device.pk}:{clock.now():%Y%m%d%H}"
+    cache.add(key, 0, 3600)
+    if cache.incr(key) > SMS_CODES_PER_HOUR:
+        return "Wysłaliśmy już kilka kodów SMS w tej godzinie. Spróbuj później albo poproś administratora o pomoc."
+    with transaction.atomic(), system_scope():
+        device.cooldown_set(commit=False)
+        code = device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
+        queued = queue_sms(
+            provider=None,
+            kind="staff_login_code",
+            phone=device.phone,
+            template="clinic/email/login_code",
+            context={"code": encrypt(code), "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
+            idempotency_key=f"staff-2fa-sms:{device.pk}:{secrets.token_hex(8)}",
+        )
+        if queued is None:
+            return "Na ten numer nie możemy wysłać SMS-a. Sprawdź numer telefonu."
+    return None
+
+
+def send_code(device: SentCodeDevice) -> str | None:
+    """Send a new code to a device that gets its codes sent (e-mail or SMS)."""
+    if isinstance(device, SmsDevice):
+        return send_sms_code(device)
+    assert isinstance(device, EmailDevice)
+    return send_email_code(device)
+
+
 @register_context("patient_login_code")
 @register_context("staff_login_code")
 def login_code_context(stored: dict) -> dict:
@@ -96,6 +136,6 @@ def b32_secret(device: TOTPDevice) -> str:
 def reset_for(user) -> bool:
     """Remove a staff member's factors (a provider admin does this for a lost phone)."""
     removed = 0
-    for model in (TOTPDevice, EmailDevice):
+    for model in DEVICE_MODELS:
         removed += model.objects.filter(user=user).delete()[0]
     return removed > 0

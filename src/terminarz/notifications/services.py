@@ -16,7 +16,7 @@ from terminarz.core.audit import record_audit
 from .models import Message, MessageStatus, MessageTemplate
 from .registry import build_attachments, build_context
 from .sms import normalize_phone, send_sms, to_gsm
-from .templating import EDITABLE, render_custom
+from .templating import EDITABLE, context_values, render_custom
 
 # Messages to the clinic's staff (always in Polish, whatever language the patient used).
 CLINIC_KINDS = frozenset({"booking_clinic_notice"})
@@ -123,6 +123,43 @@ def _queue(*, channel, provider, kind, recipient, template, context, idempotency
     return message
 
 
+def queue_prepared(
+    *,
+    channel: str,
+    provider,
+    kind: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    html_body: str,
+    idempotency_key: str,
+    patient=None,
+    not_before: dt.datetime | None = None,
+) -> Message:
+    """A message written by the caller (a marketing campaign, I2) to send at `not_before` at the
+    earliest: many of them are spread over time, and the worker sends each when it is due."""
+    now = clock.now()
+    due = max(not_before or now, now)
+    text = to_gsm(" ".join(body.split()))[:640] if channel == Message.Channel.SMS else body
+    message, created = Message.objects.get_or_create(
+        idempotency_key=idempotency_key,
+        defaults={
+            "channel": channel,
+            "provider": provider,
+            "kind": kind,
+            "recipient": recipient,
+            "subject": subject[:250] if channel == Message.Channel.EMAIL else "",
+            "body": text,
+            "html_body": html_body if channel == Message.Channel.EMAIL else "",
+            "patient": patient,
+            "next_attempt_at": due,
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: _enqueue_delivery(message.pk, run_after=due if due > now else None))
+    return message
+
+
 def queue_rendered_email(
     *, kind: str, recipient: str, subject: str, body: str, html_body: str, idempotency_key: str, provider=None
 ) -> Message:
@@ -168,8 +205,9 @@ def _render(message: Message, context: dict, language: str) -> tuple[str, str, s
     # A clinic's own wording of a message is Polish: patients who chose another language get
     # the translated standard text instead.
     custom = _custom_template(message) if language == settings.LANGUAGE_CODE else None
-    if custom is not None and "appointment" in context:
-        rendered = render_custom(custom, context["appointment"], context["SITE_URL"])
+    values = context_values(context, context["SITE_URL"]) if custom is not None else None
+    if custom is not None and values is not None:
+        rendered = render_custom(custom, values)
         if message.channel == Message.Channel.SMS:
             return "", to_gsm(" ".join(rendered.body.split()))[:640], ""
         subject = rendered.subject or " ".join(render_to_string(f"{message.template}_subject.txt", context).split())

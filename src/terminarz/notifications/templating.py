@@ -25,11 +25,15 @@ PLACEHOLDERS = {
     "link_odwolania": _("link do odwołania wizyty"),
     "link_potwierdzenia": _("link do potwierdzenia rezerwacji (rejestracja wieloetapowa)"),
     "powod": _("powód odwołania (odwołanie przez placówkę)"),
+    "link_oferty": _("link do przyjęcia terminu z listy rezerwowej"),
+    "oferta_do": _("godzina, do której termin z listy rezerwowej czeka"),
+    "link_rezygnacji": _("link do rezygnacji z listy rezerwowej"),
 }
 
 # Which messages a provider may word itself, and on which channels.
 EDITABLE = {
     ("booking_confirmation", "email"): _("Potwierdzenie rezerwacji"),
+    ("booking_confirmation", "sms"): _("Potwierdzenie rezerwacji"),
     ("booking_hold", "email"): _("Prośba o potwierdzenie rezerwacji (rejestracja wieloetapowa)"),
     ("booking_cancelled", "email"): _("Potwierdzenie odwołania wizyty przez pacjenta"),
     ("booking_reminder", "email"): _("Przypomnienie o wizycie"),
@@ -38,6 +42,10 @@ EDITABLE = {
     ("booking_cancelled_by_clinic", "sms"): _("Odwołanie wizyty przez placówkę"),
     ("booking_moved", "email"): _("Zmiana terminu wizyty"),
     ("booking_moved", "sms"): _("Zmiana terminu wizyty"),
+    ("waitlist_joined", "email"): _("Zapis na listę rezerwową"),
+    ("waitlist_offer", "email"): _("Propozycja terminu z listy rezerwowej"),
+    ("waitlist_offer", "sms"): _("Propozycja terminu z listy rezerwowej"),
+    ("waitlist_gone", "email"): _("Termin z listy rezerwowej przyjęty przez inną osobę"),
 }
 
 
@@ -98,8 +106,47 @@ class Rendered:
     html_body: str
 
 
-def render_custom(custom, appointment, site_url: str) -> Rendered:
-    values = values_for(appointment, site_url)
+def waitlist_values(entry, slot, offer, site_url: str) -> dict[str, str]:
+    """The placeholders of a waiting-list message (F7): the entry's person and wish, and the
+    offered slot when there is one."""
+    from django.urls import reverse
+
+    values = {
+        "imie": entry.first_name,
+        "nazwisko": entry.last_name,
+        "lekarz": entry.practitioner.full_name if entry.practitioner_id else "",
+        "placowka": entry.provider.name,
+        "telefon": entry.provider.phone or "",
+        "link_rezygnacji": f"{site_url}{reverse('waitlist-entry', args=[entry.pk])}?t={entry.token}",
+    }
+    if slot is not None:
+        start = timezone.localtime(slot.start)
+        values |= {
+            "data": date_format(start, "l, j E Y").lower(),
+            "godzina": f"{start:%H:%M}",
+            "lekarz": slot.practitioner.full_name,
+            "poradnia": slot.unit.name,
+            "adres": slot.unit.location.address,
+        }
+    if offer is not None:
+        values |= {
+            "link_oferty": f"{site_url}{reverse('waitlist-offer', args=[offer.token])}",
+            "oferta_do": f"{timezone.localtime(offer.expires_at):%H:%M}",
+        }
+    return values
+
+
+def context_values(context: dict, site_url: str) -> dict[str, str] | None:
+    """The placeholder values of a message's context: a visit's, or a waiting-list entry's
+    (with its offered slot); None when the message is about neither."""
+    if "appointment" in context:
+        return values_for(context["appointment"], site_url)
+    if "entry" in context:
+        return waitlist_values(context["entry"], context.get("slot"), context.get("offer"), site_url)
+    return None
+
+
+def render_custom(custom, values: dict[str, str]) -> Rendered:
     body = render(custom.body, values)
     subject = " ".join(render(custom.subject, values).split()) if custom.subject else ""
     return Rendered(subject=subject[:250], body=body, html_body=linebreaks(escape(body)))

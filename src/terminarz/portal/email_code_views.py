@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
 
 from terminarz.accounts.email_code import (
     APP_CODE,
@@ -74,8 +75,7 @@ def email_code_settings(request):
             messages.success(request, gettext("Logujesz się teraz hasłem i kodem e-mail."))
             return redirect("account-login-method")
     elif action == "disable":
-        EmailDevice.objects.filter(user=user).delete()
-        messages.success(request, gettext("Kod e-mail przy logowaniu jest wyłączony."))
+        # Going down to the password alone asks for the password ("Metoda logowania").
         return redirect("account-login-method")
     return render(
         request,
@@ -112,14 +112,17 @@ class PasswordForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 @patient_view
+@ratelimit(key="user", rate="5/15m", method="POST", block=False)
 def login_method_page(request):
     """E3 "Zmiana metody logowania": the password alone, the password and an e-mail code, or the
     password and a code from an authenticator app. Going down to the password alone asks for
     the password; the e-mail code is confirmed with a code sent to the address; the app is set
     up on allauth's page (scanning its QR code)."""
     user = request.user
-    form = PasswordForm(request.POST or None, user=user)
-    if request.method == "POST" and form.is_valid():
+    # The password is checked here outside the sign-in (and its lockout): a few tries at most.
+    limited = request.method == "POST" and getattr(request, "limited", False)
+    form = PasswordForm(None if limited else request.POST or None, user=user)
+    if request.method == "POST" and not limited and form.is_valid():
         with transaction.atomic():
             drop_app_code(user)
             drop_email_code(user)
@@ -138,6 +141,11 @@ def login_method_page(request):
     return render(
         request,
         "accounts/login_method.html",
-        {"current": current, "methods": methods, "form": form},
-        status=422 if form.errors else 200,
+        {
+            "current": current,
+            "methods": methods,
+            "form": form,
+            "error": gettext("Zbyt wiele prób. Spróbuj ponownie za kwadrans.") if limited else "",
+        },
+        status=429 if limited else 422 if form.errors else 200,
     )

@@ -339,6 +339,11 @@ class RegistrationSettings(models.Model):
         ),
     )
     reminder_email = models.BooleanField(_("Przypomnienie e-mailem"), default=True)
+    confirmation_sms = models.BooleanField(
+        _("Potwierdzenie rezerwacji SMS-em"),
+        default=False,
+        help_text=_("Oprócz e-maila, gdy pacjent podał numer telefonu komórkowego."),
+    )
     reminder_sms = models.BooleanField(
         _("Przypomnienie SMS-em"), default=True, help_text=_("Gdy pacjent podał numer telefonu komórkowego.")
     )

@@ -147,7 +147,8 @@ def _matching_ids(query: SlotQuery) -> tuple[list[int] | None, list[int] | None]
         query.language,
         query.payer,
     )
-    raw = "|".join(str(v).strip().lower() for v in parts)
+    # JSON keeps an empty filter (null) apart from the text "None" and the fields apart.
+    raw = json.dumps([str(v).strip().lower() if v is not None else None for v in parts])
     key = f"slotsearch:ids:{lookup_version()}:" + hashlib.sha1(raw.encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:

@@ -92,6 +92,16 @@ class WaitlistEntry(models.Model):
         verbose_name=_("specjalizacja"),
     )
     before = models.DateField(_("termin najpóźniej do"), null=True, blank=True)
+    # F7: an entry the registrar made for a record: the earliest day wanted, and the record.
+    after = models.DateField(_("termin najwcześniej od"), null=True, blank=True)
+    patient = models.ForeignKey(
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="waitlist_entries",
+        verbose_name=_("pacjent (nr w kartotece)"),
+    )
     first_name = models.CharField(_("imię"), max_length=100)
     last_name = models.CharField(_("nazwisko"), max_length=100)
     email = EncryptedTextField(_("e-mail"))

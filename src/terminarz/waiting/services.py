@@ -67,6 +67,49 @@ def join_waitlist(
     return entry
 
 
+def add_to_waitlist(
+    provider, *, actor, patient, practitioner=None, specialization=None, after=None, before=None
+) -> WaitlistEntry:
+    """F7: the registrar puts a patient of the records on the waiting list (a practitioner or a
+    specialization, optionally a range of days); the patient gets the same notice as one who
+    joined online, and matching slots are offered alike."""
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.create(
+            provider=provider,
+            practitioner=practitioner,
+            specialization=specialization,
+            after=after,
+            before=before,
+            first_name=patient.first_name,
+            last_name=patient.last_name,
+            email=patient.email or "",
+            phone=patient.phone or "",
+            patient=patient,
+        )
+        ENTRY.created(entry, actor=actor)
+        record_audit(
+            provider_id=provider.pk,
+            action="waitlist.added",
+            target=entry,
+            summary="Zapisano pacjenta na listę rezerwową"
+            + (f", termin od {after:%d.%m.%Y}" if after else "")
+            + (f", termin do {before:%d.%m.%Y}" if before else ""),
+            actor=actor,
+            changes={"patient": patient.pk},
+        )
+        if entry.email:
+            queue_email(
+                provider=provider,
+                kind="waitlist_joined",
+                recipient=entry.email,
+                template="waiting/email/joined",
+                context={"entry": entry.pk},
+                idempotency_key=f"waitlist_joined:{entry.pk}",
+                patient=patient,
+            )
+    return entry
+
+
 def leave_waitlist(entry: WaitlistEntry, *, now: dt.datetime | None = None, actor_label: str = "patient") -> None:
     """The patient leaves by the link in the e-mail; leaving again changes nothing. An offer
     they still had ends with them, and a slot held for nobody else is free again at once."""
@@ -152,6 +195,7 @@ def matching_entries(slot: Slot, *, now: dt.datetime):
             | Q(practitioner__isnull=True, specialization_id__in=specializations)
         )
         .filter(Q(before__isnull=True) | Q(before__gte=slot.day))
+        .filter(Q(after__isnull=True) | Q(after__lte=slot.day))
         .exclude(pk__in=busy)
         .exclude(offers__slot_id=slot.pk)  # one offer of a slot per patient
         .order_by("created_at", "pk")
@@ -316,6 +360,8 @@ def match_waitlist(*, now: dt.datetime | None = None, limit: int = 200) -> int:
             candidates = candidates.filter(practitioner__specializations=entry.specialization_id)
         if entry.before:
             candidates = candidates.filter(day__lte=entry.before)
+        if entry.after:
+            candidates = candidates.filter(day__gte=entry.after)
         for slot in candidates.order_by("start")[:5]:
             try:
                 if offer_slot(slot.pk, now=now):
