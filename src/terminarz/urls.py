@@ -6,7 +6,7 @@ from django.views.i18n import set_language
 from terminarz.api.v1 import api
 from terminarz.clinic import calendar_feed_views, subscription_views
 from terminarz.notifications.views import sms_status
-from terminarz.portal import account_views, dependent_views, dev_views, error_views
+from terminarz.portal import account_views, dependent_views, dev_views, error_views, marketing_views
 from terminarz.portal import email_code_views as email_code
 from terminarz.portal import record_views as records_views
 from terminarz.portal import waitlist_views as waiting_views
@@ -35,6 +35,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("konto/logowanie/kod/", email_code.login_code, name="account-login-code"),
     path("konto/kod-email/", email_code.email_code_settings, name="account-email-code"),
     path("konto/metoda-logowania/", email_code.login_method_page, name="account-login-method"),
+    path("rezygnacja/<str:token>/", marketing_views.unsubscribe, name="marketing-unsubscribe"),
     path("konto/dokumenty/", records_views.documents, name="account-documents"),
     path("konto/dokumenty/<int:document_id>/plik/", records_views.document_file, name="account-document-file"),
     path("konto/recepty/", records_views.prescriptions, name="account-prescriptions"),

@@ -11,6 +11,7 @@ from terminarz.core.models import AuditEntry
 from terminarz.insurers.models import Insurer, PriceListPublication, Settlement, SigningCertificate
 from terminarz.integrations import services as integrations
 from terminarz.integrations import webhooks
+from terminarz.marketing.models import Campaign
 from terminarz.notifications.models import Message
 from terminarz.patients.models import Patient
 from terminarz.patients.services import match_or_create_patient
@@ -241,6 +242,7 @@ def test_every_clinic_url_with_an_id_gives_404_for_another_providers_objects(cli
         "webhook_id": webhooks.create(
             desk["b"].pk, url="https://b.example.com/hook", events=["appointment.booked"], actor=None
         )[0].pk,
+        "campaign_id": Campaign.objects.create(provider=desk["b"], name="B", body="Tekst B").pk,
         "contract_id": Contract.objects.create(
             provider=desk["b"],
             name="Umowa B",

@@ -36,6 +36,7 @@ GROUPS: list[tuple[StrOrPromise, list[Item]]] = [
             Item(gettext_lazy("Kolejki oczekujących"), "queues", "patients.view"),
             Item(gettext_lazy("Wnioski pacjentów"), "requests", "patients.view"),
             Item(gettext_lazy("Wiadomości"), "messages", "messages.view"),
+            Item(gettext_lazy("Kampanie marketingowe"), "campaigns", "marketing.send"),
         ],
     ),
     (

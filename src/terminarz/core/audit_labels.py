@@ -15,6 +15,7 @@ ACTIONS: dict[str, str] = {
     "account.deleted": "Usunięcie konta pacjenta",
     "appointment.moved": "Przeniesienie wizyty",
     "bookings.exported": "Eksport rezerwacji",
+    "campaign.sent": "Wysłanie kampanii marketingowej",
     "card.activated": "Aktywacja karty pacjenta",
     "card.added": "Dodanie karty pacjenta",
     "closure.closed": "Placówka nieczynna w wybranym dniu",

@@ -20,6 +20,7 @@ KIND_LABELS = {
     "booking_cancelled_by_clinic": _("odwołanie przez placówkę"),
     "booking_moved": _("zmiana terminu"),
     "booking_reminder": _("przypomnienie"),
+    "marketing": _("kampania marketingowa"),
     "booking_clinic_notice": _("powiadomienie dla placówki"),
     "staff_login_code": _("kod logowania personelu"),
     "payment_link": _("link do płatności"),

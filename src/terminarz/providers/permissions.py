@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, StrOrPromise] = {
     "bookings.export": _("Lista rezerwacji – eksport"),
     "visits.change": _("Wizyty – usługi, udziały płatników i notatki"),
     "services.change": _("Usługi (słownik procedur) i ceny – zmiany"),
+    "marketing.send": _("Kampanie marketingowe – przygotowanie i wysyłka"),
     "payers.change": _("Płatnicy – zmiany"),
     "insurers.change": _("Ubezpieczenia – współpraca z ubezpieczycielami"),
     "integrations.change": _("Integracje – dane dostępowe API innych systemów"),

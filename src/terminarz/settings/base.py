@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "terminarz.notifications",
     "terminarz.waiting",
     "terminarz.records",
+    "terminarz.marketing",
     "terminarz.payments",
     "terminarz.insurers",
     "terminarz.integrations",
@@ -302,6 +303,8 @@ MESSAGE_MAX_ATTEMPTS = env_int("TERMINARZ_MESSAGE_MAX_ATTEMPTS", 6)
 # Lista rezerwowa (F7): how many waiting patients get each freed slot, and for how long it is held.
 WAITLIST_OFFER_BATCH = env_int("TERMINARZ_WAITLIST_OFFER_BATCH", 3)
 WAITLIST_OFFER_MINUTES = env_int("TERMINARZ_WAITLIST_OFFER_MINUTES", 30)
+# I2: marketing messages leave the outbox at most this many a minute (per campaign).
+MARKETING_PER_MINUTE = env_int("TERMINARZ_MARKETING_PER_MINUTE", 60)
 
 # SMS channel (I1): "smsapi" (SMSAPI-style REST gateway with a bearer token) or "sink" (record only).
 SMS_BACKEND = env_str("SMS_BACKEND", "sink")
