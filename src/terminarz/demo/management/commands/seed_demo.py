@@ -395,6 +395,7 @@ class Command(BaseCommand):
         self._payments()
         self._insurers()
         self._integration()
+        self._campaign()
         onboarding.seed()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready; {slots_created} new slots generated."))
 
@@ -410,6 +411,26 @@ class Command(BaseCommand):
                 "scopes": sorted(name for name, _label in SCOPES),
                 "created_at": clock.now(),
                 "revoked_at": None,
+            },
+        )
+
+    def _campaign(self):
+        """I2: a draft e-mail campaign of the demo clinic, and the demo patient agreeing to
+        marketing e-mails (so the draft reaches one person)."""
+        from terminarz.accounts.models import record_consents
+        from terminarz.marketing.models import Campaign
+
+        demo = Provider.objects.get(slug="przychodnia-demo")
+        patient = get_user_model().objects.get(email=DEMO_PATIENT_LOGIN[0])
+        record_consents(patient, {"marketing_email": True}, source="account")
+        Campaign.unscoped.get_or_create(
+            provider=demo,
+            name="Szczepienia przeciw grypie 2026/27",
+            defaults={
+                "channel": Campaign.Channel.EMAIL,
+                "subject": "{imie}, szczepienia przeciw grypie już w {placowka}",
+                "body": "Dzień dobry {imie},\n\nzapraszamy na szczepienia przeciw grypie – bez kolejki, "
+                "od poniedziałku do piątku. Umów się online.\n\nZespół {placowka}",
             },
         )
 
