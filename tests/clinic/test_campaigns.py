@@ -175,3 +175,41 @@ def test_only_those_with_the_permission_and_only_own_campaigns(client, world):
     assert client.get(reverse("clinic:campaign", args=[campaign.pk])).status_code == 404
     client.force_login(make_user("rachel", world["provider"], "registrar"))
     assert client.get(reverse("clinic:campaigns")).status_code == 403
+
+
+def test_consent_withdrawn_after_queueing_stops_the_message(client, world, settings, frozen):
+    settings.MARKETING_PER_MINUTE = 1
+    dorota = world["people"]["dorota"]
+    record_consents(dorota.account, {Consent.Kind.MARKETING_EMAIL: True}, source="account")
+    campaign = new_campaign(client)
+    assert services.send_campaign(campaign, actor=world["admin"]) == 2  # ania now, dorota a minute later
+    record_consents(dorota.account, {Consent.Kind.MARKETING_EMAIL: False}, source="account")
+    frozen.shift(dt.timedelta(minutes=1))
+    deliver_due_messages()
+    later = Message.objects.get(kind="marketing", recipient="dorota@example.com")
+    assert (later.status, later.last_error) == ("failed", "zgoda na informacje marketingowe wycofana – nie wysłano")
+    assert [m.to for m in mail.outbox if "szczepienia" in m.subject] == [["ania@example.com"]]
+
+
+def test_one_message_an_account_to_its_own_contact(client, world):
+    ania = world["people"]["ania"]
+    child = match_or_create_patient(
+        world["provider"], first_name="Zosia", last_name="Dziecko", email="", phone="601 999 999", pesel=""
+    )
+    child.account = ania.account  # the mother books for her child from her account
+    child.save(update_fields=["account"])
+    campaign = new_campaign(client)
+    services.send_campaign(campaign, actor=world["admin"])
+    assert list(Message.objects.filter(kind="marketing").values_list("recipient", flat=True)) == ["ania@example.com"]
+    record_consents(ania.account, {Consent.Kind.MARKETING_SMS: True}, source="account")
+    sms = new_campaign(client, name="SMS", channel="sms", subject="", body="Tekst")
+    services.send_campaign(sms, actor=world["admin"])
+    assert not Message.objects.filter(kind="marketing", channel="sms", recipient="48601999999").exists()
+
+
+def test_an_sms_text_keeps_room_for_the_unsubscribe_link(client, world):
+    response = client.post(
+        reverse("clinic:campaigns"), {"name": "Długi", "channel": "sms", "subject": "", "body": "x" * 401}
+    )
+    assert response.status_code == 422
+    assert "SMS może mieć najwyżej 400 znaków treści – na końcu dodamy link do rezygnacji." in response.content.decode()

@@ -27,9 +27,9 @@ def test_only_an_active_card_finds_the_patient_and_its_number_is_shown(client, d
     assert "Nie znaleziono pacjenta" in found_rows(client, slot, OTHER)
     add_card(jan, CARD, actor=desk["rachel"], active=True)
     rows = found_rows(client, slot, "PL12 3456 7890 ABCD EF")
-    assert "Kowalski Jan" in rows and f'<td class="mono">{CARD}</td>' in rows
+    assert "Kowalski Jan" in rows and f'<td class="mono" data-label="Karta pacjenta">{CARD}</td>' in rows
     by_name = found_rows(client, slot, "Kowalski")
-    assert f'<td class="mono">{CARD}</td>' in by_name and OTHER not in by_name
+    assert f'<td class="mono" data-label="Karta pacjenta">{CARD}</td>' in by_name and OTHER not in by_name
 
 
 def test_a_new_patient_at_the_desk_gets_an_active_card(client, desk):  # noqa: F811

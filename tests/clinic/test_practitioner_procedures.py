@@ -38,7 +38,7 @@ def test_whole_product_group_is_assigned_at_once(client, org):
     service(provider, "OLD", kard, is_active=False)
     usg = service(provider, "USG")
     page = client.get(reverse("clinic:practitioner-create")).content.decode()
-    assert "Dodaj cały zakres" in page and "Usługa EKG (Kardiologia – zakres)" in page
+    assert "Dodaj cały zakres" in page and "Usługa EKG – Kardiologia – zakres" in page
     data = practitioner_data(org, procedures=[usg.pk], whole_groups=[kard.pk])
     assert client.post(reverse("clinic:practitioner-create"), data).status_code == 302
     ewa = provider.practitioners.get(last_name="Nowa")

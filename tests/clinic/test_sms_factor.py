@@ -87,3 +87,20 @@ def test_codes_are_throttled_by_a_cooldown_and_an_hourly_cap(rita, gateway, froz
     refused = services.send_sms_code(device)
     assert refused.startswith("Wysłaliśmy już kilka kodów SMS w tej godzinie.")
     assert SmsDevice.objects.get(pk=device.pk).token_hash  # the last code sent still works
+
+
+def test_a_new_device_does_not_restart_the_hourly_cap(rita, gateway, frozen):  # noqa: F811
+    for i in range(services.SMS_CODES_PER_HOUR):
+        device = SmsDevice.objects.create(user=rita, name="SMS", confirmed=False, phone=f"4860010020{i}")
+        assert services.send_sms_code(device) is None
+    fresh = SmsDevice.objects.create(user=rita, name="SMS", confirmed=False, phone="48600100299")
+    assert services.send_sms_code(fresh).startswith("Wysłaliśmy już kilka kodów SMS w tej godzinie.")
+
+
+def test_a_patient_account_cannot_use_the_staff_factor_pages(client):
+    from django.contrib.auth import get_user_model
+
+    patient = get_user_model().objects.create_user("pacjentka", "p@example.com", "x")
+    client.force_login(patient)
+    assert client.post(reverse("clinic:2fa"), {"action": "start-sms", "phone": "600 100 200"}).status_code == 403
+    assert not SmsDevice.objects.exists()

@@ -16,7 +16,7 @@ from terminarz.booking.errors import InvalidBooking, SlotTaken
 from terminarz.booking.models import ACTIVE_STATUSES, Appointment
 from terminarz.core import clock
 from terminarz.patients.forms import DeskPatientForm
-from terminarz.patients.models import Patient
+from terminarz.patients.models import HealthCard, Patient
 from terminarz.patients.services import active_cards, add_card, create_patient, search_patients
 from terminarz.providers.models import Unit, settings_for
 from terminarz.scheduling.models import Schedule, Slot
@@ -163,7 +163,11 @@ def desk_booking(request, slot_id: int):
         else:
             new_form = DeskPatientForm(request.POST, prefix="nowy", cards=cards)
             if new_form.is_valid():
-                new_patient = dict(new_form.cleaned_data)
+                number = new_form.cleaned_data.get("card_number")
+                if number and HealthCard.objects.filter(provider=request.provider, number=number).exists():
+                    new_form.add_error("card_number", gettext("Karta o tym numerze jest już w kartotece."))
+                else:
+                    new_patient = dict(new_form.cleaned_data)
         if patient is not None or new_patient is not None:
             try:
                 # One action: a new patient, their card and the visit are saved together or not at all.

@@ -21,6 +21,8 @@ from .access import clinic_view, get_for_provider
 
 # The placeholders a campaign may use (a visit's are meaningless here).
 CAMPAIGN_PLACEHOLDERS = ("imie", "nazwisko", "placowka", "telefon", "link_rezygnacji")
+# An SMS campaign's own text: with the unsubscribe link at most 4 SMS parts, the link never cut.
+SMS_BODY_MAX = 400
 SAMPLE = {"imie": "Anna", "nazwisko": "Przykładowa", "link_rezygnacji": "https://example.pl/rezygnacja/…"}
 
 
@@ -33,7 +35,10 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args, provider, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.provider = provider
-        self.fields["unit"].queryset = Unit.objects.filter(provider=provider).order_by("name")  # type: ignore[attr-defined]
+        unit = self.fields["unit"]
+        assert isinstance(unit, forms.ModelChoiceField)
+        unit.queryset = Unit.objects.filter(provider=provider).order_by("name")
+        unit.empty_label = gettext("wszyscy pacjenci placówki")
         self.fields["subject"].help_text = _("Tylko e-mail.")
         self.fields["body"].help_text = _("Możesz wstawić: %(fields)s. Link do rezygnacji dodamy zawsze na końcu.") % {
             "fields": ", ".join("{" + name + "}" for name in CAMPAIGN_PLACEHOLDERS)
@@ -67,6 +72,12 @@ class CampaignForm(forms.ModelForm):
         cleaned = super().clean() or {}
         if cleaned.get("channel") == Campaign.Channel.EMAIL and not cleaned.get("subject"):
             self.add_error("subject", _("Podaj temat wiadomości e-mail."))
+        if cleaned.get("channel") == Campaign.Channel.SMS and len(cleaned.get("body") or "") > SMS_BODY_MAX:
+            self.add_error(
+                "body",
+                _("SMS może mieć najwyżej %(n)d znaków treści – na końcu dodamy link do rezygnacji.")
+                % {"n": SMS_BODY_MAX},
+            )
         return cleaned
 
 
@@ -100,7 +111,13 @@ def campaign(request, campaign_id: int):
     action = request.POST.get("action", "")
     form = CampaignForm(request.POST if action == "save" and draft else None, instance=item, provider=request.provider)
     if action == "save" and draft and form.is_valid():
-        form.save()
+        # Only while still a draft (a send in another tab wins): the edited fields, nothing else.
+        edited = form.save(commit=False)
+        fields = {name: getattr(edited, name) for name in CampaignForm.Meta.fields}
+        fields["unit_id"] = fields.pop("unit").pk if fields.get("unit") else None
+        if not Campaign.objects.filter(pk=item.pk, status=Campaign.Status.DRAFT).update(**fields):
+            messages.error(request, gettext("Kampania została już wysłana – nie zmieniono jej."))
+            return redirect("clinic:campaign", campaign_id=item.pk)
         messages.success(request, gettext("Zapisano zmiany kampanii."))
         return redirect("clinic:campaign", campaign_id=item.pk)
     if action == "send":

@@ -79,7 +79,7 @@ class UnitForm(forms.ModelForm):
 
 
 def _procedure_label(service: Service) -> str:
-    return f"{service.name} ({service.group.name})" if service.group else service.name
+    return f"{service.name} – {service.group.name}" if service.group else service.name
 
 
 class PractitionerForm(forms.ModelForm):
@@ -89,7 +89,7 @@ class PractitionerForm(forms.ModelForm):
         required=False,
         queryset=ServiceGroup.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Zaznacz produkt, aby przypisać wszystkie jego aktywne usługi."),
+        help_text=_("Zaznacz grupę usług (produkt), aby przypisać wszystkie jej aktywne usługi naraz."),
     )
 
     class Meta:

@@ -167,9 +167,14 @@ class WaitlistEntryForm(forms.Form):
     """F7: the registrar puts a patient of the records on the waiting list – a practitioner or
     a specialization, and the days the patient could come (003: "tworzyć listę rezerwową")."""
 
-    practitioner = forms.ModelChoiceField(label=_("Lekarz"), queryset=Practitioner.objects.none(), required=False)
+    practitioner = forms.ModelChoiceField(
+        label=_("Lekarz"), queryset=Practitioner.objects.none(), required=False, empty_label=_("– wybierz –")
+    )
     specialization = forms.ModelChoiceField(
-        label=_("albo specjalizacja (dowolny lekarz)"), queryset=Specialization.objects.none(), required=False
+        label=_("Albo specjalizacja (dowolny lekarz)"),
+        queryset=Specialization.objects.none(),
+        required=False,
+        empty_label=_("– wybierz –"),
     )
     after = forms.DateField(label=_("Termin od dnia"), required=False, widget=DATE)
     before = forms.DateField(label=_("Termin do dnia"), required=False, widget=DATE)

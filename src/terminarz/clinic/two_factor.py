@@ -11,6 +11,7 @@ import django_otp
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_otp.models import Device
 
+from terminarz.accounts.guard import is_staff_account
 from terminarz.core.audit import record_audit
 from terminarz.factors import services
 from terminarz.factors.forms import CodeForm
@@ -39,6 +41,8 @@ def _signed_in(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), "clinic:login")
+        if not is_staff_account(request.user):  # a patient's factors are in the patient account
+            raise PermissionDenied("staff only")
         return view(request, *args, **kwargs)
 
     wrapper.__name__ = view.__name__

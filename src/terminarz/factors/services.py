@@ -16,7 +16,7 @@ from django.db import transaction
 from django_otp.models import Device
 
 from terminarz.core import clock
-from terminarz.core.crypto import PREFIX, decrypt, encrypt
+from terminarz.core.crypto import PREFIX, decrypt, encrypt, secret_hash
 from terminarz.core.tenancy import system_scope
 from terminarz.notifications.registry import register_context
 from terminarz.notifications.services import queue_email, queue_sms
@@ -86,9 +86,12 @@ def send_sms_code(device: SmsDevice) -> str | None:
     allowed, _data = device.generate_is_allowed()
     if not allowed:
         return "Kod został wysłany przed chwilą. Poczekaj minutę i spróbuj ponownie."
-    key = f"sms-2fa:{device.pk}:{clock.now():%Y%m%d%H}"
-    cache.add(key, 0, 3600)
-    if cache.incr(key) > SMS_CODES_PER_HOUR:
+    # Counted per person and per number (a new device, or another account, starts nothing anew).
+    hour = f"{clock.now():%Y%m%d%H}"
+    keys = (f"sms-2fa:user:{device.user_id}:{hour}", f"sms-2fa:number:{secret_hash('sms-2fa', device.phone)}:{hour}")
+    for key in keys:
+        cache.add(key, 0, 3600)
+    if max(cache.incr(key) for key in keys) > SMS_CODES_PER_HOUR:
         return "Wysłaliśmy już kilka kodów SMS w tej godzinie. Spróbuj później albo poproś administratora o pomoc."
     with transaction.atomic(), system_scope():
         device.cooldown_set(commit=False)

@@ -30,7 +30,7 @@ class Campaign(models.Model):
         "providers.Unit",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,  # a unit's campaign must not widen to every patient
         related_name="+",
         verbose_name=_("tylko pacjenci poradni"),
         help_text=_("Puste – wszyscy pacjenci placówki, którzy zgodzili się na ten kanał."),

@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
-from terminarz.accounts.models import Consent, record_consents
+from terminarz.accounts.models import Consent, current_consents, record_consents
 from terminarz.core import clock
 from terminarz.core.audit import record_audit
 from terminarz.core.statemachine import Machine
 from terminarz.notifications.models import Message, MessageStatus
+from terminarz.notifications.registry import register_guard
 from terminarz.notifications.services import queue_prepared
 from terminarz.notifications.sms import normalize_phone
 from terminarz.notifications.templating import render
@@ -50,19 +51,24 @@ def audience(campaign: Campaign) -> list[tuple[Patient, str]]:
         .annotate(consent=Subquery(latest))
         .filter(consent=True)
         .select_related("account__patient_profile")
-        .order_by("pk")
+        .order_by("account_id", "pk")
     )
     if campaign.unit_id:
         patients = patients.filter(appointments__unit_id=campaign.unit_id).distinct()
     people: list[tuple[Patient, str]] = []
+    seen: set[int] = set()
     for patient in patients:
         account = patient.account
         assert account is not None
+        if account.pk in seen:  # one message an account (it may book for others: more records)
+            continue
+        seen.add(account.pk)
+        # The account's own address or number: the consent is the account holder's.
         if campaign.channel == Campaign.Channel.EMAIL:
             contact = account.email
         else:
             profile = getattr(account, "patient_profile", None)
-            contact = normalize_phone((profile.phone if profile else "") or patient.phone or "") or ""
+            contact = normalize_phone(profile.phone if profile else "") or ""
         if contact:
             people.append((patient, contact))
     return people
@@ -86,8 +92,8 @@ def message_text(campaign: Campaign, values: dict[str, str], link: str) -> str:
     if campaign.channel == Campaign.Channel.SMS:
         return f"{render(campaign.body, values)} {footer}"
     notice = _(
-        "Otrzymujesz tę wiadomość od %(clinic)s, ponieważ na koncie pacjenta wyrażono zgodę na informacje "
-        "marketingowe e-mailem."
+        "Nadawca: %(clinic)s. Otrzymujesz tę wiadomość, ponieważ na koncie pacjenta wyrażono zgodę na "
+        "informacje marketingowe e-mailem."
     ) % {"clinic": campaign.provider.name}
     return f"{render(campaign.body, values)}\n\n--\n{notice}\n{footer}"
 
@@ -118,7 +124,7 @@ def send_campaign(campaign: Campaign, *, actor, now: dt.datetime | None = None) 
                 provider=locked.provider,
                 kind="marketing",
                 recipient=contact,
-                subject=render(locked.subject, values) if locked.subject else locked.name,
+                subject=" ".join((render(locked.subject, values) if locked.subject else locked.name).split()),
                 body=body,
                 html_body=linebreaks(escape(body)) if locked.channel == Campaign.Channel.EMAIL else "",
                 idempotency_key=f"marketing:{recipient.pk}",
@@ -163,3 +169,18 @@ def report(campaign: Campaign) -> dict:
         "delivery": sorted(delivered.items()),
         "unsubscribed": campaign.recipients.filter(unsubscribed_at__isnull=False).count(),
     }
+
+
+@register_guard("marketing")
+def consent_still_given(message) -> str:
+    """At delivery (messages are spread over time): the recipient's consent on the channel must
+    still be given and the account still there, else the message is not sent."""
+    recipient = CampaignRecipient.objects.filter(message_id=message.pk).select_related("campaign", "account").first()
+    if recipient is None:
+        return ""
+    account = recipient.account
+    if account is None or not account.is_active:
+        return "konto pacjenta usunięte – nie wysłano"
+    if not current_consents(account).get(CONSENT_OF[Campaign.Channel(recipient.campaign.channel)]):
+        return "zgoda na informacje marketingowe wycofana – nie wysłano"
+    return ""

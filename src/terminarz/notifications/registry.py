@@ -39,3 +39,22 @@ def build_attachments(kind: str, stored: dict) -> list[Attachment]:
     """Files to attach, rendered at delivery like the body (none for most kinds)."""
     builder = _ATTACHMENTS.get(kind)
     return builder(stored) if builder else []
+
+
+# A message kind may have a last check at delivery (I2: a marketing message whose recipient has
+# withdrawn the consent since it was queued is not sent): "" sends, a text is the reason not to.
+DeliveryGuard = Callable[[object], str]
+_GUARDS: dict[str, DeliveryGuard] = {}
+
+
+def register_guard(kind: str) -> Callable[[DeliveryGuard], DeliveryGuard]:
+    def decorator(guard: DeliveryGuard) -> DeliveryGuard:
+        _GUARDS[kind] = guard
+        return guard
+
+    return decorator
+
+
+def delivery_refusal(message) -> str:
+    guard = _GUARDS.get(message.kind)
+    return guard(message) if guard else ""

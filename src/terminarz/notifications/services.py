@@ -14,7 +14,7 @@ from terminarz.core import batch, clock
 from terminarz.core.audit import record_audit
 
 from .models import Message, MessageStatus, MessageTemplate
-from .registry import build_attachments, build_context
+from .registry import build_attachments, build_context, delivery_refusal
 from .sms import normalize_phone, send_sms, to_gsm
 from .templating import EDITABLE, context_values, render_custom
 
@@ -247,6 +247,10 @@ def deliver_message(message_id: int, *, now: dt.datetime | None = None) -> str:
     if claimed != 1:
         return "skipped"
     message = Message.objects.get(pk=message_id)
+    refusal = delivery_refusal(message)
+    if refusal:
+        Message.objects.filter(pk=message_id).update(status=MessageStatus.FAILED, last_error=refusal[:500])
+        return "withheld"
     attempts = message.attempts + 1
     try:
         if not message.body:

@@ -123,8 +123,8 @@ class Unit(models.Model):
         _("wymagany wpis do kolejki oczekujących"),
         default=True,
         help_text=_(
-            "Pacjent pierwszorazowy umawiany na wizytę NFZ w tej komórce jest wpisywany do kolejki "
-            "oczekujących (albo nie może umówić się online – wg ustawień rejestracji)."
+            "Pacjent pierwszorazowy umawiany online na wizytę NFZ w tej komórce trafia do kolejki "
+            "oczekujących albo nie może się umówić – zależnie od ustawień rejestracji on-line."
         ),
     )
 
@@ -322,7 +322,7 @@ class RegistrationSettings(models.Model):
         default=True,
         help_text=_(
             "W oknie umawiania: wyszukiwanie pacjenta po numerze aktywnej karty, numer aktywnej karty przy "
-            "znalezionym pacjencie i numer karty przy nowym pacjencie (dodana jako aktywna)."
+            "znalezionym pacjencie i numer karty przy nowym pacjencie (karta dodana jako aktywna)."
         ),
     )
     return_email = models.EmailField(

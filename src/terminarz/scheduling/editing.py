@@ -138,11 +138,12 @@ def save_schedule(
             provider_id=schedule.provider_id,
             action="schedule.created" if created else "schedule.changed",
             target=schedule,
-            summary=_("Harmonogram %(p)s – %(u)s: terminy dodane %(c)d, usunięte %(d)d, kolizje %(k)d")
+            summary=_("Harmonogram %(p)s – %(u)s: terminy dodane %(c)d, zmienione %(m)d, usunięte %(d)d, kolizje %(k)d")
             % {
                 "p": schedule.practitioner.full_name,
                 "u": schedule.unit.name,
                 "c": result.created,
+                "m": result.updated,
                 "d": result.deleted,
                 "k": len(result.conflicts),
             },
