@@ -44,6 +44,10 @@ class CampaignForm(forms.ModelForm):
             "fields": ", ".join("{" + name + "}" for name in CAMPAIGN_PLACEHOLDERS)
         }
 
+    @property
+    def head_fields(self):
+        return [self[name] for name in ("name", "channel", "unit", "subject")]
+
     def _check(self, name: str) -> str:
         text = self.cleaned_data.get(name) or ""
         try:
@@ -81,10 +85,13 @@ class CampaignForm(forms.ModelForm):
         return cleaned
 
 
-def _preview(campaign: Campaign, provider) -> str:
+def _preview(campaign: Campaign, provider) -> tuple[str, str]:
+    """(subject, text) as a patient would get them, with sample data."""
     values = {**SAMPLE, "placowka": provider.name, "telefon": provider.phone or ""}
     text = services.message_text(campaign, values, SAMPLE["link_rezygnacji"])
-    return to_gsm(" ".join(text.split())) if campaign.channel == Campaign.Channel.SMS else text
+    if campaign.channel == Campaign.Channel.SMS:
+        return "", to_gsm(" ".join(text.split()))
+    return " ".join(templating.render(campaign.subject, values).split()), text
 
 
 @require_http_methods(["GET", "POST"])
@@ -136,7 +143,8 @@ def campaign(request, campaign_id: int):
                 % {"n": sent},
             )
         return redirect("clinic:campaign", campaign_id=item.pk)
-    context = {"campaign": item, "form": form, "draft": draft, "preview": _preview(item, request.provider)}
+    subject, text = _preview(item, request.provider)
+    context = {"campaign": item, "form": form, "draft": draft, "preview_subject": subject, "preview": text}
     if draft:
         context["audience"] = len(services.audience(item))
     else:

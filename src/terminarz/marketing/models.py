@@ -33,7 +33,7 @@ class Campaign(models.Model):
         on_delete=models.PROTECT,  # a unit's campaign must not widen to every patient
         related_name="+",
         verbose_name=_("tylko pacjenci poradni"),
-        help_text=_("Puste – wszyscy pacjenci placówki, którzy zgodzili się na ten kanał."),
+        help_text=_("Pacjenci po wizycie w tej poradni; bez wyboru – wszyscy, którzy zgodzili się na ten kanał."),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
