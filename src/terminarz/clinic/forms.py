@@ -37,6 +37,7 @@ class AuditFilterForm(forms.Form):
         actor = self.fields["actor"]
         assert isinstance(actor, forms.ModelChoiceField)
         actor.queryset = User.objects.filter(memberships__provider=provider).order_by("username")
+        actor.empty_label = str(_("wszyscy"))
 
     def apply(self, entries):
         c = self.cleaned_data
