@@ -83,3 +83,13 @@ def test_a_person_under_16_cannot_sign_up_alone(client, frozen):
     assert "Osoba poniżej 16 lat nie może sama założyć konta" in page
     assert "Subkonta" in page  # the pointer to the guardian's account
     assert not get_user_model().objects.filter(email="ewa@example.com").exists()
+
+
+def test_without_a_pesel_the_person_confirms_being_16(client, frozen, django_capture_on_commit_callbacks):
+    refused = client.post(reverse("account_signup"), signup_data(pesel=""))
+    assert "Osoba poniżej 16 lat nie może sama założyć konta" in refused.content.decode()
+    assert not get_user_model().objects.filter(email="ewa@example.com").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = client.post(reverse("account_signup"), signup_data(pesel="", adult="on"))
+    assert accepted.status_code == 302
+    assert get_user_model().objects.filter(email="ewa@example.com").exists()

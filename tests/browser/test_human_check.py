@@ -24,6 +24,7 @@ def test_sign_up_with_the_proof_of_work_solved_in_the_widget(page, live_server):
     page.get_by_label("Adres e-mail").fill("ewa@example.com")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
+    page.get_by_label("Mam co najmniej 16 lat").check()  # no PESEL given (E4)
     page.get_by_label(re.compile("przetwarzanie danych osobowych")).check()
     check = page.get_by_role("checkbox", name="Nie jestem robotem")
     expect(check).not_to_be_checked()

@@ -37,6 +37,7 @@ def test_sign_up_activate_book_for_a_child_reschedule_and_cancel(page, live_serv
     page.get_by_label("Adres e-mail").fill("ewa@example.com")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
+    page.get_by_label("Mam co najmniej 16 lat").check()  # no PESEL given (E4)
     page.get_by_label(re.compile("przetwarzanie danych osobowych")).check()
     page.get_by_role("checkbox", name="Nie jestem robotem").click()  # E2 human check
     expect(page.get_by_text("Zweryfikowano")).to_be_visible()

@@ -12,6 +12,10 @@ from . import human_check
 from .models import Consent, PatientProfile, record_consents
 
 SELF_SIGN_UP_AGE = 16
+UNDER_16 = _(
+    "Osoba poniżej 16 lat nie może sama założyć konta. Poproś rodzica lub opiekuna, aby dodał(a) "
+    "Cię w swoim koncie jako subkonto (Moje konto → Subkonta)."
+)
 RODO_REQUIRED = _("Aby założyć konto, zaakceptuj zgodę na przetwarzanie danych osobowych.")
 
 
@@ -44,6 +48,11 @@ class PatientSignupForm(ConsentFields):
     last_name = name_field(_("Nazwisko"), _("Podaj nazwisko."))
     pesel = pesel_field()
     phone = phone_field()
+    adult = forms.BooleanField(
+        label=_("Mam co najmniej 16 lat"),
+        required=False,
+        help_text=_("Nie trzeba zaznaczać, gdy podajesz PESEL."),
+    )
     # E2: a human check on every sign-up (ALTCHA proof of work).
     altcha = human_check.HumanCheckField()
 
@@ -52,6 +61,7 @@ class PatientSignupForm(ConsentFields):
         "last_name",
         "pesel",
         "phone",
+        "adult",
         "email",
         "password1",
         "password2",
@@ -66,13 +76,14 @@ class PatientSignupForm(ConsentFields):
         pesel = self.cleaned_data.get("pesel") or ""
         born = birth_date_from_pesel(pesel) if pesel else None
         if born is not None and age_on(born, clock.local_today()) < SELF_SIGN_UP_AGE:
-            raise forms.ValidationError(
-                _(
-                    "Osoba poniżej 16 lat nie może sama założyć konta. Poproś rodzica lub opiekuna, aby dodał(a) "
-                    "Cię w swoim koncie jako subkonto (Moje konto → Subkonta)."
-                )
-            )
+            raise forms.ValidationError(UNDER_16)
         return pesel
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if not cleaned.get("pesel") and not cleaned.get("adult") and "pesel" not in self.errors:
+            self.add_error("adult", UNDER_16)
+        return cleaned
 
     def signup(self, request, user) -> None:
         c = self.cleaned_data
