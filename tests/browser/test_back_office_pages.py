@@ -12,6 +12,7 @@ from terminarz.booking.services import book_appointment
 from terminarz.clinic.menu import GROUPS
 from terminarz.core import clock
 from terminarz.integrations import webhooks
+from terminarz.marketing.models import Campaign
 from terminarz.providers.models import Membership
 from terminarz.scheduling.models import Slot
 from tests.browser.test_accessibility import violations
@@ -37,6 +38,10 @@ def test_every_menu_page_fits_and_passes_axe(page, live_server, ticking, viewpor
     webhook, _secret = webhooks.create(
         provider.pk, url="https://system.example.com/terminarz/zdarzenia", events=["appointment.booked"], actor=None
     )
+    free = Slot.objects.filter(schedule=schedule, state="free", start__gt=clock.now()).order_by("start").last()
+    campaign = Campaign.objects.create(
+        provider=provider, name="Grypa", subject="Szczepienia", body="Dzień dobry {imie}"
+    )
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
@@ -58,6 +63,10 @@ def test_every_menu_page_fits_and_passes_axe(page, live_server, ticking, viewpor
         "service group": reverse("clinic:service-groups"),
         "webhook": reverse("clinic:webhook", args=[webhook.pk]),
         "calendar feed": reverse("clinic:practitioner-calendar", args=[practitioner.pk]),
+        "campaign": reverse("clinic:campaign", args=[campaign.pk]),
+        "waiting list entry": f"{reverse('clinic:waitlist-add')}?q={PATIENT['last_name']}",
+        "desk booking": f"{reverse('clinic:desk-booking', args=[free.pk])}?q={PATIENT['last_name']}",
+        "second factor": reverse("clinic:2fa"),
     }
     for label, url in [*((item.label, item.url()) for item in PAGES), *behind.items()]:
         page.goto(live_server.url + url)
