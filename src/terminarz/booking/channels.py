@@ -25,8 +25,9 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
+from terminarz.providers.models import settings_of
 from terminarz.scheduling.models import Financing, Slot, Televisit
-from terminarz.scheduling.search import open_q, open_slots, providers_without_nfz_online
+from terminarz.scheduling.search import open_q, open_slots
 
 from .models import Source
 
@@ -102,8 +103,8 @@ def offered(slot: Slot, channel: str, *, now: dt.datetime, payer_id: int | None 
         return False
     if not (slot.unit.is_visible and slot.unit.location.is_visible):
         return False
-    if slot.financing == Financing.NFZ and slot.provider_id in providers_without_nfz_online():
-        return False  # D6 "Obsługa kolejek oczekujących" off (as search)
+    if slot.financing == Financing.NFZ and not settings_of(slot.provider).nfz_queues:
+        return False  # D6 "Obsługa kolejek oczekujących" off (as search; the settings come with the slot)
     if slot.first_free_only:
         earlier_open = Slot.objects.filter(
             open_q(now),
