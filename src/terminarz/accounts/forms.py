@@ -116,13 +116,11 @@ class ConsentsForm(ConsentFields):
     )
 
 
-class DeleteAccountForm(forms.Form):
+class CurrentPasswordForm(forms.Form):
+    """The account's password asked again before a change that needs it."""
+
     password = forms.CharField(
         label=_("Hasło"), widget=forms.PasswordInput, strip=False, error_messages={"required": _("Podaj hasło.")}
-    )
-    confirm = forms.BooleanField(
-        label=_("Rozumiem, że konto zostanie usunięte bezpowrotnie."),
-        error_messages={"required": _("Potwierdź usunięcie konta.")},
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -134,6 +132,13 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(gettext("Nieprawidłowe hasło."))
         return password
+
+
+class DeleteAccountForm(CurrentPasswordForm):
+    confirm = forms.BooleanField(
+        label=_("Rozumiem, że konto zostanie usunięte bezpowrotnie."),
+        error_messages={"required": _("Potwierdź usunięcie konta.")},
+    )
 
 
 class NewDependentForm(forms.Form):

@@ -2,7 +2,6 @@
 `accounts.email_code.EmailCodeStage`) and turning the code on or off in the account."""
 
 from allauth.account.stages import LoginStageController
-from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from terminarz.accounts.email_code import (
     has_totp,
     login_method,
 )
+from terminarz.accounts.forms import CurrentPasswordForm
 from terminarz.factors.forms import CodeForm
 from terminarz.factors.models import EmailDevice
 from terminarz.factors.services import send_email_code
@@ -91,23 +91,11 @@ def email_code_settings(request):
     )
 
 
-class PasswordForm(forms.Form):
-    password = forms.CharField(
-        label=_("Obecne hasło"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        strip=False,
-        error_messages={"required": _("Podaj hasło.")},
-    )
-
-    def __init__(self, *args, user, **kwargs):
+class PasswordForm(CurrentPasswordForm):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError(gettext("Nieprawidłowe hasło."))
-        return password
+        self.fields["password"].label = _("Obecne hasło")
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
 
 @require_http_methods(["GET", "POST"])
